@@ -1,0 +1,139 @@
+"""The embedded warehouse: one DuckDB file, one way to read and one way to write a table.
+
+Tables that belong to a domain carry a `domain` column; writing a domain's rows replaces exactly
+those rows in one transaction, so re-running an asset for a domain never duplicates anything.
+DuckDB admits one writer process per file: Dagster runs use the in-process executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+# What a writer accepts: an Arrow table, a polars frame, or a SELECT over warehouse tables.
+TableSource = pa.Table | pl.DataFrame | str
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Warehouse:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist: run the ingest first")
+        con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # -- reading -------------------------------------------------------------------------------
+    def query(self, sql: str, params: dict | list | None = None) -> pl.DataFrame:
+        with self.connect(read_only=True) as con:
+            return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+
+    def query_arrow(self, sql: str, params: dict | list | None = None) -> pa.Table:
+        with self.connect(read_only=True) as con:
+            return con.sql(sql, params=params or None).to_arrow_table()
+
+    def table_exists(self, table: str) -> bool:
+        if not self.path.exists():
+            return False
+        with self.connect(read_only=True) as con:
+            row = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            ).fetchone()
+        return bool(row and row[0])
+
+    def read_partition(self, table: str, domain: str) -> pl.DataFrame:
+        return self.query(f"SELECT * FROM {_quote(table)} WHERE domain = $domain", {"domain": domain})
+
+    def count(self, table: str, domain: str | None = None) -> int:
+        where = " WHERE domain = $domain" if domain is not None else ""
+        params = {"domain": domain} if domain is not None else {}
+        with self.connect(read_only=True) as con:
+            return con.execute(f"SELECT count(*) FROM {_quote(table)}{where}", params).fetchone()[0]
+
+    # -- writing -------------------------------------------------------------------------------
+    def write_partition(
+        self,
+        table: str,
+        domain: str,
+        source: TableSource,
+        params: dict | None = None,
+        schema: pa.Schema | None = None,
+    ) -> int:
+        """Replace the rows of `domain` in `table` with `source`; returns the rows written.
+
+        `source` must carry a `domain` column equal to `domain`. With `schema`, the table is
+        created with exactly that schema (so an empty first partition still has typed columns).
+        """
+        return self._write(table, source, params, schema, domain=domain)
+
+    def write_table(
+        self,
+        table: str,
+        source: TableSource,
+        params: dict | None = None,
+        schema: pa.Schema | None = None,
+    ) -> int:
+        """Replace the whole of `table` with `source`; returns the rows written."""
+        return self._write(table, source, params, schema, domain=None)
+
+    def _write(self, table, source, params, schema, domain) -> int:
+        qt = _quote(table)
+        with self.connect() as con:
+            if isinstance(source, str):
+                select_sql = source
+            else:
+                arrow = source.to_arrow() if isinstance(source, pl.DataFrame) else source
+                if schema is not None:
+                    arrow = arrow.select(schema.names).cast(schema)
+                con.register("_recrm_source", arrow)
+                select_sql = "SELECT * FROM _recrm_source"
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if domain is None:
+                    con.execute(f"DROP TABLE IF EXISTS {qt}")
+                if schema is not None:
+                    con.register("_recrm_empty", schema.empty_table())
+                    con.execute(f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM _recrm_empty")
+                else:
+                    con.execute(
+                        f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM ({select_sql}) LIMIT 0",
+                        params or {},
+                    )
+                if domain is not None:
+                    con.execute(f"DELETE FROM {qt} WHERE domain = $d", {"d": domain})
+                try:
+                    con.execute(f"INSERT INTO {qt} BY NAME {select_sql}", params or {})
+                except duckdb.BinderException as exc:
+                    raise WarehouseError(
+                        f"cannot write to table {table}: its columns differ from the new rows "
+                        f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
+                    ) from exc
+                written = con.execute(
+                    f"SELECT count(*) FROM {qt}" + (" WHERE domain = $d" if domain else ""),
+                    {"d": domain} if domain else {},
+                ).fetchone()[0]
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return written

@@ -1,0 +1,57 @@
+"""`recrm ingest --logs DIR [--warehouse FILE] [--domain D ...]`: the ingest assets, per domain."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.settings import load_settings
+from pipelines.cli.common import console, print_table, warn_about_key
+from pipelines.jobs import INGEST
+from pipelines.runner import BuildFailed, discover_domains, run_layers
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ingest", help="ingest a log drop into the DuckDB warehouse")
+    p.add_argument("--logs", type=Path, required=True, help="log root: one folder per domain")
+    p.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
+    p.add_argument("--domain", action="append", help="only these domains (repeatable)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(logs_root=args.logs, warehouse_path=args.warehouse)
+    warn_about_key(settings)
+    domains = select_domains(settings.logs_root, args.domain)
+    with console.status("ingesting") as status:
+        report = run_layers(
+            [("ingest", INGEST, True)], domains, settings, on_step=lambda s: status.update(s)
+        )
+    print_ingest_summary(report)
+    console.print(f"warehouse: {settings.warehouse_path}")
+    return 0
+
+
+def select_domains(logs_root: Path, wanted: list[str] | None) -> list[str]:
+    found = discover_domains(logs_root)
+    if not found:
+        raise BuildFailed(f"no domain folders with log files under {logs_root}")
+    if wanted:
+        missing = sorted(set(wanted) - set(found))
+        if missing:
+            raise BuildFailed(f"no log folder for domain(s) {', '.join(missing)} under {logs_root}")
+        return [d for d in found if d in wanted]
+    return found
+
+
+def print_ingest_summary(report) -> None:
+    rows = []
+    for m in report.materializations:
+        if not m.asset.startswith("ingest/"):
+            continue
+        md = m.metadata
+        rows.append(
+            (m.partition, m.asset.removeprefix("ingest/"), md.get("read"), md.get("accepted"),
+             md.get("quarantined"))
+        )
+    print_table("ingest", ["domain", "table", "read", "accepted", "quarantined"], sorted(rows))

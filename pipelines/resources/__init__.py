@@ -1,0 +1,25 @@
+"""Dagster resources: thin configurable wrappers around the plain objects in `core`."""
+
+from __future__ import annotations
+
+from core.settings import Settings, load_settings
+from pipelines.resources.settings import BuildSettings
+from pipelines.resources.warehouse import WarehouseResource
+
+__all__ = ["BuildSettings", "WarehouseResource", "default_resources"]
+
+
+def default_resources(settings: Settings | None = None) -> dict:
+    """The resources of the code location, configured from `Settings` (env and recrm.toml)."""
+    settings = settings or load_settings()
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "build": BuildSettings(
+            logs_root=str(settings.logs_root),
+            releases_dir=str(settings.releases_dir),
+            profile=settings.profile,
+            seed=settings.seed,
+            release_version=settings.release_version,
+            overwrite_release=settings.overwrite_release,
+        ),
+    }

@@ -1,0 +1,177 @@
+"""Materialize the code location's assets in process: what the `recrm` CLI runs.
+
+The CLI and the UI run the same asset definitions with the same resources; the CLI just drives them
+layer by layer and domain by domain, on the project's Dagster instance when there is one (so its
+runs show in `dagster dev`), else on an ephemeral instance.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import AssetSelection, DagsterEventType, DagsterInstance, materialize
+from dagster._core.instance.ref import InstanceRef
+
+from core.settings import Settings
+from schemas.logs import FILE_SUFFIXES
+
+
+class BuildFailed(RuntimeError):
+    """A run failed; the message is the one-line reason the CLI prints."""
+
+
+@dataclass
+class Materialization:
+    asset: str
+    partition: str | None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class CheckOutcome:
+    asset: str
+    check: str
+    passed: bool
+    severity: str
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    materializations: list[Materialization] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
+
+
+@contextmanager
+def project_instance() -> Iterator[DagsterInstance]:
+    """DAGSTER_HOME's instance if set; else the repository's dagster.yaml (cwd); else ephemeral."""
+    if os.environ.get("DAGSTER_HOME"):
+        with DagsterInstance.get() as instance:
+            yield instance
+    elif Path("dagster.yaml").is_file():
+        base = Path(".dagster").resolve()
+        base.mkdir(exist_ok=True)
+        with DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(base), config_dir=os.getcwd())
+        ) as instance:
+            yield instance
+    else:
+        with DagsterInstance.ephemeral() as instance:
+            yield instance
+
+
+def discover_domains(logs_root: Path) -> list[str]:
+    """Domain folders under the log root: sub-folders holding at least one log file.
+
+    Folders starting with `_` or `.` are not domains (the generator keeps its ground truth in
+    `_truth/`).
+    """
+    if not logs_root.is_dir():
+        raise BuildFailed(f"log root {logs_root} is not a folder")
+    domains = []
+    for child in sorted(logs_root.iterdir()):
+        if not child.is_dir() or child.name.startswith(("_", ".")):
+            continue
+        if any(p.name.endswith(FILE_SUFFIXES) for p in child.iterdir() if p.is_file()):
+            domains.append(child.name)
+    return domains
+
+
+def _value(entry) -> object:
+    return getattr(entry, "value", entry)
+
+
+def _collect(result, report: RunReport) -> None:
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            report.materializations.append(
+                Materialization(
+                    asset=mat.asset_key.to_user_string(),
+                    partition=mat.partition,
+                    metadata={k: _value(v) for k, v in mat.metadata.items()},
+                )
+            )
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            report.checks.append(
+                CheckOutcome(
+                    asset=ev.asset_key.to_user_string(),
+                    check=ev.check_name,
+                    passed=ev.passed,
+                    severity=str(ev.severity.value) if ev.severity else "ERROR",
+                    metadata={k: _value(v) for k, v in ev.metadata.items()},
+                )
+            )
+
+
+def _failure_reason(result, report: RunReport) -> str:
+    failed_checks = [c for c in report.checks if not c.passed and c.severity == "ERROR"]
+    if failed_checks:
+        names = ", ".join(f"{c.asset}:{c.check}" for c in failed_checks)
+        return f"blocking checks failed: {names}"
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.event_specific_data.error
+            # The user-facing cause is the innermost error.
+            while err.cause is not None:
+                err = err.cause
+            message = err.message.strip().splitlines()[-1] if err.message else err.cls_name
+            return f"{event.step_key}: {message}"
+    return "run failed"
+
+
+def materialize_selection(
+    selection: AssetSelection,
+    settings: Settings,
+    instance: DagsterInstance,
+    partition_key: str | None = None,
+    report: RunReport | None = None,
+) -> RunReport:
+    """Materialize `selection` (and its checks) for one partition, or unpartitioned."""
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.resources import default_resources
+
+    report = report if report is not None else RunReport()
+    result = materialize(
+        assets=[*ALL_ASSETS, *ALL_CHECKS],
+        selection=selection,
+        partition_key=partition_key,
+        instance=instance,
+        resources=default_resources(settings),
+        raise_on_error=False,
+        tags={"recrm/cli": "true"},
+    )
+    _collect(result, report)
+    if not result.success:
+        where = f" (domain {partition_key})" if partition_key else ""
+        raise BuildFailed(_failure_reason(result, report) + where)
+    return report
+
+
+def run_layers(
+    layers: list[tuple[str, AssetSelection, bool]],
+    domains: list[str],
+    settings: Settings,
+    on_step: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Run each (name, selection, partitioned) layer in order: per domain when partitioned."""
+    from assets.partitions import DOMAINS
+
+    report = RunReport()
+    with project_instance() as instance:
+        known = set(instance.get_dynamic_partitions(DOMAINS.name))
+        new = [d for d in domains if d not in known]
+        if new:
+            instance.add_dynamic_partitions(DOMAINS.name, new)
+        for name, selection, partitioned in layers:
+            keys = domains if partitioned else [None]
+            for key in keys:
+                if on_step:
+                    on_step(f"{name}" + (f" [{key}]" if key else ""))
+                materialize_selection(selection, settings, instance, key, report)
+    return report

@@ -1,0 +1,161 @@
+"""Entry tables: the release contract of ../shared/spec/benchmark-schema.md as pyarrow schemas.
+
+Every dimension's entry table = COMMON_FIELDS + its payload fields. The same schemas type the
+warehouse entry tables (`entries_<dimension>`), the release shards, and the dataset card.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1.0"
+
+DIMENSIONS = (
+    "instruction_following",
+    "factual_consistency",
+    "query_item_relevance",
+    "behavior_prediction",
+    "item_ranking",
+)
+SPLITS = ("train", "validation", "test")
+LABEL_SOURCES = ("rule", "llm_judge", "synthetic", "log", "human", "heuristic")
+
+TS = pa.timestamp("us")
+
+ITEM = pa.struct(
+    [
+        ("item_id", pa.string()),
+        ("title", pa.string()),
+        ("category", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("price", pa.float64()),
+        ("rating", pa.float64()),
+        ("description", pa.string()),
+        ("attributes", pa.string()),  # JSON object text: portable across readers
+    ]
+)
+
+PROVENANCE = pa.struct(
+    [
+        ("user_id_hash", pa.string()),
+        ("request_id", pa.string()),
+        ("source_row_ids", pa.list_(pa.string())),
+        ("log_fingerprint", pa.string()),
+        ("builder_version", pa.string()),
+        ("template_id", pa.string()),
+        ("template_hash", pa.string()),
+        ("judge_model", pa.string()),
+        ("operator", pa.string()),
+    ]
+)
+
+USER = pa.struct(
+    [
+        ("user_id_hash", pa.string()),
+        ("city", pa.string()),
+        ("age_band", pa.string()),
+        ("gender", pa.string()),
+        ("member_level", pa.string()),
+        ("preferences", pa.string()),  # JSON object text
+    ]
+)
+
+HISTORY_EVENT = pa.struct(
+    [
+        ("item_id", pa.string()),
+        ("title", pa.string()),
+        ("category", pa.string()),
+        ("action", pa.string()),
+        ("ts", TS),
+    ]
+)
+
+CONTEXT = pa.struct(
+    [
+        ("query", pa.string()),
+        ("ts", TS),
+        ("city", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("scene", pa.string()),
+    ]
+)
+
+CONSTRAINT = pa.struct([("type", pa.string()), ("params", pa.string())])  # params: JSON text
+UNSUPPORTED_CLAIM = pa.struct(
+    [("item_id", pa.string()), ("field", pa.string()), ("claimed", pa.string()), ("actual", pa.string())]
+)
+
+COMMON_FIELDS = [
+    pa.field("entry_id", pa.string(), nullable=False),
+    pa.field("dimension", pa.string(), nullable=False),
+    pa.field("domain", pa.string(), nullable=False),
+    pa.field("split", pa.string(), nullable=False),
+    pa.field("prompt", pa.string(), nullable=False),
+    pa.field("answer", pa.string(), nullable=False),
+    pa.field("label_source", pa.string(), nullable=False),
+    pa.field("label_confidence", pa.float64()),
+    pa.field("provenance", PROVENANCE),
+]
+
+PAYLOAD_FIELDS: dict[str, list[pa.Field]] = {
+    "instruction_following": [
+        pa.field("instruction", pa.string()),
+        pa.field("query", pa.string()),
+        pa.field("response", pa.string()),
+        pa.field("constraints", pa.list_(CONSTRAINT)),
+        pa.field("violations", pa.list_(pa.string())),
+        pa.field("is_synthetic", pa.bool_()),
+        pa.field("label", pa.int8()),
+    ],
+    "factual_consistency": [
+        pa.field("query", pa.string()),
+        pa.field("evidence", pa.list_(ITEM)),
+        pa.field("response", pa.string()),
+        pa.field("unsupported_claims", pa.list_(UNSUPPORTED_CLAIM)),
+        pa.field("is_synthetic", pa.bool_()),
+        pa.field("label", pa.int8()),
+    ],
+    "query_item_relevance": [
+        pa.field("query", pa.string()),
+        pa.field("item", ITEM),
+        pa.field("label", pa.int8()),
+    ],
+    "behavior_prediction": [
+        pa.field("user", USER),
+        pa.field("history", pa.list_(HISTORY_EVENT)),
+        pa.field("context", CONTEXT),
+        pa.field("candidate", ITEM),
+        pa.field("label", pa.int8()),
+    ],
+    "item_ranking": [
+        pa.field("user", USER),
+        pa.field("history", pa.list_(HISTORY_EVENT)),
+        pa.field("context", CONTEXT),
+        pa.field("candidates", pa.list_(ITEM)),
+        pa.field("gold_ranking", pa.list_(pa.string())),
+    ],
+}
+
+# The label column of each dimension and its allowed values (item_ranking's label is a list).
+LABEL_COLUMN = {d: ("gold_ranking" if d == "item_ranking" else "label") for d in DIMENSIONS}
+LABEL_VALUES: dict[str, tuple[int, ...]] = {
+    "instruction_following": (0, 1),
+    "factual_consistency": (0, 1),
+    "query_item_relevance": (0, 1, 2, 3),
+    "behavior_prediction": (0, 1, 2),
+}
+# Dimensions whose entries are split by user (no user in two splits) vs by time.
+SPLIT_BY_USER = ("instruction_following", "factual_consistency", "query_item_relevance")
+SPLIT_BY_TIME = ("behavior_prediction", "item_ranking")
+
+
+def entry_schema(dimension: str) -> pa.Schema:
+    if dimension not in PAYLOAD_FIELDS:
+        raise KeyError(f"unknown dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
+    return pa.schema(COMMON_FIELDS + PAYLOAD_FIELDS[dimension])
+
+
+def entries_table(dimension: str) -> str:
+    """Name of the warehouse table holding a dimension's labelled entries (all domains)."""
+    return f"entries_{dimension}"
