@@ -1,0 +1,1 @@
+"""Helpers shared by the dimension builders: splits, item structs, history and candidate text."""
