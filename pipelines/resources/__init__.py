@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core.settings import Settings, load_settings
+from pipelines.resources.llm import LLMResource
 from pipelines.resources.settings import BuildSettings
 from pipelines.resources.warehouse import WarehouseResource
 
-__all__ = ["BuildSettings", "WarehouseResource", "default_resources"]
+__all__ = ["BuildSettings", "LLMResource", "WarehouseResource", "default_resources"]
 
 
 def default_resources(settings: Settings | None = None) -> dict:
@@ -22,4 +23,6 @@ def default_resources(settings: Settings | None = None) -> dict:
             release_version=settings.release_version,
             overwrite_release=settings.overwrite_release,
         ),
+        # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
+        "llm": LLMResource(),
     }

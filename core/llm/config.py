@@ -1,0 +1,89 @@
+"""LLM endpoint configuration: defaults < `recrm.toml` `[llm]` < `RECRM_LLM_*` env < explicit values.
+
+Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp's server). Setting `base_url` turns
+the LLM path on; without it every LLM asset is a pass-through. The API key is a `SecretStr`: it
+never appears in reprs, logs, metadata or manifests (`public_dict` leaves it out).
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from core.settings import load_config_file
+
+ENV_FIELDS = {
+    "RECRM_LLM_BASE_URL": "base_url",
+    "RECRM_LLM_MODEL": "model",
+    "RECRM_LLM_API_KEY": "api_key",
+}
+# Local servers (llama.cpp, vLLM) accept any key; the openai client insists on one.
+NO_KEY = "no-key"
+
+
+class AgreementPolicy(StrEnum):
+    """What to do when a judge and a rule/heuristic/human label both exist.
+
+    prefer_human_rule: keep human and rule labels, let the judge decide what they leave open.
+    agree_only: additionally drop entries whose rule/heuristic label the judge contradicts.
+    """
+
+    prefer_human_rule = "prefer_human_rule"
+    agree_only = "agree_only"
+
+
+class LLMConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None = LLM off")
+    model: str = Field("default", description="model name sent with every request")
+    api_key: SecretStr = Field(SecretStr(NO_KEY), description="bearer key (secret)")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    seed: int | None = Field(20260511, description="sampling seed, where the server honours it")
+    max_tokens: int = Field(256, gt=0, description="completion token cap per call")
+    concurrency: int = Field(8, gt=0, description="requests in flight at once")
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    timeout: float = Field(60.0, gt=0, description="seconds per HTTP request")
+    max_retries: int = Field(5, ge=0, description="retries on 429/5xx/timeouts/cut connections")
+    backoff_base: float = Field(0.5, gt=0, description="first backoff in seconds (doubles)")
+    backoff_max: float = Field(30.0, gt=0, description="longest single backoff")
+    max_reasks: int = Field(1, ge=0, description="re-asks after an answer that fails its schema")
+    budget_calls: int | None = Field(None, ge=0, description="max paid calls per build")
+    budget_tokens: int | None = Field(None, ge=0, description="max tokens per build")
+    policy: AgreementPolicy = AgreementPolicy.prefer_human_rule
+    cache_flush_every: int = Field(8, gt=0, description="responses written to the cache per batch")
+    generate_max_requests: int | None = Field(
+        None, ge=0, description="cap on requests the response generator writes turns for"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        return value.rstrip("/") or None
+
+    @property
+    def enabled(self) -> bool:
+        return self.base_url is not None
+
+    def public_dict(self) -> dict:
+        """The configuration without the key: what metadata and manifests may show."""
+        return self.model_dump(mode="json", exclude={"api_key"})
+
+    def sampling_params(self) -> dict:
+        """Parameters that change what the model answers (part of every cache key)."""
+        return {"temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
+
+
+def load_llm_config(config_file: Path | None = None, **overrides) -> LLMConfig:
+    """Config from defaults < `[llm]` in recrm.toml < RECRM_LLM_* env < overrides (None ignored)."""
+    values: dict = dict(load_config_file(config_file).get("llm", {}))
+    for env_name, field in ENV_FIELDS.items():
+        if os.environ.get(env_name):
+            values[field] = os.environ[env_name]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return LLMConfig(**values)

@@ -1,0 +1,112 @@
+"""Small entry tables built in code, in the exact entry schema of each dimension."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from schemas.entries import entry_schema
+
+
+def _common(dim: str, i: int, domain: str, label_source: str, confidence: float | None) -> dict:
+    return {
+        "entry_id": f"{dim[:3]}-{domain}-{i}",
+        "dimension": dim,
+        "domain": domain,
+        "split": "train",
+        "prompt": f"prompt {i}",
+        "answer": "<answer>?</answer>",
+        "label_source": label_source,
+        "label_confidence": confidence,
+        "provenance": {
+            "user_id_hash": f"u{i}",
+            "request_id": f"r{i}",
+            "source_row_ids": [f"t{i}"],
+            "log_fingerprint": "fp",
+            "builder_version": "test",
+            "template_id": f"{dim}.v1",
+            "template_hash": "h",
+            "judge_model": None,
+            "operator": None,
+        },
+    }
+
+
+def if_rows(domain: str = "food", n: int = 4) -> pa.Table:
+    dim = "instruction_following"
+    rows = []
+    for i in range(n):
+        constraints = [{"type": "max_items", "params": json.dumps({"n": 3})}]
+        if i % 2 == 0:
+            constraints.append({"type": "tone", "params": json.dumps({"tone": "polite"})})
+        rows.append(
+            _common(dim, i, domain, "rule", 1.0)
+            | {
+                "instruction": "Recommend at most 3 items. Be polite.",
+                "query": f"cheap noodles {i}",
+                "response": f"Here are noodles {i}: Item A (12 yuan).",
+                "constraints": constraints,
+                "violations": [] if i != 3 else ["max_items"],
+                "is_synthetic": False,
+                "label": 0 if i == 3 else 1,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=entry_schema(dim))
+
+
+ITEM = {
+    "item_id": "i1",
+    "title": "Beef Noodles",
+    "category": "noodles",
+    "tags": ["spicy"],
+    "price": 12.0,
+    "rating": 4.5,
+    "description": "hand-pulled noodles",
+    "attributes": "{}",
+}
+
+
+def fc_rows(domain: str = "food", n: int = 3) -> pa.Table:
+    dim = "factual_consistency"
+    rows = [
+        _common(dim, i, domain, "rule", 1.0)
+        | {
+            "query": "noodles",
+            "evidence": [ITEM],
+            "response": f"Beef Noodles cost {12 + i} yuan and are rated 4.5.",
+            "unsupported_claims": []
+            if i == 0
+            else [{"item_id": "i1", "field": "price", "claimed": str(12 + i), "actual": "12.0"}],
+            "is_synthetic": False,
+            "label": 1 if i == 0 else 0,
+        }
+        for i in range(n)
+    ]
+    return pa.Table.from_pylist(rows, schema=entry_schema(dim))
+
+
+def qir_rows(domain: str = "food", n: int = 4) -> pa.Table:
+    dim = "query_item_relevance"
+    rows = []
+    for i in range(n):
+        human = i == 0
+        rows.append(
+            _common(dim, i, domain, "human" if human else "heuristic", 1.0 if human else 0.6)
+            | {"query": f"noodles {i}", "item": ITEM | {"item_id": f"i{i}"}, "label": i % 4}
+        )
+    return pa.Table.from_pylist(rows, schema=entry_schema(dim))
+
+
+def empty_rows(dim: str) -> pa.Table:
+    return entry_schema(dim).empty_table()
+
+
+@pytest.fixture
+def make_rows():
+    return {
+        "instruction_following": if_rows,
+        "factual_consistency": fc_rows,
+        "query_item_relevance": qir_rows,
+    }
