@@ -32,6 +32,9 @@ class Settings(BaseModel):
     hash_key: str = Field(DEV_HASH_KEY, description="key of the user-id hash", repr=False)
     release_version: str | None = Field(None, description="release version; default from inputs")
     overwrite_release: bool = Field(False, description="replace an existing release version")
+    release_shard_rows: int = Field(
+        100_000, gt=0, description="rows per Parquet shard of a release (changes shard bytes)"
+    )
 
     @property
     def hash_key_is_default(self) -> bool:
@@ -50,6 +53,7 @@ _ENV_FIELDS = {
     "RECRM_SEED": "seed",
     "RECRM_HASH_KEY": "hash_key",
     "RECRM_RELEASE_VERSION": "release_version",
+    "RECRM_RELEASE_SHARD_ROWS": "release_shard_rows",
 }
 
 
