@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -55,6 +56,14 @@ class LLMConfig(BaseModel):
     budget_calls: int | None = Field(None, ge=0, description="max paid calls per build")
     budget_tokens: int | None = Field(None, ge=0, description="max tokens per build")
     policy: AgreementPolicy = AgreementPolicy.prefer_human_rule
+    response_format: Literal["json_object_schema", "json_schema", "json_object", "none"] = Field(
+        "json_object_schema",
+        description=(
+            "how the output schema is sent: json_object + schema (llama.cpp grammar-constrains it),"
+            " json_schema (OpenAI structured outputs), json_object, or none; the schema is always"
+            " in the prompt as well"
+        ),
+    )
     cache_flush_every: int = Field(8, gt=0, description="responses written to the cache per batch")
     generate_max_requests: int | None = Field(
         None, ge=0, description="cap on requests the response generator writes turns for"

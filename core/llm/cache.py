@@ -1,0 +1,126 @@
+"""Content-addressed response cache and failure log, both tables in the warehouse.
+
+A request's key is the sha256 of everything that determines the answer: model, rendered messages,
+sampling parameters, output schema and template version. A cached key is never paid for again, so
+a re-run costs nothing and a killed run resumes where it stopped (responses are written as they
+arrive, in small batches). Writes open a short-lived connection per batch: the warehouse file stays
+free for the readers of the asset that runs the judge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from core.warehouse import Warehouse
+
+CACHE_TABLE = "llm_cache"
+FAILURES_TABLE = "llm_failures"
+
+CACHE_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("model", pa.string()),
+        pa.field("template", pa.string()),
+        pa.field("response", pa.string()),
+        pa.field("prompt_tokens", pa.int64()),
+        pa.field("completion_tokens", pa.int64()),
+        pa.field("created_at", pa.timestamp("us")),
+    ]
+)
+FAILURES_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("model", pa.string()),
+        pa.field("template", pa.string()),
+        pa.field("scope", pa.string()),  # the asset/domain that asked
+        pa.field("error", pa.string()),
+        pa.field("attempts", pa.int64()),
+        pa.field("created_at", pa.timestamp("us")),
+    ]
+)
+
+
+def request_key(
+    model: str, messages: list[dict], params: dict, template: str, schema: dict | None
+) -> str:
+    """sha256 of the canonical JSON of everything that determines the answer."""
+    payload = {
+        "model": model,
+        "messages": messages,
+        "params": params,
+        "template": template,
+        "schema": schema,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    response: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class ResponseCache:
+    """The `llm_cache` and `llm_failures` tables of one warehouse."""
+
+    def __init__(self, warehouse: Warehouse):
+        self.warehouse = warehouse
+
+    def _ensure(self, con, table: str, schema: pa.Schema) -> None:
+        con.register("_llm_empty", schema.empty_table())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _llm_empty")
+        con.unregister("_llm_empty")
+
+    def lookup(self, keys: list[str]) -> dict[str, CachedResponse]:
+        """The cached responses among `keys` (one set-based query)."""
+        if not keys or not self.warehouse.table_exists(CACHE_TABLE):
+            return {}
+        wanted = pa.table({"key": pa.array(sorted(set(keys)), pa.string())})
+        with self.warehouse.connect(read_only=True) as con:
+            con.register("_llm_keys", wanted)
+            rows = con.execute(
+                f"SELECT c.key, any_value(c.response), any_value(c.prompt_tokens), "
+                f"any_value(c.completion_tokens) FROM {CACHE_TABLE} c "
+                f"JOIN _llm_keys k USING (key) GROUP BY c.key"
+            ).fetchall()
+        return {k: CachedResponse(r, int(p or 0), int(c or 0)) for k, r, p, c in rows}
+
+    def put_many(self, rows: list[dict]) -> None:
+        """Append responses (dicts with CACHE_SCHEMA fields except created_at); keys already
+        cached are skipped, so concurrent writers of the same key keep one row."""
+        if not rows:
+            return
+        now = _now()
+        table = pa.Table.from_pylist([r | {"created_at": now} for r in rows], schema=CACHE_SCHEMA)
+        with self.warehouse.connect() as con:
+            self._ensure(con, CACHE_TABLE, CACHE_SCHEMA)
+            con.register("_llm_new", table)
+            con.execute(
+                f"INSERT INTO {CACHE_TABLE} BY NAME SELECT * FROM _llm_new n "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {CACHE_TABLE} c WHERE c.key = n.key) "
+                f"QUALIFY row_number() OVER (PARTITION BY n.key) = 1"
+            )
+
+    def record_failures(self, rows: list[dict]) -> None:
+        """Append failures (dicts with FAILURES_SCHEMA fields except created_at)."""
+        if not rows:
+            return
+        now = _now()
+        table = pa.Table.from_pylist(
+            [r | {"created_at": now} for r in rows], schema=FAILURES_SCHEMA
+        )
+        with self.warehouse.connect() as con:
+            self._ensure(con, FAILURES_TABLE, FAILURES_SCHEMA)
+            con.register("_llm_new", table)
+            con.execute(f"INSERT INTO {FAILURES_TABLE} BY NAME SELECT * FROM _llm_new")
