@@ -193,3 +193,13 @@ def build_raw_warehouse(path: Path, seed: int = 3, skip: tuple[str, ...] = ()) -
                 schema=contract.warehouse_schema(),
             )
     return wh
+
+
+def build_staged_warehouse(path: Path, seed: int = 3, k: int = 5) -> Warehouse:
+    """The raw warehouse with every domain's staging tables built."""
+    from assets.staging.build import stage_domain
+
+    wh = build_raw_warehouse(path, seed)
+    for domain in DOMAINS:
+        stage_domain(wh, domain, k)
+    return wh

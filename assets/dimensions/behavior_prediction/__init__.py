@@ -1,0 +1,1 @@
+"""behavior_prediction: one entry per shown item, labelled by what the user did (log labels)."""

@@ -1,0 +1,11 @@
+"""Dagster definition of [behavior_prediction, entries]."""
+
+from assets.dimensions.behavior_prediction.build import DIMENSION, build_behavior_entries
+from assets.dimensions.common.asset_factory import STAGING, entries_asset
+
+behavior_prediction_entries = entries_asset(
+    DIMENSION,
+    build_behavior_entries,
+    deps=STAGING,
+    description="one entry per shown item, labelled 0 shown / 1 clicked / 2 ordered from the log",
+)

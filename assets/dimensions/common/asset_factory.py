@@ -1,0 +1,43 @@
+"""The Dagster `[<dimension>, "entries"]` asset for a log-derived dimension: read the build
+settings, call the dimension's plain build function for the partition's domain, write the
+domain's rows of entries_<dim>, report rows and distributions."""
+
+from collections.abc import Callable
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from assets.dimensions.common.entries import write_entries
+from assets.partitions import DOMAINS
+from core.warehouse import Warehouse
+from pipelines.resources import BuildSettings, WarehouseResource
+from schemas.entries import entries_table
+from schemas.profiles import get_profile
+
+BuildFn = Callable[[Warehouse, str, int, dict[str, float]], pl.DataFrame]
+
+
+def entries_asset(
+    dimension: str, build_fn: BuildFn, deps: list[AssetKey], description: str
+) -> AssetsDefinition:
+    @asset(
+        key=AssetKey([dimension, "entries"]),
+        group_name=dimension,
+        deps=deps,
+        partitions_def=DOMAINS,
+        description=f"{description} -> {entries_table(dimension)}",
+    )
+    def _entries(
+        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+    ) -> MaterializeResult:
+        domain = context.partition_key
+        wh = warehouse.get()
+        settings = build.settings(warehouse_path=warehouse.path)
+        profile = get_profile(settings.profile)
+        frame = build_fn(wh, domain, settings.seed, profile.split_fractions)
+        return MaterializeResult(metadata=write_entries(wh, dimension, domain, frame))
+
+    return _entries
+
+
+STAGING = [AssetKey(["staging", n]) for n in ("request_items", "user_histories", "item_profiles")]

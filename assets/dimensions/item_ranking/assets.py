@@ -1,0 +1,11 @@
+"""Dagster definition of [item_ranking, entries]."""
+
+from assets.dimensions.common.asset_factory import STAGING, entries_asset
+from assets.dimensions.item_ranking.build import DIMENSION, build_ranking_entries
+
+item_ranking_entries = entries_asset(
+    DIMENSION,
+    build_ranking_entries,
+    deps=STAGING,
+    description="one entry per engaged request with >= 2 candidates, gold ranking from the log",
+)

@@ -1,0 +1,74 @@
+"""Item-ranking entries: one per request that showed at least 2 items and drew at least one
+engagement. `gold_ranking` lists the shown item ids most engaged first (order > click > shown),
+ties broken by display position. The prompt lists the candidates in a seeded shuffled order, so
+the display position (which the gold ranking uses for ties) is not handed to the model.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.common.provenance import provenance_params, provenance_sql
+from assets.dimensions.common.requests import request_bundle_cte
+from assets.dimensions.common.text import item_text_sql
+from assets.staging.tables import raw_source
+from core.ids import sql_stable_id, sql_unit_interval
+from core.templates import load_template
+from core.warehouse import Warehouse
+
+DIMENSION = "item_ranking"
+MIN_CANDIDATES = 2
+
+
+def ranking_rows_sql(users: str, seed: int) -> str:
+    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain."""
+    entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
+    shuffle = sql_unit_interval(
+        f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
+    )
+    return f"""
+WITH {request_bundle_cte(users)},
+shown AS (
+    SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
+           ri.source_row_id, ip.item, {item_text_sql("ip.item")} AS item_text,
+           {shuffle} AS shuffle_key
+    FROM stg_request_items ri
+    JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
+    WHERE ri.domain = $domain
+),
+grouped AS (
+    SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
+           list(item ORDER BY shuffle_key, item_id) AS candidates,
+           list(item_id ORDER BY engagement DESC, position, item_id) AS gold_ranking,
+           list(source_row_id ORDER BY position, item_id) AS source_row_ids,
+           string_agg(item_text, chr(10) ORDER BY shuffle_key, item_id) AS candidates_text
+    FROM shown
+    GROUP BY domain, request_id
+    HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
+)
+SELECT {entry_id} AS entry_id,
+       '{DIMENSION}' AS dimension,
+       g.domain,
+       'log' AS label_source,
+       CAST(NULL AS DOUBLE) AS label_confidence,
+       {provenance_sql("g.user_id_hash", "g.request_id", "g.source_row_ids")} AS provenance,
+       b."user", b.history, b.context,
+       g.candidates, g.gold_ranking,
+       b.user_text, b.history_text, b.context_text,
+       '- ' || replace(g.candidates_text, chr(10), chr(10) || '- ') AS candidates_text,
+       array_to_string(g.gold_ranking, ', ') AS ranking_text
+FROM grouped g
+JOIN bundle b ON b.domain = g.domain AND b.request_id = g.request_id
+ORDER BY g.request_id
+"""
+
+
+def build_ranking_entries(
+    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
+) -> pl.DataFrame:
+    """The domain's item-ranking entries in entry schema, split by time."""
+    template = load_template(DIMENSION)
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
+    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
+    return finalize_entries(rows, DIMENSION, template, seed, fractions)

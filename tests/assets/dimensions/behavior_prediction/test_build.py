@@ -1,0 +1,98 @@
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from assets.dimensions.behavior_prediction.build import build_behavior_entries
+from assets.dimensions.common.entries import write_entries
+from core.templates import load_template
+from schemas.entries import entry_schema
+
+FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+@pytest.fixture(scope="module")
+def entries(staged_warehouse):
+    return pl.concat(
+        [
+            build_behavior_entries(staged_warehouse, d, 7, FRACTIONS)
+            for d in ("food_delivery", "hotel")
+        ]
+    )
+
+
+def test_conforms_to_the_entry_schema(entries, staged_warehouse):
+    schema = entry_schema("behavior_prediction")
+    table = entries.to_arrow().cast(schema)  # raises when a column or type does not fit
+    assert table.schema.names == schema.names
+    for name in ("entry_id", "dimension", "domain", "split", "prompt", "answer", "label_source"):
+        assert entries[name].null_count() == 0, name
+    meta = write_entries(
+        staged_warehouse,
+        "behavior_prediction",
+        "hotel",
+        entries.filter(pl.col("domain") == "hotel"),
+    )
+    assert meta["rows"] == entries.filter(pl.col("domain") == "hotel").height
+    assert sum(meta["label_distribution"].values()) == meta["rows"]
+    stored = staged_warehouse.query_arrow("SELECT * FROM entries_behavior_prediction").schema
+    assert [f.type for f in stored] == [f.type for f in schema]
+    assert isinstance(table, pa.Table)
+
+
+def test_one_entry_per_impression_with_log_labels(entries, staged_warehouse):
+    ri = staged_warehouse.query("SELECT request_id, item_id, engagement FROM stg_request_items")
+    assert entries.height == ri.height
+    assert entries["entry_id"].n_unique() == entries.height
+    j = entries.select(
+        pl.col("provenance").struct.field("request_id"),
+        pl.col("candidate").struct.field("item_id"),
+        "label",
+        "answer",
+    ).join(ri, on=["request_id", "item_id"])
+    assert (j["label"] == j["engagement"]).all()
+    assert set(entries["label"].unique()) <= {0, 1, 2}
+    expected = j.select(pl.format("<answer>{}</answer>", pl.col("label")).alias("a"))["a"]
+    assert (j["answer"] == expected).all()
+    assert (entries["label_source"] == "log").all()
+
+
+def test_history_is_strictly_before_the_request(entries):
+    flat = (
+        entries.select(pl.col("context").struct.field("ts").alias("req_ts"), "history")
+        .explode("history")
+        .filter(pl.col("history").is_not_null())
+        .with_columns(pl.col("history").struct.field("ts").alias("ev_ts"))
+    )
+    assert flat.height > 0
+    assert (flat["ev_ts"] < flat["req_ts"]).all()
+
+
+def test_provenance_and_prompt(entries):
+    tpl = load_template("behavior_prediction")
+    prov = entries["provenance"].struct.unnest()
+    assert (prov["template_id"] == tpl.ref).all()
+    assert (prov["template_hash"] == tpl.sha256).all()
+    assert prov["user_id_hash"].null_count() == 0
+    assert (prov["source_row_ids"].list.len() == 1).all()
+    row = entries.row(0, named=True)
+    assert row["candidate"]["title"] in row["prompt"]
+    assert row["context"]["query"] in row["prompt"]
+    assert "{{" not in row["prompt"]
+
+
+def test_split_by_time_per_domain(entries):
+    for (domain,), part in entries.group_by("domain"):
+        ts = part.with_columns(pl.col("context").struct.field("ts").alias("ts"))
+        train_max = ts.filter(pl.col("split") == "train")["ts"].max()
+        test_min = ts.filter(pl.col("split") == "test")["ts"].min()
+        assert train_max < test_min, domain
+
+
+def test_deterministic(entries, staged_warehouse):
+    again = pl.concat(
+        [
+            build_behavior_entries(staged_warehouse, d, 7, FRACTIONS)
+            for d in ("food_delivery", "hotel")
+        ]
+    )
+    assert again.equals(entries)

@@ -1,0 +1,72 @@
+import polars as pl
+import pytest
+
+from assets.dimensions.item_ranking.build import build_ranking_entries
+from schemas.entries import entry_schema
+
+FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+@pytest.fixture(scope="module")
+def entries(staged_warehouse):
+    return pl.concat(
+        [
+            build_ranking_entries(staged_warehouse, d, 7, FRACTIONS)
+            for d in ("food_delivery", "hotel")
+        ]
+    )
+
+
+def test_conforms_to_the_entry_schema(entries):
+    schema = entry_schema("item_ranking")
+    assert entries.to_arrow().cast(schema).schema.names == schema.names
+    assert entries["entry_id"].n_unique() == entries.height
+    assert (entries["label_source"] == "log").all()
+
+
+def test_only_engaged_requests_with_two_or_more_candidates(entries, staged_warehouse):
+    ri = staged_warehouse.query("SELECT * FROM stg_request_items")
+    eligible = (
+        ri.group_by("domain", "request_id")
+        .agg(pl.len().alias("n"), pl.col("engagement").max().alias("top"))
+        .filter((pl.col("n") >= 2) & (pl.col("top") >= 1))
+    )
+    assert entries.height == eligible.height > 0
+    assert (entries["candidates"].list.len() >= 2).all()
+
+
+def test_gold_ranking_is_ordered_by_engagement_then_position(entries, staged_warehouse):
+    ri = staged_warehouse.query(
+        "SELECT request_id, item_id, position, engagement FROM stg_request_items"
+    )
+    for row in entries.select(
+        pl.col("provenance").struct.field("request_id"), "gold_ranking", "candidates", "answer"
+    ).iter_rows(named=True):
+        shown = ri.filter(pl.col("request_id") == row["request_id"]).sort(
+            ["engagement", "position"], descending=[True, False]
+        )
+        assert row["gold_ranking"] == shown["item_id"].to_list()
+        assert sorted(c["item_id"] for c in row["candidates"]) == sorted(row["gold_ranking"])
+        assert row["answer"] == "<answer>" + ", ".join(row["gold_ranking"]) + "</answer>"
+
+
+def test_every_candidate_is_in_the_prompt_and_history_is_clean(entries):
+    row = entries.row(0, named=True)
+    for c in row["candidates"]:
+        assert f"[{c['item_id']}]" in row["prompt"]
+    flat = (
+        entries.select(pl.col("context").struct.field("ts").alias("req_ts"), "history")
+        .explode("history")
+        .filter(pl.col("history").is_not_null())
+    )
+    assert (flat["history"].struct.field("ts") < flat["req_ts"]).all()
+
+
+def test_deterministic(entries, staged_warehouse):
+    again = pl.concat(
+        [
+            build_ranking_entries(staged_warehouse, d, 7, FRACTIONS)
+            for d in ("food_delivery", "hotel")
+        ]
+    )
+    assert again.equals(entries)
