@@ -62,7 +62,9 @@ class Warehouse:
         return bool(row and row[0])
 
     def read_partition(self, table: str, domain: str) -> pl.DataFrame:
-        return self.query(f"SELECT * FROM {_quote(table)} WHERE domain = $domain", {"domain": domain})
+        return self.query(
+            f"SELECT * FROM {_quote(table)} WHERE domain = $domain", {"domain": domain}
+        )
 
     def count(self, table: str, domain: str | None = None) -> int:
         where = " WHERE domain = $domain" if domain is not None else ""
@@ -78,13 +80,16 @@ class Warehouse:
         source: TableSource,
         params: dict | None = None,
         schema: pa.Schema | None = None,
+        scope: dict[str, str] | None = None,
     ) -> int:
         """Replace the rows of `domain` in `table` with `source`; returns the rows written.
 
         `source` must carry a `domain` column equal to `domain`. With `schema`, the table is
         created with exactly that schema (so an empty first partition still has typed columns).
+        `scope` narrows what is replaced to the domain's rows that also match these column values
+        (e.g. `{"table_name": "items"}` in the shared `quarantine` table); `source` must match it.
         """
-        return self._write(table, source, params, schema, domain=domain)
+        return self._write(table, source, params, schema, domain=domain, scope=scope)
 
     def write_table(
         self,
@@ -96,8 +101,16 @@ class Warehouse:
         """Replace the whole of `table` with `source`; returns the rows written."""
         return self._write(table, source, params, schema, domain=None)
 
-    def _write(self, table, source, params, schema, domain) -> int:
+    def _write(self, table, source, params, schema, domain, scope=None) -> int:
         qt = _quote(table)
+        where, where_params = "", {}
+        if domain is not None:
+            conditions = ["domain = $d"]
+            where_params["d"] = domain
+            for i, (column, value) in enumerate((scope or {}).items()):
+                conditions.append(f"{_quote(column)} = $s{i}")
+                where_params[f"s{i}"] = value
+            where = " WHERE " + " AND ".join(conditions)
         with self.connect() as con:
             if isinstance(source, str):
                 select_sql = source
@@ -120,7 +133,7 @@ class Warehouse:
                         params or {},
                     )
                 if domain is not None:
-                    con.execute(f"DELETE FROM {qt} WHERE domain = $d", {"d": domain})
+                    con.execute(f"DELETE FROM {qt}{where}", where_params)
                 try:
                     con.execute(f"INSERT INTO {qt} BY NAME {select_sql}", params or {})
                 except duckdb.BinderException as exc:
@@ -128,10 +141,9 @@ class Warehouse:
                         f"cannot write to table {table}: its columns differ from the new rows "
                         f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
                     ) from exc
-                written = con.execute(
-                    f"SELECT count(*) FROM {qt}" + (" WHERE domain = $d" if domain else ""),
-                    {"d": domain} if domain else {},
-                ).fetchone()[0]
+                written = con.execute(f"SELECT count(*) FROM {qt}{where}", where_params).fetchone()[
+                    0
+                ]
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")

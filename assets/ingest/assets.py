@@ -1,0 +1,65 @@
+"""Dagster wiring: one partitioned asset per contract table, `ingest/<table>`, group `ingest`."""
+
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from assets.ingest.table import IngestResult, ingest_table
+from assets.partitions import DOMAINS
+from pipelines.resources import BuildSettings, WarehouseResource
+from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
+
+DEFAULT_KEY_WARNING = (
+    "user ids hashed with the PUBLIC development key: set RECRM_HASH_KEY before sharing anything"
+)
+
+
+def ingest_metadata(result: IngestResult, default_key: bool) -> dict:
+    metadata = {
+        "rows": result.accepted,
+        "read": result.read,
+        "accepted": result.accepted,
+        "quarantined": result.quarantined,
+        "files": [f["path"] for f in result.files],
+        "quarantine_reasons": result.reasons,
+        "hash_key": DEFAULT_KEY_WARNING if default_key else "secret key from RECRM_HASH_KEY",
+    }
+    if result.absent:
+        metadata["note"] = f"optional table {result.table!r} absent from the drop: empty partition"
+    return metadata
+
+
+def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
+    refs = sorted({ref for _, ref, _ in table.references})
+    kind = "required" if table.name in REQUIRED_TABLES else "optional"
+
+    @asset(
+        key=["ingest", table.name],
+        group_name="ingest",
+        partitions_def=DOMAINS,
+        deps=[AssetKey(["ingest", r]) for r in refs],
+        description=(
+            f"Raw `{table.name}` ({kind}) of one domain, cast to the contract, user ids hashed, "
+            f"text masked -> `{table.warehouse_table}`; broken records -> `quarantine`."
+        ),
+        kinds={"duckdb"},
+    )
+    def _ingest(
+        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+    ) -> MaterializeResult:
+        settings = build.settings(warehouse_path=warehouse.path)
+        if settings.hash_key_is_default:
+            context.log.warning(DEFAULT_KEY_WARNING)
+        result = ingest_table(
+            warehouse.get(),
+            Path(settings.logs_root),
+            context.partition_key,
+            table,
+            settings.hash_key,
+        )
+        return MaterializeResult(metadata=ingest_metadata(result, settings.hash_key_is_default))
+
+    return _ingest
+
+
+INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]

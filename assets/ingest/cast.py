@@ -1,0 +1,106 @@
+"""Cast staged text columns to the contract's types and say, per record, what is wrong with it.
+
+All in SQL over the whole table: every contract column gets a typed twin (`"<col>"` typed, from
+the staged text `"<col>"`), and `_reason` is set for the first problem found, in this order:
+unparseable record, missing required value(s), bad type(s). Referential and duplicate-key checks
+come after (`reference.py`), on the records that are still fine.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from assets.ingest.read import quote_ident
+from schemas.logs import ContractTable
+
+# String columns that must hold a JSON object or array (schemas/logs.py comments).
+JSON_TEXT_COLUMNS = {"attributes", "preferences", "constraints"}
+REASON_VALUE_CHARS = 60
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _shown(col: str) -> str:
+    """SQL text `col='value'` for reasons (value cut to a readable length)."""
+    return (
+        f"{sql_literal(col + '=')} || '''' || left({quote_ident(col)}, {REASON_VALUE_CHARS}) "
+        "|| ''''"
+    )
+
+
+def _timestamp(v: str) -> str:
+    """ISO text (naive = UTC, or with an offset) or epoch seconds / milliseconds."""
+    number = f"TRY_CAST(trim({v}) AS DOUBLE)"
+    return (
+        f"CASE WHEN regexp_full_match(trim({v}), '-?[0-9]+(\\.[0-9]+)?') THEN "
+        f"  CASE WHEN abs({number}) >= 1e11 THEN TRY(make_timestamp(CAST({number} * 1000 AS BIGINT))) "
+        f"       ELSE TRY(make_timestamp(CAST({number} * 1000000 AS BIGINT))) END "
+        f"ELSE TRY_CAST(TRY_CAST(trim({v}) AS TIMESTAMPTZ) AS TIMESTAMP) END"
+    )
+
+
+def typed_expr(col: str, dtype: pa.DataType) -> tuple[str, str | None]:
+    """(SQL giving the typed value from staged text, what a bad value "is not"; None = any text)."""
+    v = quote_ident(col)
+    if pa.types.is_floating(dtype):
+        num = f"TRY_CAST(trim({v}) AS DOUBLE)"
+        return f"CASE WHEN isfinite({num}) THEN {num} END", "a number"
+    if pa.types.is_integer(dtype):
+        sql_type = {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER", 64: "BIGINT"}[dtype.bit_width]
+        bounds = "" if dtype.bit_width == 64 else f" of {dtype.bit_width} bits"
+        return f"TRY_CAST(trim({v}) AS {sql_type})", f"an integer{bounds}"
+    if pa.types.is_timestamp(dtype):
+        return _timestamp(v), "a timestamp"
+    if pa.types.is_list(dtype):
+        return (
+            f"CASE WHEN starts_with(ltrim({v}), '[') THEN "
+            f"TRY_CAST(TRY_CAST({v} AS JSON) AS VARCHAR[]) END",
+            "a JSON list of strings",
+        )
+    if col in JSON_TEXT_COLUMNS:
+        return f"CASE WHEN json_valid({v}) THEN {v} END", "valid JSON"
+    return v, None
+
+
+def cast_table(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    target: str,
+    table: ContractTable,
+    staged_columns: list[str],
+) -> None:
+    """Create `target`: staged bookkeeping + text columns, typed contract columns `_t_<col>`,
+    and `_reason` (NULL when the record is fine so far)."""
+    present = set(staged_columns)
+    typed, missing, bad = [], [], []
+    for col, dtype in table.columns.items():
+        if col not in present:
+            # Absent everywhere: NULL of the right type (a missing required value per record).
+            con.execute(f"ALTER TABLE {staged} ADD COLUMN {quote_ident(col)} VARCHAR")
+        expr, expected = typed_expr(col, dtype)
+        typed.append(f"{expr} AS {quote_ident('_t_' + col)}")
+        v = quote_ident(col)
+        if col in table.required:
+            missing.append(f"CASE WHEN {v} IS NULL OR trim({v}) = '' THEN {sql_literal(col)} END")
+        if expected:
+            bad.append(
+                f"CASE WHEN {v} IS NOT NULL AND trim({v}) <> '' AND ({expr}) IS NULL "
+                f"THEN {_shown(col)} || {sql_literal(' is not ' + expected)} END"
+            )
+    missing_sql = f"concat_ws(', ', {', '.join(missing)})" if missing else "''"
+    bad_sql = f"concat_ws('; ', {', '.join(bad)})" if bad else "''"
+    con.execute(
+        f"""
+        CREATE TEMP TABLE {target} AS
+        SELECT *, CASE WHEN _error IS NOT NULL THEN _error
+                       WHEN _missing <> '' THEN 'missing required value: ' || _missing
+                       WHEN _bad <> '' THEN 'bad type: ' || _bad END AS _reason
+        FROM (SELECT *, {", ".join(typed)}, {missing_sql} AS _missing, {bad_sql} AS _bad
+              FROM {staged})
+        """
+    )
+    con.execute(f"ALTER TABLE {target} DROP COLUMN _missing")
+    con.execute(f"ALTER TABLE {target} DROP COLUMN _bad")

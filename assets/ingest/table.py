@@ -1,0 +1,197 @@
+"""Ingest one contract table of one domain: read, cast, check, anonymize, write.
+
+The work happens in a private in-memory DuckDB database (set-based SQL over the whole table);
+the results go to the warehouse through `Warehouse.write_partition`, which replaces exactly this
+domain's rows (and, in the shared `quarantine` and `ingest_files` tables, only this table's), so
+re-ingesting a domain never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from assets.ingest.accepted import accepted_sql
+from assets.ingest.cast import cast_table
+from assets.ingest.discover import IngestError, table_files
+from assets.ingest.privacy import is_user_id
+from assets.ingest.quarantine import quarantine_sql
+from assets.ingest.read import StagedFile, stage_file
+from assets.ingest.reference import check_duplicates, check_references
+from core.warehouse import Warehouse
+from schemas.logs import (
+    CONTRACT_TABLES,
+    FILE_SUFFIXES,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+    REQUIRED_TABLES,
+    ContractTable,
+)
+
+INGEST_FILES_TABLE = "ingest_files"
+INGEST_FILES_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("table_name", pa.string()),
+        pa.field("path", pa.string()),  # relative to the log root: <domain>/<file>
+        pa.field("sha256", pa.string()),  # of the file as stored (compressed bytes for .gz)
+        pa.field("rows_read", pa.int64()),
+    ]
+)
+
+
+@dataclass
+class IngestResult:
+    domain: str
+    table: str
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    files: list[dict] = field(default_factory=list)  # path, format, sha256, rows_read
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason kind -> records
+    absent: bool = False  # an optional table with no file in the drop
+
+
+def ingest_table(
+    warehouse: Warehouse, logs_root: Path, domain: str, table: ContractTable, hash_key: str
+) -> IngestResult:
+    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse."""
+    files = table_files(logs_root, domain, table.name)
+    if not files and table.name in REQUIRED_TABLES:
+        raise IngestError(
+            f"{logs_root / domain}: no file for required table {table.name!r} "
+            f"(expected {table.name}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
+        )
+    known = {ref: _known_keys(warehouse, domain, ref, col) for _, ref, col in table.references}
+    result = IngestResult(domain, table.name, absent=not files)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        with tempfile.TemporaryDirectory(prefix="recrm-ingest-") as work:
+            staged = [stage_file(con, f, i, Path(work)) for i, f in enumerate(files)]
+        _require_columns(staged, table)
+        columns = _union(con, staged)
+        cast_table(con, "_staged", "_checked", table, columns)
+        check_references(con, "_checked", table, domain, known)
+        check_duplicates(con, "_checked", table, hash_key)
+        extra = [c for c in columns if c not in table.columns]
+        csv_positions = {
+            c: {s.file.relpath: s.columns.index(c) + 1 for s in staged if c in s.columns}
+            for c in columns
+            if is_user_id(c) and any(s.file.format == "csv" for s in staged)
+        }
+        accepted = _run(con, accepted_sql("_checked", table, extra), domain, hash_key)
+        quarantine = _run(
+            con, quarantine_sql("_checked", table.name, columns, csv_positions), domain, hash_key
+        )
+        kinds = con.execute(
+            "SELECT split_part(_reason, ':', 1) AS kind, count(*) FROM _checked "
+            "WHERE _reason IS NOT NULL GROUP BY kind ORDER BY kind"
+        ).fetchall()
+    finally:
+        con.close()
+
+    result.read = sum(s.rows_read for s in staged)
+    result.accepted, result.quarantined = accepted.num_rows, quarantine.num_rows
+    result.reasons = dict(kinds)
+    assert result.read == result.accepted + result.quarantined, (
+        f"{domain}/{table.name}: read {result.read} != accepted {result.accepted} "
+        f"+ quarantined {result.quarantined}"
+    )
+    result.files = [
+        {
+            "path": s.file.relpath,
+            "format": s.file.format + (".gz" if s.file.gzip else ""),
+            "sha256": s.sha256,
+            "rows_read": s.rows_read,
+        }
+        for s in staged
+    ]
+    warehouse.write_partition(
+        table.warehouse_table, domain, accepted, schema=table.warehouse_schema()
+    )
+    warehouse.write_partition(
+        QUARANTINE_TABLE,
+        domain,
+        quarantine,
+        schema=QUARANTINE_SCHEMA,
+        scope={"table_name": table.name},
+    )
+    manifest = pa.table(
+        {
+            "domain": [domain] * len(staged),
+            "table_name": [table.name] * len(staged),
+            "path": [f["path"] for f in result.files],
+            "sha256": [f["sha256"] for f in result.files],
+            "rows_read": [f["rows_read"] for f in result.files],
+        },
+        schema=INGEST_FILES_SCHEMA,
+    )
+    warehouse.write_partition(
+        INGEST_FILES_TABLE,
+        domain,
+        manifest,
+        schema=INGEST_FILES_SCHEMA,
+        scope={"table_name": table.name},
+    )
+    return result
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, domain: str, hash_key: str) -> pa.Table:
+    params = {"domain": domain}
+    if "$hash_key" in sql:
+        params["hash_key"] = hash_key
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def _known_keys(warehouse: Warehouse, domain: str, ref_table: str, column: str) -> pa.Table:
+    """The accepted keys of a referenced table: it must have been ingested for this domain."""
+    ingested = (
+        warehouse.table_exists(INGEST_FILES_TABLE)
+        and warehouse.query(
+            f"SELECT count(*) AS n FROM {INGEST_FILES_TABLE} WHERE domain = $d AND table_name = $t",
+            {"d": domain, "t": ref_table},
+        )["n"][0]
+    )
+    if not ingested:
+        raise IngestError(
+            f"ingest/{ref_table} has not been materialized for domain {domain!r}: "
+            "ingest it first (its keys are needed for the referential checks)"
+        )
+    table = CONTRACT_TABLES[ref_table].warehouse_table
+    return warehouse.query_arrow(
+        f'SELECT DISTINCT "{column}" FROM {table} WHERE domain = $d', {"d": domain}
+    )
+
+
+def _require_columns(staged: list[StagedFile], table: ContractTable) -> None:
+    """A CSV or Parquet file without a required column breaks the contract as a whole."""
+    for s in staged:
+        if s.file.format == "jsonl" or not s.columns:
+            continue
+        lacking = [c for c in table.required if c not in s.columns]
+        if lacking:
+            raise IngestError(
+                f"{s.file.relpath}: lacks required column(s) {', '.join(lacking)} "
+                f"(has {', '.join(s.columns)})"
+            )
+
+
+def _union(con: duckdb.DuckDBPyConnection, staged: list[StagedFile]) -> list[str]:
+    """Stack the files' records into `_staged`; returns the data columns (first-seen order)."""
+    columns: list[str] = []
+    for s in staged:
+        columns += [c for c in s.columns if c not in columns]
+    if staged:
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {s.table}" for s in staged)
+        con.execute(f"CREATE TEMP TABLE _staged AS {union}")
+    else:
+        con.execute(
+            "CREATE TEMP TABLE _staged (_file VARCHAR, _file_idx INTEGER, _row BIGINT, "
+            "_error VARCHAR, _raw VARCHAR)"
+        )
+    return columns
