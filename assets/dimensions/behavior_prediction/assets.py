@@ -5,7 +5,9 @@ from assets.dimensions.common.asset_factory import STAGING, entries_asset
 
 behavior_prediction_entries = entries_asset(
     DIMENSION,
-    build_behavior_entries,
+    lambda wh, domain, seed, profile: build_behavior_entries(
+        wh, domain, seed, profile.split_fractions
+    ),
     deps=STAGING,
     description="one entry per shown item, labelled 0 shown / 1 clicked / 2 ordered from the log",
 )

@@ -12,9 +12,10 @@ from assets.partitions import DOMAINS
 from core.warehouse import Warehouse
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entries_table
-from schemas.profiles import get_profile
+from schemas.profiles import SizeProfile, get_profile
 
-BuildFn = Callable[[Warehouse, str, int, dict[str, float]], pl.DataFrame]
+# (warehouse, domain, build seed, size profile) -> the domain's entries in entry schema.
+BuildFn = Callable[[Warehouse, str, int, SizeProfile], pl.DataFrame]
 
 
 def entries_asset(
@@ -34,7 +35,7 @@ def entries_asset(
         wh = warehouse.get()
         settings = build.settings(warehouse_path=warehouse.path)
         profile = get_profile(settings.profile)
-        frame = build_fn(wh, domain, settings.seed, profile.split_fractions)
+        frame = build_fn(wh, domain, settings.seed, profile)
         return MaterializeResult(metadata=write_entries(wh, dimension, domain, frame))
 
     return _entries

@@ -5,7 +5,9 @@ from assets.dimensions.item_ranking.build import DIMENSION, build_ranking_entrie
 
 item_ranking_entries = entries_asset(
     DIMENSION,
-    build_ranking_entries,
+    lambda wh, domain, seed, profile: build_ranking_entries(
+        wh, domain, seed, profile.split_fractions
+    ),
     deps=STAGING,
     description="one entry per engaged request with >= 2 candidates, gold ranking from the log",
 )
