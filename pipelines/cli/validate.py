@@ -1,4 +1,8 @@
-"""`recrm validate RELEASE_DIR`: re-check a published release against its manifest."""
+"""`recrm validate RELEASE_DIR [--expectations] [--data-docs DIR]`: re-check a published release.
+
+Shard hashes, row counts, schemas, splits and dimensions against the manifest; optionally the
+benchmark expectation suites on the shards themselves, rendered as GX Data Docs HTML.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,17 @@ from pathlib import Path
 def register(subparsers) -> None:
     p = subparsers.add_parser("validate", help="re-check a release against its manifest")
     p.add_argument("release_dir", type=Path, help="releases/<version>")
+    p.add_argument(
+        "--expectations",
+        action="store_true",
+        help="also run the benchmark expectation suites (GX) on the shards",
+    )
+    p.add_argument(
+        "--data-docs",
+        type=Path,
+        metavar="DIR",
+        help="write GX Data Docs HTML of those suites to DIR (implies --expectations)",
+    )
     p.set_defaults(func=run)
 
 

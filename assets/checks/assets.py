@@ -1,0 +1,127 @@
+"""Asset checks: the expectation suites run on the ingest tables and on each benchmark table.
+
+- `[<dimension>, "benchmark"]` / `expectations` (blocking): a failure stops the release.
+- `["ingest", <table>]` / `keys` (blocking, per domain): null or duplicate keys would multiply
+  rows in every join downstream, so that domain's later layers do not run.
+- `["ingest", <table>]` / `contract` (warning, per domain): columns, types, value sets, masked
+  text. These rules are enforced again where they matter (the benchmark suites), so a warning
+  here does not stop a domain from building.
+A failed check's metadata lists each failed expectation with its row count and examples; the
+full GX result is written beside the run (see `assets.checks.results`).
+"""
+
+import warnings
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
+    PreviewWarning,
+    asset_check,
+)
+
+from assets.checks.frames import benchmark_frame, raw_frame
+from assets.checks.results import results_dir, store_outcome
+from assets.checks.validation import SuiteOutcome, validate_frame
+from assets.partitions import DOMAINS
+from pipelines.resources import BuildSettings, WarehouseResource
+from schemas.entries import DIMENSIONS
+from schemas.expectations import benchmark_suite, raw_contract_suite, raw_keys_suite
+from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
+from schemas.profiles import get_profile
+
+RAW_ID_COLUMNS = ("source_file", "source_row")
+
+
+def check_metadata(outcome: SuiteOutcome, stored) -> dict:
+    """Metadata of a check result: counts, the failed expectations, where the result is."""
+    lines = [f"- {f.describe()}" for f in outcome.failed]
+    return {
+        "suite": outcome.suite,
+        "rows": outcome.rows,
+        "expectations": outcome.evaluated,
+        "failed_count": len(outcome.failed),
+        "failed_expectations": MetadataValue.json(outcome.failures_json()),
+        "failures": MetadataValue.md("\n".join(lines) if lines else "none"),
+        "result_path": MetadataValue.path(str(stored)),
+    }
+
+
+def _benchmark_check(dimension: str):
+    @asset_check(
+        asset=AssetKey([dimension, "benchmark"]),
+        name="expectations",
+        blocking=True,
+        description=f"benchmark_{dimension} meets schemas/expectations/benchmark.py",
+    )
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+    ) -> AssetCheckResult:
+        settings = build.settings(warehouse_path=warehouse.path)
+        wh = warehouse.get()
+        table = f"benchmark_{dimension}"
+        if not wh.table_exists(table):
+            return AssetCheckResult(
+                passed=False, metadata={"error": f"table {table} does not exist", "rows": 0}
+            )
+        with wh.connect(read_only=True) as con:
+            frame = benchmark_frame(con, dimension, f'"{table}"')
+        outcome = validate_frame(
+            frame, benchmark_suite(dimension, get_profile(settings.profile)), ["entry_id"]
+        )
+        stored = store_outcome(
+            results_dir(settings.warehouse_path, context.run_id), f"{dimension}.benchmark", outcome
+        )
+        return AssetCheckResult(passed=outcome.success, metadata=check_metadata(outcome, stored))
+
+    return _check
+
+
+def _ingest_check(table: ContractTable, kind: str):
+    blocking = kind == "keys"
+    suite_of = raw_keys_suite if blocking else raw_contract_suite
+
+    @asset_check(
+        asset=AssetKey(["ingest", table.name]),
+        name=kind,
+        blocking=blocking,
+        partitions_def=DOMAINS,
+        description=f"raw_{table.name} {kind} (schemas/expectations/raw.py)",
+    )
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> AssetCheckResult:
+        domain = context.partition_key
+        severity = AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN
+        frame = raw_frame(warehouse.get(), table, domain)
+        if frame is None:
+            # An optional table a domain does not ship has no warehouse table to check.
+            present = table.name not in REQUIRED_TABLES
+            return AssetCheckResult(
+                passed=present,
+                severity=severity,
+                metadata={"rows": 0, "note": f"no table {table.warehouse_table}"},
+            )
+        outcome = validate_frame(frame, suite_of(table), RAW_ID_COLUMNS)
+        stored = store_outcome(
+            results_dir(warehouse.path, context.run_id),
+            f"ingest.{table.name}.{kind}.{domain}",
+            outcome,
+        )
+        return AssetCheckResult(
+            passed=outcome.success, severity=severity, metadata=check_metadata(outcome, stored)
+        )
+
+    return _check
+
+
+BENCHMARK_CHECKS = [_benchmark_check(d) for d in DIMENSIONS]
+with warnings.catch_warnings():
+    # Partitioned asset checks are a Dagster preview feature; they are what per-domain
+    # ingest validation needs, and the warning would print on every load.
+    warnings.simplefilter("ignore", PreviewWarning)
+    INGEST_CHECKS = [
+        _ingest_check(t, k) for t in CONTRACT_TABLES.values() for k in ("keys", "contract")
+    ]

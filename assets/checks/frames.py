@@ -1,0 +1,104 @@
+"""The pandas frames the expectation suites validate, built set-based in DuckDB.
+
+GX 1.x validates pandas, not DuckDB or polars (see stack-facts.md), so each check first selects
+what its suite needs, computes the cross-row derived columns documented in
+`schemas.expectations.benchmark` with window functions, and converts the result once.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from core.warehouse import Warehouse
+from schemas.entries import SPLIT_BY_TIME, SPLIT_BY_USER, entry_schema
+from schemas.expectations.benchmark import nested_columns
+from schemas.logs import ContractTable
+
+# Nullable pandas dtypes keep integer and boolean columns typed when they hold nulls (a numpy
+# conversion would turn them into floats or objects and break the type expectations).
+_PANDAS_TYPES = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+
+
+def raw_frame(warehouse: Warehouse, table: ContractTable, domain: str) -> pd.DataFrame | None:
+    """One domain's rows of `raw_<table>`; None when ingest has not created the table."""
+    name = table.warehouse_table
+    if not warehouse.table_exists(name):
+        return None
+    return to_pandas(
+        warehouse.query_arrow(
+            f"SELECT * FROM {_quote(name)} WHERE domain = $domain", {"domain": domain}
+        )
+    )
+
+
+def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a relation (a table name or a table function call)."""
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def benchmark_frame_sql(dimension: str, relation: str, present: set[str]) -> str:
+    """SELECT computing the frame of `benchmark_suite(dimension)` over `relation`.
+
+    Only columns present are selected or derived from, so a table missing a column still yields
+    a frame and the suite reports the missing column instead of the query failing.
+    """
+    nested = set(nested_columns(dimension))
+    select = []
+    for name in entry_schema(dimension).names:
+        if name not in present:
+            continue
+        q = _quote(name)
+        nested_or_provenance = name in nested or name == "provenance"
+        select.append(f"CAST(to_json({q}) AS VARCHAR) AS {q}" if nested_or_provenance else q)
+    if "provenance" in present:
+        select.append("provenance.user_id_hash AS user_id_hash")
+        if dimension in SPLIT_BY_USER and "split" in present:
+            select.append(
+                "CASE WHEN provenance.user_id_hash IS NULL THEN NULL ELSE "
+                "count(DISTINCT split) OVER (PARTITION BY provenance.user_id_hash) END "
+                "AS user_split_count"
+            )
+    if dimension in SPLIT_BY_TIME and {"history", "context"} <= present:
+        select.append(
+            "CASE WHEN context.ts IS NULL THEN false "
+            "WHEN history IS NULL OR len(history) = 0 THEN true "
+            "ELSE coalesce(list_bool_and(list_transform(history, "
+            "lambda h: h.ts IS NOT NULL AND h.ts < context.ts)), false) END AS history_before_request"
+        )
+        if {"split", "domain"} <= present:
+            select.append(
+                "CASE WHEN split = 'test' THEN context.ts > max(CASE WHEN split = 'train' "
+                "THEN context.ts END) OVER (PARTITION BY domain) END AS test_after_train"
+            )
+    if {"gold_ranking", "candidates"} <= present:
+        ids = "list_transform(candidates, lambda c: c.item_id)"
+        select.append(
+            "coalesce(len(gold_ranking) > 0 "
+            "AND len(list_distinct(gold_ranking)) = len(gold_ranking) "
+            f"AND len(gold_ranking) = len({ids}) "
+            f"AND list_has_all({ids}, gold_ranking), false) AS ranking_is_permutation"
+        )
+    return f"SELECT {', '.join(select)} FROM {relation}"
+
+
+def benchmark_frame(con: duckdb.DuckDBPyConnection, dimension: str, relation: str) -> pd.DataFrame:
+    """The frame of `benchmark_suite(dimension)` over a table or `read_parquet(...)` call."""
+    present = set(relation_columns(con, relation))
+    return to_pandas(con.sql(benchmark_frame_sql(dimension, relation, present)).to_arrow_table())

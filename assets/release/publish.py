@@ -1,0 +1,178 @@
+"""Publish a release atomically: write everything into a temporary folder, then rename it.
+
+A release is immutable once written. The temporary folder sits next to the target (same file
+system, so the rename is atomic) and is removed if anything fails, so a crash never leaves a half
+release under a version name. An existing version is replaced only with `overwrite_release`; a
+rebuild whose shards are byte-identical to the existing version leaves it in place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from assets.release.card import render_card
+from assets.release.manifest import (
+    MANIFEST_FILE,
+    build_manifest,
+    code_version,
+    derive_version,
+    input_files,
+    inputs_fingerprint,
+    llm_usage,
+    manifest_json,
+    read_manifest,
+)
+from assets.release.shards import write_split
+from core.settings import Settings
+from core.warehouse import Warehouse
+from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
+
+TMP_PREFIX = ".tmp-release-"
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+@dataclass
+class Published:
+    version: str
+    path: Path
+    manifest: dict
+    reused: bool  # the same version with identical shards already existed
+
+
+def benchmark_table(dimension: str) -> str:
+    return f"benchmark_{dimension}"
+
+
+def label_distribution(con: duckdb.DuckDBPyConnection, table: str, dimension: str) -> dict:
+    """split -> {label: rows}; for item_ranking the key is the length of gold_ranking."""
+    key = "len(gold_ranking)" if LABEL_COLUMN[dimension] == "gold_ranking" else "label"
+    rows = con.execute(
+        f'SELECT split, CAST({key} AS VARCHAR) AS k, count(*) FROM "{table}" '
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for split, k, n in rows:
+        out.setdefault(split, {})["null" if k is None else k] = int(n)
+    return out
+
+
+def write_dimension(
+    con: duckdb.DuckDBPyConnection, dimension: str, out: Path, shard_rows: int
+) -> dict:
+    """Shards of every split of one dimension, and its counts and label distributions."""
+    table = benchmark_table(dimension)
+    distribution = label_distribution(con, table, dimension)
+    unknown = sorted(set(distribution) - set(SPLITS))
+    if unknown:
+        raise ReleaseError(f"{table} has rows in unknown split(s) {unknown}")
+    splits = {}
+    for split in SPLITS:
+        shards = write_split(con, table, dimension, split, out, shard_rows)
+        splits[split] = {
+            "rows": sum(s.rows for s in shards),
+            "label_distribution": distribution.get(split, {}),
+            "shards": [asdict(s) for s in shards],
+        }
+    return {
+        "label_column": LABEL_COLUMN[dimension],
+        "rows": sum(s["rows"] for s in splits.values()),
+        "splits": splits,
+    }
+
+
+def _shard_digests(dimensions: dict) -> list[str]:
+    return [
+        f"{shard['path']}:{shard['sha256']}"
+        for dim in sorted(dimensions)
+        for split in SPLITS
+        for shard in dimensions[dim]["splits"].get(split, {}).get("shards", [])
+    ]
+
+
+def publish_release(
+    warehouse: Warehouse,
+    settings: Settings,
+    code: dict | None = None,
+    created_at: datetime | None = None,
+) -> Published:
+    """Write the release of the five `benchmark_<dimension>` tables under settings.releases_dir."""
+    missing = [
+        benchmark_table(d) for d in DIMENSIONS if not warehouse.table_exists(benchmark_table(d))
+    ]
+    if missing:
+        raise ReleaseError(
+            f"warehouse {warehouse.path} has no {', '.join(missing)}: build the benchmark layer first"
+        )
+    code = code if code is not None else code_version()
+    releases = Path(settings.releases_dir)
+    releases.mkdir(parents=True, exist_ok=True)
+    tmp = releases / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+    try:
+        tmp.mkdir()
+        with warehouse.connect(read_only=True) as con:
+            dimensions = {
+                d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in DIMENSIONS
+            }
+        files = input_files(warehouse)
+        version = settings.release_version or derive_version(
+            settings.profile, inputs_fingerprint(files), settings, code, _shard_digests(dimensions)
+        )
+        _check_version_name(version)
+        manifest = build_manifest(
+            version=version,
+            settings=settings,
+            files=files,
+            code=code,
+            dimensions=dimensions,
+            usage=llm_usage(warehouse),
+            created_at=created_at,
+        )
+        (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
+        (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
+        return _move_into_place(tmp, releases / version, manifest, settings.overwrite_release)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_version_name(version: str) -> None:
+    if not version or version in (".", "..") or "/" in version or os.sep in version:
+        raise ReleaseError(f"invalid release version {version!r}: use a plain folder name")
+    if version.startswith("."):
+        raise ReleaseError(f"invalid release version {version!r}: must not start with '.'")
+
+
+def _move_into_place(tmp: Path, target: Path, manifest: dict, overwrite: bool) -> Published:
+    version = manifest["version"]
+    if not target.exists():
+        os.rename(tmp, target)
+        return Published(version, target, manifest, reused=False)
+    if overwrite:
+        # Two renames: the old version is only removed once the new one is in place.
+        old = target.parent / f"{TMP_PREFIX}old-{uuid.uuid4().hex}"
+        os.rename(target, old)
+        os.rename(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+        return Published(version, target, manifest, reused=False)
+    try:
+        existing = read_manifest(target)
+    except (FileNotFoundError, ValueError):
+        existing = None
+    if existing is not None and _shard_digests(existing.get("dimensions", {})) == _shard_digests(
+        manifest["dimensions"]
+    ):
+        return Published(version, target, existing, reused=True)
+    raise ReleaseError(
+        f"release {version} already exists at {target} with different contents; choose another "
+        "version or set overwrite_release (recrm build --overwrite)"
+    )

@@ -1,0 +1,231 @@
+"""`recrm validate RELEASE_DIR`: re-check a published release against its manifest.
+
+Checks every shard's sha256, row count and schema, that each dimension and split the manifest
+declares is there (and nothing undeclared), the per-split totals and label distributions
+recomputed from the shards, and the dataset card's data files. With `--expectations` (implied by
+`--data-docs`), the benchmark expectation suites also run on the shards themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import yaml
+
+from assets.release.card import card_header
+from assets.release.manifest import read_manifest
+from assets.release.publish import label_distribution
+from assets.release.shards import file_sha256
+from schemas.entries import DIMENSIONS, SCHEMA_VERSION, SPLITS, entry_schema
+
+_SHARD_NAME = re.compile(r"^(?P<split>[a-z]+)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
+
+
+class ReleaseInvalid(RuntimeError):
+    pass
+
+
+def validate_release(release_dir: Path) -> list[str]:
+    """Every mismatch between the release folder and its manifest (empty: valid)."""
+    release_dir = Path(release_dir)
+    try:
+        manifest = read_manifest(release_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        return [str(exc)]
+    problems: list[str] = []
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        problems.append(
+            f"manifest schema_version {manifest.get('schema_version')!r}; this code checks "
+            f"{SCHEMA_VERSION!r}"
+        )
+    dims = manifest.get("dimensions") or {}
+    for dim in DIMENSIONS:
+        if dim not in dims:
+            problems.append(f"dimension {dim} missing from the manifest")
+    for dim in sorted(set(dims) - set(DIMENSIONS)):
+        problems.append(f"manifest declares unknown dimension {dim!r}")
+    listed: set[str] = set()
+    total = 0
+    for dim in [d for d in DIMENSIONS if d in dims]:
+        problems += _check_dimension(release_dir, dim, dims[dim], listed)
+        total += dims[dim].get("rows", 0)
+    on_disk = {p.relative_to(release_dir).as_posix() for p in release_dir.rglob("*.parquet")}
+    problems += [f"{p}: Parquet file not listed in the manifest" for p in sorted(on_disk - listed)]
+    if manifest.get("totals", {}).get("rows") != total:
+        problems.append(
+            f"manifest totals.rows {manifest.get('totals', {}).get('rows')} != sum of dimensions {total}"
+        )
+    problems += _check_card(release_dir, manifest)
+    return problems
+
+
+def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) -> list[str]:
+    problems: list[str] = []
+    splits = info.get("splits") or {}
+    for split in SPLITS:
+        if split not in splits:
+            problems.append(f"{dim}: split {split} missing from the manifest")
+    for split in sorted(set(splits) - set(SPLITS)):
+        problems.append(f"{dim}: unknown split {split!r} in the manifest")
+    expected_schema = entry_schema(dim)
+    present_paths = []
+    dim_rows = 0
+    for split in [s for s in SPLITS if s in splits]:
+        entry = splits[split]
+        shards = entry.get("shards") or []
+        rows = 0
+        for shard in shards:
+            rel = shard["path"]
+            listed.add(rel)
+            path = release_dir / rel
+            match = _SHARD_NAME.match(Path(rel).name)
+            if Path(rel).parent.as_posix() != dim or not match or match["split"] != split:
+                problems.append(f"{rel}: not a {dim}/{split}-NNNNN-of-MMMMM.parquet shard name")
+            elif int(match["n"]) != len(shards):
+                problems.append(
+                    f"{rel}: says {int(match['n'])} shards, manifest lists {len(shards)}"
+                )
+            if not path.is_file():
+                problems.append(f"{rel}: shard missing")
+                continue
+            digest = file_sha256(path)
+            if digest != shard["sha256"]:
+                problems.append(
+                    f"{rel}: sha256 {digest[:12]}… != manifest {shard['sha256'][:12]}… "
+                    "(the file was modified)"
+                )
+            try:
+                meta = pq.read_metadata(path)
+                schema = pq.read_schema(path)
+            except Exception as exc:  # a corrupt file: report it, keep checking the rest
+                problems.append(f"{rel}: unreadable Parquet ({exc})")
+                continue
+            if meta.num_rows != shard["rows"]:
+                problems.append(f"{rel}: {meta.num_rows} rows, manifest says {shard['rows']}")
+            if not schema.equals(expected_schema, check_metadata=False):
+                problems.append(f"{rel}: schema differs from entry_schema({dim})")
+            rows += meta.num_rows
+            present_paths.append(path)
+        if rows != entry.get("rows"):
+            problems.append(
+                f"{dim}/{split}: shards hold {rows} rows, manifest says {entry.get('rows')}"
+            )
+        dim_rows += rows
+    if dim_rows != info.get("rows"):
+        problems.append(f"{dim}: shards hold {dim_rows} rows, manifest says {info.get('rows')}")
+    if present_paths and not problems:
+        problems += _check_labels(dim, present_paths, splits)
+    return problems
+
+
+def _parquet_relation(paths: list[Path]) -> str:
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{files}])"
+
+
+def _check_labels(dim: str, paths: list[Path], splits: dict) -> list[str]:
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE VIEW shards AS SELECT * FROM {_parquet_relation(paths)}")
+        found = label_distribution(con, "shards", dim)
+    finally:
+        con.close()
+    return [
+        f"{dim}/{split}: label distribution {found.get(split, {})} != manifest "
+        f"{splits[split].get('label_distribution')}"
+        for split in splits
+        if found.get(split, {}) != splits[split].get("label_distribution", {})
+    ]
+
+
+def _check_card(release_dir: Path, manifest: dict) -> list[str]:
+    card = release_dir / "README.md"
+    if not card.is_file():
+        return ["README.md (dataset card) missing"]
+    text = card.read_text(encoding="utf-8")
+    parts = text.split("---\n", 2)
+    if not text.startswith("---\n") or len(parts) < 3:
+        return ["README.md has no YAML header"]
+    try:
+        header = yaml.safe_load(parts[1]) or {}
+    except yaml.YAMLError as exc:
+        return [f"README.md YAML header does not parse: {exc}"]
+    if header.get("configs") != card_header(manifest)["configs"]:
+        return ["README.md configs do not list the manifest's shards"]
+    return []
+
+
+def validate_expectations(
+    release_dir: Path, results_dir: Path | None = None, docs_dir: Path | None = None
+) -> list[str]:
+    """Run the benchmark suites on the release's shards; store results, render Data Docs."""
+    from assets.checks.frames import benchmark_frame
+    from assets.checks.results import build_data_docs, store_outcome
+    from assets.checks.validation import validate_frame
+    from schemas.expectations import benchmark_suite
+    from schemas.profiles import get_profile
+
+    manifest = read_manifest(release_dir)
+    profile = get_profile(manifest.get("config", {}).get("profile", "small"))
+    results_dir = Path(results_dir or tempfile.mkdtemp(prefix="recrm-validation-"))
+    problems = []
+    for dim in DIMENSIONS:
+        paths = [
+            release_dir / s["path"]
+            for split in manifest["dimensions"].get(dim, {}).get("splits", {}).values()
+            for s in split["shards"]
+        ]
+        if not paths:
+            problems.append(f"{dim}: no shards to validate")
+            continue
+        con = duckdb.connect()
+        try:
+            frame = benchmark_frame(con, dim, _parquet_relation(paths))
+        finally:
+            con.close()
+        outcome = validate_frame(frame, benchmark_suite(dim, profile), ["entry_id"])
+        store_outcome(results_dir, f"{dim}.release", outcome)
+        problems += [f"{dim}: {f.describe()}" for f in outcome.failed]
+    if docs_dir is not None:
+        build_data_docs(results_dir, docs_dir)
+    return problems
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """CLI entry: print a summary, or every problem and fail with a one-line reason."""
+    from pipelines.cli.common import console, print_table
+
+    release_dir = Path(args.release_dir)
+    if not release_dir.is_dir():
+        raise ReleaseInvalid(f"{release_dir} is not a folder")
+    problems = validate_release(release_dir)
+    docs = getattr(args, "data_docs", None)
+    if not problems and (getattr(args, "expectations", False) or docs):
+        problems += validate_expectations(
+            release_dir,
+            results_dir=Path(docs) / "results" if docs else None,
+            docs_dir=Path(docs) if docs else None,
+        )
+        if docs:
+            console.print(f"Data Docs: {Path(docs) / 'index.html'}")
+    if problems:
+        for problem in problems:
+            console.print(f"[red]✗[/red] {problem}")
+        raise ReleaseInvalid(
+            f"release {release_dir} is invalid ({len(problems)} problem(s)): {problems[0]}"
+        )
+    manifest = read_manifest(release_dir)
+    rows = [
+        (dim, split, info["rows"], len(info["shards"]))
+        for dim, d in manifest["dimensions"].items()
+        for split, info in d["splits"].items()
+    ]
+    print_table(
+        f"release {manifest['version']}: valid", ["dimension", "split", "rows", "shards"], rows
+    )
+    return 0

@@ -1,0 +1,20 @@
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "recrm_benchmark_fixture", Path(__file__).with_name("benchmark_fixture.py")
+)
+benchmark_fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(benchmark_fixture)
+
+
+@pytest.fixture
+def fixture_module():
+    return benchmark_fixture
+
+
+@pytest.fixture
+def benchmark_warehouse(tmp_path):
+    return benchmark_fixture.build_benchmark_warehouse(tmp_path / "data" / "wh.duckdb")
