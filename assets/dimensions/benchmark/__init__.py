@@ -1,0 +1,1 @@
+"""benchmark: the cross-domain selection of every dimension to the size profile."""

@@ -1,0 +1,36 @@
+"""Dagster definitions of the five `[<dimension>, "benchmark"]` assets (group `benchmark`, not
+partitioned): judged_<dim> of every domain -> deduplicated, selected benchmark_<dim>."""
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from assets.dimensions.benchmark.build import benchmark_table, build_benchmark, judged_table
+from pipelines.resources import BuildSettings, WarehouseResource
+from schemas.entries import DIMENSIONS
+from schemas.profiles import get_profile
+
+
+def _benchmark_asset(dimension: str) -> AssetsDefinition:
+    @asset(
+        key=AssetKey([dimension, "benchmark"]),
+        group_name="benchmark",
+        deps=[AssetKey([dimension, "judged"])],
+        description=(
+            f"{judged_table(dimension)} of all domains, deduplicated and selected to the size "
+            f"profile -> {benchmark_table(dimension)}"
+        ),
+    )
+    def _benchmark(
+        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+    ) -> MaterializeResult:
+        settings = build.settings(warehouse_path=warehouse.path)
+        profile = get_profile(settings.profile)
+        count = profile.counts.get(dimension)
+        metadata = build_benchmark(warehouse.get(), dimension, count, settings.seed)
+        metadata["profile"] = profile.name
+        metadata["asked"] = "all" if count is None else int(count)
+        return MaterializeResult(metadata=metadata)
+
+    return _benchmark
+
+
+BENCHMARK_ASSETS = [_benchmark_asset(d) for d in DIMENSIONS]

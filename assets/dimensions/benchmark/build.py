@@ -1,0 +1,66 @@
+"""Build `benchmark_<dim>` from `judged_<dim>` (all domains) in the warehouse, and describe it."""
+
+from __future__ import annotations
+
+from assets.dimensions.benchmark.select import (
+    allocate,
+    duplicate_ids_sql,
+    group_counts_sql,
+    selection_sql,
+)
+from core.warehouse import Warehouse, WarehouseError
+from schemas.entries import LABEL_COLUMN, entry_schema
+
+
+def judged_table(dimension: str) -> str:
+    return f"judged_{dimension}"
+
+
+def benchmark_table(dimension: str) -> str:
+    return f"benchmark_{dimension}"
+
+
+def build_benchmark(wh: Warehouse, dimension: str, count: int | None, seed: int) -> dict:
+    """Deduplicate and select judged_<dim> into benchmark_<dim>; returns the asset metadata."""
+    source_name = judged_table(dimension)
+    if not wh.table_exists(source_name):
+        raise WarehouseError(
+            f"table {source_name} does not exist: materialize [{dimension}, judged] for every "
+            "domain first"
+        )
+    source = f'"{source_name}"'
+    dup = wh.query(duplicate_ids_sql(source))
+    if dup.height:
+        raise WarehouseError(f"{source_name}: entry_id is not unique per domain: {dup.rows()}")
+    groups = wh.query(group_counts_sql(source))
+    quotas = allocate(groups, dimension, count)
+    target = benchmark_table(dimension)
+    rows = wh.write_table(
+        target, selection_sql(source, dimension, seed, quotas), schema=entry_schema(dimension)
+    )
+    return {"rows": int(rows), **describe(wh, dimension, groups)}
+
+
+def describe(wh: Warehouse, dimension: str, groups) -> dict:
+    target = f'"{benchmark_table(dimension)}"'
+    label = LABEL_COLUMN[dimension]
+    key = (
+        f"'n_candidates=' || len({label})"
+        if dimension == "item_ranking"
+        else f"CAST({label} AS VARCHAR)"
+    )
+
+    def counts(sql: str) -> dict[str, int]:
+        return {str(k): int(n) for k, n in wh.query(sql).iter_rows()}
+
+    return {
+        "rows_per_split": counts(f"SELECT split, count(*) FROM {target} GROUP BY 1 ORDER BY 1"),
+        "label_distribution": counts(
+            f"SELECT {key} AS k, count(*) FROM {target} GROUP BY 1 ORDER BY 1"
+        ),
+        "rows_per_domain": counts(f"SELECT domain, count(*) FROM {target} GROUP BY 1 ORDER BY 1"),
+        "available_after_dedup": int(groups["available"].sum()) if groups.height else 0,
+        "duplicates_removed": int((groups["total"] - groups["available"]).sum())
+        if groups.height
+        else 0,
+    }

@@ -1,0 +1,137 @@
+"""Cross-domain benchmark selection: deduplicate, then select exactly the profile's count.
+
+1. Exact repeats (same prompt and answer), within or across splits and domains, keep one entry:
+   the smallest entry_id (then domain, split), so the choice is deterministic.
+2. With a count, each (domain, split) group gets its proportional share of the count (largest
+   remainders, ties by domain and split); inside a group entries are taken in seeded-hash order.
+   Without a count (None) every deduplicated entry is kept.
+3. When the deduplicated pool is smaller than the count, the selection fails with a message
+   naming the dimension and both counts: a benchmark is never padded.
+
+Everything heavy runs as DuckDB SQL over the source relation; only the per-group quota table
+(a handful of rows) is computed in Python.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from core.ids import sql_unit_interval
+from schemas.entries import entry_schema
+
+
+class BenchmarkTooSmall(RuntimeError):
+    """The logs cannot supply the entries the size profile asks for."""
+
+
+def _dedup_cte(source: str) -> str:
+    return f"""
+keys AS (
+    SELECT entry_id, domain, split, md5(prompt || chr(31) || answer) AS content_key
+    FROM {source}
+),
+kept AS (
+    SELECT entry_id, domain, split FROM keys
+    QUALIFY row_number() OVER (PARTITION BY content_key ORDER BY entry_id, domain, split) = 1
+)"""
+
+
+def group_counts_sql(source: str) -> str:
+    """(domain, split, available, total) after deduplication, one row per group."""
+    return f"""
+WITH {_dedup_cte(source)},
+totals AS (SELECT domain, split, count(*) AS total FROM {source} GROUP BY domain, split)
+SELECT t.domain, t.split, coalesce(k.available, 0) AS available, t.total
+FROM totals t
+LEFT JOIN (SELECT domain, split, count(*) AS available FROM kept GROUP BY domain, split) k
+  ON k.domain = t.domain AND k.split = t.split
+ORDER BY t.domain, t.split
+"""
+
+
+def allocate(groups: pl.DataFrame, dimension: str, count: int | None) -> pl.DataFrame:
+    """Quota per (domain, split): proportional to `available`, summing exactly to `count`."""
+    available = int(groups["available"].sum()) if groups.height else 0
+    if count is None:
+        return groups.select("domain", "split", pl.col("available").alias("quota"))
+    if count < 0:
+        raise ValueError(f"{dimension}: a benchmark count must be >= 0, got {count}")
+    if available < count:
+        removed = int(groups["total"].sum() - available) if groups.height else 0
+        raise BenchmarkTooSmall(
+            f"{dimension}: the size profile asks for {count} entries but the logs supply only "
+            f"{available} (after removing {removed} exact duplicates, all domains and splits); "
+            "generate larger logs or choose a smaller profile - the benchmark is never padded"
+        )
+    exact = groups.with_columns(
+        (pl.col("available").cast(pl.Float64) * count / max(available, 1)).alias("exact")
+    ).with_columns(pl.col("exact").floor().cast(pl.Int64).alias("base"))
+    short = count - int(exact["base"].sum())
+    ranked = exact.with_columns((pl.col("exact") - pl.col("base")).alias("frac")).sort(
+        ["frac", "domain", "split"], descending=[True, False, False]
+    )
+    extra = pl.Series("extra", [1] * short + [0] * (ranked.height - short), dtype=pl.Int64)
+    return (
+        ranked.with_columns(extra)
+        .select("domain", "split", (pl.col("base") + pl.col("extra")).alias("quota"))
+        .sort("domain", "split")
+    )
+
+
+def _quota_values(quotas: pl.DataFrame) -> str:
+    def lit(v: str) -> str:
+        return "'" + v.replace("'", "''") + "'"
+
+    rows = ", ".join(
+        f"({lit(d)}, {lit(s)}, {int(q)})" for d, s, q in quotas.iter_rows() if int(q) > 0
+    )
+    if not rows:
+        return "(SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS split, 0 AS quota LIMIT 0)"
+    return f"(SELECT * FROM (VALUES {rows}) v(domain, split, quota))"
+
+
+def selection_sql(source: str, dimension: str, seed: int, quotas: pl.DataFrame) -> str:
+    """SELECT of the chosen entries (entry-schema columns), ordered by domain, split, entry_id."""
+    order = sql_unit_interval(f"benchmark/{dimension}/{int(seed)}", ["entry_id"])
+    cols = ", ".join(f's."{n}"' for n in entry_schema(dimension).names)
+    return f"""
+WITH {_dedup_cte(source)},
+ranked AS (
+    SELECT entry_id, domain, split,
+           row_number() OVER (PARTITION BY domain, split ORDER BY {order}, entry_id) AS r
+    FROM kept
+),
+chosen AS (
+    SELECT r.entry_id, r.domain
+    FROM ranked r
+    JOIN {_quota_values(quotas)} q ON q.domain = r.domain AND q.split = r.split
+    WHERE r.r <= q.quota
+)
+SELECT {cols}
+FROM {source} s
+JOIN chosen c ON c.entry_id = s.entry_id AND c.domain = s.domain
+ORDER BY s.domain, s.split, s.entry_id
+"""
+
+
+def duplicate_ids_sql(source: str) -> str:
+    return (
+        f"SELECT entry_id, domain, count(*) AS n FROM {source} GROUP BY entry_id, domain "
+        "HAVING count(*) > 1 ORDER BY entry_id LIMIT 3"
+    )
+
+
+def select_frame(frame: pl.DataFrame, dimension: str, count: int | None, seed: int) -> pl.DataFrame:
+    """The selection over an in-memory frame of entries (same SQL as the warehouse path)."""
+    con = duckdb.connect()
+    try:
+        con.register("entries_in", frame.to_arrow())
+        dup = con.sql(duplicate_ids_sql("entries_in")).pl()
+        if dup.height:
+            raise ValueError(f"{dimension}: entry_id is not unique: {dup.rows()}")
+        groups = con.sql(group_counts_sql("entries_in")).pl()
+        quotas = allocate(groups, dimension, count)
+        return con.sql(selection_sql("entries_in", dimension, seed, quotas)).pl()
+    finally:
+        con.close()
