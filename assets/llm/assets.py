@@ -1,15 +1,31 @@
-"""Dagster definitions of the LLM layer: one `[<dimension>, "judged"]` asset per dimension.
+"""Dagster definitions of the LLM layer.
 
-Each reads `entries_<dim>` for its domain and writes `judged_<dim>`. With no endpoint configured
-(or for a dimension no judge covers) it is a pass-through copy.
+- `[<dimension>, "judged"]` per dimension: reads `entries_<dim>` for its domain, writes
+  `judged_<dim>`. With no endpoint configured, or for a dimension no judge covers, it is a
+  pass-through copy (`llm: off` / `llm: no judge`). Otherwise the dimension's judge labels what the
+  rules leave open, merged by the configured policy (assets.llm.judged).
+- `[instruction_following, "generated_turns"]`: agent responses generated for requests that have
+  no agent turn in the logs -> `llm_generated_turns` (empty without an endpoint).
+Every run records its LLM usage in `llm_usage` and in the metadata.
 """
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from assets.llm.generate import GENERATED_TABLE, generate_turns, write_generated_turns
+from assets.llm.judged import judge_entries
+from assets.llm.judges import JUDGES
 from assets.llm.passthrough import copy_entries, judged_table
 from assets.partitions import DOMAINS
+from core.llm.cache import ResponseCache
+from core.llm.client import LLMClient
+from core.llm.usage import Usage, build_budget, write_usage
 from pipelines.resources import LLMResource, WarehouseResource
-from schemas.entries import DIMENSIONS
+from schemas.entries import DIMENSIONS, entries_table, entry_schema
+
+
+def _client(config, warehouse) -> LLMClient:
+    budget = build_budget(config.budget_calls, config.budget_tokens)
+    return LLMClient(config, ResponseCache(warehouse), budget)
 
 
 def _judged_asset(dimension: str) -> AssetsDefinition:
@@ -24,10 +40,87 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
         context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
     ) -> MaterializeResult:
         domain = context.partition_key
-        rows = copy_entries(warehouse.get(), dimension, domain)
-        return MaterializeResult(metadata={"rows": rows, "llm": "off"})
+        wh = warehouse.get()
+        config = llm.config()
+        asset_name = f"{dimension}/judged"
+        if not config.enabled or dimension not in JUDGES:
+            rows = copy_entries(wh, dimension, domain)
+            write_usage(wh, asset_name, dimension, domain, Usage())
+            state = "off" if not config.enabled else "no judge for this dimension"
+            return MaterializeResult(metadata={"rows": rows, "llm": state})
+        entries = wh.read_partition(entries_table(dimension), domain)
+        outcome = judge_entries(
+            dimension,
+            entries,
+            _client(config, wh),
+            config.policy,
+            scope=f"{asset_name}/{domain}",
+        )
+        rows = wh.write_partition(
+            judged_table(dimension), domain, outcome.frame, schema=entry_schema(dimension)
+        )
+        write_usage(wh, asset_name, dimension, domain, outcome.usage)
+        if outcome.usage.budget_skipped:
+            context.log.warning(
+                f"LLM budget spent: {outcome.metadata['not_judged_budget']} entries keep their "
+                "rule/heuristic label"
+            )
+        return MaterializeResult(
+            metadata={
+                "rows": rows,
+                "entries_in": entries.height,
+                "llm": "on",
+                "model": config.model,
+                "policy": str(config.policy),
+                **outcome.metadata,
+                **outcome.usage.as_metadata(),
+            }
+        )
 
     return _judged
 
 
 JUDGED_ASSETS = [_judged_asset(d) for d in DIMENSIONS]
+
+
+@asset(
+    key=AssetKey(["instruction_following", "generated_turns"]),
+    group_name="instruction_following",
+    deps=[
+        AssetKey(["ingest", "requests"]),
+        AssetKey(["ingest", "impressions"]),
+        AssetKey(["ingest", "items"]),
+        AssetKey(["ingest", "agent_turns"]),
+    ],
+    partitions_def=DOMAINS,
+    description=f"agent responses generated for requests without an agent turn -> {GENERATED_TABLE}",
+)
+def generated_turns(
+    context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
+) -> MaterializeResult:
+    domain = context.partition_key
+    wh = warehouse.get()
+    config = llm.config()
+    asset_name = "instruction_following/generated_turns"
+    if not config.enabled:
+        rows = write_generated_turns(wh, domain, None)
+        write_usage(wh, asset_name, "instruction_following", domain, Usage())
+        return MaterializeResult(metadata={"rows": rows, "llm": "off"})
+    frame, usage, metadata = generate_turns(
+        wh,
+        domain,
+        _client(config, wh),
+        config.generate_max_requests,
+        scope=f"{asset_name}/{domain}",
+    )
+    rows = write_generated_turns(wh, domain, frame)
+    write_usage(wh, asset_name, "instruction_following", domain, usage)
+    return MaterializeResult(
+        metadata={
+            "rows": rows,
+            "llm": "on",
+            "model": config.model,
+            **metadata,
+            **usage.as_metadata(),
+        }
+    )

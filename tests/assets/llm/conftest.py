@@ -110,3 +110,114 @@ def make_rows():
         "factual_consistency": fc_rows,
         "query_item_relevance": qir_rows,
     }
+
+
+# -- servers and templates -----------------------------------------------------------------------
+import shutil  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import core.templates  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "llm_support"))
+
+import llama_server  # noqa: E402
+from fake_openai import FakeOpenAIServer  # noqa: E402
+
+ANSWER_ONLY = (
+    '---\nid: {name}\nversion: 1\nanswer: "<answer>{{{{label}}}}</answer>"\n---\n{{{{query}}}}\n'
+)
+
+
+@pytest.fixture
+def templates(tmp_path, monkeypatch):
+    """The real templates, plus a minimal answer template for any dimension not written yet."""
+    folder = tmp_path / "templates"
+    shutil.copytree(core.templates.TEMPLATES_DIR, folder)
+    for dim in ("instruction_following", "factual_consistency", "query_item_relevance"):
+        if not list(folder.glob(f"{dim}.v*.md")):
+            (folder / f"{dim}.v1.md").write_text(ANSWER_ONLY.format(name=dim))
+    monkeypatch.setattr(core.templates, "TEMPLATES_DIR", folder)
+    core.templates.load_template.cache_clear()
+    yield folder
+    core.templates.load_template.cache_clear()
+
+
+@pytest.fixture
+def fake_server():
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def llama_url():
+    reason = llama_server.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    yield llama_server.start()
+    llama_server.stop()
+
+
+# -- raw log tables ------------------------------------------------------------------------------
+from schemas.logs import CONTRACT_TABLES  # noqa: E402
+
+
+def write_raw(warehouse, table: str, rows: list[dict]) -> None:
+    schema = CONTRACT_TABLES[table].warehouse_schema()
+    warehouse.write_table(f"raw_{table}", pa.Table.from_pylist(rows, schema=schema), schema=schema)
+
+
+@pytest.fixture
+def raw_logs():
+    """A tiny domain `food`: three requests; r1 has an agent turn, r3 was shown nothing."""
+
+    def build(warehouse):
+        items = [
+            {
+                "domain": "food",
+                "item_id": f"i{k}",
+                "title": f"Dish {k}",
+                "category": "noodles",
+                "price": 10.0 + k,
+                "tags": ["hot"],
+                "rating": 4.0,
+            }
+            for k in range(7)
+        ]
+        write_raw(warehouse, "items", items)
+        write_raw(
+            warehouse,
+            "requests",
+            [
+                {
+                    "domain": "food",
+                    "request_id": f"r{k}",
+                    "user_id_hash": f"u{k}",
+                    "query": f"noodles {k}",
+                }
+                for k in (1, 2, 3)
+            ],
+        )
+        # r2 was shown all seven items, in reverse id order.
+        shown = [
+            {"domain": "food", "request_id": "r2", "item_id": f"i{k}", "position": 6 - k}
+            for k in range(7)
+        ]
+        shown.append({"domain": "food", "request_id": "r1", "item_id": "i0", "position": 0})
+        write_raw(warehouse, "impressions", shown)
+        write_raw(
+            warehouse,
+            "agent_turns",
+            [
+                {
+                    "domain": "food",
+                    "turn_id": "t1",
+                    "request_id": "r1",
+                    "instruction": "x",
+                    "response": "y",
+                    "retrieved_item_ids": ["i0"],
+                }
+            ],
+        )
+
+    return build

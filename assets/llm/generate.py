@@ -1,0 +1,145 @@
+"""The response generator: agent turns for logged requests that have none.
+
+Instruction-following data needs (instruction, query, response) triples; requests whose agent
+transcript is missing from the logs get one generated from the items shown for them (the
+retrieval stand-in), with a fixed agent instruction that carries the soft constraints the judge
+checks. Generated text is masked for personal data like logged text. Output: `llm_generated_turns`
+in the `agent_turns` contract layout plus domain, user hash and template provenance.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pyarrow as pa
+
+from assets.llm.text import with_text
+from core.anonymize import mask_text
+from core.ids import with_stable_id
+from core.llm.client import BUDGET, FAILED, LLMClient, LLMRequest
+from core.llm.usage import Usage
+from core.templates import load_template
+from core.warehouse import Warehouse
+from schemas.llm_outputs import GeneratedResponse
+
+GENERATED_TABLE = "llm_generated_turns"
+TEMPLATE = "generate_response"
+RETRIEVED_PER_REQUEST = 5
+
+GENERATED_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("turn_id", pa.string(), nullable=False),
+        pa.field("request_id", pa.string()),
+        pa.field("user_id_hash", pa.string()),
+        pa.field("instruction", pa.string()),
+        pa.field("query", pa.string()),
+        pa.field("response", pa.string()),
+        pa.field("retrieved_item_ids", pa.list_(pa.string())),
+        pa.field("constraints", pa.string()),  # JSON text, as in agent_turns
+        pa.field("model", pa.string()),
+        pa.field("latency_ms", pa.int64()),
+        pa.field("template_id", pa.string()),
+        pa.field("template_hash", pa.string()),
+    ]
+)
+
+AGENT_INSTRUCTION = (
+    "You are the shopping assistant of a local life-services platform. Recommend at most three of "
+    "the retrieved items that fit the user's request, give each one's name and price, and keep a "
+    "friendly, polite tone."
+)
+AGENT_CONSTRAINTS = json.dumps(
+    [
+        {"type": "max_items", "params": {"n": 3}},
+        {"type": "tone", "params": {"tone": "friendly"}},
+        {"type": "answer_relevance", "params": {}},
+    ]
+)
+
+
+def pending_requests_sql(with_turns_table: bool) -> str:
+    """Requests of `$domain` with no agent turn, each with its first shown items (position order)."""
+    no_turn = (
+        "AND NOT EXISTS (SELECT 1 FROM raw_agent_turns t "
+        "WHERE t.domain = r.domain AND t.request_id = r.request_id)"
+        if with_turns_table
+        else ""
+    )
+    return f"""
+        WITH shown AS (
+            SELECT i.request_id, i.position, it.item_id,
+                   struct_pack(item_id := it.item_id, title := it.title, category := it.category,
+                               tags := it.tags, price := it.price, rating := it.rating,
+                               description := it.description, attributes := it.attributes) AS item
+            FROM raw_impressions i
+            JOIN raw_items it ON it.domain = i.domain AND it.item_id = i.item_id
+            WHERE i.domain = $domain
+            QUALIFY row_number() OVER (PARTITION BY i.request_id ORDER BY i.position, it.item_id)
+                    <= {RETRIEVED_PER_REQUEST}
+        )
+        SELECT r.domain, r.request_id, r.user_id_hash, r.query,
+               list(s.item_id ORDER BY s.position, s.item_id) AS retrieved_item_ids,
+               list(s.item ORDER BY s.position, s.item_id) AS evidence
+        FROM raw_requests r JOIN shown s ON s.request_id = r.request_id
+        WHERE r.domain = $domain {no_turn}
+        GROUP BY r.domain, r.request_id, r.user_id_hash, r.query
+        ORDER BY r.request_id
+        LIMIT $limit
+    """
+
+
+def pending_requests(warehouse: Warehouse, domain: str, limit: int | None) -> pl.DataFrame:
+    sql = pending_requests_sql(warehouse.table_exists("raw_agent_turns"))
+    return warehouse.query(sql, {"domain": domain, "limit": 2**62 if limit is None else limit})
+
+
+def generation_requests(pending: pl.DataFrame) -> list[LLMRequest]:
+    template = load_template(TEMPLATE)
+    inputs = with_text(pending.with_columns(instruction=pl.lit(AGENT_INSTRUCTION)), "evidence_text")
+    prompts = template.render_prompt(inputs).to_list()
+    version = f"{template.ref}:{template.sha256}"
+    return [LLMRequest.chat(None, p, version, GeneratedResponse) for p in prompts]
+
+
+def generate_turns(
+    warehouse: Warehouse,
+    domain: str,
+    client: LLMClient,
+    limit: int | None = None,
+    scope: str = "",
+) -> tuple[pl.DataFrame, Usage, dict]:
+    """Generated turns for the domain's requests without one (at most `limit`), with usage."""
+    pending = pending_requests(warehouse, domain, limit)
+    template = load_template(TEMPLATE)
+    results, usage = client.run(generation_requests(pending), scope=scope)
+    responses = [mask_text(r.value.response) if r.answered else None for r in results]
+    frame = with_stable_id(
+        pending.with_columns(
+            pl.Series("response", responses, dtype=pl.String),
+            instruction=pl.lit(AGENT_INSTRUCTION),
+            constraints=pl.lit(AGENT_CONSTRAINTS),
+            model=pl.lit(client.config.model),
+            latency_ms=pl.lit(None, dtype=pl.Int64),
+            template_id=pl.lit(template.ref),
+            template_hash=pl.lit(template.sha256),
+        ).filter(pl.col("response").is_not_null()),
+        "turn_id",
+        "llm_generated_turn",
+        ["domain", "request_id", "template_hash", "model"],
+    )
+    statuses = [r.status for r in results]
+    metadata = {
+        "pending_requests": pending.height,
+        "generated": frame.height,
+        "not_generated_failed": statuses.count(FAILED),
+        "not_generated_budget": statuses.count(BUDGET),
+    }
+    return frame.select(GENERATED_SCHEMA.names), usage, metadata
+
+
+def write_generated_turns(warehouse: Warehouse, domain: str, frame: pl.DataFrame | None) -> int:
+    """Replace the domain's generated turns (none when the LLM is off)."""
+    source = GENERATED_SCHEMA.empty_table() if frame is None else frame.to_arrow()
+    return warehouse.write_partition(GENERATED_TABLE, domain, source, schema=GENERATED_SCHEMA)
