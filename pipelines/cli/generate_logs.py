@@ -9,11 +9,17 @@ from pathlib import Path
 def register(subparsers) -> None:
     p = subparsers.add_parser("generate-logs", help="write a seeded synthetic log drop")
     p.add_argument("--out", type=Path, required=True, help="output log root")
-    p.add_argument("--domains", default="food_delivery,hotel,movie_tickets",
-                   help="comma-separated service domains")
+    p.add_argument(
+        "--domains",
+        default="food_delivery,hotel,movie_tickets",
+        help="comma-separated service domains",
+    )
     p.add_argument("--users", type=int, default=200, help="users per domain")
     p.add_argument("--days", type=int, default=14, help="days of activity")
     p.add_argument("--seed", type=int, default=7)
+    from loggen.cli import add_options  # the generator's own knobs (formats, rates, sizes)
+
+    add_options(p)
     p.set_defaults(func=run)
 
 
