@@ -72,7 +72,9 @@ def _benchmark_check(dimension: str):
             frame, benchmark_suite(dimension, get_profile(settings.profile)), ["entry_id"]
         )
         stored = store_outcome(
-            results_dir(settings.warehouse_path, context.run_id), f"{dimension}.benchmark", outcome
+            results_dir(settings.warehouse_path, context.run.run_id),
+            f"{dimension}.benchmark",
+            outcome,
         )
         return AssetCheckResult(passed=outcome.success, metadata=check_metadata(outcome, stored))
 
@@ -106,7 +108,7 @@ def _ingest_check(table: ContractTable, kind: str):
             )
         outcome = validate_frame(frame, suite_of(table), RAW_ID_COLUMNS)
         stored = store_outcome(
-            results_dir(warehouse.path, context.run_id),
+            results_dir(warehouse.path, context.run.run_id),
             f"ingest.{table.name}.{kind}.{domain}",
             outcome,
         )

@@ -86,7 +86,7 @@ def write_split(
     """Write `split`'s rows of `table` as shards under `release_dir/<dimension>/`."""
     schema = entry_schema(dimension)
     columns = ", ".join(f'"{n}"' for n in schema.names)
-    rows = con.execute(f'SELECT count(*) FROM "{table}" WHERE split = ?', [split]).fetchone()[0]
+    rows = con.execute(f'SELECT count(*) FROM "{table}" WHERE split = ?', [split]).fetchall()[0][0]
     total = shard_count(rows, shard_rows)
     if not total:
         return []
