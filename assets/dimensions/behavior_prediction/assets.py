@@ -1,11 +1,11 @@
 """Dagster definition of [behavior_prediction, entries]."""
 
-from assets.dimensions.behavior_prediction.build import DIMENSION, build_behavior_entries
+from assets.dimensions.behavior_prediction.build import DIMENSION, write_behavior_entries
 from assets.dimensions.common.asset_factory import STAGING, entries_asset
 
 behavior_prediction_entries = entries_asset(
     DIMENSION,
-    lambda wh, domain, seed, profile: build_behavior_entries(
+    lambda wh, domain, seed, profile: write_behavior_entries(
         wh, domain, seed, profile.split_fractions
     ),
     deps=STAGING,

@@ -1,25 +1,23 @@
 """The Dagster `[<dimension>, "entries"]` asset for a log-derived dimension: read the build
-settings, call the dimension's plain build function for the partition's domain, write the
-domain's rows of entries_<dim>, report rows and distributions."""
+settings, call the dimension's plain function that builds and writes the domain's rows of
+entries_<dim>, report rows and distributions."""
 
 from collections.abc import Callable
 
-import polars as pl
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from assets.dimensions.common.entries import write_entries
 from assets.partitions import DOMAINS
 from core.warehouse import Warehouse
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entries_table
 from schemas.profiles import SizeProfile, get_profile
 
-# (warehouse, domain, build seed, size profile) -> the domain's entries in entry schema.
-BuildFn = Callable[[Warehouse, str, int, SizeProfile], pl.DataFrame]
+# (warehouse, domain, build seed, size profile) -> metadata of the written entries (with `rows`).
+WriteFn = Callable[[Warehouse, str, int, SizeProfile], dict]
 
 
 def entries_asset(
-    dimension: str, build_fn: BuildFn, deps: list[AssetKey], description: str
+    dimension: str, write_fn: WriteFn, deps: list[AssetKey], description: str
 ) -> AssetsDefinition:
     @asset(
         key=AssetKey([dimension, "entries"]),
@@ -35,8 +33,7 @@ def entries_asset(
         wh = warehouse.get()
         settings = build.settings(warehouse_path=warehouse.path)
         profile = get_profile(settings.profile)
-        frame = build_fn(wh, domain, settings.seed, profile)
-        return MaterializeResult(metadata=write_entries(wh, dimension, domain, frame))
+        return MaterializeResult(metadata=write_fn(wh, domain, settings.seed, profile))
 
     return _entries
 

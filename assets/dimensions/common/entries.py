@@ -18,8 +18,12 @@ def finalize_entries(
     template: PromptTemplate,
     seed: int,
     fractions: dict[str, float],
+    splits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Rendered, split entries in entry_schema(dimension) column order (text helpers dropped)."""
+    """Rendered, split entries in entry_schema(dimension) column order (text helpers dropped).
+
+    `splits` (entry_id, split), when given, was decided over the whole domain beforehand (a
+    bucket of a chunked build); otherwise the splits are assigned over `frame`."""
     rendered = frame.with_columns(
         template.render_prompt(frame).alias("prompt"),
         template.render_answer(frame).alias("answer"),
@@ -28,8 +32,15 @@ def finalize_entries(
     missing = [n for n in names if n not in rendered.columns and n != "split"]
     if missing:
         raise ValueError(f"{dimension}: entry frame lacks columns {missing}")
-    rendered = rendered.select([n for n in names if n in rendered.columns])
-    return assign_splits(rendered, dimension, seed, fractions).select(names)
+    rendered = rendered.select([n for n in names if n in rendered.columns and n != "split"])
+    if splits is None:
+        return assign_splits(rendered, dimension, seed, fractions).select(names)
+    joined = rendered.join(
+        splits.select("entry_id", "split"), on="entry_id", how="left", maintain_order="left"
+    )
+    if joined["split"].null_count():
+        raise ValueError(f"{dimension}: {joined['split'].null_count()} entries got no split")
+    return joined.select(names)
 
 
 def label_distribution(frame: pl.DataFrame, dimension: str) -> dict[str, int]:

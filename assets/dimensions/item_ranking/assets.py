@@ -1,11 +1,11 @@
 """Dagster definition of [item_ranking, entries]."""
 
 from assets.dimensions.common.asset_factory import STAGING, entries_asset
-from assets.dimensions.item_ranking.build import DIMENSION, build_ranking_entries
+from assets.dimensions.item_ranking.build import DIMENSION, write_ranking_entries
 
 item_ranking_entries = entries_asset(
     DIMENSION,
-    lambda wh, domain, seed, profile: build_ranking_entries(
+    lambda wh, domain, seed, profile: write_ranking_entries(
         wh, domain, seed, profile.split_fractions
     ),
     deps=STAGING,

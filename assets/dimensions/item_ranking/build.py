@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from assets.dimensions.common.chunks import (
+    DEFAULT_CHUNK_ROWS,
+    bucket_predicate,
+    n_buckets,
+    write_entries_in_chunks,
+)
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
+from assets.dimensions.common.splits import assign_splits
 from assets.dimensions.common.text import item_text_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
@@ -21,21 +28,33 @@ DIMENSION = "item_ranking"
 MIN_CANDIDATES = 2
 
 
-def ranking_rows_sql(users: str, seed: int) -> str:
-    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain."""
+def eligible_requests_sql() -> str:
+    """Requests of $domain with >= 2 shown items and >= 1 engagement: domain, request_id, ts."""
+    return f"""
+SELECT domain, request_id, any_value(request_ts) AS request_ts
+FROM stg_request_items
+WHERE domain = $domain
+GROUP BY domain, request_id
+HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
+"""
+
+
+def ranking_rows_sql(users: str, seed: int, buckets: int = 1, bucket: int = 0) -> str:
+    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain;
+    with buckets > 1 only the requests of hash bucket `bucket`."""
     entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
     )
     return f"""
-WITH {request_bundle_cte(users)},
+WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
 shown AS (
     SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
            ri.source_row_id, ip.item, {item_text_sql("ip.item")} AS item_text,
            {shuffle} AS shuffle_key
     FROM stg_request_items ri
     JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-    WHERE ri.domain = $domain
+    WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
 ),
 grouped AS (
     SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
@@ -64,11 +83,51 @@ ORDER BY g.request_id
 """
 
 
+def ranking_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]):
+    """(entry_id, split) for every ranking entry of the domain, by time over the whole domain."""
+    entry_id = sql_stable_id(DIMENSION, ["e.domain", "e.request_id"])
+    keys = wh.query(
+        f"SELECT {entry_id} AS entry_id, e.domain, struct_pack(ts := e.request_ts) AS context "
+        f"FROM ({eligible_requests_sql()}) e",
+        {"domain": domain},
+    )
+    return assign_splits(keys, DIMENSION, seed, fractions).select("entry_id", "split")
+
+
 def build_ranking_entries(
-    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
+    wh: Warehouse,
+    domain: str,
+    seed: int,
+    fractions: dict[str, float],
+    buckets: int = 1,
+    bucket: int = 0,
+    splits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The domain's item-ranking entries in entry schema, split by time."""
+    """The domain's item-ranking entries in entry schema, split by time (one hash bucket of its
+    requests when buckets > 1, with `splits` decided over the whole domain)."""
+    if buckets > 1 and splits is None:
+        raise ValueError("a bucket of a chunked build needs the domain's splits")
     template = load_template(DIMENSION)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
-    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
-    return finalize_entries(rows, DIMENSION, template, seed, fractions)
+    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed, buckets, bucket), params)
+    return finalize_entries(rows, DIMENSION, template, seed, fractions, splits)
+
+
+def write_ranking_entries(
+    wh: Warehouse,
+    domain: str,
+    seed: int,
+    fractions: dict[str, float],
+    chunk_rows: int = DEFAULT_CHUNK_ROWS // 10,
+) -> dict:
+    """Build and write the domain's entries in bounded memory (a ranking entry holds about ten
+    candidates, hence ten times fewer entries per chunk); returns the asset metadata."""
+    splits = ranking_splits(wh, domain, seed, fractions)
+    buckets = n_buckets(splits.height, chunk_rows)
+    return write_entries_in_chunks(
+        wh,
+        DIMENSION,
+        domain,
+        buckets,
+        lambda b: build_ranking_entries(wh, domain, seed, fractions, buckets, b, splits),
+    )

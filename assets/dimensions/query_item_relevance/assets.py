@@ -3,14 +3,20 @@
 from dagster import AssetKey
 
 from assets.dimensions.common.asset_factory import STAGING, entries_asset
+from assets.dimensions.common.entries import write_entries
 from assets.dimensions.query_item_relevance.build import DIMENSION, build_relevance_entries
 
 query_item_relevance_entries = entries_asset(
     DIMENSION,
     # The per-domain sample is capped at the profile's count: the benchmark selection then takes
     # each domain's proportional share of the deduplicated pool.
-    lambda wh, domain, seed, profile: build_relevance_entries(
-        wh, domain, seed, profile.split_fractions, cap=profile.counts.get(DIMENSION)
+    lambda wh, domain, seed, profile: write_entries(
+        wh,
+        DIMENSION,
+        domain,
+        build_relevance_entries(
+            wh, domain, seed, profile.split_fractions, cap=profile.counts.get(DIMENSION)
+        ),
     ),
     deps=[*STAGING, AssetKey(["ingest", "annotations"])],
     description="(query, shown item) pairs graded 0-3 (ESCI): expert labels, else heuristic",

@@ -96,3 +96,19 @@ def test_deterministic(entries, staged_warehouse):
         ]
     )
     assert again.equals(entries)
+
+
+def test_chunked_write_equals_the_single_frame(entries, staged_warehouse):
+    from assets.dimensions.behavior_prediction.build import write_behavior_entries
+
+    meta = write_behavior_entries(staged_warehouse, "hotel", 7, FRACTIONS, chunk_rows=20)
+    assert meta["chunks"] > 1
+    stored = staged_warehouse.query(
+        "SELECT * FROM entries_behavior_prediction WHERE domain = 'hotel' ORDER BY entry_id"
+    )
+    expected = entries.filter(pl.col("domain") == "hotel").sort("entry_id")
+    assert meta["rows"] == expected.height
+    assert stored.equals(expected)
+    assert meta["label_distribution"] == {
+        str(k): n for k, n in expected.group_by("label").len().sort("label").iter_rows()
+    }
