@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -153,7 +154,7 @@ def test_failed_blocking_check_stops_the_release(
     assert all(f["examples"] for f in failures if f["unexpected_count"])
     assert not _released(result)
     assert not (tmp_path / "releases").exists() or not any((tmp_path / "releases").iterdir())
-    stored = json.loads(open(check.metadata["result_path"].value).read())
+    stored = json.loads(Path(check.metadata["result_path"].value).read_text())
     assert stored["success"] is False
     assert f"/validation/{result.run_id}/" in check.metadata["result_path"].value
 

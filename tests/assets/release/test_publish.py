@@ -1,0 +1,181 @@
+"""Publishing: layout, manifest, card, loaders, reproducibility, atomicity, immutability."""
+
+import copy
+import json
+import os
+import re
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+import assets.release.shards as shards_module
+from assets.release.manifest import code_version
+from assets.release.publish import TMP_PREFIX, ReleaseError, publish_release
+from core.settings import Settings
+from schemas.entries import DIMENSIONS, SPLITS, entry_schema
+
+SHARD = re.compile(r"^(train|validation|test)-\d{5}-of-\d{5}\.parquet$")
+CODE = {"package": "recrm-pipeline", "version": "0.1.0", "git_commit": "0" * 40}
+
+
+def _settings(tmp_path, **kw):
+    base = {
+        "releases_dir": tmp_path / "releases",
+        "warehouse_path": tmp_path / "data" / "wh.duckdb",
+        "release_shard_rows": 7,
+    }
+    return Settings(**(base | kw))
+
+
+def test_release_layout_manifest_and_card(benchmark_warehouse, tmp_path):
+    published = publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE)
+    root = published.path
+    assert published.version.startswith("small-") and len(published.version) == len("small-") + 12
+    assert root == tmp_path / "releases" / published.version
+    assert not [p for p in root.parent.iterdir() if p.name.startswith(TMP_PREFIX)]
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["schema_version"] == "1.0" and m["version"] == published.version
+    assert m["created_at"].endswith("Z")
+    assert [f["sha256"] for f in m["inputs"]["files"]] == ["1" * 64, "2" * 64]
+    assert m["config"]["profile"] == "small" and "hash_key" not in m["config"]
+    assert m["code"] == CODE
+    assert m["dimensions"]["instruction_following"]["llm_usage"] == {
+        "calls": 8,
+        "cached_calls": 1,
+        "prompt_tokens": 800,
+        "completion_tokens": 80,
+        "failures": 1,
+    }
+    assert m["dimensions"]["item_ranking"]["llm_usage"]["calls"] == 0
+    assert m["totals"]["rows"] == 5 * 24
+    for dim in DIMENSIONS:
+        info = m["dimensions"][dim]
+        assert set(info["splits"]) == set(SPLITS) and info["rows"] == 24
+        for s in info["splits"].values():
+            assert sum(x["rows"] for x in s["shards"]) == s["rows"]
+            assert sum(s["label_distribution"].values()) == s["rows"]
+            assert all(x["rows"] <= 7 for x in s["shards"])
+            for x in s["shards"]:
+                path = root / x["path"]
+                assert SHARD.match(path.name) and path.parent.name == dim
+                assert pq.read_schema(path).equals(entry_schema(dim), check_metadata=False)
+                meta = pq.read_metadata(path)
+                assert meta.row_group(0).column(0).compression == "ZSTD"
+            ids = pl.read_parquet([root / x["path"] for x in s["shards"]])["entry_id"].to_list()
+            assert ids == sorted(ids)  # deterministic order across shards
+    assert m["dimensions"]["instruction_following"]["splits"]["train"]["label_distribution"] == {
+        "0": 8,
+        "1": 8,
+    }
+    card = (root / "README.md").read_text()
+    assert card.startswith("---\nlicense: apache-2.0\n")
+    assert "config_name: item_ranking" in card and "train-00000-of-00003.parquet" in card
+
+
+def test_release_loads_with_datasets_pyarrow_duckdb_and_polars(
+    benchmark_warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    root = publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE).path
+    m = json.loads((root / "manifest.json").read_text())
+    cache = str(tmp_path / "hf-cache")
+    for dim in ("instruction_following", "item_ranking"):
+        splits = m["dimensions"][dim]["splits"]
+        by_card = datasets.load_dataset(str(root), dim, cache_dir=cache)
+        assert {k: len(v) for k, v in by_card.items()} == {s: v["rows"] for s, v in splits.items()}
+        files = {s: [str(root / x["path"]) for x in v["shards"]] for s, v in splits.items()}
+        by_files = datasets.load_dataset("parquet", data_files=files, cache_dir=cache)
+        assert {k: len(v) for k, v in by_files.items()} == {s: v["rows"] for s, v in splits.items()}
+    for dim in DIMENSIONS:
+        rows = m["dimensions"][dim]["rows"]
+        assert pq.ParquetDataset(root / dim).read().num_rows == rows
+        assert duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{root / dim}/*.parquet')"
+        ).fetchall() == [(rows,)]
+        assert pl.scan_parquet(root / dim / "*.parquet").select(pl.len()).collect().item() == rows
+    first = datasets.load_dataset(str(root), "behavior_prediction", cache_dir=cache)["train"][0]
+    assert first["context"]["ts"] is not None and isinstance(first["history"], list)
+
+
+def test_rebuild_is_byte_identical(benchmark_warehouse, tmp_path):
+    import shutil
+
+    settings = _settings(tmp_path)
+    code = code_version()
+    first = publish_release(benchmark_warehouse, settings, code=code)
+    m1 = json.loads((first.path / "manifest.json").read_text())
+    card1 = (first.path / "README.md").read_bytes()
+    shutil.rmtree(first.path)
+    second = publish_release(benchmark_warehouse, settings, code=code)
+    m2 = json.loads((second.path / "manifest.json").read_text())
+    assert second.version == first.version
+    m1.pop("created_at"), m2.pop("created_at")
+    assert m1 == m2
+    assert (second.path / "README.md").read_bytes() == card1
+
+
+def test_changed_inputs_give_a_new_version(fixture_module, benchmark_warehouse, tmp_path):
+    first = publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE)
+    rows = fixture_module.make_entries("query_item_relevance")
+    rows[0]["label"] = 3 - rows[0]["label"]
+    fixture_module.write_benchmark(benchmark_warehouse, "query_item_relevance", rows)
+    second = publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE)
+    assert second.version != first.version and first.path.is_dir() and second.path.is_dir()
+
+
+def test_existing_version_is_never_overwritten_unless_asked(
+    fixture_module, benchmark_warehouse, tmp_path
+):
+    settings = _settings(tmp_path, release_version="v1")
+    first = publish_release(benchmark_warehouse, settings, code=CODE)
+    before = (first.path / "manifest.json").read_bytes()
+    # Same content again: the existing release stays as it is.
+    again = publish_release(benchmark_warehouse, settings, code=CODE)
+    assert again.reused and (first.path / "manifest.json").read_bytes() == before
+    # Different content under the same version: refused, nothing touched.
+    rows = copy.deepcopy(fixture_module.make_entries("instruction_following"))[:-2]
+    fixture_module.write_benchmark(benchmark_warehouse, "instruction_following", rows)
+    with pytest.raises(ReleaseError, match="already exists"):
+        publish_release(benchmark_warehouse, settings, code=CODE)
+    assert (first.path / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == ["v1"]
+    # With overwrite_release the new content replaces it.
+    replaced = publish_release(
+        benchmark_warehouse,
+        _settings(tmp_path, release_version="v1", overwrite_release=True),
+        code=CODE,
+    )
+    assert replaced.manifest["dimensions"]["instruction_following"]["rows"] == 22
+    assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == ["v1"]
+
+
+def test_crash_mid_write_leaves_no_half_release(benchmark_warehouse, tmp_path, monkeypatch):
+    real = shards_module.write_shard
+    calls = {"n": 0}
+
+    def failing(table, path):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise OSError("disk full (injected)")
+        real(table, path)
+
+    monkeypatch.setattr(shards_module, "write_shard", failing)
+    with pytest.raises(OSError, match="injected"):
+        publish_release(benchmark_warehouse, _settings(tmp_path, release_version="v1"), code=CODE)
+    assert calls["n"] == 6
+    assert os.listdir(tmp_path / "releases") == []
+
+
+def test_missing_benchmark_table_is_a_clear_error(tmp_path):
+    from core.warehouse import Warehouse
+
+    wh = Warehouse(tmp_path / "data" / "wh.duckdb")
+    with wh.connect() as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    with pytest.raises(ReleaseError, match="no benchmark_instruction_following"):
+        publish_release(wh, _settings(tmp_path))
