@@ -35,9 +35,9 @@ def finalize_entries(
     rendered = rendered.select([n for n in names if n in rendered.columns and n != "split"])
     if splits is None:
         return assign_splits(rendered, dimension, seed, fractions).select(names)
-    joined = rendered.join(
-        splits.select("entry_id", "split"), on="entry_id", how="left", maintain_order="left"
-    )
+    # One split per entry id (ingest guarantees unique source keys; this keeps the join 1:1).
+    splits = splits.select("entry_id", "split").unique("entry_id", keep="first")
+    joined = rendered.join(splits, on="entry_id", how="left", maintain_order="left")
     if joined["split"].null_count():
         raise ValueError(f"{dimension}: {joined['split'].null_count()} entries got no split")
     return joined.select(names)
