@@ -21,7 +21,12 @@ from schemas.logs import FILE_SUFFIXES
 
 
 class BuildFailed(RuntimeError):
-    """A run failed; the message is the one-line reason the CLI prints."""
+    """A run failed; the message is the one-line reason the CLI prints. `report` holds what
+    the runs reported up to the failure (e.g. failed checks' metadata), when there was a run."""
+
+    def __init__(self, message: str, report: RunReport | None = None):
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -149,7 +154,7 @@ def materialize_selection(
     _collect(result, report)
     if not result.success:
         where = f" (domain {partition_key})" if partition_key else ""
-        raise BuildFailed(_failure_reason(result, report) + where)
+        raise BuildFailed(_failure_reason(result, report) + where, report=report)
     return report
 
 

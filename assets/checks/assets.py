@@ -104,7 +104,7 @@ def _ingest_check(table: ContractTable, kind: str):
             return AssetCheckResult(
                 passed=present,
                 severity=severity,
-                metadata={"rows": 0, "note": f"no table {table.warehouse_table}"},
+                metadata={"rows": 0, "domain": domain, "note": f"no table {table.warehouse_table}"},
             )
         outcome = validate_frame(frame, suite_of(table), RAW_ID_COLUMNS)
         stored = store_outcome(
@@ -113,7 +113,9 @@ def _ingest_check(table: ContractTable, kind: str):
             outcome,
         )
         return AssetCheckResult(
-            passed=outcome.success, severity=severity, metadata=check_metadata(outcome, stored)
+            passed=outcome.success,
+            severity=severity,
+            metadata={**check_metadata(outcome, stored), "domain": domain},
         )
 
     return _check

@@ -13,7 +13,7 @@ from core.settings import load_settings
 from pipelines.cli.common import console, print_table, warn_about_key
 from pipelines.cli.ingest import print_ingest_summary, select_domains
 from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS
-from pipelines.runner import run_layers
+from pipelines.runner import BuildFailed, RunReport, run_layers
 
 
 def register(subparsers) -> None:
@@ -42,8 +42,14 @@ def run(args: argparse.Namespace) -> int:
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
     layers = [("domain layers", DOMAIN_LAYERS, True), ("release", RELEASE_LAYERS, False)]
-    with console.status("building") as status:
-        report = run_layers(layers, domains, settings, on_step=lambda s: status.update(s))
+    try:
+        with console.status("building") as status:
+            report = run_layers(layers, domains, settings, on_step=lambda s: status.update(s))
+    except BuildFailed as exc:
+        failed_report = getattr(exc, "report", None)
+        if failed_report is not None:
+            print_check_failures(failed_report)
+        raise
     print_ingest_summary(report)
     rows = [
         (m.asset, m.partition or "all", m.metadata.get("rows"))
@@ -51,4 +57,56 @@ def run(args: argparse.Namespace) -> int:
         if not m.asset.startswith("ingest/")
     ]
     print_table("built", ["asset", "domain", "rows"], rows)
+    print_check_failures(report)  # warnings (non-blocking checks) of a successful build
+    print_release_summary(report)
     return 0
+
+
+def print_check_failures(report: RunReport) -> None:
+    """Each failed check's failed expectations: how many rows, a few examples."""
+    rows = []
+    for check in report.checks:
+        if check.passed:
+            continue
+        where = check.asset + (
+            f" [{check.metadata['domain']}]" if "domain" in check.metadata else ""
+        )
+        failures = check.metadata.get("failed_expectations") or []
+        if not failures:
+            reason = check.metadata.get("error") or check.metadata.get("note") or "failed"
+            rows.append((f"{where}:{check.check}", check.severity, str(reason), None, ""))
+        for f in failures:
+            what = f["expectation"] + (f"({f['column']})" if f.get("column") else "")
+            count = f.get("unexpected_count")
+            detail = " | ".join(f.get("examples") or []) or (f.get("observed") or "")
+            rows.append((f"{where}:{check.check}", check.severity, what, count, detail))
+    if rows:
+        print_table(
+            "failed expectations", ["check", "severity", "expectation", "rows", "examples"], rows
+        )
+
+
+def print_release_summary(report: RunReport) -> None:
+    """Where the release is, and its rows, shards and labels per dimension and split."""
+    for m in report.materializations:
+        if m.asset != "release":
+            continue
+        summary = m.metadata.get("summary") or []
+        rows = [
+            (
+                s["dimension"],
+                s["split"],
+                s["rows"],
+                s["shards"],
+                ", ".join(f"{k}:{v}" for k, v in sorted(s["labels"].items())),
+            )
+            for s in summary
+        ]
+        print_table(
+            f"release {m.metadata.get('version')}",
+            ["dimension", "split", "rows", "shards", "labels"],
+            rows,
+        )
+        note = " (already published: identical shards)" if m.metadata.get("reused_existing") else ""
+        console.print(f"release: {m.metadata.get('path')}{note}")
+        console.print(f"check it with: recrm validate {m.metadata.get('path')}")
