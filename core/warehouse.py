@@ -7,8 +7,9 @@ DuckDB admits one writer process per file: Dagster runs use the in-process execu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -101,7 +102,35 @@ class Warehouse:
         """Replace the whole of `table` with `source`; returns the rows written."""
         return self._write(table, source, params, schema, domain=None)
 
+    def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
+        """Several `write_partition`s in one connection and one transaction (all or nothing);
+        returns the rows written by each."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                written = [
+                    self._write_on(con, w.table, w.source, w.params, w.schema, w.domain, w.scope)
+                    for w in writes
+                ]
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return written
+
     def _write(self, table, source, params, schema, domain, scope=None) -> int:
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                written = self._write_on(con, table, source, params, schema, domain, scope)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return written
+
+    def _write_on(self, con, table, source, params, schema, domain, scope) -> int:
+        """One table write inside the caller's transaction."""
         qt = _quote(table)
         where, where_params = "", {}
         if domain is not None:
@@ -111,41 +140,43 @@ class Warehouse:
                 conditions.append(f"{_quote(column)} = $s{i}")
                 where_params[f"s{i}"] = value
             where = " WHERE " + " AND ".join(conditions)
-        with self.connect() as con:
-            if isinstance(source, str):
-                select_sql = source
-            else:
-                arrow = source.to_arrow() if isinstance(source, pl.DataFrame) else source
-                if schema is not None:
-                    arrow = arrow.select(schema.names).cast(schema)
-                con.register("_recrm_source", arrow)
-                select_sql = "SELECT * FROM _recrm_source"
-            con.execute("BEGIN TRANSACTION")
-            try:
-                if domain is None:
-                    con.execute(f"DROP TABLE IF EXISTS {qt}")
-                if schema is not None:
-                    con.register("_recrm_empty", schema.empty_table())
-                    con.execute(f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM _recrm_empty")
-                else:
-                    con.execute(
-                        f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM ({select_sql}) LIMIT 0",
-                        params or {},
-                    )
-                if domain is not None:
-                    con.execute(f"DELETE FROM {qt}{where}", where_params)
-                try:
-                    con.execute(f"INSERT INTO {qt} BY NAME {select_sql}", params or {})
-                except duckdb.BinderException as exc:
-                    raise WarehouseError(
-                        f"cannot write to table {table}: its columns differ from the new rows "
-                        f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
-                    ) from exc
-                written = con.execute(f"SELECT count(*) FROM {qt}{where}", where_params).fetchone()[
-                    0
-                ]
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-        return written
+        if isinstance(source, str):
+            select_sql = source
+        else:
+            arrow = source.to_arrow() if isinstance(source, pl.DataFrame) else source
+            if schema is not None:
+                arrow = arrow.select(schema.names).cast(schema)
+            con.register("_recrm_source", arrow)
+            select_sql = "SELECT * FROM _recrm_source"
+        if domain is None:
+            con.execute(f"DROP TABLE IF EXISTS {qt}")
+        if schema is not None:
+            con.register("_recrm_empty", schema.empty_table())
+            con.execute(f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM _recrm_empty")
+        else:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM ({select_sql}) LIMIT 0",
+                params or {},
+            )
+        if domain is not None:
+            con.execute(f"DELETE FROM {qt}{where}", where_params)
+        try:
+            con.execute(f"INSERT INTO {qt} BY NAME {select_sql}", params or {})
+        except duckdb.BinderException as exc:
+            raise WarehouseError(
+                f"cannot write to table {table}: its columns differ from the new rows "
+                f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
+            ) from exc
+        return con.execute(f"SELECT count(*) FROM {qt}{where}", where_params).fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    """One `write_partition` call, for `Warehouse.write_partitions`."""
+
+    table: str
+    domain: str
+    source: TableSource
+    schema: pa.Schema | None = None
+    scope: dict[str, str] | None = None
+    params: dict | None = None

@@ -130,6 +130,10 @@ def _failure_reason(result, report: RunReport) -> str:
     return "run failed"
 
 
+def _console_log_level() -> str:
+    return os.environ.get("RECRM_DAGSTER_LOG_LEVEL", "CRITICAL").upper()
+
+
 def materialize_selection(
     selection: AssetSelection,
     settings: Settings,
@@ -150,6 +154,9 @@ def materialize_selection(
         resources=default_resources(settings),
         raise_on_error=False,
         tags={"recrm/cli": "true"},
+        # The CLI prints its own summary and one-line failures; Dagster's event log stays in the
+        # instance. RECRM_DAGSTER_LOG_LEVEL=DEBUG shows it on the console.
+        run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
     )
     _collect(result, report)
     if not result.success:

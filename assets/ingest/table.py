@@ -22,7 +22,7 @@ from assets.ingest.privacy import is_user_id
 from assets.ingest.quarantine import quarantine_sql
 from assets.ingest.read import StagedFile, stage_file
 from assets.ingest.reference import check_duplicates, check_references
-from core.warehouse import Warehouse
+from core.warehouse import PartitionWrite, Warehouse
 from schemas.logs import (
     CONTRACT_TABLES,
     FILE_SUFFIXES,
@@ -66,7 +66,7 @@ def ingest_table(
             f"{logs_root / domain}: no file for required table {table.name!r} "
             f"(expected {table.name}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
         )
-    known = {ref: _known_keys(warehouse, domain, ref, col) for _, ref, col in table.references}
+    known = _known_keys(warehouse, domain, table)
     result = IngestResult(domain, table.name, absent=not files)
     con = duckdb.connect()
     try:
@@ -111,32 +111,22 @@ def ingest_table(
         }
         for s in staged
     ]
-    warehouse.write_partition(
-        table.warehouse_table, domain, accepted, schema=table.warehouse_schema()
-    )
-    warehouse.write_partition(
-        QUARANTINE_TABLE,
-        domain,
-        quarantine,
-        schema=QUARANTINE_SCHEMA,
-        scope={"table_name": table.name},
-    )
-    manifest = pa.table(
-        {
-            "domain": [domain] * len(staged),
-            "table_name": [table.name] * len(staged),
-            "path": [f["path"] for f in result.files],
-            "sha256": [f["sha256"] for f in result.files],
-            "rows_read": [f["rows_read"] for f in result.files],
-        },
-        schema=INGEST_FILES_SCHEMA,
-    )
-    warehouse.write_partition(
-        INGEST_FILES_TABLE,
-        domain,
-        manifest,
-        schema=INGEST_FILES_SCHEMA,
-        scope={"table_name": table.name},
+    warehouse.write_partitions(
+        [
+            PartitionWrite(
+                table.warehouse_table, domain, accepted, schema=table.warehouse_schema()
+            ),
+            PartitionWrite(
+                QUARANTINE_TABLE, domain, quarantine, QUARANTINE_SCHEMA, {"table_name": table.name}
+            ),
+            PartitionWrite(
+                INGEST_FILES_TABLE,
+                domain,
+                _files_table(result),
+                INGEST_FILES_SCHEMA,
+                {"table_name": table.name},
+            ),
+        ]
     )
     return result
 
@@ -148,24 +138,48 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, domain: str, hash_key: str) -
     return con.sql(sql, params=params).to_arrow_table()
 
 
-def _known_keys(warehouse: Warehouse, domain: str, ref_table: str, column: str) -> pa.Table:
-    """The accepted keys of a referenced table: it must have been ingested for this domain."""
-    ingested = (
-        warehouse.table_exists(INGEST_FILES_TABLE)
-        and warehouse.query(
-            f"SELECT count(*) AS n FROM {INGEST_FILES_TABLE} WHERE domain = $d AND table_name = $t",
-            {"d": domain, "t": ref_table},
-        )["n"][0]
+def _files_table(result: IngestResult) -> pa.Table:
+    return pa.table(
+        {
+            "domain": [result.domain] * len(result.files),
+            "table_name": [result.table] * len(result.files),
+            "path": [f["path"] for f in result.files],
+            "sha256": [f["sha256"] for f in result.files],
+            "rows_read": [f["rows_read"] for f in result.files],
+        },
+        schema=INGEST_FILES_SCHEMA,
     )
-    if not ingested:
-        raise IngestError(
-            f"ingest/{ref_table} has not been materialized for domain {domain!r}: "
-            "ingest it first (its keys are needed for the referential checks)"
-        )
-    table = CONTRACT_TABLES[ref_table].warehouse_table
-    return warehouse.query_arrow(
-        f'SELECT DISTINCT "{column}" FROM {table} WHERE domain = $d', {"d": domain}
-    )
+
+
+def _known_keys(warehouse: Warehouse, domain: str, table: ContractTable) -> dict[str, pa.Table]:
+    """The accepted keys of each referenced table, which must have been ingested for `domain`."""
+    refs = {ref: col for _, ref, col in table.references}
+    if not refs:
+        return {}
+    known = {}
+    with warehouse.connect(read_only=warehouse.path.exists()) as con:
+        for ref, col in refs.items():
+            ingested = (
+                con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = $t",
+                    {"t": INGEST_FILES_TABLE},
+                ).fetchall()[0][0]
+                and con.execute(
+                    f"SELECT count(*) FROM {INGEST_FILES_TABLE} WHERE domain = $d AND table_name = $t",
+                    {"d": domain, "t": ref},
+                ).fetchall()[0][0]
+            )
+            if not ingested:
+                raise IngestError(
+                    f"ingest/{ref} has not been materialized for domain {domain!r}: "
+                    "ingest it first (its keys are needed for the referential checks)"
+                )
+            known[ref] = con.sql(
+                f'SELECT DISTINCT "{col}" FROM {CONTRACT_TABLES[ref].warehouse_table} '
+                "WHERE domain = $d",
+                params={"d": domain},
+            ).to_arrow_table()
+    return known
 
 
 def _require_columns(staged: list[StagedFile], table: ContractTable) -> None:

@@ -1,0 +1,99 @@
+"""Check each fact a response claims about a retrieved item against the evidence.
+
+A claim is supported when it matches the evidence within the precision responses write it with:
+prices to 1% (or one cent), ratings to 0.05, distances to 60 m or 3% (responses round to 10 m or
+0.1 km), opening hours as a subset of the item's ranges, category and list values (dishes,
+amenities, ...) case-insensitively. A recommendation naming no retrieved item is an invented item
+(field `name`, no item id); a JSON object whose id names one item and whose name another misstates
+the name. Anything else a response says is not a checkable claim here (the LLM judge reads it).
+"""
+
+from __future__ import annotations
+
+from assets.dimensions.factual_consistency.evidence import EvidenceItem
+from assets.dimensions.factual_consistency.responses import ParsedResponse
+from schemas.constraints import fmt_amount
+
+PRICE_REL_TOL = 0.01
+RATING_TOL = 0.051
+DISTANCE_ABS_TOL_KM = 0.06
+DISTANCE_REL_TOL = 0.03
+
+
+def _num_text(x: float | None) -> str:
+    return "" if x is None else fmt_amount(x)
+
+
+def _category_ok(parsed: ParsedResponse, claim, actual: str | None) -> bool:
+    if not actual:
+        return False
+    if str(claim.value).strip().casefold() == actual.strip().casefold():
+        return True
+    # The value is cut at the first delimiter; a category that itself holds one ("Bars, Pubs")
+    # is supported when the response text at the claim starts with it.
+    rest = parsed.text[claim.span[0] :].casefold()
+    key = actual.strip().casefold()
+    if not rest.startswith(key):
+        return False
+    after = rest[len(key) : len(key) + 1]
+    return after == "" or not after.isalnum()
+
+
+def check_claims(parsed: ParsedResponse, evidence: list[EvidenceItem]) -> list[dict]:
+    """Unsupported claims: [{item_id, field, claimed, actual}] in response order."""
+    by_id = {ev.item_id: ev for ev in evidence}
+    out: list[dict] = []
+    for rec in parsed.recommendations:
+        ev = by_id.get(rec.item_id) if rec.item_id else None
+        if ev is None:
+            out.append({"item_id": None, "field": "name", "claimed": rec.name, "actual": ""})
+            continue
+        renamed = rec.name and rec.name.strip().casefold() != ev.title.strip().casefold()
+        if renamed and parsed.format == "json":
+            out.append({"item_id": ev.item_id, "field": "name", "claimed": rec.name, "actual": ev.title})
+        for claim in rec.claims:
+            bad = _unsupported(parsed, claim, ev)
+            if bad is not None:
+                out.append({"item_id": ev.item_id, "field": claim.field, "claimed": claim.text, "actual": bad})
+    return out
+
+
+def _unsupported(parsed: ParsedResponse, claim, ev: EvidenceItem) -> str | None:
+    """None when the evidence supports the claim, else the actual value as text."""
+    f, v = claim.field, claim.value
+    if f == "price":
+        if ev.price is not None and abs(v - ev.price) <= max(0.011, PRICE_REL_TOL * ev.price):
+            return None
+        return _num_text(ev.price)
+    if f == "rating":
+        if ev.rating is not None and abs(v - ev.rating) <= RATING_TOL:
+            return None
+        return "" if ev.rating is None else f"{ev.rating:.1f}"
+    if f == "distance":
+        a = ev.distance_km
+        if a is not None and abs(v - a) <= max(DISTANCE_ABS_TOL_KM, DISTANCE_REL_TOL * a):
+            return None
+        return "" if a is None else f"{a:.2f} km"
+    if f == "opening_hours":
+        if v and set(v) <= set(ev.hours):
+            return None
+        return ", ".join(ev.hours)
+    if f == "category":
+        return None if _category_ok(parsed, claim, ev.category) else (ev.category or "")
+    actual = ev.lists.get(f)
+    if actual is not None:
+        have = {a.strip().casefold() for a in actual}
+        if all(c.strip().casefold() in have for c in v):
+            return None
+        return ", ".join(actual)
+    return ""
+
+
+def claim_counts(parsed: ParsedResponse) -> dict[str, int]:
+    """Claims made per field (for metadata and recall denominators)."""
+    counts: dict[str, int] = {}
+    for rec in parsed.recommendations:
+        counts["name"] = counts.get("name", 0) + 1
+        for c in rec.claims:
+            counts[c.field] = counts.get(c.field, 0) + 1
+    return counts

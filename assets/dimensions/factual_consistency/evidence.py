@@ -1,0 +1,139 @@
+"""Evidence: the retrieved items a response was built from, as the ITEM structs entries carry.
+
+The distance from the request's position and the opening hours are facts the agent's tools
+returned with each item, but ITEM has no columns for them; they are added to the struct's
+`attributes` JSON (`distance_km`, `opening_hours`), so the reward model sees every fact a claim can
+be checked against. `EvidenceItem` is the parsed, normalized view the checkers use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from schemas.constraints import EARTH_RADIUS_KM, hours_ranges, list_attributes
+
+# Keys of `attributes` that are bookkeeping, not claimable facts.
+NON_CLAIM_LIST_KEYS = ("features",)
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    item_id: str
+    title: str
+    category: str | None
+    price: float | None
+    rating: float | None
+    distance_km: float | None
+    hours: tuple[str, ...]
+    lists: dict[str, list[str]]
+    strings: tuple[str, ...]  # every evidence string (titles, category, values): not prose
+
+    @property
+    def claim_lists(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.lists.items() if k not in NON_CLAIM_LIST_KEYS}
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return []
+
+
+def evidence_item(item: dict) -> EvidenceItem:
+    """Parse one ITEM struct (dict) into the checker's view."""
+    try:
+        attrs = json.loads(item.get("attributes") or "{}")
+    except json.JSONDecodeError:
+        attrs = {}
+    if not isinstance(attrs, dict):
+        attrs = {}
+    dist = attrs.get("distance_km")
+    strings = [item.get("title") or "", item.get("category") or ""] + _strings(
+        {k: v for k, v in attrs.items() if k not in ("opening_hours", "distance_km")}
+    )
+    strings += list(item.get("tags") or [])
+    return EvidenceItem(
+        item_id=str(item["item_id"]),
+        title=str(item.get("title") or ""),
+        category=item.get("category"),
+        price=item.get("price"),
+        rating=item.get("rating"),
+        distance_km=float(dist) if isinstance(dist, int | float) else None,
+        hours=hours_ranges(attrs.get("opening_hours")),
+        lists=list_attributes(attrs),
+        strings=tuple(sorted({s for s in strings if s and s.strip()}, key=len, reverse=True)),
+    )
+
+
+def evidence_items(structs: list[dict] | None) -> list[EvidenceItem]:
+    return [evidence_item(s) for s in structs or []]
+
+
+def build_evidence(turns: pl.DataFrame, items: pl.DataFrame) -> pl.Series:
+    """list[ITEM] per turn, in retrieval order, with distance_km and opening_hours in attributes.
+
+    turns: retrieved_item_ids, lat, lon (request position, nullable); items: raw_items rows.
+    Set-based in DuckDB: explode, join, pack, re-aggregate by turn.
+    """
+    item_cols = set(items.columns)
+
+    def col(name: str, cast: str) -> str:
+        return f"i.{name}" if name in item_cols else f"CAST(NULL AS {cast})"
+
+    lat, lon = col("lat", "DOUBLE"), col("lon", "DOUBLE")
+    rad = "pi() / 180"
+    hav = (
+        f"pow(sin(({lat} - t.lat) * {rad} / 2), 2) + cos(t.lat * {rad}) * cos({lat} * {rad}) * "
+        f"pow(sin(({lon} - t.lon) * {rad} / 2), 2)"
+    )
+    # least() skips NULLs; a missing position must give a NULL distance, so clamp with CASE.
+    dist = f"2 * {EARTH_RADIUS_KM} * asin(sqrt(CASE WHEN {hav} > 1 THEN 1 ELSE {hav} END))"
+    attrs = col("attributes", "VARCHAR")
+    hours = col("opening_hours", "VARCHAR")
+    con = duckdb.connect()
+    try:
+        con.register("t_in", turns.select("retrieved_item_ids", "lat", "lon"))
+        con.register("i", items)
+        out = con.sql(
+            f"""
+            WITH t AS (SELECT row_number() OVER () AS _row, * FROM t_in),
+            ex AS (
+                SELECT t._row, u.item_id, u.pos, t.lat, t.lon
+                FROM t, unnest(t.retrieved_item_ids) WITH ORDINALITY AS u(item_id, pos)
+            ),
+            packed AS (
+                SELECT ex._row, ex.pos, struct_pack(
+                    item_id := ex.item_id,
+                    title := i.title,
+                    category := i.category,
+                    tags := {col("tags", "VARCHAR[]")},
+                    price := CAST(i.price AS DOUBLE),
+                    rating := CAST({col("rating", "DOUBLE")} AS DOUBLE),
+                    description := {col("description", "VARCHAR")},
+                    attributes := CAST(json_merge_patch(
+                        CASE WHEN json_valid({attrs}) AND json_type({attrs}::JSON) = 'OBJECT'
+                             THEN {attrs}::JSON ELSE '{{}}'::JSON END,
+                        json_object(
+                            'opening_hours', {hours},
+                            'distance_km', round({dist.replace("t.lat", "ex.lat").replace("t.lon", "ex.lon")}, 3)
+                        )
+                    ) AS VARCHAR)
+                ) AS item
+                FROM ex LEFT JOIN i ON i.item_id = ex.item_id
+            )
+            SELECT t._row, list(p.item ORDER BY p.pos) FILTER (WHERE p.item IS NOT NULL) AS evidence
+            FROM t LEFT JOIN packed p ON p._row = t._row
+            GROUP BY t._row ORDER BY t._row
+            """
+        ).pl()
+    finally:
+        con.close()
+    return out["evidence"].alias("evidence")

@@ -1,0 +1,104 @@
+"""Deterministic verifiers for the hard constraints of an agent instruction.
+
+Each verifier reads the response through `factual_consistency.responses` (the same reading the claim
+checker uses) and the retrieved items as evidence. Price and distance limits are checked on the
+item's actual price and distance when the recommendation names a retrieved item (a response cannot
+dodge a budget by misquoting a price), and on the claimed value otherwise. Soft constraints (tone,
+answer relevance) are not decided here: the LLM judge decides them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assets.dimensions.factual_consistency.evidence import EvidenceItem
+from assets.dimensions.factual_consistency.responses import ParsedResponse, strict_json
+from schemas.constraints import Constraint
+
+EPS = 1e-9
+ZH_SHARE_MIN = 0.4  # share of CJK among CJK + Latin letters above which prose is Chinese
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_IDENTIFIER = re.compile(r"\b[A-Za-z]*[_\d][A-Za-z0-9_]*\b|\b(?:km|m)\b")
+
+
+def detect_language(prose: str) -> str | None:
+    """'zh', 'en', or None when the prose has no letters to judge by."""
+    text = _IDENTIFIER.sub(" ", prose)
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cjk + latin == 0:
+        return None
+    return "zh" if cjk / (cjk + latin) >= ZH_SHARE_MIN else "en"
+
+
+def _json_ok(parsed: ParsedResponse, fields: list[str]) -> bool:
+    if parsed.format != "json" or not parsed.json_valid:
+        return False
+    doc, _ = strict_json(parsed.text)
+    recs = doc.get("recommendations") if isinstance(doc, dict) else doc
+    if not recs or not all(isinstance(r, dict) for r in recs):
+        return False
+    for rec in recs:
+        for f in fields:
+            value = rec.get(f)
+            if value is None or (isinstance(value, str | list) and len(value) == 0):
+                return False
+    return True
+
+
+def _claimed(rec, field: str):
+    return next((c.value for c in rec.claims if c.field == field), None)
+
+
+def is_violated(c: Constraint, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool | None:
+    """True / False for a hard constraint; None for a soft one (not decided by rule)."""
+    if not c.hard:
+        return None
+    by_id = {ev.item_id: ev for ev in evidence}
+    recs = parsed.recommendations
+    p = c.params()
+    if c.type == "json_format":
+        return not _json_ok(parsed, p["fields"])
+    if c.type == "item_count":
+        return len(recs) != p["n"] if p["mode"] == "exactly" else len(recs) > p["n"]
+    if c.type == "max_length":
+        return len(parsed.text) > p["chars"]
+    if c.type == "language":
+        found = detect_language(parsed.prose)
+        return found is not None and found != p["lang"]
+    if c.type == "forbidden_content":
+        low = parsed.text.casefold()
+        return any(w.casefold() in low for w in p["words"])
+    if c.type in ("max_price", "max_distance_km"):
+        limit = p["amount"] if c.type == "max_price" else p["km"]
+        field = "price" if c.type == "max_price" else "distance"
+        for rec in recs:
+            ev = by_id.get(rec.item_id) if rec.item_id else None
+            value = (ev.price if field == "price" else ev.distance_km) if ev is not None else None
+            if value is None:
+                value = _claimed(rec, field)
+            if value is not None and value > limit + EPS:
+                return True
+        return False
+    if c.type == "must_mention":
+        recommended = {r.item_id for r in recs if r.item_id}
+        names = {r.name.strip().casefold() for r in recs}
+        low = parsed.text.casefold()
+        for want in p["items"]:
+            key = want.strip().casefold()
+            ev = next((e for e in evidence if e.item_id == want or e.title.strip().casefold() == key), None)
+            if ev is not None:
+                if ev.item_id not in recommended:
+                    return True
+            elif key not in names and key not in low:
+                return True
+        return False
+    raise ValueError(f"no verifier for constraint type {c.type!r}")
+
+
+def violations(
+    constraints: list[Constraint], parsed: ParsedResponse, evidence: list[EvidenceItem]
+) -> list[str]:
+    """Types of the hard constraints the response breaks, in constraint order."""
+    return [c.type for c in constraints if is_violated(c, parsed, evidence)]

@@ -1,0 +1,77 @@
+"""`recrm build` output: failed expectations with counts and examples, and the release summary."""
+
+import importlib.util
+from pathlib import Path
+
+from dagster import AssetSelection, asset, materialize
+
+from assets.checks.assets import BENCHMARK_CHECKS
+from assets.release.assets import release
+from pipelines.cli import build
+from pipelines.resources import BuildSettings, WarehouseResource
+from pipelines.runner import RunReport, _collect, _failure_reason
+from schemas.entries import DIMENSIONS
+
+_spec = importlib.util.spec_from_file_location(
+    "recrm_benchmark_fixture",
+    Path(__file__).parents[2] / "assets" / "release" / "benchmark_fixture.py",
+)
+fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixture)
+
+
+def _stub(dim):
+    @asset(key=[dim, "benchmark"], group_name="benchmark")
+    def _benchmark() -> None:  # the fixture wrote the table already
+        return None
+
+    return _benchmark
+
+
+def _run(tmp_path, wh):
+    result = materialize(
+        [*[_stub(d) for d in DIMENSIONS], *BENCHMARK_CHECKS, release],
+        selection=AssetSelection.groups("benchmark", "release"),
+        resources={
+            "warehouse": WarehouseResource(path=str(wh.path)),
+            "build": BuildSettings(releases_dir=str(tmp_path / "releases")),
+        },
+        raise_on_error=False,
+    )
+    report = RunReport()
+    _collect(result, report)
+    return result, report
+
+
+def test_failed_expectations_are_listed(tmp_path, capsys):
+    wh = fixture.build_benchmark_warehouse(tmp_path / "data" / "wh.duckdb")
+    rows = fixture.make_entries("instruction_following")
+    rows[4]["response"] = "mail me at someone@example.com"
+    rows[6]["label"] = 5
+    fixture.write_benchmark(wh, "instruction_following", rows)
+    result, report = _run(tmp_path, wh)
+    assert not result.success
+    assert _failure_reason(result, report) == (
+        "blocking checks failed: instruction_following/benchmark:expectations"
+    )
+    build.print_check_failures(report)
+    out = capsys.readouterr().out
+    assert "failed expectations" in out
+    assert "expect_column_values_to_not_match_regex(response)" in out
+    assert "EMAIL" in out and "someone@example.com" not in out
+    assert "expect_column_values_to_be_in_set(label)" in out
+    assert (
+        rows[6]["entry_id"] in out.replace("\n", "").replace("│", "").replace(" ", "") or "5" in out
+    )
+
+
+def test_release_summary_is_printed(tmp_path, capsys):
+    wh = fixture.build_benchmark_warehouse(tmp_path / "data" / "wh.duckdb")
+    result, report = _run(tmp_path, wh)
+    assert result.success
+    build.print_release_summary(report)
+    out = capsys.readouterr().out
+    (release_dir,) = list((tmp_path / "releases").iterdir())
+    assert f"release {release_dir.name}" in out
+    assert "item_ranking" in out and "validation" in out
+    assert "recrm validate" in out

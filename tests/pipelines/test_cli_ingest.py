@@ -1,0 +1,117 @@
+"""`recrm ingest`: end to end through the runner, and its one-line failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.warehouse import Warehouse
+from pipelines.cli import main
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No project instance, config file or key from the environment: an ephemeral instance."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("DAGSTER_HOME", "RECRM_CONFIG", "RECRM_LOGS_ROOT", "RECRM_WAREHOUSE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("RECRM_HASH_KEY", "cli-test-key")
+
+
+def test_ingest_prints_summary_and_fills_warehouse(clean_drop, tmp_path, capsys, rows_per_table):
+    warehouse = tmp_path / "wh.duckdb"
+    code = main(["ingest", "--logs", str(clean_drop), "--warehouse", str(warehouse)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "ingest" in out and "books" in out and "cinema" in out
+    wh = Warehouse(warehouse)
+    for table, n in rows_per_table.items():
+        for domain in ("books", "cinema"):
+            assert wh.count(f"raw_{table}", domain) == n, (table, domain)
+    assert wh.count("quarantine") == 0
+    assert wh.count("raw_agent_turns") == 0  # optional, absent: empty partitions
+    files = wh.query("SELECT path, rows_read FROM ingest_files ORDER BY path").rows()
+    assert ("cinema/events.csv.gz", 2) in files and ("books/items.parquet", 3) in files
+
+
+def test_ingest_one_domain(clean_drop, tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    assert (
+        main(
+            [
+                "ingest",
+                "--logs",
+                str(clean_drop),
+                "--warehouse",
+                str(warehouse),
+                "--domain",
+                "cinema",
+            ]
+        )
+        == 0
+    )
+    domains = Warehouse(warehouse).query("SELECT DISTINCT domain FROM raw_items")["domain"]
+    assert domains.to_list() == ["cinema"]
+
+
+def test_missing_required_table_fails_with_one_line(clean_drop, tmp_path, capsys):
+    (clean_drop / "cinema" / "events.csv.gz").unlink()
+    code = main(
+        [
+            "ingest",
+            "--logs",
+            str(clean_drop),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--domain",
+            "cinema",
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert "cinema: no file for required table 'events'" in err
+    assert err.startswith("recrm ingest: error: ingest__events")
+
+
+def test_missing_log_root_fails(tmp_path, capsys):
+    assert main(["ingest", "--logs", str(tmp_path / "nowhere")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_console_script_exit_code(clean_drop, tmp_path):
+    """The installed `recrm` entry point: broken CSV header -> non-zero, reason names the file."""
+    (clean_drop / "books" / "items.parquet").unlink()
+    (clean_drop / "books" / "items.csv").write_text("item_id,title\nI1,a\n")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "recrm"),
+            "ingest",
+            "--logs",
+            str(clean_drop),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--domain",
+            "books",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "books/items.csv: lacks required column(s) category, price (has item_id, title) "
+            "(domain books)"
+        )
+    )
