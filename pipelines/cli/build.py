@@ -63,27 +63,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_check_failures(report: RunReport) -> None:
-    """Each failed check's failed expectations: how many rows, a few examples."""
-    rows = []
+    """Each failed check's failed expectations: how many rows, a few examples (one line each)."""
+    lines = []
     for check in report.checks:
         if check.passed:
             continue
-        where = check.asset + (
-            f" [{check.metadata['domain']}]" if "domain" in check.metadata else ""
-        )
+        domain = check.metadata.get("domain")
+        where = f"{check.asset}:{check.check}" + (f" [{domain}]" if domain else "")
         failures = check.metadata.get("failed_expectations") or []
         if not failures:
             reason = check.metadata.get("error") or check.metadata.get("note") or "failed"
-            rows.append((f"{where}:{check.check}", check.severity, str(reason), None, ""))
+            lines.append(f"{where} ({check.severity}): {reason}")
         for f in failures:
-            what = f["expectation"] + (f"({f['column']})" if f.get("column") else "")
-            count = f.get("unexpected_count")
-            detail = " | ".join(f.get("examples") or []) or (f.get("observed") or "")
-            rows.append((f"{where}:{check.check}", check.severity, what, count, detail))
-    if rows:
-        print_table(
-            "failed expectations", ["check", "severity", "expectation", "rows", "examples"], rows
-        )
+            text = f["expectation"] + (f"({f['column']})" if f.get("column") else "")
+            if f.get("unexpected_count") is not None:
+                text += f": {f['unexpected_count']} of {f.get('element_count')} rows"
+            elif f.get("observed"):
+                text += f": observed {f['observed']}"
+            if f.get("examples"):
+                text += "; e.g. " + " | ".join(f["examples"])
+            lines.append(f"{where} ({check.severity}): {text}")
+    if lines:
+        console.print("[bold]failed expectations[/bold]")
+        for line in lines:
+            console.print("  ✗ " + line, soft_wrap=True, markup=False)
 
 
 def print_release_summary(report: RunReport) -> None:
