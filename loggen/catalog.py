@@ -33,6 +33,7 @@ class Feature:
     key: str
     name: Pair
     share: float  # share of items that have it
+    only: tuple[str, ...] = ()  # category keys it applies to; empty: every category
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class Domain:
     @property
     def category_keys(self) -> list[str]:
         return [c.key for c in self.categories]
+
+    def feature_applies(self) -> list[list[bool]]:
+        """[category][feature]: can an item of this category have this feature?"""
+        return [[not f.only or c.key in f.only for f in self.features] for c in self.categories]
 
 
 # Cities: canonical name, districts, centre (lat, lon). Names are pinyin, one spelling per place.
@@ -400,8 +405,18 @@ FOOD_DELIVERY = Domain(
         ),
     ),
     features=(
-        Feature("spicy", ("麻辣", "spicy"), 0.35),
-        Feature("vegetarian", ("素食", "vegetarian"), 0.2),
+        Feature(
+            "spicy",
+            ("麻辣", "spicy"),
+            0.4,
+            ("beef_noodles", "hotpot", "bbq", "rice_bowls", "burgers"),
+        ),
+        Feature(
+            "vegetarian",
+            ("素食", "vegetarian"),
+            0.25,
+            ("dumplings", "hotpot", "rice_bowls", "burgers", "pizza"),
+        ),
         Feature("free_delivery", ("免配送费", "free delivery"), 0.3),
         Feature("late_night", ("深夜营业", "late-night"), 0.25),
     ),
@@ -1006,7 +1021,7 @@ GROCERY = Domain(
         ),
     ),
     features=(
-        Feature("organic", ("有机", "organic"), 0.2),
+        Feature("organic", ("有机", "organic"), 0.3, ("fruit", "vegetables", "meat", "dairy")),
         Feature("imported", ("进口", "imported"), 0.25),
         Feature("on_sale", ("特价", "on sale"), 0.3),
         Feature("express", ("30分钟达", "30-min delivery"), 0.4),
@@ -1186,7 +1201,12 @@ BEAUTY_SALON = Domain(
         Feature("walk_in", ("免预约", "walk-in"), 0.35),
         Feature("parking", ("可停车", "parking"), 0.35),
         Feature("open_late", ("夜间营业", "open late"), 0.25),
-        Feature("mens", ("男士可做", "men welcome"), 0.4),
+        Feature(
+            "mens",
+            ("男士可做", "men welcome"),
+            0.5,
+            ("haircut", "hair_color", "facial", "massage", "spa"),
+        ),
     ),
     prefixes=(
         ("丝域", "Silk Realm"),

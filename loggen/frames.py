@@ -92,9 +92,7 @@ def query_text(domain: Domain, logs: BlockLogs) -> pl.Series:
     return frame.select(pl.when(pl.col("zh")).then(zh).otherwise(en).alias("query")).to_series()
 
 
-def requests_frame(
-    domain: Domain, logs: BlockLogs, ids: pl.Series, queries: pl.Series
-) -> pl.DataFrame:
+def requests_frame(logs: BlockLogs, ids: pl.Series, queries: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "request_id": ids,

@@ -27,6 +27,7 @@ from loggen.population import SENSITIVITY_STRENGTH, UserBlock
 
 US = 1_000_000  # microseconds per second
 DAY_US = 86_400 * US
+LOCAL_UTC_OFFSET_H = 8  # the cities are in China
 EVENT_CODES = ("click", "add_to_cart", "favorite", "order")
 SCENE_WEIGHTS = (0.6, 0.25, 0.15)  # search, home_feed, nearby (agent_chat is chosen separately)
 TRAVEL_SHARE = {"hotel": 0.55}  # share of requests made for another city
@@ -109,6 +110,8 @@ class DomainModel:
     n_comps: np.ndarray
     comp_group: np.ndarray  # (G, G) bool: group b complements group a
     cat_group: np.ndarray
+    feats: np.ndarray  # (K, F) features a category can have, padded
+    n_feats: np.ndarray
     median_price: np.ndarray  # per category (of the catalog)
     hour_p: np.ndarray
 
@@ -137,19 +140,23 @@ class DomainModel:
 
         subs, n_subs = pad(sub_lists)
         comps, n_comps = pad(comp_lists)
+        applies = domain.feature_applies()
+        feats, n_feats = pad([[f for f, ok in enumerate(row) if ok] for row in applies])
         median = np.array([np.median(items.price[items.category == c]) for c in range(k)])
         hours = np.asarray(domain.hour_weights, dtype=float)
         return cls(
-            domain,
-            items,
-            subs,
-            n_subs,
-            comps,
-            n_comps,
-            comp_group,
-            cat_group,
-            median,
-            hours / hours.sum(),
+            domain=domain,
+            items=items,
+            subs=subs,
+            n_subs=n_subs,
+            comps=comps,
+            n_comps=n_comps,
+            comp_group=comp_group,
+            cat_group=cat_group,
+            feats=feats,
+            n_feats=n_feats,
+            median_price=median,
+            hour_p=hours / hours.sum(),
         )
 
 
@@ -165,7 +172,8 @@ def simulate_block(
     d, it = model.domain, model.items
     rng = np.random.default_rng(derive_seed(cfg.seed, d.name, "funnel", users.block))
     n, k, days = len(users), len(d.categories), cfg.days
-    start_us = int((cfg.start.toordinal() - 719163) * DAY_US)  # 719163 = date(1970, 1, 1)
+    # Hours follow local life (China, UTC+8); timestamps are stored as naive UTC (the contract).
+    start_us = int((cfg.start.toordinal() - 719163) * DAY_US) - LOCAL_UTC_OFFSET_H * 3600 * US
 
     # --- requests: Poisson sessions per user-day, at domain-typical hours ----------------------
     rate = cfg.requests_per_user_day * d.activity * users.activity
@@ -197,7 +205,12 @@ def simulate_block(
     channel = rng.choice(len(CHANNEL_WEIGHTS), r, p=np.asarray(CHANNEL_WEIGHTS))
     word = rng.integers(0, 3, r)
     verb = rng.random(r) < 0.3
-    feature = np.where(rng.random(r) < 0.25, rng.integers(0, len(d.features), r), -1)
+    # a required feature, among those the intent category can have
+    feat_u = rng.random(r)
+    feature = model.feats[
+        cat, np.floor(feat_u * model.n_feats[cat]).astype(np.int64) % model.feats.shape[1]
+    ]
+    feature = np.where((rng.random(r) < 0.25) & (model.n_feats[cat] > 0), feature, -1)
     cap = np.where(
         rng.random(r) < 0.25, nice_cap(model.median_price[cat] * rng.uniform(0.7, 1.3, r)), -1
     )

@@ -143,7 +143,7 @@ def _generate_domain(
             logs = BlockLogs.concat([simulate_block(model, ub, cfg, quota) for ub in blocks])
             ids = request_ids(domain, logs)
             queries = query_text(domain, logs)
-            requests = requests_frame(domain, logs, ids, queries)
+            requests = requests_frame(logs, ids, queries)
             impressions = impressions_frame(logs, ids, items)
             writers["requests"].write(requests)
             writers["impressions"].write(impressions)

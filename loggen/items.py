@@ -77,7 +77,10 @@ def build_items(domain: Domain, n_items: int, seed: int) -> ItemCatalog:
     rating = np.clip(np.round(4.1 + 0.35 * quality + rng.normal(0, 0.15, n_items), 1), 2.5, 5.0)
     review_count = np.floor(rng.lognormal(4.0 + 0.6 * quality, 1.0)).astype(np.int64)
     feat_share = np.array([f.share for f in domain.features])
-    feat_bits = (rng.random((n_items, len(domain.features))) < feat_share).astype(np.int64)
+    applies = np.array(domain.feature_applies())[category]
+    feat_bits = ((rng.random((n_items, len(domain.features))) < feat_share) & applies).astype(
+        np.int64
+    )
     features = (feat_bits << np.arange(len(domain.features))).sum(axis=1)
     is_zh = rng.random(n_items) < ITEM_LANG_ZH
     district = np.floor(rng.random(n_items) * np.array([len(CITIES[c][2]) for c in city])).astype(
