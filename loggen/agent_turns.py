@@ -23,6 +23,7 @@ from schemas.constraints import (
     EARTH_RADIUS_KM,
     HARD_TYPES,
     LIST_FIELD_LABELS,
+    NON_CLAIM_LIST_KEYS,
     TONE_STYLES,
     AnswerRelevance,
     Constraint,
@@ -274,7 +275,8 @@ def _frame(rows: list[tuple], schema: dict) -> pl.DataFrame:
 
 
 def _distances(joined: pl.DataFrame, items: pl.DataFrame) -> list[list[float | None]]:
-    """Great-circle km from each request's position to each retrieved item (null when unknown)."""
+    """Great-circle km (3 decimals) from each request's position to each retrieved item (null when
+    unknown)."""
     if not {"lat", "lon"} <= set(joined.columns) or not {"lat", "lon"} <= set(items.columns):
         return [[None] * len(ids) for ids in joined["item_ids"].to_list()]
     geo = items.select("item_id", pl.col("lat").alias("_ilat"), pl.col("lon").alias("_ilon"))
@@ -288,7 +290,7 @@ def _distances(joined: pl.DataFrame, items: pl.DataFrame) -> list[list[float | N
         .explode("item_ids")
         .join(geo, left_on="item_ids", right_on="item_id", how="left", maintain_order="left")
         .group_by("_row", maintain_order=True)
-        .agg(km.alias("km"))
+        .agg(km.round(3).alias("km"))  # tools report 3 decimals (as evidence does)
     )
     return out["km"].to_list()
 
@@ -331,8 +333,29 @@ def _limit_between(low: float, high: float | None, steps: tuple[float, ...]) -> 
     return round(_round_up(low, 0.01), 2), high is None
 
 
+def _unambiguous(items: list[_Item]) -> list[int]:
+    """Indices of the retrieved items a text response can name unambiguously: titles that no
+    other retrieved item shares (branches of one chain often do); else first occurrences."""
+    counts: dict[str, int] = {}
+    for it in items:
+        key = it.title.casefold()
+        counts[key] = counts.get(key, 0) + 1
+    keep = [i for i, it in enumerate(items) if counts[it.title.casefold()] == 1]
+    if keep:
+        return keep
+    seen: set[str] = set()
+    return [
+        i
+        for i, it in enumerate(items)
+        if not (it.title.casefold() in seen or seen.add(it.title.casefold()))
+    ]
+
+
 def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
     r = rng.random
+    keep = _unambiguous(items)
+    if len(keep) < len(items):
+        items, dist = [items[i] for i in keep], [dist[i] for i in keep]
     other = "en" if lang == "zh" else "zh"
     n_items = len(items)
 
@@ -480,9 +503,10 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
     for i in selected:
         it = items[i]
         list_key = None
-        if show["list"] and it.lists:
-            list_key = (
-                next((k for k in LIST_FIELD_LABELS if k in it.lists), None) or sorted(it.lists)[0]
+        claimable = [k for k in it.lists if k not in NON_CLAIM_LIST_KEYS]
+        if show["list"] and claimable:
+            list_key = next((k for k in LIST_FIELD_LABELS if k in claimable), None) or min(
+                claimable
             )
         list_value = None
         if list_key:

@@ -40,6 +40,8 @@ TONE_STYLES = ("friendly", "professional", "concise")
 SCALAR_CLAIM_FIELDS = ("name", "price", "rating", "distance", "opening_hours", "category")
 LIST_CLAIM_FIELDS = ("dishes", "amenities")
 CLAIM_FIELDS = SCALAR_CLAIM_FIELDS + LIST_CLAIM_FIELDS
+# List attributes that are machine flags, not facts a response states (e.g. "features": on_sale).
+NON_CLAIM_LIST_KEYS = ("features",)
 # How responses label the list attributes, per language (other attribute keys use the key).
 LIST_FIELD_LABELS = {
     "dishes": {"zh": "招牌菜", "en": "signature dishes"},

@@ -11,7 +11,7 @@ the name. Anything else a response says is not a checkable claim here (the LLM j
 from __future__ import annotations
 
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
-from assets.dimensions.factual_consistency.responses import ParsedResponse
+from assets.dimensions.factual_consistency.responses import LIST_JOINT, ParsedResponse
 from schemas.constraints import fmt_amount
 
 PRICE_REL_TOL = 0.01
@@ -39,8 +39,24 @@ def _category_ok(parsed: ParsedResponse, claim, actual: str | None) -> bool:
     return after == "" or not after.isalnum()
 
 
+def resolve_ambiguous(parsed: ParsedResponse, evidence: list[EvidenceItem]) -> ParsedResponse:
+    """Tie each recommendation named by a title several retrieved items share to the one its
+    claims fit best (fewest unsupported claims; retrieval order breaks ties). In place."""
+    by_id = {ev.item_id: ev for ev in evidence}
+    for rec in parsed.recommendations:
+        if len(rec.candidates) > 1:
+            scores = [
+                (sum(_unsupported(parsed, c, by_id[cid]) is not None for c in rec.claims), i)
+                for i, cid in enumerate(rec.candidates)
+            ]
+            rec.item_id = rec.candidates[min(scores)[1]]
+            rec.candidates = [rec.item_id]
+    return parsed
+
+
 def check_claims(parsed: ParsedResponse, evidence: list[EvidenceItem]) -> list[dict]:
     """Unsupported claims: [{item_id, field, claimed, actual}] in response order."""
+    resolve_ambiguous(parsed, evidence)
     by_id = {ev.item_id: ev for ev in evidence}
     out: list[dict] = []
     for rec in parsed.recommendations:
@@ -50,11 +66,20 @@ def check_claims(parsed: ParsedResponse, evidence: list[EvidenceItem]) -> list[d
             continue
         renamed = rec.name and rec.name.strip().casefold() != ev.title.strip().casefold()
         if renamed and parsed.format == "json":
-            out.append({"item_id": ev.item_id, "field": "name", "claimed": rec.name, "actual": ev.title})
+            out.append(
+                {"item_id": ev.item_id, "field": "name", "claimed": rec.name, "actual": ev.title}
+            )
         for claim in rec.claims:
             bad = _unsupported(parsed, claim, ev)
             if bad is not None:
-                out.append({"item_id": ev.item_id, "field": claim.field, "claimed": claim.text, "actual": bad})
+                out.append(
+                    {
+                        "item_id": ev.item_id,
+                        "field": claim.field,
+                        "claimed": claim.text,
+                        "actual": bad,
+                    }
+                )
     return out
 
 
@@ -83,7 +108,12 @@ def _unsupported(parsed: ParsedResponse, claim, ev: EvidenceItem) -> str | None:
     actual = ev.lists.get(f)
     if actual is not None:
         have = {a.strip().casefold() for a in actual}
-        if all(c.strip().casefold() in have for c in v):
+
+        def held(part: str) -> bool:
+            part = part.strip().casefold()
+            return part in have or all(p in have for p in LIST_JOINT.split(part) if p)
+
+        if all(held(c) for c in v):
             return None
         return ", ".join(actual)
     return ""

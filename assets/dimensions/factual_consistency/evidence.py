@@ -14,10 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from schemas.constraints import EARTH_RADIUS_KM, hours_ranges, list_attributes
-
-# Keys of `attributes` that are bookkeeping, not claimable facts.
-NON_CLAIM_LIST_KEYS = ("features",)
+from schemas.constraints import EARTH_RADIUS_KM, NON_CLAIM_LIST_KEYS, hours_ranges, list_attributes
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,9 @@ HOURS = re.compile(
 CATEGORY = re.compile(r"(?:类别|类型|品类|分类|category|type)\s*[:：]\s*", re.IGNORECASE)
 _VALUE_END = re.compile(r"[;；|｜\n。，,]|\.(?:\s|$)|\)|）")
 _LIST_END = re.compile(r"[;；|｜\n。]|\.(?:\s|$)")
-_LIST_SPLIT = re.compile(r"\s*(?:[、,，/]|\band\b|和|及)\s*")
+_LIST_SPLIT = re.compile(r"\s*[、,，;；]\s*(?:and\s+)?")
+# A joint inside one value ("hot and sour soup") is only a separator when the parts are items.
+LIST_JOINT = re.compile(r"\s+and\s+|\s*(?:和|及)\s*")
 
 JSON_KEY_FIELDS = {
     "name": "name",
@@ -81,6 +83,9 @@ class Recommendation:
     name_span: tuple[int, int]
     span: tuple[int, int]  # the whole line or object
     stated_item_id: str | None = None  # the id a JSON object states
+    # Retrieved items sharing the matched title (chains' branches); the claim checker picks the
+    # one the claims fit best (see claims.resolve_ambiguous).
+    candidates: list[str] = field(default_factory=list)
     keys: dict[str, object] = field(default_factory=dict)  # JSON keys and values
     claims: list[Claim] = field(default_factory=list)
 
@@ -233,6 +238,7 @@ def _parse_text(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
                 stop = re.search(r"\s[—–-]\s|[:：（(，,;；|]|\.\s", line)
                 name_span = (0, stop.start() if stop else len(line))
         name = line[name_span[0] : name_span[1]].strip()
+        same = [e.item_id for e in evidence if ev and e.title.casefold() == ev.title.casefold()]
         masked = line[: name_span[0]] + " " * (name_span[1] - name_span[0]) + line[name_span[1] :]
         claims = _text_claims(line, off, masked, labels)
         recs.append(
@@ -242,6 +248,7 @@ def _parse_text(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
                 name_span=(off + name_span[0], off + name_span[1]),
                 span=(m.start(), m.end()),
                 claims=claims,
+                candidates=same,
             )
         )
         # The free text of the line (its reason) is prose; claimed values are not.
@@ -284,8 +291,11 @@ def _parse_json(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
         name_pair = pairs.get("name", pairs.get("title"))
         name = str(name_pair[0]) if name_pair and name_pair[0] is not None else ""
         ev = by_id.get(stated) if stated is not None else None
+        same: list[str] = []
         if ev is None and stated is None and name:
             ev = _by_name(name, evidence)
+            if ev is not None:
+                same = [e.item_id for e in evidence if e.title.casefold() == ev.title.casefold()]
         claims = []
         for key, (value, raw, span) in pairs.items():
             f = JSON_KEY_FIELDS.get(key)
@@ -318,6 +328,7 @@ def _parse_json(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
                 stated_item_id=stated,
                 keys={k: v[0] for k, v in pairs.items()},
                 claims=claims,
+                candidates=same,
             )
         )
     for pm in _JSON_PAIR.finditer(body):

@@ -33,7 +33,19 @@ from schemas.constraints import (
 
 _QUOTED = re.compile(r'"([^"\n]+)"|“([^”\n]+)”|「([^」\n]+)」|『([^』\n]+)』|‘([^’\n]+)’')
 _SENTENCE_END = re.compile(r"\n|。|(?<=[A-Za-z0-9)\"”])\.(?:\s|$)|(?<=[!?])\s+(?=[A-Z])")
-_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _EN_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10,
@@ -59,7 +71,9 @@ _LENGTH_EN = re.compile(
     r"\s+(\d+)\s*(?:characters?|chars?)\b",
     re.IGNORECASE,
 )
-_LENGTH_ZH = re.compile(r"(?:不超过|不得超过|不要超过|控制在|以内|最多|至多)?\s*(\d+)\s*(?:个)?(?:字符|字)")
+_LENGTH_ZH = re.compile(
+    r"(?:不超过|不得超过|不要超过|控制在|以内|最多|至多)?\s*(\d+)\s*(?:个)?(?:字符|字)"
+)
 _LANG_EN = re.compile(
     r"\b(?:answer|respond|reply|write|response)\b[^.]*?\bin\s+(English|Chinese|Mandarin)\b",
     re.IGNORECASE,
@@ -73,7 +87,8 @@ _FORBID_EN = re.compile(
 _FORBID_ZH = re.compile(r"不得出现|禁止使用|不要使用|不能出现|不得使用|禁止出现|禁用词|不要出现")
 _PRICE_CUE = re.compile(r"price|cost|budget|spend|价格|预算|人均|花费|价位|售价", re.IGNORECASE)
 _PRICE = re.compile(
-    rf"(?:[¥￥$]|RMB|CNY)\s?{AMOUNT}|{AMOUNT}\s?(?:元|块|yuan\b|RMB\b|CNY\b|dollars?\b)", re.IGNORECASE
+    rf"(?:[¥￥$]|RMB|CNY)\s?{AMOUNT}|{AMOUNT}\s?(?:元|块|yuan\b|RMB\b|CNY\b|dollars?\b)",
+    re.IGNORECASE,
 )
 _DIST_CUE = re.compile(r"within|away|distance|radius|near|距离|以内|范围|附近|之内", re.IGNORECASE)
 _DIST = re.compile(
@@ -152,7 +167,9 @@ def parse_sentence(sentence: str, quotes: list[str]) -> list[Constraint]:
     out: list[Constraint] = []
     if _JSON.search(bare):
         m = _JSON_FIELDS.search(bare)
-        fields = [f for f in _IDENT.findall(m.group(1)) if f.lower() not in ("and", "or")] if m else []
+        fields = (
+            [f for f in _IDENT.findall(m.group(1)) if f.lower() not in ("and", "or")] if m else []
+        )
         if not fields:
             fields = [q for q in quotes if _IDENT.fullmatch(q) and q != "recommendations"]
         out.append(JsonFormat(tuple(dict.fromkeys(fields)) or ("name",)))
@@ -176,7 +193,11 @@ def parse_sentence(sentence: str, quotes: list[str]) -> list[Constraint]:
         m = _COUNT_ZH.search(bare)
         if m and re.search(r"推荐|给出|列出|选项", bare):
             words = (m.group(1) or "") + (m.group(2) or "")
-            mode = "at_most" if re.search(r"最多|至多|不超过|不多于", words + bare[: m.start()]) else "exactly"
+            mode = (
+                "at_most"
+                if re.search(r"最多|至多|不超过|不多于", words + bare[: m.start()])
+                else "exactly"
+            )
             out.append(ItemCount(mode, _number(m.group(3))))
     m = _LENGTH_EN.search(bare) or _LENGTH_ZH.search(bare)
     if m and (m.re is _LENGTH_EN or re.search(r"回答|回复|字数|长度|篇幅|内容", bare)):
@@ -230,7 +251,9 @@ def _same(a: Constraint, b: Constraint) -> bool:
     if a.type == "max_price":
         return abs(pa["amount"] - pb["amount"]) < 1e-6
     if a.type in ("json_format", "forbidden_content", "must_mention"):
-        key = {"json_format": "fields", "forbidden_content": "words", "must_mention": "items"}[a.type]
+        key = {"json_format": "fields", "forbidden_content": "words", "must_mention": "items"}[
+            a.type
+        ]
         return sorted(x.casefold() for x in pa[key]) == sorted(x.casefold() for x in pb[key])
     return pa == pb
 

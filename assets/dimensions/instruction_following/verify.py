@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from assets.dimensions.factual_consistency.claims import resolve_ambiguous
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
 from assets.dimensions.factual_consistency.responses import ParsedResponse, strict_json
 from schemas.constraints import Constraint
@@ -87,7 +88,10 @@ def is_violated(c: Constraint, parsed: ParsedResponse, evidence: list[EvidenceIt
         low = parsed.text.casefold()
         for want in p["items"]:
             key = want.strip().casefold()
-            ev = next((e for e in evidence if e.item_id == want or e.title.strip().casefold() == key), None)
+            ev = next(
+                (e for e in evidence if e.item_id == want or e.title.strip().casefold() == key),
+                None,
+            )
             if ev is not None:
                 if ev.item_id not in recommended:
                     return True
@@ -101,4 +105,5 @@ def violations(
     constraints: list[Constraint], parsed: ParsedResponse, evidence: list[EvidenceItem]
 ) -> list[str]:
     """Types of the hard constraints the response breaks, in constraint order."""
+    resolve_ambiguous(parsed, evidence)
     return [c.type for c in constraints if is_violated(c, parsed, evidence)]
