@@ -45,6 +45,7 @@ class Domain:
     prefixes: tuple[Pair, ...]  # title prefixes: owners, brands, cinemas
     title_format: Pair  # format strings with {p} (prefix) and {n} (noun)
     detail_key: str  # attributes key of the detail list ("dishes", "amenities", ...)
+    detail_label: Pair  # how descriptions introduce that list
     verbs: Pair  # query verbs ("想吃" / "order")
     complements: dict[str, tuple[str, ...]]
     activity: float  # relative requests per user-day
@@ -436,6 +437,7 @@ FOOD_DELIVERY = Domain(
     ),
     title_format=("{p}{n}", "{p} {n}"),
     detail_key="dishes",
+    detail_label=("招牌", "Signature dishes"),
     verbs=("想吃", "order"),
     complements={
         "chinese": ("drinks", "dessert"),
@@ -639,6 +641,7 @@ HOTEL = Domain(
     ),
     title_format=("{p}{n}", "{p} {n}"),
     detail_key="amenities",
+    detail_label=("设施", "Amenities"),
     verbs=("预订", "book"),
     complements={},
     activity=0.25,
@@ -673,7 +676,6 @@ MOVIE_TICKETS = Domain(
                 ("19:30场", "19:30 show"),
                 ("21:45场", "21:45 show"),
                 ("14:10场", "14:10 show"),
-                ("片长128分钟", "128 min"),
             ),
             (("特效", "visual effects"), ("大片", "blockbuster"), ("科幻", "sci-fi")),
             ("09:00-02:00",),
@@ -698,7 +700,6 @@ MOVIE_TICKETS = Domain(
                 ("20:00场", "20:00 show"),
                 ("22:10场", "22:10 show"),
                 ("16:30场", "16:30 show"),
-                ("片长115分钟", "115 min"),
             ),
             (("动作", "action"), ("大片", "blockbuster"), ("刺激", "thrilling")),
             ("09:00-02:00",),
@@ -719,7 +720,6 @@ MOVIE_TICKETS = Domain(
                 ("18:40场", "18:40 show"),
                 ("13:20场", "13:20 show"),
                 ("20:50场", "20:50 show"),
-                ("片长102分钟", "102 min"),
             ),
             (("搞笑", "funny"), ("合家欢", "family"), ("轻松", "light-hearted")),
             ("09:00-24:00",),
@@ -740,7 +740,6 @@ MOVIE_TICKETS = Domain(
                 ("10:30场", "10:30 show"),
                 ("15:00场", "15:00 show"),
                 ("17:20场", "17:20 show"),
-                ("片长95分钟", "95 min"),
             ),
             (("亲子", "family"), ("动画", "animation"), ("治愈", "heart-warming")),
             ("09:00-23:00",),
@@ -761,7 +760,6 @@ MOVIE_TICKETS = Domain(
                 ("19:10场", "19:10 show"),
                 ("21:20场", "21:20 show"),
                 ("14:40场", "14:40 show"),
-                ("片长110分钟", "110 min"),
             ),
             (("浪漫", "romantic"), ("约会", "date night"), ("催泪", "tear-jerker")),
             ("09:00-24:00",),
@@ -782,7 +780,6 @@ MOVIE_TICKETS = Domain(
                 ("20:30场", "20:30 show"),
                 ("22:40场", "22:40 show"),
                 ("16:00场", "16:00 show"),
-                ("片长121分钟", "121 min"),
             ),
             (("烧脑", "mind-bending"), ("反转", "twist ending"), ("紧张", "tense")),
             ("09:00-02:00",),
@@ -803,7 +800,6 @@ MOVIE_TICKETS = Domain(
                 ("18:00场", "18:00 show"),
                 ("20:15场", "20:15 show"),
                 ("12:30场", "12:30 show"),
-                ("片长133分钟", "133 min"),
             ),
             (("感人", "moving"), ("口碑", "acclaimed"), ("现实", "realist")),
             ("09:00-24:00",),
@@ -828,7 +824,6 @@ MOVIE_TICKETS = Domain(
                 ("11:00场", "11:00 show"),
                 ("15:40场", "15:40 show"),
                 ("19:50场", "19:50 show"),
-                ("片长90分钟", "90 min"),
             ),
             (("自然", "nature"), ("知识", "educational"), ("震撼", "stunning")),
             ("09:00-23:00",),
@@ -852,6 +847,7 @@ MOVIE_TICKETS = Domain(
     ),
     title_format=("{n} · {p}", "{n} · {p}"),
     detail_key="showtimes",
+    detail_label=("场次", "Showtimes"),
     verbs=("看", "watch"),
     complements={"spectacle": ("light",), "light": ("spectacle",)},
     activity=0.35,
@@ -1038,6 +1034,7 @@ GROCERY = Domain(
     ),
     title_format=("{p} {n}", "{p} {n}"),
     detail_key="pack_options",
+    detail_label=("规格", "Pack options"),
     verbs=("买", "buy"),
     complements={"treats": ("treats",), "protein": ("fresh",), "fresh": ("protein",)},
     activity=0.6,
@@ -1221,6 +1218,7 @@ BEAUTY_SALON = Domain(
     ),
     title_format=("{p}{n}", "{p} {n}"),
     detail_key="services",
+    detail_label=("项目", "Services"),
     verbs=("预约", "book"),
     complements={
         "hair": ("skin",),

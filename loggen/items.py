@@ -134,15 +134,16 @@ def build_items(domain: Domain, n_items: int, seed: int) -> ItemCatalog:
             "features": [f.key for f in feats],
         }
         attrs.update(_domain_facts(domain.name, extra_u[i], price[i]))
+        label = domain.detail_label[lang]
         if lang == 0:
             desc = (
-                f"{city_pair[0]}{dist_pair[0]}的{cat.name[0]}，主打{'、'.join(details[:2])}。"
+                f"{city_pair[0]}{dist_pair[0]}·{cat.name[0]}。{label}：{'、'.join(details)}。"
                 f"评分{rating[i]:.1f}，约¥{price[i]:g}。"
             )
         else:
             desc = (
-                f"{cat.name[1]} in {dist_pair[1]}, {city_pair[1]}. Featuring "
-                f"{' and '.join(details[:2])}. Rated {rating[i]:.1f}, about ¥{price[i]:g}."
+                f"{cat.name[1]} in {dist_pair[1]}, {city_pair[1]}. {label}: {', '.join(details)}. "
+                f"Rated {rating[i]:.1f}, about ¥{price[i]:g}."
             )
         rows["title"].append(titles[lang])
         rows["category"].append(cat.name[lang])
