@@ -1,8 +1,9 @@
 """Query-item relevance entries: sampled (query, item) pairs graded 0-3 on the ESCI scale.
 
 An expert label wins where one exists (label_source `human`, confidence 1.0); every other pair is
-graded by the heuristic labeler (label_source `heuristic`, confidence < 1), which the LLM-judge
-layer may revisit.
+graded by the heuristic labeler from text, category and behaviour, including the domain's
+query-category affinity learnt from the click log (label_source `heuristic`, confidence < 1),
+which the LLM-judge layer may revisit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import polars as pl
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.text import item_text_sql
+from assets.dimensions.query_item_relevance.affinity import (
+    attach_category_lift,
+    token_category_lift_sql,
+)
 from assets.dimensions.query_item_relevance.labeler import heuristic_labels
 from assets.dimensions.query_item_relevance.sampling import candidate_pairs_sql
 from assets.staging.tables import raw_source
@@ -50,7 +55,8 @@ def build_relevance_entries(
         f"{candidate_pairs_sql(raw_source(wh, 'annotations'), seed, cap)}) s",
         {"domain": domain},
     )
-    labelled = label_pairs(pairs)
+    lifts = wh.query(token_category_lift_sql(), {"domain": domain})
+    labelled = label_pairs(attach_category_lift(pairs, lifts))
     frame = labelled.with_columns(
         pl.lit(DIMENSION).alias("dimension"),
         pl.struct(

@@ -6,8 +6,10 @@ stemming, stop words dropped) and Chinese character bigrams (single characters f
 runs) are extracted from the query and from the item, and the labeler measures which share of the
 query's tokens the title covers and the title with tags, description and attributes covers,
 and (separately) whether the category matches.
-Behaviour shifts the score: an order is strong evidence of an exact match, a click weaker, an
-item shown and ignored weakly negative. The score maps to the grade by fixed thresholds; the
+Category evidence comes from the text (the category's words in the query) or, where the click
+log links the query's words to the item's category (`category_lift`, see affinity.py), from
+behaviour; the stronger of the two counts. The pair's own behaviour shifts the score: an order is
+strong evidence of an exact match, a click weaker, an item shown and ignored weakly negative. The score maps to the grade by fixed thresholds; the
 confidence grows with the score's distance to the nearest threshold.
 
 Everything runs as one DuckDB query over the frame: no Python loop over rows.
@@ -28,6 +30,8 @@ THRESHOLDS = (0.15, 0.3, 0.55)
 # Score shift by logged engagement: 2 ordered, 1 clicked, 0 shown and ignored, null unknown.
 BEHAVIOUR_SHIFT = {2: 0.25, 1: 0.1, 0: -0.05}  # an order alone (no text match) gives 1
 CATEGORY_WEIGHT = 0.3  # a same-category item alone reaches substitute (2)
+# Behavioural category evidence: lift 1 (none) .. 1 + AFFINITY_SPAN (full CATEGORY_WEIGHT).
+AFFINITY_SPAN = 0.3
 ITEM_TEXT_WEIGHT = 0.75  # coverage by the whole item text counts less than by the title
 MAX_CONFIDENCE = 0.95
 
@@ -64,8 +68,8 @@ def _band_sql(score: str) -> tuple[str, str]:
 
 
 def labeler_sql(source: str) -> str:
-    """SELECT over `source` (query, title, category, tags, description, attributes, engagement)
-    adding text_score, score, label (int8) and label_confidence."""
+    """SELECT over `source` (query, title, category, tags, description, attributes,
+    category_lift, engagement) adding text_score, score, label (int8) and label_confidence."""
     shift = " ".join(f"WHEN {k} THEN {v}" for k, v in BEHAVIOUR_SHIFT.items())
     label, margin = _band_sql("score")
     return f"""
@@ -92,7 +96,11 @@ cov AS (
 scored AS (
     SELECT *,
            greatest(title_coverage, {ITEM_TEXT_WEIGHT} * item_coverage)
-             + CASE WHEN category_match THEN {CATEGORY_WEIGHT} ELSE 0 END AS text_score
+             + greatest(
+                 CASE WHEN category_match THEN {CATEGORY_WEIGHT} ELSE 0 END,
+                 {CATEGORY_WEIGHT} * least(1.0, greatest(0.0,
+                     (coalesce(category_lift, 1.0) - 1.0) / {AFFINITY_SPAN}))
+               ) AS text_score
     FROM cov
 ),
 shifted AS (
@@ -109,8 +117,8 @@ FROM shifted
 
 def heuristic_labels(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` + title_coverage, item_coverage, category_match, text_score, score, label,
-    label_confidence. Needs query and title; category, tags, description, attributes and
-    engagement are optional (missing means no evidence)."""
+    label_confidence. Needs query and title; category, tags, description, attributes,
+    category_lift and engagement are optional (missing means no evidence)."""
     if not {"query", "title"} <= set(frame.columns):
         raise ValueError(f"heuristic labeler needs query and title columns, got {frame.columns}")
     defaults = {
@@ -118,6 +126,7 @@ def heuristic_labels(frame: pl.DataFrame) -> pl.DataFrame:
         "tags": pl.lit(None, dtype=pl.List(pl.String)),
         "description": pl.lit(None, dtype=pl.String),
         "attributes": pl.lit(None, dtype=pl.String),
+        "category_lift": pl.lit(None, dtype=pl.Float64),
         "engagement": pl.lit(None, dtype=pl.Int8),
     }
     added = [expr.alias(name) for name, expr in defaults.items() if name not in frame.columns]
