@@ -58,7 +58,7 @@ _JSON_FIELDS = re.compile(r"(?:fields?|字段|keys?|键)\s*[:：]?\s*(.+)$", re.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COUNT_EN = re.compile(
     rf"\b(exactly|at most|no more than|up to|only|not more than)\s+{NUMBER}\s+"
-    r"(?:items?|options?|places?|recommendations?|restaurants?|hotels?|shops?|stores?|products?|"
+    r"(?:of\s+the\s+(?:[a-z-]+\s+)?)?(?:items?|options?|places?|recommendations?|restaurants?|hotels?|shops?|stores?|products?|"
     r"choices?|results?|suggestions?|venues?)\b",
     re.IGNORECASE,
 )

@@ -1,0 +1,132 @@
+"""Dagster definitions of the instruction-following chain (per domain):
+[instruction_following, labelled] -> [instruction_following, synthetic] -> [instruction_following, entries].
+"""
+
+import polars as pl
+import pyarrow as pa
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from assets.dimensions.common.entries import finalize_entries, write_entries
+from assets.dimensions.common.provenance import provenance_params
+from assets.dimensions.factual_consistency.turns import load_turns
+from assets.dimensions.instruction_following.build import (
+    DIMENSION,
+    assemble_entries,
+    describe,
+    label_turns,
+    synthesize,
+)
+from assets.partitions import DOMAINS
+from core.templates import load_template
+from pipelines.resources import BuildSettings, WarehouseResource
+from schemas.entries import CONSTRAINT, ITEM, entries_table, entry_schema
+from schemas.profiles import get_profile
+
+LABELLED_TABLE = f"{DIMENSION}_labelled"
+SYNTHETIC_TABLE = f"{DIMENSION}_synthetic"
+STEP_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("turn_id", pa.string()),
+        pa.field("request_id", pa.string()),
+        pa.field("user_id_hash", pa.string()),
+        pa.field("query", pa.string()),
+        pa.field("ts", pa.timestamp("us")),
+        pa.field("instruction", pa.string()),
+        pa.field("response", pa.string()),
+        pa.field("evidence", pa.list_(ITEM)),
+        pa.field("constraints", pa.list_(CONSTRAINT)),
+        pa.field("violations", pa.list_(pa.string())),
+        pa.field("label", pa.int8()),
+        pa.field("is_synthetic", pa.bool_()),
+        pa.field("label_source", pa.string()),
+        pa.field("operator", pa.string()),
+    ]
+)
+INGEST = [AssetKey(["ingest", t]) for t in ("agent_turns", "requests", "items")]
+
+
+def _write(wh, table: str, domain: str, frame: pl.DataFrame) -> int:
+    source = STEP_SCHEMA.empty_table() if frame.height == 0 else frame.to_arrow()
+    return wh.write_partition(table, domain, source, schema=STEP_SCHEMA)
+
+
+def _read(wh, table: str, domain: str) -> pl.DataFrame:
+    return wh.read_partition(table, domain) if wh.table_exists(table) else pl.DataFrame()
+
+
+@asset(
+    key=AssetKey([DIMENSION, "labelled"]),
+    group_name=DIMENSION,
+    deps=INGEST,
+    partitions_def=DOMAINS,
+    description=f"agent turns: instruction parsed, response verified by rule -> {LABELLED_TABLE}",
+)
+def instruction_following_labelled(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    wh = warehouse.get()
+    domain = context.partition_key
+    labelled, stats = label_turns(load_turns(wh, domain))
+    if labelled.height:
+        labelled = labelled.with_columns(pl.lit(domain).alias("domain"))
+    rows = _write(wh, LABELLED_TABLE, domain, labelled)
+    if stats["set_aside_mismatch"]:
+        context.log.warning(
+            f"{stats['set_aside_mismatch']} turns set aside: parsed instruction disagrees with "
+            f"the constraints column ({stats['mismatches']})"
+        )
+    return MaterializeResult(metadata={**describe(labelled), **stats, "rows": rows})
+
+
+@asset(
+    key=AssetKey([DIMENSION, "synthetic"]),
+    group_name=DIMENSION,
+    deps=[AssetKey([DIMENSION, "labelled"])],
+    partitions_def=DOMAINS,
+    description=f"targeted non-compliant variants of compliant responses -> {SYNTHETIC_TABLE}",
+)
+def instruction_following_synthetic(
+    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+) -> MaterializeResult:
+    wh = warehouse.get()
+    domain = context.partition_key
+    settings = build.settings(warehouse_path=warehouse.path)
+    ratio = get_profile(settings.profile).positive_ratio[DIMENSION]
+    synthetic, stats = synthesize(_read(wh, LABELLED_TABLE, domain), settings.seed, ratio)
+    rows = _write(wh, SYNTHETIC_TABLE, domain, synthetic)
+    return MaterializeResult(metadata={**describe(synthetic), **stats, "rows": rows})
+
+
+@asset(
+    key=AssetKey([DIMENSION, "entries"]),
+    group_name=DIMENSION,
+    deps=[AssetKey([DIMENSION, "labelled"]), AssetKey([DIMENSION, "synthetic"])],
+    partitions_def=DOMAINS,
+    description=f"deduplicated, balanced, rendered and split entries -> {entries_table(DIMENSION)}",
+)
+def instruction_following_entries(
+    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+) -> MaterializeResult:
+    wh = warehouse.get()
+    domain = context.partition_key
+    settings = build.settings(warehouse_path=warehouse.path)
+    profile = get_profile(settings.profile)
+    template = load_template(DIMENSION)
+    frame = assemble_entries(
+        _read(wh, LABELLED_TABLE, domain),
+        _read(wh, SYNTHETIC_TABLE, domain),
+        domain,
+        settings.seed,
+        profile.positive_ratio[DIMENSION],
+        provenance_params(wh, domain, DIMENSION, template),
+    )
+    summary = describe(frame)
+    if frame.height:
+        entries = finalize_entries(
+            frame, DIMENSION, template, settings.seed, profile.split_fractions
+        )
+    else:
+        entries = pl.from_arrow(entry_schema(DIMENSION).empty_table())
+    metadata = write_entries(wh, DIMENSION, domain, entries)
+    return MaterializeResult(metadata={**summary, **metadata})
