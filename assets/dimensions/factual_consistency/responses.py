@@ -163,9 +163,36 @@ def _label_patterns(evidence: list[EvidenceItem]) -> list[tuple[str, re.Pattern]
     return out
 
 
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
 def _text_claims(line: str, offset: int, masked: str, labels) -> list[Claim]:
-    """Claims in one text line; `masked` is the line with the item name blanked out."""
+    """Claims in one text line; `masked` is the line with the item name blanked out. Labelled
+    values (lists, category) are read first and blanked, so "24h hot water" among the amenities
+    is not read as opening hours, nor "2kg" as a distance."""
     claims: list[Claim] = []
+    for key, rx in labels:
+        m = rx.search(masked)
+        if not m:
+            continue
+        rest = line[m.end() :]
+        stop = _LIST_END.search(rest)
+        value = rest[: stop.start() if stop else len(rest)].strip()
+        if value:
+            parts = [p.strip() for p in _LIST_SPLIT.split(value) if p.strip()]
+            s = m.end() + rest.find(value)
+            claims.append(Claim(key, value, parts, (offset + s, offset + s + len(value))))
+            masked = _blank(masked, s, s + len(value))
+    m = CATEGORY.search(masked)
+    if m:
+        rest = line[m.end() :]
+        stop = _VALUE_END.search(rest)
+        value = rest[: stop.start() if stop else len(rest)].strip()
+        if value:
+            s = m.end() + rest.find(value)
+            claims.append(Claim("category", value, value, (offset + s, offset + s + len(value))))
+            masked = _blank(masked, s, s + len(value))
     m = PRICE.search(masked)
     if m:
         g = 1 if m.group(1) else 2
@@ -195,25 +222,6 @@ def _text_claims(line: str, offset: int, masked: str, labels) -> list[Claim]:
         claims.append(
             Claim("opening_hours", masked[start:end], ranges, (offset + start, offset + end))
         )
-    m = CATEGORY.search(masked)
-    if m:
-        rest = line[m.end() :]
-        stop = _VALUE_END.search(rest)
-        value = rest[: stop.start() if stop else len(rest)].strip()
-        if value:
-            s = offset + m.end() + rest.find(value)
-            claims.append(Claim("category", value, value, (s, s + len(value))))
-    for key, rx in labels:
-        m = rx.search(masked)
-        if not m:
-            continue
-        rest = line[m.end() :]
-        stop = _LIST_END.search(rest)
-        value = rest[: stop.start() if stop else len(rest)].strip()
-        if value:
-            parts = [p.strip() for p in _LIST_SPLIT.split(value) if p.strip()]
-            s = offset + m.end() + rest.find(value)
-            claims.append(Claim(key, value, parts, (s, s + len(value))))
     return claims
 
 
