@@ -1,0 +1,41 @@
+"""Evidence structs: retrieval order, distance from the request, hours in attributes."""
+
+import json
+
+import polars as pl
+
+from assets.dimensions.factual_consistency.evidence import build_evidence, evidence_item
+from schemas.constraints import haversine_km
+
+
+def test_evidence_keeps_order_adds_distance_and_hours():
+    items = pl.DataFrame(
+        {
+            "item_id": ["x", "y"],
+            "title": ["X", "Y"],
+            "category": ["c", "c"],
+            "price": [1.0, 2.0],
+            "lat": [31.21, None],
+            "lon": [121.41, 121.0],
+            "opening_hours": ["10:00-22:00", None],
+            "attributes": ['{"dishes": ["a"]}', "not json"],
+        }
+    )
+    turns = pl.DataFrame(
+        {
+            "retrieved_item_ids": [["y", "x"], ["x"], []],
+            "lat": [31.2, None, 31.2],
+            "lon": [121.4, None, 121.4],
+        }
+    )
+    ev = build_evidence(turns, items).to_list()
+    assert [it["item_id"] for it in ev[0]] == ["y", "x"]
+    x_attrs = json.loads(ev[0][1]["attributes"])
+    assert x_attrs["dishes"] == ["a"] and x_attrs["opening_hours"] == "10:00-22:00"
+    assert abs(x_attrs["distance_km"] - round(haversine_km(31.2, 121.4, 31.21, 121.41), 3)) < 1e-9
+    assert json.loads(ev[0][0]["attributes"]) == {}  # no position, bad JSON: nothing invented
+    assert "distance_km" not in json.loads(ev[1][0]["attributes"])  # request without a position
+    assert ev[2] in (None, [])
+    parsed = evidence_item(ev[0][1])
+    assert parsed.hours == ("10:00-22:00",) and parsed.lists == {"dishes": ["a"]}
+    assert parsed.distance_km == x_attrs["distance_km"]

@@ -1,0 +1,139 @@
+"""Labelling, targeted synthesis, balancing and entry assembly of instruction following."""
+
+import random
+
+import polars as pl
+import pytest
+
+from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.factual_consistency.evidence import evidence_items
+from assets.dimensions.factual_consistency.responses import parse_response
+from assets.dimensions.instruction_following.build import (
+    DIMENSION,
+    _constraints_of,
+    assemble_entries,
+    describe,
+    label_turns,
+    synthesize,
+)
+from assets.dimensions.instruction_following.synthesis import (
+    OPERATORS,
+    applicable_operators,
+    perturb,
+)
+from assets.dimensions.instruction_following.verify import violations
+from core.templates import load_template
+from schemas.entries import entry_schema
+
+PROV = {
+    "log_fingerprint": "fp",
+    "builder_version": "b/1",
+    "template_id": "t.v1",
+    "template_hash": "h",
+}
+
+
+@pytest.fixture(scope="module")
+def turns(generated):
+    return generated.head(600).select(
+        pl.lit("food_delivery").alias("domain"),
+        "turn_id",
+        "request_id",
+        pl.col("user_id").alias("user_id_hash"),
+        "query",
+        "ts",
+        "instruction",
+        "response",
+        pl.col("constraints").alias("constraints_json"),
+        "evidence",
+        "violated_constraints",
+    )
+
+
+@pytest.fixture(scope="module")
+def labelled(turns):
+    frame, stats = label_turns(turns)
+    assert stats["set_aside_mismatch"] == 0 and stats["labelled"] == frame.height
+    return frame
+
+
+def test_rule_labels_match_the_generator_truth(turns, labelled):
+    truth = dict(zip(turns["turn_id"], turns["violated_constraints"].to_list(), strict=True))
+    for turn_id, viol, label in labelled.select("turn_id", "violations", "label").iter_rows():
+        assert sorted(viol) == sorted(truth[turn_id])
+        assert label == (0 if viol else 1)
+    assert labelled["label_source"].unique().to_list() == ["rule"]
+
+
+def test_a_mismatched_constraints_column_sets_the_turn_aside(turns):
+    wrong = turns.head(5).with_columns(
+        pl.lit('[{"type": "item_count", "params": {"mode": "exactly", "n": 9}}]').alias(
+            "constraints_json"
+        )
+    )
+    frame, stats = label_turns(wrong)
+    assert frame.height == 0 and stats["set_aside_mismatch"] == 5
+    # Without the column the instruction alone decides.
+    frame, stats = label_turns(
+        wrong.with_columns(pl.lit(None, dtype=pl.String).alias("constraints_json"))
+    )
+    assert frame.height == 5
+
+
+def test_every_operator_breaks_its_constraint(labelled):
+    made = dict.fromkeys(OPERATORS, 0)
+    for row in labelled.filter(pl.col("label") == 1).iter_rows(named=True):
+        ev = evidence_items(row["evidence"])
+        cons = _constraints_of(row["constraints"])
+        parsed = parse_response(row["response"], ev)
+        for op in applicable_operators(cons, parsed):
+            new = perturb(op, cons, parse_response(row["response"], ev), ev, random.Random(1))
+            if new is None:
+                continue
+            found = violations(cons, parse_response(new, ev), ev)
+            assert OPERATORS[op] in found, (op, row["response"], new)
+            made[op] += 1
+    assert all(n >= 3 for n in made.values()), made
+
+
+def test_synthesis_balances_to_the_ratio_and_is_deterministic(labelled):
+    synthetic, stats = synthesize(labelled, seed=5, positive_ratio=0.5)
+    again, _ = synthesize(labelled, seed=5, positive_ratio=0.5)
+    assert synthetic.equals(again)
+    assert stats["made"] == stats["needed"] == synthetic.height > 0
+    assert synthetic["is_synthetic"].all() and (synthetic["label"] == 0).all()
+    assert set(synthetic["operator"]) <= set(OPERATORS) and len(set(synthetic["operator"])) >= 6
+    for row in synthetic.iter_rows(named=True):
+        assert OPERATORS[row["operator"]] in row["violations"]
+    frame = assemble_entries(labelled, synthetic, "food_delivery", 5, 0.5, PROV)
+    assert (frame["label"] == 1).sum() == (frame["label"] == 0).sum()
+    meta = describe(frame)
+    assert meta["rows"] == frame.height and set(meta["label_distribution"]) == {"0", "1"}
+    assert 0 < meta["synthetic_share"] < 1 and meta["violations_by_type"]
+
+
+def test_entries_follow_the_entry_schema(labelled):
+    synthetic, _ = synthesize(labelled, seed=5, positive_ratio=0.5)
+    doubled = pl.concat([labelled, labelled.head(3)])  # exact repeats are dropped
+    frame = assemble_entries(doubled, synthetic, "food_delivery", 5, 0.5, PROV)
+    assert frame["entry_id"].n_unique() == frame.height
+    assert frame.select("instruction", "query", "response").n_unique() == frame.height
+    template = load_template(DIMENSION)
+    entries = finalize_entries(
+        frame, DIMENSION, template, 5, {"train": 0.8, "validation": 0.1, "test": 0.1}
+    )
+    assert entries.columns == entry_schema(DIMENSION).names
+    entries.to_arrow().cast(entry_schema(DIMENSION))  # types fit the contract
+    row = entries.filter(pl.col("provenance").struct.field("operator").is_not_null()).row(
+        0, named=True
+    )
+    assert row["label_source"] == "synthetic" and row["is_synthetic"]
+    assert row["answer"] == "<answer>0</answer>"
+    source = labelled.filter(pl.col("request_id") == row["provenance"]["request_id"])["turn_id"]
+    assert row["provenance"]["source_row_ids"] == source.to_list()
+    assert row["provenance"]["template_id"] == "t.v1" and row["provenance"]["operator"] in OPERATORS
+    assert row["instruction"] in row["prompt"] and row["response"] in row["prompt"]
+    assert set(entries["split"]) <= {"train", "validation", "test"}
+    # Same inputs, same ids.
+    again = assemble_entries(doubled, synthetic, "food_delivery", 5, 0.5, PROV)
+    assert again["entry_id"].to_list() == frame["entry_id"].to_list()
