@@ -22,13 +22,14 @@ from dagster import (
     asset_check,
 )
 
-from assets.checks.frames import benchmark_frame, raw_frame
+from assets.checks.benchmark import validate_benchmark
+from assets.checks.frames import raw_frame
 from assets.checks.results import results_dir, store_outcome
 from assets.checks.validation import SuiteOutcome, validate_frame
 from assets.partitions import DOMAINS
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
-from schemas.expectations import benchmark_suite, raw_contract_suite, raw_keys_suite
+from schemas.expectations import raw_contract_suite, raw_keys_suite
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 from schemas.profiles import get_profile
 
@@ -67,10 +68,9 @@ def _benchmark_check(dimension: str):
                 passed=False, metadata={"error": f"table {table} does not exist", "rows": 0}
             )
         with wh.connect(read_only=True) as con:
-            frame = benchmark_frame(con, dimension, f'"{table}"')
-        outcome = validate_frame(
-            frame, benchmark_suite(dimension, get_profile(settings.profile)), ["entry_id"]
-        )
+            outcome = validate_benchmark(
+                con, dimension, f'"{table}"', get_profile(settings.profile)
+            )
         stored = store_outcome(
             results_dir(settings.warehouse_path, context.run.run_id),
             f"{dimension}.benchmark",

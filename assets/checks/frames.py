@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from core.warehouse import Warehouse
 from schemas.entries import SPLIT_BY_TIME, SPLIT_BY_USER, entry_schema
-from schemas.expectations.benchmark import nested_columns
+from schemas.expectations.benchmark import nested_columns, text_columns
 from schemas.logs import ContractTable
 
 # Nullable pandas dtypes keep integer and boolean columns typed when they hold nulls (a numpy
@@ -53,20 +53,34 @@ def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str,
     return {r[0]: r[1] for r in rows}
 
 
-def benchmark_frame_sql(dimension: str, relation: str, present: set[str]) -> str:
-    """SELECT computing the frame of `benchmark_suite(dimension)` over `relation`.
+def benchmark_frame_sql(
+    dimension: str, relation: str, present: set[str], part: str = "all", where: str | None = None
+) -> str:
+    """SELECT computing the frame of `benchmark_suite(dimension, part=part)` over `relation`.
 
     Only columns present are selected or derived from, so a table missing a column still yields
-    a frame and the suite reports the missing column instead of the query failing.
+    a frame and the suite reports the missing column instead of the query failing. The `text`
+    part is entry_id and the free-text columns only (no cross-row columns), so `where` may
+    restrict it to a chunk of rows.
     """
     nested = set(nested_columns(dimension))
+    text = set(text_columns(dimension))
     select = []
     for name in entry_schema(dimension).names:
         if name not in present:
             continue
+        if (part == "table" and name in text) or (
+            part == "text" and name not in text and name != "entry_id"
+        ):
+            continue
         q = _quote(name)
         nested_or_provenance = name in nested or name == "provenance"
         select.append(f"CAST(to_json({q}) AS VARCHAR) AS {q}" if nested_or_provenance else q)
+    filter_sql = f" WHERE {where}" if where else ""
+    if part == "text":
+        return f"SELECT {', '.join(select)} FROM {relation}{filter_sql}"
+    if where:
+        raise ValueError("only the text part of a suite can be validated on a subset of rows")
     if "provenance" in present:
         select.append("provenance.user_id_hash AS user_id_hash")
         if dimension in SPLIT_BY_USER and "split" in present:
@@ -98,7 +112,14 @@ def benchmark_frame_sql(dimension: str, relation: str, present: set[str]) -> str
     return f"SELECT {', '.join(select)} FROM {relation}"
 
 
-def benchmark_frame(con: duckdb.DuckDBPyConnection, dimension: str, relation: str) -> pd.DataFrame:
-    """The frame of `benchmark_suite(dimension)` over a table or `read_parquet(...)` call."""
+def benchmark_frame(
+    con: duckdb.DuckDBPyConnection,
+    dimension: str,
+    relation: str,
+    part: str = "all",
+    where: str | None = None,
+) -> pd.DataFrame:
+    """The frame of `benchmark_suite(dimension, part=part)` over a table or `read_parquet(...)`."""
     present = set(relation_columns(con, relation))
-    return to_pandas(con.sql(benchmark_frame_sql(dimension, relation, present)).to_arrow_table())
+    sql = benchmark_frame_sql(dimension, relation, present, part, where)
+    return to_pandas(con.sql(sql).to_arrow_table())

@@ -31,11 +31,14 @@ def _file_name(name: str) -> str:
 
 
 def store_outcome(directory: Path, name: str, outcome: SuiteOutcome) -> Path:
-    """Write the GX result JSON of one suite run; returns its path."""
+    """Write the GX result JSON of a suite run (one file per part); returns the first path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{_file_name(name)}.json"
-    path.write_text(json.dumps(outcome.result, indent=2, sort_keys=True), encoding="utf-8")
-    return path
+    paths = []
+    for part, result in sorted(outcome.results.items()):
+        path = directory / f"{_file_name(name + ('.' + part if part else ''))}.json"
+        path.write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
+        paths.append(path)
+    return paths[0]
 
 
 def build_data_docs(results: str | Path, out_dir: str | Path) -> Path:

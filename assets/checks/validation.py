@@ -52,10 +52,54 @@ class SuiteOutcome:
     rows: int
     evaluated: int
     failed: list[FailedExpectation]
-    result: dict  # the GX validation result as JSON, values masked and shortened
+    # The GX validation results as JSON (values masked and shortened), by part name: one part
+    # ("") for a suite run once, several when it ran in parts (see merge_outcomes).
+    results: dict[str, dict]
 
     def failures_json(self) -> list[dict]:
         return [asdict(f) for f in self.failed]
+
+
+def merge_outcomes(suite: str, rows: int, parts: dict[str, SuiteOutcome]) -> SuiteOutcome:
+    """One outcome from a suite run in parts: row-level failures of the same expectation add
+    up (counts, examples up to EXAMPLES); aggregate failures are kept per part."""
+    merged: dict[tuple, FailedExpectation] = {}
+    for outcome in parts.values():
+        for f in outcome.failed:
+            key = (f.expectation, f.column, f.observed if f.unexpected_count is None else None)
+            if key not in merged:
+                merged[key] = FailedExpectation(
+                    f.expectation,
+                    f.column,
+                    f.unexpected_count,
+                    f.element_count,
+                    f.observed,
+                    list(f.examples),
+                )
+                continue
+            m = merged[key]
+            if f.unexpected_count is not None:
+                m.unexpected_count = (m.unexpected_count or 0) + f.unexpected_count
+                m.element_count = (m.element_count or 0) + (f.element_count or 0)
+            m.examples = (m.examples + f.examples)[:EXAMPLES]
+    # Every row was validated by each row-level expectation once (in some part), including the
+    # rows of parts where it did not fail.
+    for m in merged.values():
+        if m.unexpected_count is not None:
+            m.element_count = rows
+    return SuiteOutcome(
+        suite=suite,
+        success=all(o.success for o in parts.values()),
+        rows=rows,
+        evaluated=max((o.evaluated for o in parts.values()), default=0),
+        failed=sorted(merged.values(), key=lambda f: (f.expectation, f.column or "")),
+        results={name: r for part, o in parts.items() for name, r in _named(part, o.results)},
+    )
+
+
+def _named(part: str, results: dict[str, dict]):
+    for name, result in results.items():
+        yield (f"{part}.{name}" if name else part), result
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +128,7 @@ def validate_frame(frame: pd.DataFrame, suite, id_columns: list[str] | tuple = (
         rows=len(frame),
         evaluated=len(result.results),
         failed=sorted(failed, key=lambda f: (f.expectation, f.column or "")),
-        result=_stored_json(result.to_json_dict()),
+        results={"": _stored_json(result.to_json_dict())},
     )
 
 

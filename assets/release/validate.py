@@ -164,10 +164,8 @@ def validate_expectations(
     release_dir: Path, results_dir: Path | None = None, docs_dir: Path | None = None
 ) -> list[str]:
     """Run the benchmark suites on the release's shards; store results, render Data Docs."""
-    from assets.checks.frames import benchmark_frame
+    from assets.checks.benchmark import validate_benchmark
     from assets.checks.results import build_data_docs, store_outcome
-    from assets.checks.validation import validate_frame
-    from schemas.expectations import benchmark_suite
     from schemas.profiles import get_profile
 
     manifest = read_manifest(release_dir)
@@ -185,10 +183,9 @@ def validate_expectations(
             continue
         con = duckdb.connect()
         try:
-            frame = benchmark_frame(con, dim, _parquet_relation(paths))
+            outcome = validate_benchmark(con, dim, _parquet_relation(paths), profile)
         finally:
             con.close()
-        outcome = validate_frame(frame, benchmark_suite(dim, profile), ["entry_id"])
         store_outcome(results_dir, f"{dim}.release", outcome)
         problems += [f"{dim}: {f.describe()}" for f in outcome.failed]
     if docs_dir is not None:

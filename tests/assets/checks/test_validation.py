@@ -161,7 +161,7 @@ def test_pii_examples_and_stored_result_are_masked(fixture_module, tmp_path):
     failure = next(f for f in outcome.failed if f.column == "response")
     assert "PHONE" in failure.examples[0] and "[PHONE]" in failure.examples[0]
     assert "13812345678" not in failure.describe()
-    assert "13812345678" not in str(outcome.result)
+    assert "13812345678" not in str(outcome.results)
 
 
 def test_missing_column_is_reported_not_raised(fixture_module, tmp_path):
