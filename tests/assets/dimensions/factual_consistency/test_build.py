@@ -1,0 +1,115 @@
+"""Labelling, hallucination synthesis, balancing and entry assembly of factual consistency."""
+
+import random
+
+import polars as pl
+import pytest
+
+from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.factual_consistency.build import (
+    DIMENSION,
+    assemble_entries,
+    describe,
+    label_turns,
+    synthesize,
+)
+from assets.dimensions.factual_consistency.claims import check_claims
+from assets.dimensions.factual_consistency.evidence import evidence_items
+from assets.dimensions.factual_consistency.responses import parse_response
+from assets.dimensions.factual_consistency.synthesis import OPERATORS, applicable_operators, perturb
+from core.templates import load_template
+from schemas.entries import entry_schema
+
+PROV = {
+    "log_fingerprint": None,
+    "builder_version": "b/1",
+    "template_id": "t.v1",
+    "template_hash": "h",
+}
+
+
+@pytest.fixture(scope="module")
+def turns(generated):
+    return generated.head(600).select(
+        pl.lit("food_delivery").alias("domain"),
+        "turn_id",
+        "request_id",
+        pl.col("user_id").alias("user_id_hash"),
+        "query",
+        "ts",
+        "response",
+        "evidence",
+        "misstated",
+    )
+
+
+@pytest.fixture(scope="module")
+def labelled(turns):
+    frame, stats = label_turns(turns)
+    assert stats["labelled"] == turns.height and stats["claims_by_field"]["price"] > 0
+    return frame
+
+
+def test_rule_labels_match_the_generator_truth(turns, labelled):
+    truth = {t: sorted((m["item_id"] or "", m["field"]) for m in ms)
+             for t, ms in zip(turns["turn_id"], turns["misstated"].to_list(), strict=True)}  # fmt: skip
+    for turn_id, claims, label in labelled.select(
+        "turn_id", "unsupported_claims", "label"
+    ).iter_rows():
+        assert sorted((c["item_id"] or "", c["field"]) for c in claims) == truth[turn_id]
+        assert label == (0 if claims else 1)
+        for c in claims:
+            assert c["claimed"] is not None and c["actual"] is not None
+
+
+def test_every_operator_plants_an_unsupported_claim(labelled):
+    made = dict.fromkeys(OPERATORS, 0)
+    for row in labelled.filter(pl.col("label") == 1).head(200).iter_rows(named=True):
+        ev = evidence_items(row["evidence"])
+        for op in applicable_operators(parse_response(row["response"], ev), ev):
+            new = perturb(op, parse_response(row["response"], ev), ev, random.Random(2))
+            if new is None:
+                continue
+            found = check_claims(parse_response(new, ev), ev)
+            assert found, (op, row["response"], new)
+            made[op] += 1
+    assert all(n >= 3 for n in made.values()), made
+
+
+def test_synthesis_balance_and_entries(labelled):
+    synthetic, stats = synthesize(labelled, seed=9, positive_ratio=0.5)
+    assert synthetic.equals(synthesize(labelled, seed=9, positive_ratio=0.5)[0])
+    assert stats["made"] == stats["needed"] == synthetic.height > 0
+    assert (synthetic["unsupported_claims"].list.len() > 0).all()
+    assert set(synthetic["operator"]) == set(OPERATORS)
+    frame = assemble_entries(labelled, synthetic, "food_delivery", 9, 0.5, PROV)
+    assert (frame["label"] == 1).sum() == (frame["label"] == 0).sum()
+    assert frame["entry_id"].n_unique() == frame.height
+    meta = describe(frame)
+    assert meta["unsupported_claims_by_field"]["name"] > 0 and 0 < meta["synthetic_share"] < 1
+    template = load_template(DIMENSION)
+    entries = finalize_entries(
+        frame, DIMENSION, template, 9, {"train": 0.8, "validation": 0.1, "test": 0.1}
+    )
+    assert entries.columns == entry_schema(DIMENSION).names
+    entries.to_arrow().cast(entry_schema(DIMENSION))
+    row = entries.row(0, named=True)
+    assert row["response"] in row["prompt"] and row["evidence"][0]["item_id"] in row["prompt"]
+    assert row["answer"] == f"<answer>{row['label']}</answer>"
+    # A user's entries never straddle two splits.
+    per_user = entries.group_by(pl.col("provenance").struct.field("user_id_hash")).agg(
+        pl.col("split").n_unique()
+    )
+    assert (per_user["split"] == 1).all()
+
+
+def test_balance_downsamples_an_excess_of_negatives(labelled):
+    from assets.dimensions.factual_consistency.balance import balance, negatives_needed
+
+    assert negatives_needed(80, 20, 0.5) == 60
+    assert negatives_needed(10, 90, 0.5) == 0
+    frame = labelled.with_columns(pl.col("turn_id").alias("entry_id"))
+    flipped = frame.with_columns((1 - pl.col("label")).cast(pl.Int8).alias("label"))
+    out = balance(flipped, 0.5, 1, "t")
+    assert (out["label"] == 1).sum() == (out["label"] == 0).sum() == (flipped["label"] == 1).sum()
+    assert out.equals(balance(flipped, 0.5, 1, "t"))
