@@ -81,26 +81,33 @@ def cast_table(
             # Absent everywhere: NULL of the right type (a missing required value per record).
             con.execute(f"ALTER TABLE {staged} ADD COLUMN {quote_ident(col)} VARCHAR")
         expr, expected = typed_expr(col, dtype)
-        typed.append(f"{expr} AS {quote_ident('_t_' + col)}")
+        t = quote_ident("_t_" + col)
+        typed.append(f"{expr} AS {t}")
         v = quote_ident(col)
         if col in table.required:
-            missing.append(f"CASE WHEN {v} IS NULL OR trim({v}) = '' THEN {sql_literal(col)} END")
+            missing.append((f"({v} IS NULL OR trim({v}) = '')", sql_literal(col)))
         if expected:
             bad.append(
-                f"CASE WHEN {v} IS NOT NULL AND trim({v}) <> '' AND ({expr}) IS NULL "
-                f"THEN {_shown(col)} || {sql_literal(' is not ' + expected)} END"
+                (
+                    f"({t} IS NULL AND {v} IS NOT NULL AND trim({v}) <> '')",
+                    f"{_shown(col)} || {sql_literal(' is not ' + expected)}",
+                )
             )
-    missing_sql = f"concat_ws(', ', {', '.join(missing)})" if missing else "''"
-    bad_sql = f"concat_ws('; ', {', '.join(bad)})" if bad else "''"
+    # The typed values are computed once (inner SELECT); reasons are spelled out only for the
+    # records that have a problem.
+    whens = ["WHEN _error IS NOT NULL THEN _error"]
+    for label, checks, sep in (
+        ("missing required value: ", missing, ", "),
+        ("bad type: ", bad, "; "),
+    ):
+        if checks:
+            any_sql = " OR ".join(c for c, _ in checks)
+            parts = ", ".join(f"CASE WHEN {c} THEN {text} END" for c, text in checks)
+            whens.append(f"WHEN {any_sql} THEN {sql_literal(label)} || concat_ws('{sep}', {parts})")
     con.execute(
         f"""
         CREATE TEMP TABLE {target} AS
-        SELECT *, CASE WHEN _error IS NOT NULL THEN _error
-                       WHEN _missing <> '' THEN 'missing required value: ' || _missing
-                       WHEN _bad <> '' THEN 'bad type: ' || _bad END AS _reason
-        FROM (SELECT *, {", ".join(typed)}, {missing_sql} AS _missing, {bad_sql} AS _bad
-              FROM {staged})
+        SELECT *, CASE {" ".join(whens)} END AS _reason
+        FROM (SELECT *, {", ".join(typed)} FROM {staged})
         """
     )
-    con.execute(f"ALTER TABLE {target} DROP COLUMN _missing")
-    con.execute(f"ALTER TABLE {target} DROP COLUMN _bad")

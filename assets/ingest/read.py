@@ -244,8 +244,46 @@ def _create_empty(con, target: str) -> None:
     )
 
 
+def _lines_array(part: bytes, first: int) -> pa.RecordBatch:
+    """The lines of `part` (complete lines) as Arrow columns `_row`, `_text`, `_error`, without
+    a Python loop: string offsets come from the newline positions, and each line keeps its line
+    break (JSON ignores it; it is stripped from quarantined text). Empty lines are left out here,
+    lines of only spaces in SQL.
+    Non-UTF-8 lines (rare) are decoded one by one, with replacement characters, and flagged."""
+    buf = np.frombuffer(part, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10) + 1
+    if not len(ends) or ends[-1] != len(buf):
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1]))
+    rows = np.arange(first, first + len(ends), dtype=np.int64)
+    # Content length without "\n" and a "\r" before it: zero means a blank line.
+    has_nl = buf[ends - 1] == 10
+    content = ends - starts - has_nl
+    before = np.maximum(ends - 1 - has_nl, 0)
+    content -= (content > 0) & (buf[before] == 13)
+    texts = pa.LargeStringArray.from_buffers(
+        len(ends), pa.py_buffer(np.concatenate(([0], ends)).astype(np.int64)), pa.py_buffer(part)
+    )
+    errors = pa.nulls(len(ends), pa.string())
+    try:
+        texts.validate(full=True)
+    except pa.ArrowInvalid:
+        decoded, flags = [], []
+        for start, end in zip(starts, ends, strict=True):
+            try:
+                decoded.append(part[start:end].decode("utf-8"))
+                flags.append(None)
+            except UnicodeDecodeError:
+                decoded.append(part[start:end].decode("utf-8", errors="replace"))
+                flags.append("unparseable line: non-UTF-8 bytes")
+        texts, errors = pa.array(decoded, pa.large_string()), pa.array(flags, pa.string())
+    batch = pa.record_batch({"_row": rows, "_text": texts, "_error": errors})
+    blank = content == 0
+    return batch.filter(pa.array(~blank)) if blank.any() else batch
+
+
 def _line_batches(path: Path):
-    """(line numbers, texts, errors) per chunk of complete lines; streaming, blank lines kept."""
+    """Record batches of complete lines (see `_lines_array`), streaming the file by chunks."""
     leftover = b""
     line_no = 0
     with path.open("rb") as fh:
@@ -261,54 +299,26 @@ def _line_batches(path: Path):
                 if cut < 0:
                     leftover = data
                     continue
-                part, leftover = data[:cut], data[cut + 1 :]
-            raw_lines = part.split(b"\n")
-            try:  # fast path: the whole chunk is valid UTF-8
-                texts = part.decode("utf-8").split("\n")
-                errors = None
-            except UnicodeDecodeError:
-                texts, errors = [], []
-                for raw in raw_lines:
-                    try:
-                        texts.append(raw.decode("utf-8"))
-                        errors.append(None)
-                    except UnicodeDecodeError:
-                        texts.append(raw.decode("utf-8", errors="replace"))
-                        errors.append("unparseable line: non-UTF-8 bytes")
-            numbers = np.arange(line_no + 1, line_no + 1 + len(raw_lines), dtype=np.int64)
-            line_no += len(raw_lines)
-            yield numbers, texts, errors
+                part, leftover = data[: cut + 1], data[cut + 1 :]
+            lines = part.count(b"\n") + (0 if part.endswith(b"\n") else 1)
+            yield _lines_array(part, line_no + 1)
+            line_no += lines
             if not chunk:
                 return
 
 
 def _stage_jsonl(con, path: Path, target: str) -> list[str]:
-    lines = f"{target}_lines"
-    con.execute(f"CREATE TEMP TABLE {lines} (_row BIGINT, _text VARCHAR, _error VARCHAR)")
-    for numbers, texts, errors in _line_batches(path):
-        batch = pa.table(
-            {
-                "_row": pa.array(numbers),
-                "_text": pa.array(texts, pa.large_string()),
-                "_error": pa.nulls(len(texts), pa.string()) if errors is None else pa.array(errors),
-            }
-        )
-        con.register("_line_batch", batch)
-        con.execute(
-            f"INSERT INTO {lines} SELECT _row, rtrim(_text, chr(13)), _error FROM _line_batch "
-            "WHERE trim(_text) <> '' OR _error IS NOT NULL"
-        )
-        con.unregister("_line_batch")
-    # CASE, not AND: DuckDB may evaluate both sides of AND, and json_type fails on bad JSON.
-    ok = (
-        "(_error IS NULL AND CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' "
-        "ELSE false END)"
+    batches = list(_line_batches(path))
+    schema = pa.schema(
+        [("_row", pa.int64()), ("_text", pa.large_string()), ("_error", pa.string())]
     )
+    con.register("_jsonl_lines", pa.Table.from_batches(batches, schema=schema))
     keys = [
         r[0]
         for r in con.execute(
-            f"SELECT k FROM (SELECT unnest(json_keys(CASE WHEN {ok} THEN _text END)) AS k, _row "
-            f"FROM {lines}) GROUP BY k ORDER BY min(_row), k"
+            "SELECT k FROM (SELECT unnest(json_keys(CASE WHEN _error IS NULL "
+            "AND json_valid(_text) AND json_type(_text) = 'OBJECT' THEN _text END)) AS k, _row "
+            "FROM _jsonl_lines) GROUP BY k ORDER BY min(_row), k"
         ).fetchall()
     ]
     paths = ", ".join("'$.\"" + k.replace("'", "''").replace('"', '\\"') + "\"'" for k in keys)
@@ -317,15 +327,25 @@ def _stage_jsonl(con, path: Path, target: str) -> list[str]:
     con.execute(
         f"""
         CREATE TEMP TABLE {target} AS
-        SELECT {_bookkeeping_sql()}, _row,
-               CASE WHEN _error IS NOT NULL THEN _error
-                    WHEN NOT json_valid(_text) THEN 'unparseable line: invalid JSON'
-                    WHEN json_type(_text) <> 'OBJECT'
-                        THEN 'unparseable line: not a JSON object' END AS _error,
-               CASE WHEN NOT {ok} THEN _text END AS _raw {values}
-        FROM (SELECT *, CASE WHEN {ok} THEN {extract} END AS _v FROM {lines})
-        ORDER BY _row
+        SELECT {_bookkeeping_sql()}, _row, _error,
+               CASE WHEN _error IS NOT NULL THEN rtrim(_text, chr(13) || chr(10)) END AS _raw
+               {values}
+        FROM (
+            SELECT _row, _text, _error, CASE WHEN _error IS NULL THEN {extract} END AS _v
+            FROM (
+                SELECT _row, _text,
+                       CASE WHEN _error IS NOT NULL THEN _error
+                            WHEN json_valid(_text) THEN
+                                CASE WHEN json_type(_text) <> 'OBJECT'
+                                     THEN 'unparseable line: not a JSON object' END
+                            WHEN trim(_text, chr(32) || chr(9) || chr(13) || chr(10)) = ''
+                                THEN 'blank'
+                            ELSE 'unparseable line: invalid JSON' END AS _error
+                FROM _jsonl_lines
+            )
+            WHERE _error IS DISTINCT FROM 'blank'
+        )
         """
     )
-    con.execute(f"DROP TABLE {lines}")
+    con.unregister("_jsonl_lines")
     return keys

@@ -72,7 +72,12 @@ def check_duplicates(
                    row_number() OVER w AS n,
                    first_value(_file) OVER w AS first_file,
                    first_value(_row) OVER w AS first_row
-            FROM {target} WHERE _reason IS NULL
+            FROM {target} SEMI JOIN (
+                -- Only keys that occur more than once are ranked: usually very few.
+                SELECT {keys} FROM {target} WHERE _reason IS NULL
+                GROUP BY ALL HAVING count(*) > 1
+            ) dup USING ({keys})
+            WHERE _reason IS NULL
             WINDOW w AS (PARTITION BY {keys} ORDER BY _file_idx, _row)
         ) d
         WHERE t.rowid = d.rid AND d.n > 1
