@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -124,3 +127,55 @@ class ResponseCache:
             self._ensure(con, FAILURES_TABLE, FAILURES_SCHEMA)
             con.register("_llm_new", table)
             con.execute(f"INSERT INTO {FAILURES_TABLE} BY NAME SELECT * FROM _llm_new")
+
+
+class CacheWriter:
+    """Writes answers to the cache from a thread of its own, in batches of at most `batch_size`
+    rows and at most `max_delay` seconds after an answer arrived, so the event loop never waits
+    on the warehouse and a killed run loses at most the last fraction of a second."""
+
+    def __init__(self, cache: ResponseCache, batch_size: int = 8, max_delay: float = 0.25):
+        self.cache = cache
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        self.written = 0
+        self._queue: queue.Queue[dict | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="llm-cache-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, row: dict) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"the LLM cache writer failed: {self._error}") from self._error
+        self._queue.put(row)
+
+    def close(self) -> None:
+        """Write everything still queued, stop the thread, re-raise a write error."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"the LLM cache writer failed: {self._error}") from self._error
+
+    def _loop(self) -> None:
+        done = False
+        while not done:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            deadline = time.monotonic() + self.max_delay
+            while len(batch) < self.batch_size:
+                try:
+                    row = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if row is None:
+                    done = True
+                    break
+                batch.append(row)
+            try:
+                self.cache.put_many(batch)
+                self.written += len(batch)
+            except BaseException as exc:  # surfaced by put/close in the caller's thread
+                self._error = exc
+                return

@@ -64,7 +64,11 @@ class LLMConfig(BaseModel):
             " in the prompt as well"
         ),
     )
-    cache_flush_every: int = Field(8, gt=0, description="responses written to the cache per batch")
+    cache_flush_every: int = Field(
+        32,
+        gt=0,
+        description="most answers per cache write (a write also goes out 0.25 s after an answer)",
+    )
     generate_max_requests: int | None = Field(
         None, ge=0, description="cap on requests the response generator writes turns for"
     )

@@ -6,17 +6,22 @@ and the throughput benchmark talk to this real HTTP server on 127.0.0.1. It answ
 schema (or what `responder` returns), after `latency` seconds, and can inject faults for the next
 requests: `429` (with Retry-After), `500`, `slow` (sleeps past the client timeout), `cut` (closes
 the connection without an answer), `malformed` (a 200 whose body is not JSON) and `bad_content`
-(valid HTTP, an answer that fails the schema). It counts every request and remembers each one.
+(valid HTTP, an answer that fails the schema). It counts every request and remembers each one;
+`GET /stats` returns the counts and `GET /reset` zeroes them (for a server in another process:
+`python tests/llm_support/fake_openai.py --latency 0.2` prints its base URL and serves).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = ("429", "500", "slow", "cut", "malformed", "bad_content")
@@ -54,6 +59,11 @@ def instance_of(schema: dict, root: dict | None = None) -> object:
     return "x" * schema.get("minLength", 1)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # the listen backlog: 32+ clients connect at once
+
+
 class FakeOpenAIServer:
     def __init__(self, latency: float = 0.0, slow_seconds: float = 3.0, retry_after: str = "0"):
         self.latency = latency
@@ -66,9 +76,7 @@ class FakeOpenAIServer:
         self.bodies: list[dict] = []
         self.auth_headers: list[str] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- control ---------------------------------------------------------------------------------
@@ -113,6 +121,47 @@ class FakeOpenAIServer:
         schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema")
         return json.dumps(instance_of(schema)) if schema else "ok"
 
+    def _record(self, body: dict, authorization: str) -> str | None:
+        """Count the request and pick its fault (None: a normal answer)."""
+        fault = self._next_fault()
+        with self._lock:
+            self.counts["total"] += 1
+            self.counts[fault or "ok"] += 1
+            self.bodies.append(body)
+            self.auth_headers.append(authorization)
+        return fault
+
+    def _reply(self, body: dict, fault: str | None) -> tuple[int, bytes, dict]:
+        """(status, payload, extra headers) of the answer to a chat request."""
+        if fault == "429":
+            error = {"error": {"message": "rate limited", "type": "rate_limit"}}
+            return 429, json.dumps(error).encode(), {"retry-after": self.retry_after}
+        if fault == "500":
+            return 500, b'{"error": {"message": "boom"}}', {}
+        if fault == "malformed":
+            return 200, b'{"id": "x", "choices": [ {"mess', {}
+        content = '{"not": "what the schema asks' if fault == "bad_content" else self._answer(body)
+        prompt_tokens = sum(len(m.get("content") or "") for m in body["messages"]) // 4
+        payload = {
+            "id": f"chatcmpl-{self.requests}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(content) // 4 + 1,
+                "total_tokens": prompt_tokens + len(content) // 4 + 1,
+            },
+        }
+        return 200, json.dumps(payload).encode(), dict(self.extra_headers)
+
     def _handler(self):
         server = self
 
@@ -134,55 +183,86 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
                     self.close_connection = True
 
+            def do_GET(self) -> None:  # noqa: N802
+                """`/stats`: the request counts as JSON; `/reset`: zero them."""
+                if self.path.endswith("/reset"):
+                    server.reset_counts()
+                self._send(200, json.dumps(dict(server.counts)).encode())
+
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                fault = server._next_fault()
-                with server._lock:
-                    server.counts["total"] += 1
-                    server.counts[fault or "ok"] += 1
-                    server.bodies.append(body)
-                    server.auth_headers.append(self.headers.get("authorization", ""))
+                fault = server._record(body, self.headers.get("authorization", ""))
                 if server.latency:
                     time.sleep(server.latency)
-                if fault == "429":
-                    error = {"error": {"message": "rate limited", "type": "rate_limit"}}
-                    self._send(429, json.dumps(error).encode(), {"retry-after": server.retry_after})
-                    return
-                if fault == "500":
-                    self._send(500, b'{"error": {"message": "boom"}}')
-                    return
                 if fault == "slow":
                     time.sleep(server.slow_seconds)
                 if fault == "cut":
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
-                if fault == "malformed":
-                    self._send(200, b'{"id": "x", "choices": [ {"mess')
-                    return
-                content = '{"not": "what the schema asks' if fault == "bad_content" else None
-                if content is None:
-                    content = server._answer(body)
-                prompt_tokens = sum(len(m.get("content") or "") for m in body["messages"]) // 4
-                payload = {
-                    "id": f"chatcmpl-{server.requests}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": body.get("model", "fake"),
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": content},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {
-                        "prompt_tokens": prompt_tokens,
-                        "completion_tokens": len(content) // 4 + 1,
-                        "total_tokens": prompt_tokens + len(content) // 4 + 1,
-                    },
-                }
-                self._send(200, json.dumps(payload).encode(), dict(server.extra_headers))
+                self._send(*server._reply(body, fault))
 
         return Handler
+
+
+async def serve_asyncio(server: FakeOpenAIServer, port: int = 0) -> None:
+    """The same server on one asyncio event loop (no thread per connection): for throughput runs
+    in a process of its own. Prints its base URL, then serves until the process is stopped."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
+                }
+                raw = await reader.readexactly(int(headers.get("content-length", 0)))
+                if method == "GET":
+                    if path.endswith("/reset"):
+                        server.reset_counts()
+                    status, payload, extra = 200, json.dumps(dict(server.counts)).encode(), {}
+                else:
+                    body = json.loads(raw or b"{}")
+                    fault = server._record(body, headers.get("authorization", ""))
+                    await asyncio.sleep(
+                        server.latency + (server.slow_seconds if fault == "slow" else 0)
+                    )
+                    if fault == "cut":
+                        break
+                    status, payload, extra = server._reply(body, fault)
+                out = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+                out += ["content-type: application/json", f"content-length: {len(payload)}"]
+                out += [f"{k}: {v}" for k, v in extra.items()]
+                writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + payload)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    listener = await asyncio.start_server(handle, "127.0.0.1", port, backlog=512)
+    host, bound = listener.sockets[0].getsockname()[:2]
+    print(f"http://{host}:{bound}/v1", flush=True)
+    async with listener:
+        await listener.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve in a process of its own (the benchmark: no GIL shared with the client)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="OpenAI-protocol test server")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    server = FakeOpenAIServer(latency=args.latency)  # its threaded front is never started
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_asyncio(server))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
