@@ -15,6 +15,7 @@ truncated stream must keep the rows before the cut.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ CSV_ERRORS = {
 }
 
 
+class _FileProblem(ValueError):
+    """A problem with the file as a whole; `stage_file` names the file."""
+
+
 @dataclass
 class StagedFile:
     file: LogFile
@@ -59,6 +64,10 @@ class GzipOutcome:
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def decompress_gzip(path: Path, out: Path) -> GzipOutcome:
@@ -139,6 +148,8 @@ def stage_file(
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise IngestError(f"{file.relpath}: cannot be read: {first}") from exc
+    except _FileProblem as exc:
+        raise IngestError(f"{file.relpath}: {exc}") from exc
     clashes = [c for c in columns if c in BOOKKEEPING]
     if clashes:
         raise IngestError(f"{file.relpath}: column name(s) {clashes} are reserved")
@@ -189,20 +200,35 @@ def _stage_parquet(con, path: Path, target: str) -> list[str]:
     return [name for name, _ in described]
 
 
+def csv_header(path: Path) -> list[str]:
+    """Column names from the first line (a BOM and surrounding spaces removed)."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        first = fh.readline()
+    names = [n.strip() for n in next(csv.reader([first.lstrip("\ufeff")]), [])]
+    if not any(names):
+        return []
+    return [n or f"column{i + 1}" for i, n in enumerate(names)]
+
+
 def _stage_csv(con, path: Path, target: str, index: int) -> list[str]:
-    if path.stat().st_size == 0:
+    columns = csv_header(path)
+    if not columns:
         _create_empty(con, target)
         return []
+    if len(set(columns)) != len(columns):
+        raise _FileProblem(f"duplicate column names in the header {columns}")
     rejects, scan = f"_rejects_{index}", f"_rejects_scan_{index}"
     parsed = f"_parsed_{index}"
-    # Explicit dialect: broken rows must not mislead the sniffer.
+    spec = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in columns) + "}"
+    # Fixed dialect and columns, no sniffing: broken rows must not mislead a sniffer (an
+    # unterminated quote makes it fail the whole file).
     con.execute(
         f"CREATE TEMP TABLE {parsed} AS SELECT * FROM read_csv($p, header = true, "
-        "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scan}')",
+        f"auto_detect = false, columns = {spec}, delim = ',', quote = '\"', escape = '\"', "
+        f"strict_mode = true, store_rejects = true, rejects_table = '{rejects}', "
+        f"rejects_scan = '{scan}')",
         {"p": str(path)},
     )
-    columns = [r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {parsed})").fetchall()]
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CSV_ERRORS.items())
     data_cols = "".join(f", p.{quote_ident(c)}" for c in columns)
     # DuckDB numbers rejected records by line with the header as line 1 (quoted newlines do not

@@ -49,6 +49,24 @@ def test_csv_non_utf8_record_is_isolated(tmp_path):
     ]
 
 
+def test_csv_unterminated_quote_is_one_bad_record(tmp_path):
+    rows = _stage(tmp_path, "t.csv", b'id,text\n1,ok\n2,"open\n3,x\n')
+    assert rows[1:] == [
+        (1, None, None, "1", "ok"),
+        (2, "unparseable line: bad quoting", '2,"open\n3,x\n', None, None),
+    ]
+
+
+def test_csv_header_problems(tmp_path):
+    assert _stage(tmp_path, "b.csv", b"\xef\xbb\xbf id ,,t\n1,2,3\n")[0][3:] == (
+        "id",
+        "column2",
+        "t",
+    )
+    with pytest.raises(IngestError, match=r"d/dup.csv: duplicate column names"):
+        _stage(tmp_path, "dup.csv", b"a,a\n1,2\n")
+
+
 def test_csv_header_only_and_empty(tmp_path):
     assert _stage(tmp_path, "h.csv", b"id,text\n") == [("_row", "_error", "_raw", "id", "text")]
     assert _stage(tmp_path, "e.csv", b"") == [("_row", "_error", "_raw")]
