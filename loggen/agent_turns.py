@@ -873,8 +873,18 @@ def _render_json(rng, lines, present, lang, drop, brk) -> str:
         if drop and drop[0] is ln:
             obj.pop(drop[1], None)
         recs.append(obj)
-    doc = {"recommendations": recs, "summary": rng.choice(_CLOSINGS[lang])}
-    text = json.dumps(doc, ensure_ascii=False, indent=2 if rng.random() < 0.5 else None)
+    summary = rng.choice(_CLOSINGS[lang])
+    if rng.random() < 0.5:
+        text = json.dumps({"recommendations": recs, "summary": summary}, ensure_ascii=False)
+    else:  # one object per line: pretty, and the C encoder does the work (indent= would not)
+        body = ",\n".join("    " + json.dumps(r, ensure_ascii=False) for r in recs)
+        text = (
+            '{\n  "recommendations": [\n'
+            + body
+            + '\n  ],\n  "summary": '
+            + json.dumps(summary, ensure_ascii=False)
+            + "\n}"
+        )
     if brk == "truncate":
         text = text[: text.rstrip().rfind("}")].rstrip()
     elif brk == "trailing_comma":
