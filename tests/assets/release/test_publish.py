@@ -179,3 +179,28 @@ def test_missing_benchmark_table_is_a_clear_error(tmp_path):
         con.execute("CREATE TABLE t AS SELECT 1 AS x")
     with pytest.raises(ReleaseError, match="no benchmark_instruction_following"):
         publish_release(wh, _settings(tmp_path))
+
+
+def test_empty_split_is_declared_in_manifest_but_not_in_card(
+    fixture_module, benchmark_warehouse, tmp_path, monkeypatch
+):
+    from assets.release.validate import validate_release
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    rows = [
+        r for r in fixture_module.make_entries("factual_consistency") if r["split"] != "validation"
+    ]
+    fixture_module.write_benchmark(benchmark_warehouse, "factual_consistency", rows)
+    root = publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE).path
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["dimensions"]["factual_consistency"]["splits"]["validation"] == {
+        "rows": 0,
+        "label_distribution": {},
+        "shards": [],
+    }
+    assert validate_release(root) == []
+    ds = datasets.load_dataset(str(root), "factual_consistency", cache_dir=str(tmp_path / "hf"))
+    assert sorted(ds) == ["test", "train"] and len(ds["train"]) + len(ds["test"]) == len(rows)
