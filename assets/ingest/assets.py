@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS
+from core.settings import warn_if_default_key
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 
@@ -49,7 +50,8 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
     ) -> MaterializeResult:
         settings = build.settings(warehouse_path=warehouse.path)
         if settings.hash_key_is_default:
-            context.log.warning(DEFAULT_KEY_WARNING)
+            warn_if_default_key(settings)  # Python warning: shows in the CLI and in tests
+            context.log.warning(DEFAULT_KEY_WARNING)  # and in the run's event log
         result = ingest_table(
             warehouse.get(),
             Path(settings.logs_root),

@@ -51,7 +51,24 @@ def print_ingest_summary(report) -> None:
             continue
         md = m.metadata
         rows.append(
-            (m.partition, m.asset.removeprefix("ingest/"), md.get("read"), md.get("accepted"),
-             md.get("quarantined"))
+            (
+                m.partition,
+                m.asset.removeprefix("ingest/"),
+                md.get("read"),
+                md.get("accepted"),
+                md.get("quarantined"),
+            )
         )
     print_table("ingest", ["domain", "table", "read", "accepted", "quarantined"], sorted(rows))
+    reasons = sorted(
+        (m.partition, m.asset.removeprefix("ingest/"), kind, n)
+        for m in report.materializations
+        if m.asset.startswith("ingest/")
+        for kind, n in (m.metadata.get("quarantine_reasons") or {}).items()
+    )
+    if reasons:
+        print_table(
+            "quarantined records (table `quarantine`)",
+            ["domain", "table", "reason", "records"],
+            reasons,
+        )

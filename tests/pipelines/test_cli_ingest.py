@@ -115,3 +115,27 @@ def test_console_script_exit_code(clean_drop, tmp_path):
             "(domain books)"
         )
     )
+
+
+def test_quarantine_summary(clean_drop, tmp_path, capsys):
+    with (clean_drop / "cinema" / "requests.jsonl").open("a") as fh:
+        fh.write('{"request_id": "R3", "user_id": "USR-3", "ts": "never", "query": "q"}\n')
+    warehouse = tmp_path / "wh.duckdb"
+    assert (
+        main(
+            [
+                "ingest",
+                "--logs",
+                str(clean_drop),
+                "--warehouse",
+                str(warehouse),
+                "--domain",
+                "cinema",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "quarantined records" in out and "bad type" in out
+    rows = Warehouse(warehouse).query("SELECT source_file, source_row, reason FROM quarantine")
+    assert rows.rows() == [("cinema/requests.jsonl", 3, "bad type: ts='never' is not a timestamp")]
