@@ -38,26 +38,6 @@ def test_ingest_prints_summary_and_fills_warehouse(clean_drop, tmp_path, capsys,
     assert ("cinema/events.csv.gz", 2) in files and ("books/items.parquet", 3) in files
 
 
-def test_ingest_one_domain(clean_drop, tmp_path):
-    warehouse = tmp_path / "wh.duckdb"
-    assert (
-        main(
-            [
-                "ingest",
-                "--logs",
-                str(clean_drop),
-                "--warehouse",
-                str(warehouse),
-                "--domain",
-                "cinema",
-            ]
-        )
-        == 0
-    )
-    domains = Warehouse(warehouse).query("SELECT DISTINCT domain FROM raw_items")["domain"]
-    assert domains.to_list() == ["cinema"]
-
-
 def test_missing_required_table_fails_with_one_line(clean_drop, tmp_path, capsys):
     (clean_drop / "cinema" / "events.csv.gz").unlink()
     code = main(
@@ -117,7 +97,7 @@ def test_console_script_exit_code(clean_drop, tmp_path):
     )
 
 
-def test_quarantine_summary(clean_drop, tmp_path, capsys):
+def test_one_domain_with_quarantine_summary(clean_drop, tmp_path, capsys):
     with (clean_drop / "cinema" / "requests.jsonl").open("a") as fh:
         fh.write('{"request_id": "R3", "user_id": "USR-3", "ts": "never", "query": "q"}\n')
     warehouse = tmp_path / "wh.duckdb"
@@ -137,5 +117,7 @@ def test_quarantine_summary(clean_drop, tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "quarantined records" in out and "bad type" in out
-    rows = Warehouse(warehouse).query("SELECT source_file, source_row, reason FROM quarantine")
+    wh = Warehouse(warehouse)
+    assert wh.query("SELECT DISTINCT domain FROM raw_items")["domain"].to_list() == ["cinema"]
+    rows = wh.query("SELECT source_file, source_row, reason FROM quarantine")
     assert rows.rows() == [("cinema/requests.jsonl", 3, "bad type: ts='never' is not a timestamp")]
