@@ -153,8 +153,10 @@ def stage_file(
     clashes = [c for c in columns if c in BOOKKEEPING]
     if clashes:
         raise IngestError(f"{file.relpath}: column name(s) {clashes} are reserved")
-    if outcome and outcome.broken:
-        _add_break_record(con, target, file, outcome)
+    if outcome:
+        outcome.plain.unlink()  # staged in DuckDB now
+        if outcome.broken:
+            _add_break_record(con, target, file, outcome)
     con.execute(f"UPDATE {target} SET _file = $f, _file_idx = $i", {"f": file.relpath, "i": index})
     rows = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
     return StagedFile(file, target, sha, rows, columns)

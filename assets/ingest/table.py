@@ -68,32 +68,37 @@ def ingest_table(
         )
     known = _known_keys(warehouse, domain, table)
     result = IngestResult(domain, table.name, absent=not files)
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        with tempfile.TemporaryDirectory(prefix="recrm-ingest-") as work:
+    with tempfile.TemporaryDirectory(prefix="recrm-ingest-") as work:
+        # A private database; large tables spill into the work folder, not the current one.
+        con = duckdb.connect(config={"temp_directory": str(Path(work) / "spill")})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
             staged = [stage_file(con, f, i, Path(work)) for i, f in enumerate(files)]
-        _require_columns(staged, table)
-        columns = _union(con, staged)
-        cast_table(con, "_staged", "_checked", table, columns)
-        check_references(con, "_checked", table, domain, known)
-        check_duplicates(con, "_checked", table, hash_key)
-        extra = [c for c in columns if c not in table.columns]
-        csv_positions = {
-            c: {s.file.relpath: s.columns.index(c) + 1 for s in staged if c in s.columns}
-            for c in columns
-            if is_user_id(c) and any(s.file.format == "csv" for s in staged)
-        }
-        accepted = _run(con, accepted_sql("_checked", table, extra), domain, hash_key)
-        quarantine = _run(
-            con, quarantine_sql("_checked", table.name, columns, csv_positions), domain, hash_key
-        )
-        kinds = con.execute(
-            "SELECT split_part(_reason, ':', 1) AS kind, count(*) FROM _checked "
-            "WHERE _reason IS NOT NULL GROUP BY kind ORDER BY kind"
-        ).fetchall()
-    finally:
-        con.close()
+            _require_columns(staged, table)
+            columns = _union(con, staged)
+            cast_table(con, "_staged", "_checked", table, columns)
+            con.execute("DROP TABLE _staged")
+            check_references(con, "_checked", table, domain, known)
+            check_duplicates(con, "_checked", table, hash_key)
+            extra = [c for c in columns if c not in table.columns]
+            csv_positions = {
+                c: {s.file.relpath: s.columns.index(c) + 1 for s in staged if c in s.columns}
+                for c in columns
+                if is_user_id(c) and any(s.file.format == "csv" for s in staged)
+            }
+            accepted = _run(con, accepted_sql("_checked", table, extra), domain, hash_key)
+            quarantine = _run(
+                con,
+                quarantine_sql("_checked", table.name, columns, csv_positions),
+                domain,
+                hash_key,
+            )
+            kinds = con.execute(
+                "SELECT split_part(_reason, ':', 1) AS kind, count(*) FROM _checked "
+                "WHERE _reason IS NOT NULL GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        finally:
+            con.close()
 
     result.read = sum(s.rows_read for s in staged)
     result.accepted, result.quarantined = accepted.num_rows, quarantine.num_rows
@@ -203,6 +208,8 @@ def _union(con: duckdb.DuckDBPyConnection, staged: list[StagedFile]) -> list[str
     if staged:
         union = " UNION ALL BY NAME ".join(f"SELECT * FROM {s.table}" for s in staged)
         con.execute(f"CREATE TEMP TABLE _staged AS {union}")
+        for s in staged:
+            con.execute(f"DROP TABLE {s.table}")
     else:
         con.execute(
             "CREATE TEMP TABLE _staged (_file VARCHAR, _file_idx INTEGER, _row BIGINT, "

@@ -46,7 +46,11 @@ def _materialize(drop, tmp_path, monkeypatch, hash_key):
 
 @pytest.mark.parametrize("hash_key", ["test-secret-key", None])
 def test_materialize_reports_reconciled_counts(drop, tmp_path, monkeypatch, expected, hash_key):
-    result = _materialize(drop, tmp_path, monkeypatch, hash_key)
+    if hash_key:
+        result = _materialize(drop, tmp_path, monkeypatch, hash_key)
+    else:
+        with pytest.warns(UserWarning, match="PUBLIC development key"):
+            result = _materialize(drop, tmp_path, monkeypatch, hash_key)
     assert result.success
     metadata = {
         table: {k: v.value for k, v in mat.metadata.items()}
