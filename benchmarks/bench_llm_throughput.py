@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -106,9 +107,9 @@ def measure(server: ServerProcess, concurrency: int, n: int, folder: Path) -> di
     client = LLMClient(config, ResponseCache(wh))
     entries = relevance_entries(n, run)
     server.reset_counts()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     out = judge_entries("query_item_relevance", entries, client, scope="bench")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     requests = judge_requests("query_item_relevance", entries)[0]
     cached = len(ResponseCache(wh).lookup([client.key_for(r) for r in requests]))
     assert out.usage.calls == n == server.requests == cached, (out.usage, server.requests, cached)
@@ -121,6 +122,7 @@ def measure(server: ServerProcess, concurrency: int, n: int, folder: Path) -> di
         "rate": rate,
         "ideal": ideal,
         "share": rate / ideal,
+        "cpu_ms": cpu * 1000 / n,  # client process CPU per request (all threads)
     }
 
 
@@ -139,13 +141,15 @@ def main(argv: list[str] | None = None) -> int:
             results.append(measure(server, c, n, Path(tmp)))
     print(f"labeling throughput, server latency {args.latency * 1000:.0f} ms")
     print(
-        f"{'concurrency':>11} {'requests':>8} {'seconds':>8} {'req/s':>8} {'ideal':>8} {'of ideal':>9}"
+        f"{'concurrency':>11} {'requests':>8} {'seconds':>8} {'req/s':>8} {'ideal':>8} "
+        f"{'of ideal':>9} {'client CPU/req':>15}"
     )
     for r in results:
         print(
             f"{r['concurrency']:>11} {r['requests']:>8} {r['seconds']:>8.2f} {r['rate']:>8.1f} "
-            f"{r['ideal']:>8.1f} {r['share'] * 100:>8.1f}%"
+            f"{r['ideal']:>8.1f} {r['share'] * 100:>8.1f}% {r['cpu_ms']:>12.2f} ms"
         )
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     top = max(results, key=lambda r: r["concurrency"])
     goal = top["share"] >= 0.9
     print(f"goal (>= 90% of ideal at {top['concurrency']}): {'met' if goal else 'NOT met'}")

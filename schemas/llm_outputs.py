@@ -14,11 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.constraints import SOFT_TYPES
+
 Confidence = Literal["low", "medium", "high"]
 CONFIDENCE: dict[str, float] = {"low": 0.5, "medium": 0.75, "high": 0.95}
 
-# Constraint types the rule verifier leaves to the judge (see the interfaces brief).
-SOFT_CONSTRAINT_TYPES = ("tone", "answer_relevance")
+# Constraint types the rule verifier leaves to the judge.
+SOFT_CONSTRAINT_TYPES = SOFT_TYPES
 
 
 class _Strict(BaseModel):

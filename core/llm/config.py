@@ -70,7 +70,9 @@ class LLMConfig(BaseModel):
         description="most answers per cache write (a write also goes out 0.25 s after an answer)",
     )
     generate_max_requests: int | None = Field(
-        None, ge=0, description="cap on requests the response generator writes turns for"
+        500,
+        ge=0,
+        description="most requests per domain the response generator writes turns for (None: all)",
     )
 
     @field_validator("base_url")

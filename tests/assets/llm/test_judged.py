@@ -137,3 +137,13 @@ def test_failed_requests_are_counted_not_fatal(fake_server, tmp_path, templates,
     out = judge_entries("query_item_relevance", entries, client)
     assert out.usage.failures == 1 and out.metadata["judged"] == 3
     assert out.frame.height == 4
+
+
+@pytest.mark.parametrize(
+    "dimension", ["instruction_following", "factual_consistency", "query_item_relevance"]
+)
+def test_an_empty_domain_costs_nothing(fake_server, tmp_path, templates, make_rows, dimension):
+    entries = pl.from_arrow(make_rows[dimension]()).clear()
+    out = judge_entries(dimension, entries, _client(fake_server, tmp_path))
+    assert out.frame.height == 0 and out.frame.schema == entries.schema
+    assert fake_server.requests == 0 and out.metadata["to_judge"] == 0

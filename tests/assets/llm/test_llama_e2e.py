@@ -18,7 +18,11 @@ pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 def _client(url, wh, **cfg) -> LLMClient:
     config = LLMConfig(
-        **({"base_url": url, "model": "smollm2-135m", "max_tokens": 160, "concurrency": 2} | cfg)
+        **(
+            {"base_url": url, "model": "smollm2-135m", "max_tokens": 160, "timeout": 180.0}
+            | {"concurrency": 2}
+            | cfg
+        )
     )
     return LLMClient(config, ResponseCache(wh))
 
@@ -57,7 +61,9 @@ def test_the_generator_writes_turns_end_to_end(llama_url, tmp_path, templates, r
     assert len(frame["response"][0]) > 0
 
 
-def test_a_budget_stop_resumes_with_only_the_missing_calls(llama_url, tmp_path, templates, make_rows):
+def test_a_budget_stop_resumes_with_only_the_missing_calls(
+    llama_url, tmp_path, templates, make_rows
+):
     wh = Warehouse(tmp_path / "wh.duckdb")
     entries = pl.from_arrow(make_rows["query_item_relevance"](n=3))
     first = judge_entries(
