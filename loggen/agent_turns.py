@@ -40,6 +40,7 @@ from schemas.constraints import (
     fmt_amount,
     hours_ranges,
     list_attributes,
+    name_aliases,
 )
 
 
@@ -164,6 +165,7 @@ class _Item:
     hours: tuple[str, ...]
     lists: dict[str, list[str]]
     bad_words: frozenset[str]  # forbidden-word candidates its own text contains
+    names: frozenset[str]  # casefolded title and other-language names (attributes title_xx)
 
 
 def _opt(frame: pl.DataFrame, name: str) -> list:
@@ -193,8 +195,9 @@ def _catalog(items: pl.DataFrame) -> tuple[dict[str, _Item], list[str], dict[str
         text = " ".join([str(title), str(cat or "")] + [v for vs in lists.values() for v in vs])
         text = text.lower()
         bad = frozenset(w for w in _ALL_FORBIDDEN if w.lower() in text)
+        names = frozenset([str(title).casefold(), *(n.casefold() for n in name_aliases(attrs))])
         catalog[iid] = _Item(
-            iid, str(title), cat, price, rating, lat, lon, hours_ranges(hours), lists, bad
+            iid, str(title), cat, price, rating, lat, lon, hours_ranges(hours), lists, bad, names
         )
         if cat:
             categories[cat] = None
@@ -334,12 +337,13 @@ def _limit_between(low: float, high: float | None, steps: tuple[float, ...]) -> 
 
 
 def _unambiguous(items: list[_Item]) -> list[int]:
-    """Indices of the retrieved items a text response can name unambiguously: titles that no
-    other retrieved item shares (branches of one chain often do); else first occurrences."""
+    """Indices of the retrieved items a text response can name unambiguously: titles no other
+    retrieved item answers to (branches of a chain, or another language's listing of the same
+    shop, often do); else first occurrences."""
     counts: dict[str, int] = {}
     for it in items:
-        key = it.title.casefold()
-        counts[key] = counts.get(key, 0) + 1
+        for name in it.names:
+            counts[name] = counts.get(name, 0) + 1
     keep = [i for i, it in enumerate(items) if counts[it.title.casefold()] == 1]
     if keep:
         return keep

@@ -456,6 +456,26 @@ def list_attributes(attributes: str | dict | None) -> dict[str, list[str]]:
 EARTH_RADIUS_KM = 6371.0088
 
 
+# Attribute keys holding an item's name in another language ("title_en", "name_zh", ...).
+NAME_KEY = re.compile(r"(?:title|name)_[a-z]{2}(?:_[a-z]{2})?")
+
+
+def name_aliases(attributes: str | dict | None) -> list[str]:
+    """The item's names in other languages, from its attributes (JSON text or parsed)."""
+    if isinstance(attributes, str):
+        try:
+            attributes = json.loads(attributes)
+        except json.JSONDecodeError:
+            return []
+    if not isinstance(attributes, dict):
+        return []
+    return [
+        v.strip()
+        for k, v in sorted(attributes.items())
+        if isinstance(v, str) and v.strip() and NAME_KEY.fullmatch(str(k))
+    ]
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)

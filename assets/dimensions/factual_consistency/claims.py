@@ -64,7 +64,7 @@ def check_claims(parsed: ParsedResponse, evidence: list[EvidenceItem]) -> list[d
         if ev is None:
             out.append({"item_id": None, "field": "name", "claimed": rec.name, "actual": ""})
             continue
-        renamed = rec.name and rec.name.strip().casefold() != ev.title.strip().casefold()
+        renamed = rec.name and not ev.is_named(rec.name)
         if renamed and parsed.format == "json":
             out.append(
                 {"item_id": ev.item_id, "field": "name", "claimed": rec.name, "actual": ev.title}

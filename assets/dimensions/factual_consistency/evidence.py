@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from schemas.constraints import EARTH_RADIUS_KM, NON_CLAIM_LIST_KEYS, hours_ranges, list_attributes
+from schemas.constraints import (
+    EARTH_RADIUS_KM,
+    NON_CLAIM_LIST_KEYS,
+    hours_ranges,
+    list_attributes,
+    name_aliases,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,11 @@ class EvidenceItem:
     hours: tuple[str, ...]
     lists: dict[str, list[str]]
     strings: tuple[str, ...]  # every evidence string (titles, category, values): not prose
+    names: tuple[str, ...] = ()  # the title and its other-language forms (attributes title_zh, ...)
+
+    def is_named(self, name: str) -> bool:
+        key = name.strip().casefold()
+        return any(n.casefold() == key for n in self.names)
 
     @property
     def claim_lists(self) -> dict[str, list[str]]:
@@ -57,6 +68,8 @@ def evidence_item(item: dict) -> EvidenceItem:
         {k: v for k, v in attrs.items() if k not in ("opening_hours", "distance_km")}
     )
     strings += list(item.get("tags") or [])
+    title = str(item.get("title") or "")
+    aliases = name_aliases(attrs)
     return EvidenceItem(
         item_id=str(item["item_id"]),
         title=str(item.get("title") or ""),
@@ -67,6 +80,7 @@ def evidence_item(item: dict) -> EvidenceItem:
         hours=hours_ranges(attrs.get("opening_hours")),
         lists=list_attributes(attrs),
         strings=tuple(sorted({s for s in strings if s and s.strip()}, key=len, reverse=True)),
+        names=tuple(dict.fromkeys(n for n in [title, *aliases] if n)),
     )
 
 

@@ -135,21 +135,31 @@ def looks_like_json(text: str) -> bool:
     return body.lstrip().startswith(("{", "["))
 
 
-def _match_title(text: str, evidence: list[EvidenceItem]) -> EvidenceItem | None:
-    """The retrieved item whose title occurs first in `text` (the longest one at that place)."""
+def _match_title(text: str, evidence: list[EvidenceItem]) -> tuple[EvidenceItem, str] | None:
+    """The retrieved item whose name (title, or its other-language form) occurs first in `text`,
+    the longest one at that place; with the name as matched."""
     low = text.casefold()
     best, best_key = None, None
     for ev in evidence:
-        t = ev.title.casefold()
-        at = low.find(t) if t else -1
-        if at >= 0 and (best_key is None or (at, -len(t)) < best_key):
-            best, best_key = ev, (at, -len(t))
+        for name in ev.names:
+            t = name.casefold()
+            at = low.find(t) if t else -1
+            if at >= 0 and (best_key is None or (at, -len(t)) < best_key):
+                best, best_key = (ev, name), (at, -len(t))
     return best
 
 
 def _by_name(name: str, evidence: list[EvidenceItem]) -> EvidenceItem | None:
+    return next((ev for ev in evidence if ev.is_named(name)), None)
+
+
+def _sharing(name: str, evidence: list[EvidenceItem]) -> list[str]:
+    """Ids of the retrieved items answering to `name` (branches of a chain share names), those
+    whose title it is first."""
     key = name.strip().casefold()
-    return next((ev for ev in evidence if ev.title.strip().casefold() == key), None)
+    named = [e for e in evidence if e.is_named(name)]
+    named.sort(key=lambda e: e.title.strip().casefold() != key)
+    return [e.item_id for e in named]
 
 
 def _label_patterns(evidence: list[EvidenceItem]) -> list[tuple[str, re.Pattern]]:
@@ -233,10 +243,11 @@ def _parse_text(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
         prose.append(text[last : m.start()])
         last = m.end()
         line, off = m.group(1), m.start(1)
-        ev = _match_title(line, evidence)
-        if ev is not None:
-            at = line.casefold().find(ev.title.casefold())
-            name_span = (at, at + len(ev.title))
+        hit = _match_title(line, evidence)
+        ev = hit[0] if hit else None
+        if hit is not None:
+            at = line.casefold().find(hit[1].casefold())
+            name_span = (at, at + len(hit[1]))
         else:
             bracket = re.search(r"【([^】]+)】|\*\*([^*]+)\*\*", line)
             if bracket:
@@ -246,7 +257,7 @@ def _parse_text(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
                 stop = re.search(r"\s[—–-]\s|[:：（(，,;；|]|\.\s", line)
                 name_span = (0, stop.start() if stop else len(line))
         name = line[name_span[0] : name_span[1]].strip()
-        same = [e.item_id for e in evidence if ev and e.title.casefold() == ev.title.casefold()]
+        same = _sharing(hit[1], evidence) if hit else []
         masked = line[: name_span[0]] + " " * (name_span[1] - name_span[0]) + line[name_span[1] :]
         claims = _text_claims(line, off, masked, labels)
         recs.append(
@@ -303,7 +314,7 @@ def _parse_json(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
         if ev is None and stated is None and name:
             ev = _by_name(name, evidence)
             if ev is not None:
-                same = [e.item_id for e in evidence if e.title.casefold() == ev.title.casefold()]
+                same = _sharing(name, evidence)
         claims = []
         for key, (value, raw, span) in pairs.items():
             f = JSON_KEY_FIELDS.get(key)

@@ -87,15 +87,12 @@ def is_violated(c: Constraint, parsed: ParsedResponse, evidence: list[EvidenceIt
         names = {r.name.strip().casefold() for r in recs}
         low = parsed.text.casefold()
         for want in p["items"]:
-            key = want.strip().casefold()
-            ev = next(
-                (e for e in evidence if e.item_id == want or e.title.strip().casefold() == key),
-                None,
-            )
-            if ev is not None:
-                if ev.item_id not in recommended:
+            # Branches of a chain may share the name: recommending any of them satisfies it.
+            known = {e.item_id for e in evidence if e.item_id == want or e.is_named(want)}
+            if known:
+                if not known & recommended:
                     return True
-            elif key not in names and key not in low:
+            elif want.strip().casefold() not in names and want.strip().casefold() not in low:
                 return True
         return False
     raise ValueError(f"no verifier for constraint type {c.type!r}")

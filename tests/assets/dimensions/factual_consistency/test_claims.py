@@ -130,3 +130,28 @@ def test_shared_titles_resolve_to_the_item_the_claims_fit():
     parsed = parse_response("1. 【老王烧烤(长宁店)】人均52元。", ev)
     assert check_claims(parsed, ev) == []
     assert parsed.recommendations[0].item_id == "a2"
+
+
+def test_an_item_named_in_its_other_language_is_recognized():
+    ev = [
+        evidence_item(
+            {
+                "item_id": "h",
+                "title": "枫林快捷酒店(长宁店)",
+                "category": "经济型酒店",
+                "price": 167.0,
+                "attributes": json.dumps(
+                    {
+                        "title_en": "Maple Express Inn (Changning)",
+                        "title_zh": "枫林快捷酒店(长宁店)",
+                    }
+                ),
+            }
+        )  # fmt: skip
+    ]
+    parsed = parse_response("1. Maple Express Inn (Changning) — price ¥167. Clean.", ev)
+    assert parsed.recommendations[0].item_id == "h" and check_claims(parsed, ev) == []
+    doc = json.dumps(
+        {"recommendations": [{"item_id": "h", "name": "Maple Express Inn (Changning)"}]}
+    )
+    assert check_claims(parse_response(doc, ev), ev) == []
