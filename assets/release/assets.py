@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from assets.release.publish import publish_release
 from pipelines.resources import BuildSettings, WarehouseResource
-from schemas.entries import DIMENSIONS
+from schemas.entries import DIMENSIONS, SPLITS
 
 
 def release_summary(manifest: dict) -> list[dict]:
@@ -21,8 +21,10 @@ def release_summary(manifest: dict) -> list[dict]:
             "shards": len(info["shards"]),
             "labels": info["label_distribution"],
         }
-        for dim, d in manifest["dimensions"].items()
-        for split, info in d["splits"].items()
+        for dim in DIMENSIONS
+        if dim in manifest["dimensions"]
+        for split in SPLITS
+        if (info := manifest["dimensions"][dim]["splits"].get(split)) is not None
     ]
 
 

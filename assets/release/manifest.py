@@ -85,17 +85,18 @@ def code_version() -> dict:
 
 
 def derive_version(
-    profile: str, fingerprint: str, settings: Settings, code: dict, shard_digests: list[str]
+    profile: str, fingerprint: str, settings: Settings, shard_digests: list[str]
 ) -> str:
-    """`<profile>-<12 hex>` from the inputs, the content-relevant configuration, the code and
-    the shards written: the same build gives the same version; any change gives another."""
+    """`<profile>-<12 hex>` from the inputs, the content-relevant configuration and the shards
+    written. The same build gives the same version; changed inputs, configuration or code that
+    change a byte of a shard give another. A code change that leaves every shard identical keeps
+    the version (the manifest of the existing release names the code that built it)."""
     config = {k: v for k, v in settings.public_dict().items() if k not in _NOT_CONTENT}
     payload = json.dumps(
         {
             "schema_version": SCHEMA_VERSION,
             "inputs": fingerprint,
             "config": config,
-            "code": code,
             "shards": shard_digests,
         },
         sort_keys=True,

@@ -125,7 +125,7 @@ def publish_release(
             }
         files = input_files(warehouse)
         version = settings.release_version or derive_version(
-            settings.profile, inputs_fingerprint(files), settings, code, _shard_digests(dimensions)
+            settings.profile, inputs_fingerprint(files), settings, _shard_digests(dimensions)
         )
         _check_version_name(version)
         manifest = build_manifest(

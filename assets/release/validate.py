@@ -218,9 +218,14 @@ def run_validate(args: argparse.Namespace) -> int:
         )
     manifest = read_manifest(release_dir)
     rows = [
-        (dim, split, info["rows"], len(info["shards"]))
-        for dim, d in manifest["dimensions"].items()
-        for split, info in d["splits"].items()
+        (
+            dim,
+            split,
+            manifest["dimensions"][dim]["splits"][split]["rows"],
+            len(manifest["dimensions"][dim]["splits"][split]["shards"]),
+        )
+        for dim in DIMENSIONS
+        for split in SPLITS
     ]
     print_table(
         f"release {manifest['version']}: valid", ["dimension", "split", "rows", "shards"], rows

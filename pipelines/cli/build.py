@@ -89,6 +89,11 @@ def print_check_failures(report: RunReport) -> None:
             console.print("  ✗ " + line, soft_wrap=True, markup=False)
 
 
+def _label_order(item: tuple[str, int]) -> tuple:
+    key = item[0]
+    return (0, int(key), "") if key.lstrip("-").isdigit() else (1, 0, key)
+
+
 def print_release_summary(report: RunReport) -> None:
     """Where the release is, and its rows, shards and labels per dimension and split."""
     for m in report.materializations:
@@ -101,7 +106,7 @@ def print_release_summary(report: RunReport) -> None:
                 s["split"],
                 s["rows"],
                 s["shards"],
-                ", ".join(f"{k}:{v}" for k, v in sorted(s["labels"].items())),
+                ", ".join(f"{k}:{v}" for k, v in sorted(s["labels"].items(), key=_label_order)),
             )
             for s in summary
         ]
