@@ -94,7 +94,7 @@ def ingest_table(
                 hash_key,
             )
             kinds = con.execute(
-                "SELECT split_part(_reason, ':', 1) AS kind, count(*) FROM _checked "
+                "SELECT trim(regexp_extract(_reason, '^[A-Za-z -]+')) AS kind, count(*) FROM _checked "
                 "WHERE _reason IS NOT NULL GROUP BY kind ORDER BY kind"
             ).fetchall()
         finally:

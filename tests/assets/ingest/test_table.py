@@ -39,6 +39,7 @@ def test_counts_reconcile(ingested, expected):
         assert (r.read, r.accepted, r.quarantined) == (read, accepted, quarantined), name
         assert warehouse.count(f"raw_{name}", DOMAIN) == accepted
     assert results["agent_turns"].absent and not results["items"].absent
+    assert results["requests"].reasons == {"bad type": 1, "truncated gzip stream": 1}
 
 
 def test_quarantine_is_exact(ingested, expected):
