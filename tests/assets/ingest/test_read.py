@@ -49,6 +49,11 @@ def test_csv_non_utf8_record_is_isolated(tmp_path):
     ]
 
 
+def test_csv_crlf(tmp_path):
+    rows = _stage(tmp_path, "t.csv", b'id,text\r\n1,"a\r\nb"\r\n2,c\r\n')
+    assert rows[1:] == [(1, None, None, "1", "a\r\nb"), (2, None, None, "2", "c")]
+
+
 def test_csv_unterminated_quote_is_one_bad_record(tmp_path):
     rows = _stage(tmp_path, "t.csv", b'id,text\n1,ok\n2,"open\n3,x\n')
     assert rows[1:] == [
