@@ -147,4 +147,5 @@ def build_evidence(turns: pl.DataFrame, items: pl.DataFrame) -> pl.Series:
         ).pl()
     finally:
         con.close()
-    return out["evidence"].alias("evidence")
+    evidence = out["evidence"]
+    return evidence.fill_null(pl.lit([], dtype=evidence.dtype)).alias("evidence")

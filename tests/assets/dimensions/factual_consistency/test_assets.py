@@ -1,6 +1,7 @@
 """The Dagster chain [factual_consistency, labelled -> synthetic -> entries] on a warehouse."""
 
 import polars as pl
+import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.dimensions.factual_consistency.assets import (
@@ -33,6 +34,7 @@ def _warehouse(path, catalog, domain="food_delivery", n=300) -> Warehouse:
     return wh
 
 
+@pytest.mark.slow
 def test_the_chain_materializes_and_writes_entries(tmp_path, catalog):
     wh = _warehouse(tmp_path / "wh.duckdb", catalog)
     with DagsterInstance.ephemeral() as instance:

@@ -35,7 +35,7 @@ def test_evidence_keeps_order_adds_distance_and_hours():
     assert abs(x_attrs["distance_km"] - round(haversine_km(31.2, 121.4, 31.21, 121.41), 3)) < 1e-9
     assert json.loads(ev[0][0]["attributes"]) == {}  # no position, bad JSON: nothing invented
     assert "distance_km" not in json.loads(ev[1][0]["attributes"])  # request without a position
-    assert ev[2] in (None, [])
+    assert ev[2] == []
     parsed = evidence_item(ev[0][1])
     assert parsed.hours == ("10:00-22:00",) and parsed.lists == {"dishes": ["a"]}
     assert parsed.distance_km == x_attrs["distance_km"]
