@@ -113,3 +113,11 @@ def test_balance_downsamples_an_excess_of_negatives(labelled):
     out = balance(flipped, 0.5, 1, "t")
     assert (out["label"] == 1).sum() == (out["label"] == 0).sum() == (flipped["label"] == 1).sum()
     assert out.equals(balance(flipped, 0.5, 1, "t"))
+
+
+def test_a_domain_without_agent_turns_gives_no_entries(turns):
+    labelled, stats = label_turns(turns.clear())
+    assert labelled.height == 0 and stats["turns"] == 0
+    synthetic, stats = synthesize(labelled, seed=1, positive_ratio=0.5)
+    assert synthetic.height == 0 and stats["needed"] == 0
+    assert assemble_entries(labelled, synthetic, "d", 1, 0.5, PROV).height == 0

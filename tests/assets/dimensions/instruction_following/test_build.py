@@ -137,3 +137,12 @@ def test_entries_follow_the_entry_schema(labelled):
     # Same inputs, same ids.
     again = assemble_entries(doubled, synthetic, "food_delivery", 5, 0.5, PROV)
     assert again["entry_id"].to_list() == frame["entry_id"].to_list()
+
+
+def test_a_domain_without_agent_turns_gives_no_entries(turns):
+    labelled, stats = label_turns(turns.clear())
+    assert labelled.height == 0 and stats["turns"] == 0
+    synthetic, stats = synthesize(labelled, seed=1, positive_ratio=0.5)
+    assert synthetic.height == 0 and stats["needed"] == 0
+    assert assemble_entries(labelled, synthetic, "d", 1, 0.5, PROV).height == 0
+    assert describe(labelled) == {"rows": 0}
