@@ -90,6 +90,10 @@ def _corrupt_label_range(rows):
     rows[0]["label"] = 3
 
 
+SLOW = pytest.mark.slow  # every corruption is also covered, fast, in test_validation.py
+_IN_SET = "expect_column_values_to_be_in_set"
+
+
 @pytest.mark.parametrize(
     ("dim", "corrupt", "expected", "column", "count"),
     [
@@ -101,41 +105,28 @@ def _corrupt_label_range(rows):
             1,
         ),
         (
-            "factual_consistency",
-            _corrupt_duplicate,
-            "expect_column_values_to_be_unique",
-            "entry_id",
-            2,
-        ),
-        # the leaked user's rows in both splits: 4 + the moved one
-        (
-            "query_item_relevance",
-            _corrupt_leak,
-            "expect_column_values_to_be_in_set",
-            "user_split_count",
-            5,
-        ),
-        (
             "instruction_following",
             _corrupt_phone,
             "expect_column_values_to_not_match_regex",
             "response",
             1,
         ),
-        (
-            "item_ranking",
-            _corrupt_history,
-            "expect_column_values_to_be_in_set",
-            "history_before_request",
-            1,
+        pytest.param(
+            "factual_consistency",
+            _corrupt_duplicate,
+            "expect_column_values_to_be_unique",
+            "entry_id",
+            2,
+            marks=SLOW,
         ),
-        (
-            "behavior_prediction",
-            _corrupt_label_range,
-            "expect_column_values_to_be_in_set",
-            "label",
-            1,
+        # the leaked user's rows in both splits: 4 + the moved one
+        pytest.param(
+            "query_item_relevance", _corrupt_leak, _IN_SET, "user_split_count", 5, marks=SLOW
         ),
+        pytest.param(
+            "item_ranking", _corrupt_history, _IN_SET, "history_before_request", 1, marks=SLOW
+        ),
+        pytest.param("behavior_prediction", _corrupt_label_range, _IN_SET, "label", 1, marks=SLOW),
     ],
 )
 def test_failed_blocking_check_stops_the_release(

@@ -85,6 +85,7 @@ def test_not_a_release(tmp_path):
     assert "manifest.json not found" in validate_release(tmp_path)[0]
 
 
+@pytest.mark.slow
 def test_expectations_and_data_docs_on_the_shards(release_dir, tmp_path):
     docs = tmp_path / "docs"
     assert main(["validate", str(release_dir), "--data-docs", str(docs)]) == 0

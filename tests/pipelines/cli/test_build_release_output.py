@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
 from dagster import AssetSelection, asset, materialize
 
 from assets.checks.assets import BENCHMARK_CHECKS
@@ -64,6 +65,7 @@ def test_failed_expectations_are_listed(tmp_path, capsys):
     assert "1 of 24 rows" in label_line and rows[6]["entry_id"] + ": 5" in label_line
 
 
+@pytest.mark.slow
 def test_release_summary_is_printed(tmp_path, capsys):
     wh = fixture.build_benchmark_warehouse(tmp_path / "data" / "wh.duckdb")
     result, report = _run(tmp_path, wh)
