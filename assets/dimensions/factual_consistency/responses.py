@@ -130,6 +130,21 @@ def strict_json(text: str) -> tuple[object | None, str | None]:
         return None, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
 
 
+def json_recommendations(doc: object) -> list | None:
+    """The recommendation list of a JSON document: its `recommendations` list, else the only
+    list of objects it holds (`items`, `results`, ...), else the document when it is a list."""
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict):
+        return None
+    if isinstance(doc.get("recommendations"), list):
+        return doc["recommendations"]
+    lists = [
+        v for v in doc.values() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)
+    ]
+    return lists[0] if len(lists) == 1 else None
+
+
 def looks_like_json(text: str) -> bool:
     body, _ = json_body(text)
     return body.lstrip().startswith(("{", "["))
@@ -380,12 +395,9 @@ def _strip_evidence(text: str, evidence: list[EvidenceItem]) -> str:
 def parse_response(text: str, evidence: list[EvidenceItem]) -> ParsedResponse:
     if looks_like_json(text):
         doc, error = strict_json(text)
-        valid = error is None and (
-            (isinstance(doc, dict) and isinstance(doc.get("recommendations"), list))
-            or isinstance(doc, list)
-        )
+        valid = error is None and json_recommendations(doc) is not None
         if error is None and not valid:
-            error = 'JSON is neither an object with a "recommendations" list nor a list'
+            error = "JSON holds no list of recommendations"
         recs, prose = _parse_json(text, evidence)
         fmt = "json"
     else:

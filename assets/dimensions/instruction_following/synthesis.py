@@ -18,6 +18,7 @@ from assets.dimensions.factual_consistency.responses import (
     ParsedResponse,
     Recommendation,
     json_body,
+    json_recommendations,
     strict_json,
 )
 from assets.dimensions.instruction_following.verify import detect_language
@@ -160,7 +161,10 @@ def _dump(doc, fenced: bool, indent: int | None) -> str:
 
 
 def _recs(doc) -> list:
-    return doc["recommendations"] if isinstance(doc, dict) else doc
+    recs = json_recommendations(doc)
+    if recs is None:
+        raise ValueError("the JSON response holds no list of recommendations")
+    return recs
 
 
 def _json_object(ev: EvidenceItem, template: dict, lang: str, rng: random.Random) -> dict:

@@ -13,7 +13,11 @@ import re
 
 from assets.dimensions.factual_consistency.claims import resolve_ambiguous
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
-from assets.dimensions.factual_consistency.responses import ParsedResponse, strict_json
+from assets.dimensions.factual_consistency.responses import (
+    ParsedResponse,
+    json_recommendations,
+    strict_json,
+)
 from schemas.constraints import Constraint
 
 EPS = 1e-9
@@ -37,7 +41,7 @@ def _json_ok(parsed: ParsedResponse, fields: list[str]) -> bool:
     if parsed.format != "json" or not parsed.json_valid:
         return False
     doc, _ = strict_json(parsed.text)
-    recs = doc.get("recommendations") if isinstance(doc, dict) else doc
+    recs = json_recommendations(doc)
     if not recs or not all(isinstance(r, dict) for r in recs):
         return False
     for rec in recs:

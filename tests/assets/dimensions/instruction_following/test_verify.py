@@ -56,6 +56,9 @@ def test_json_format_in_a_code_fence_and_its_breakages():
     assert check(c, "Sure!\n" + good) is True  # text outside the fence
     assert check(c, ZH_TEXT) is True  # not JSON at all
     assert check(c, json.dumps([{"item_id": "a", "name": "x", "price": 1}])) is False  # bare list
+    other_key = {"items": [{"item_id": "a", "name": "x", "price": 1}], "note": "ok"}
+    assert check(c, json.dumps(other_key)) is False
+    assert check(c, json.dumps({"a": 1})) is True
 
 
 def test_item_count_exactly_and_at_most():
