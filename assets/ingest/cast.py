@@ -32,12 +32,16 @@ def _shown(col: str) -> str:
 
 
 def _timestamp(v: str) -> str:
-    """ISO text (naive = UTC, or with an offset) or epoch seconds / milliseconds."""
+    """ISO text (naive = UTC, or with an offset) or epoch seconds / milliseconds / microseconds,
+    told apart by magnitude (seconds up to year 5138, milliseconds from 1973 on)."""
     number = f"TRY_CAST(trim({v}) AS DOUBLE)"
+    micros = (
+        f"CASE WHEN abs({number}) >= 1e14 THEN {number} "
+        f"WHEN abs({number}) >= 1e11 THEN {number} * 1000 ELSE {number} * 1000000 END"
+    )
     return (
-        f"CASE WHEN regexp_full_match(trim({v}), '-?[0-9]+(\\.[0-9]+)?') THEN "
-        f"  CASE WHEN abs({number}) >= 1e11 THEN TRY(make_timestamp(CAST({number} * 1000 AS BIGINT))) "
-        f"       ELSE TRY(make_timestamp(CAST({number} * 1000000 AS BIGINT))) END "
+        f"CASE WHEN regexp_full_match(trim({v}), '-?[0-9]+(\\.[0-9]+)?') "
+        f"THEN TRY(make_timestamp(CAST({micros} AS BIGINT))) "
         f"ELSE TRY_CAST(TRY_CAST(trim({v}) AS TIMESTAMPTZ) AS TIMESTAMP) END"
     )
 
