@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from assets.dimensions.common.chunks import (
-    DEFAULT_CHUNK_ROWS,
-    bucket_predicate,
-    n_buckets,
-    write_entries_in_chunks,
-)
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits
+from assets.dimensions.common.sql_entries import write_entries_sql
 from assets.dimensions.common.text import item_text_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
@@ -33,12 +28,11 @@ def _entry_id(alias: str) -> str:
     return sql_stable_id(DIMENSION, [f"{alias}.domain", f"{alias}.request_id", f"{alias}.item_id"])
 
 
-def behavior_rows_sql(users: str, buckets: int = 1, bucket: int = 0) -> str:
-    """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain;
-    with buckets > 1 only the requests of hash bucket `bucket`."""
+def behavior_rows_sql(users: str) -> str:
+    """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain."""
     entry_id = _entry_id("ri")
     return f"""
-WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))}
+WITH {request_bundle_cte(users)}
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        ri.domain,
@@ -53,7 +47,7 @@ SELECT {entry_id} AS entry_id,
 FROM stg_request_items ri
 JOIN bundle b ON b.domain = ri.domain AND b.request_id = ri.request_id
 JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
+WHERE ri.domain = $domain
 ORDER BY ri.request_id, ri.position, ri.item_id
 """
 
@@ -70,38 +64,22 @@ def behavior_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, 
 
 
 def build_behavior_entries(
-    wh: Warehouse,
-    domain: str,
-    seed: int,
-    fractions: dict[str, float],
-    buckets: int = 1,
-    bucket: int = 0,
-    splits: pl.DataFrame | None = None,
+    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
 ) -> pl.DataFrame:
-    """The domain's behaviour-prediction entries in entry schema, split by time (one hash
-    bucket of its requests when buckets > 1, with `splits` decided over the whole domain)."""
-    if buckets > 1 and splits is None:
-        raise ValueError("a bucket of a chunked build needs the domain's splits")
+    """The domain's behaviour-prediction entries in entry schema, split by time, as a frame
+    (rendered in polars; the reference the set-based writer is tested against)."""
     template = load_template(DIMENSION)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
-    rows = wh.query(behavior_rows_sql(raw_source(wh, "users"), buckets, bucket), params)
-    return finalize_entries(rows, DIMENSION, template, seed, fractions, splits)
+    rows = wh.query(behavior_rows_sql(raw_source(wh, "users")), params)
+    return finalize_entries(rows, DIMENSION, template, seed, fractions)
 
 
 def write_behavior_entries(
-    wh: Warehouse,
-    domain: str,
-    seed: int,
-    fractions: dict[str, float],
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
 ) -> dict:
-    """Build and write the domain's entries in bounded memory; returns the asset metadata."""
+    """Build and write the domain's entries in one set-based statement; returns the metadata."""
+    template = load_template(DIMENSION)
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
     splits = behavior_splits(wh, domain, seed, fractions)
-    buckets = n_buckets(splits.height, chunk_rows)
-    return write_entries_in_chunks(
-        wh,
-        DIMENSION,
-        domain,
-        buckets,
-        lambda b: build_behavior_entries(wh, domain, seed, fractions, buckets, b, splits),
-    )
+    rows_sql = behavior_rows_sql(raw_source(wh, "users"))
+    return write_entries_sql(wh, DIMENSION, domain, rows_sql, params, template, splits)

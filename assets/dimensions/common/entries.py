@@ -18,12 +18,8 @@ def finalize_entries(
     template: PromptTemplate,
     seed: int,
     fractions: dict[str, float],
-    splits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Rendered, split entries in entry_schema(dimension) column order (text helpers dropped).
-
-    `splits` (entry_id, split), when given, was decided over the whole domain beforehand (a
-    bucket of a chunked build); otherwise the splits are assigned over `frame`."""
+    """Rendered, split entries in entry_schema(dimension) column order (text helpers dropped)."""
     rendered = frame.with_columns(
         template.render_prompt(frame).alias("prompt"),
         template.render_answer(frame).alias("answer"),
@@ -33,14 +29,7 @@ def finalize_entries(
     if missing:
         raise ValueError(f"{dimension}: entry frame lacks columns {missing}")
     rendered = rendered.select([n for n in names if n in rendered.columns and n != "split"])
-    if splits is None:
-        return assign_splits(rendered, dimension, seed, fractions).select(names)
-    # One split per entry id (ingest guarantees unique source keys; this keeps the join 1:1).
-    splits = splits.select("entry_id", "split").unique("entry_id", keep="first")
-    joined = rendered.join(splits, on="entry_id", how="left", maintain_order="left")
-    if joined["split"].null_count():
-        raise ValueError(f"{dimension}: {joined['split'].null_count()} entries got no split")
-    return joined.select(names)
+    return assign_splits(rendered, dimension, seed, fractions).select(names)
 
 
 def label_distribution(frame: pl.DataFrame, dimension: str) -> dict[str, int]:

@@ -13,10 +13,9 @@ from assets.dimensions.common.text import (
 )
 
 
-def request_bundle_cte(users: str, bucket: str = "TRUE") -> str:
+def request_bundle_cte(users: str) -> str:
     """CTE `bundle` (domain, request_id, user_id_hash, user, history, context, user_text,
-    history_text, context_text) for domain $domain. `users` is the raw_users relation; `bucket`
-    a predicate over `h.request_id` restricting the requests (chunked builds)."""
+    history_text, context_text) for domain $domain. `users` is the raw_users relation."""
     return f"""
 bundle_base AS (
     SELECT h.domain, h.request_id, h.user_id_hash, h.history,
@@ -28,7 +27,7 @@ bundle_base AS (
         FROM raw_requests WHERE domain = $domain
     ) r ON r.domain = h.domain AND r.request_id = h.request_id
     LEFT JOIN {users} u ON u.domain = h.domain AND u.user_id_hash = h.user_id_hash
-    WHERE h.domain = $domain AND {bucket}
+    WHERE h.domain = $domain
 ),
 bundle AS MATERIALIZED (
     SELECT *,

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from assets.dimensions.common.chunks import (
-    DEFAULT_CHUNK_ROWS,
-    bucket_predicate,
-    n_buckets,
-    write_entries_in_chunks,
-)
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits
+from assets.dimensions.common.sql_entries import write_entries_sql
 from assets.dimensions.common.text import item_text_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
@@ -39,22 +34,21 @@ HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
 """
 
 
-def ranking_rows_sql(users: str, seed: int, buckets: int = 1, bucket: int = 0) -> str:
-    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain;
-    with buckets > 1 only the requests of hash bucket `bucket`."""
+def ranking_rows_sql(users: str, seed: int) -> str:
+    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain."""
     entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
     )
     return f"""
-WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
+WITH {request_bundle_cte(users)},
 shown AS (
     SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
            ri.source_row_id, ip.item, {item_text_sql("ip.item")} AS item_text,
            {shuffle} AS shuffle_key
     FROM stg_request_items ri
     JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-    WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
+    WHERE ri.domain = $domain
 ),
 grouped AS (
     SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
@@ -95,39 +89,22 @@ def ranking_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, f
 
 
 def build_ranking_entries(
-    wh: Warehouse,
-    domain: str,
-    seed: int,
-    fractions: dict[str, float],
-    buckets: int = 1,
-    bucket: int = 0,
-    splits: pl.DataFrame | None = None,
+    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
 ) -> pl.DataFrame:
-    """The domain's item-ranking entries in entry schema, split by time (one hash bucket of its
-    requests when buckets > 1, with `splits` decided over the whole domain)."""
-    if buckets > 1 and splits is None:
-        raise ValueError("a bucket of a chunked build needs the domain's splits")
+    """The domain's item-ranking entries in entry schema, split by time, as a frame (rendered
+    in polars; the reference the set-based writer is tested against)."""
     template = load_template(DIMENSION)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
-    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed, buckets, bucket), params)
-    return finalize_entries(rows, DIMENSION, template, seed, fractions, splits)
+    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
+    return finalize_entries(rows, DIMENSION, template, seed, fractions)
 
 
 def write_ranking_entries(
-    wh: Warehouse,
-    domain: str,
-    seed: int,
-    fractions: dict[str, float],
-    chunk_rows: int = DEFAULT_CHUNK_ROWS // 10,
+    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
 ) -> dict:
-    """Build and write the domain's entries in bounded memory (a ranking entry holds about ten
-    candidates, hence ten times fewer entries per chunk); returns the asset metadata."""
+    """Build and write the domain's entries in one set-based statement; returns the metadata."""
+    template = load_template(DIMENSION)
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
     splits = ranking_splits(wh, domain, seed, fractions)
-    buckets = n_buckets(splits.height, chunk_rows)
-    return write_entries_in_chunks(
-        wh,
-        DIMENSION,
-        domain,
-        buckets,
-        lambda b: build_ranking_entries(wh, domain, seed, fractions, buckets, b, splits),
-    )
+    rows_sql = ranking_rows_sql(raw_source(wh, "users"), seed)
+    return write_entries_sql(wh, DIMENSION, domain, rows_sql, params, template, splits)

@@ -98,11 +98,10 @@ def test_deterministic(entries, staged_warehouse):
     assert again.equals(entries)
 
 
-def test_chunked_write_equals_the_single_frame(entries, staged_warehouse):
+def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse):
     from assets.dimensions.behavior_prediction.build import write_behavior_entries
 
-    meta = write_behavior_entries(staged_warehouse, "hotel", 7, FRACTIONS, chunk_rows=20)
-    assert meta["chunks"] > 1
+    meta = write_behavior_entries(staged_warehouse, "hotel", 7, FRACTIONS)
     stored = staged_warehouse.query(
         "SELECT * FROM entries_behavior_prediction WHERE domain = 'hotel' ORDER BY entry_id"
     )
@@ -112,3 +111,4 @@ def test_chunked_write_equals_the_single_frame(entries, staged_warehouse):
     assert meta["label_distribution"] == {
         str(k): n for k, n in expected.group_by("label").len().sort("label").iter_rows()
     }
+    assert sum(meta["split_distribution"].values()) == meta["rows"]

@@ -72,13 +72,13 @@ def test_deterministic(entries, staged_warehouse):
     assert again.equals(entries)
 
 
-def test_chunked_write_equals_the_single_frame(entries, staged_warehouse):
+def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse):
     from assets.dimensions.item_ranking.build import write_ranking_entries
 
-    meta = write_ranking_entries(staged_warehouse, "food_delivery", 7, FRACTIONS, chunk_rows=4)
-    assert meta["chunks"] > 1
+    meta = write_ranking_entries(staged_warehouse, "food_delivery", 7, FRACTIONS)
     stored = staged_warehouse.query(
         "SELECT * FROM entries_item_ranking WHERE domain = 'food_delivery' ORDER BY entry_id"
     )
     expected = entries.filter(pl.col("domain") == "food_delivery").sort("entry_id")
+    assert meta["rows"] == expected.height
     assert stored.equals(expected)

@@ -1,0 +1,98 @@
+"""Writing a large dimension's entries in one set-based statement.
+
+The splits are decided first over the whole domain (`assign_splits` on a light frame of entry
+ids and timestamps or users) and stored in `stg_splits_<dim>`; then a single INSERT ... SELECT
+joins the dimension's row SQL to them and renders prompt and answer in DuckDB from the same
+versioned template (`render_sql`). No entry text passes through Python, and DuckDB streams (and
+spills) the work, so a million entries build in bounded memory.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+
+from assets.dimensions.common.render_sql import answer_sql, prompt_sql
+from core.templates import PromptTemplate
+from core.warehouse import Warehouse
+from schemas.entries import LABEL_COLUMN, entries_table, entry_schema
+
+SPLITS_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("entry_id", pa.string()),
+        pa.field("split", pa.string()),
+    ]
+)
+
+
+def splits_table(dimension: str) -> str:
+    return f"stg_splits_{dimension}"
+
+
+def entries_select_sql(dimension: str, rows_sql: str, template: PromptTemplate) -> str:
+    """SELECT of finished entries (entry-schema columns) from `rows_sql` joined to the splits."""
+    cols = []
+    for name in entry_schema(dimension).names:
+        if name == "split":
+            cols.append("s.split")
+        elif name == "prompt":
+            cols.append(f"{prompt_sql(template, alias='r')} AS prompt")
+        elif name == "answer":
+            cols.append(f"{answer_sql(template, alias='r')} AS answer")
+        else:
+            cols.append(f'r."{name}"')
+    return (
+        f"WITH r AS ({rows_sql})\nSELECT {', '.join(cols)}\nFROM r\n"
+        f"JOIN {splits_table(dimension)} s ON s.domain = r.domain AND s.entry_id = r.entry_id"
+    )
+
+
+def write_entries_sql(
+    wh: Warehouse,
+    dimension: str,
+    domain: str,
+    rows_sql: str,
+    params: dict,
+    template: PromptTemplate,
+    splits: pl.DataFrame,
+) -> dict:
+    """Store the splits, write the domain's entries in one statement; returns the metadata."""
+    split_rows = splits.select(pl.lit(domain).alias("domain"), "entry_id", "split").unique(
+        "entry_id", keep="first", maintain_order=True
+    )
+    wh.write_partition(splits_table(dimension), domain, split_rows, schema=SPLITS_SCHEMA)
+    rows = wh.write_partition(
+        entries_table(dimension),
+        domain,
+        entries_select_sql(dimension, rows_sql, template),
+        params=params,
+        schema=entry_schema(dimension),
+    )
+    if rows != split_rows.height:
+        raise RuntimeError(
+            f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "
+            f"{split_rows.height}; the entry rows and their split keys disagree"
+        )
+    return {"rows": int(rows), **describe_entries(wh, dimension, domain)}
+
+
+def describe_entries(wh: Warehouse, dimension: str, domain: str) -> dict:
+    """Label and split distribution of the domain's rows of entries_<dim>."""
+    label = LABEL_COLUMN[dimension]
+    key = (
+        f"'n_candidates=' || len({label})"
+        if dimension == "item_ranking"
+        else f"CAST({label} AS VARCHAR)"
+    )
+    table = entries_table(dimension)
+
+    def counts(expr: str) -> dict[str, int]:
+        frame = wh.query(
+            f"SELECT {expr} AS k, count(*) AS n FROM {table} WHERE domain = $domain "
+            "GROUP BY 1 ORDER BY 1",
+            {"domain": domain},
+        )
+        return {str(k): int(n) for k, n in frame.iter_rows()}
+
+    return {"label_distribution": counts(key), "split_distribution": counts("split")}
