@@ -15,12 +15,12 @@ from functools import lru_cache
 
 import pandas as pd
 
-from core.anonymize import PII_PATTERNS, find_pii, mask_text
+from core.anonymize import MASK_TOKENS, find_pii, mask_text
 
 EXAMPLES = 5  # examples kept per failed expectation
 MAX_CHARS = 160  # characters of an example value shown
 _STORED_STRING_CHARS = 500  # long values (prompts) are cut in the stored result JSON
-_PII_RX = re.compile("|".join(f"(?:{p})" for p in PII_PATTERNS.values()), re.ASCII)
+_MASK_RX = re.compile("|".join(re.escape(t) for t in MASK_TOKENS.values()))
 _REGEX_EXPECTATIONS = ("expect_column_values_to_not_match_regex",)
 
 
@@ -191,13 +191,18 @@ def _show(value: object, is_pii: bool) -> str:
 
 
 def pii_snippet(text: str) -> str:
-    """Where personal data sits in `text`, masked: e.g. `PHONE in '...call [PHONE] now'`."""
-    match = _PII_RX.search(text)
-    if not match:
-        return _short(mask_text(text) or "")
-    start, end = max(0, match.start() - 40), min(len(text), match.end() + 40)
-    snippet = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
-    return f"{'/'.join(find_pii(text))} in {mask_text(snippet)!r}"
+    """Where personal data sits in `text`, masked: e.g. `PHONE in '...call [PHONE] now'`.
+
+    The whole text is masked before the snippet is cut, so a cut never splits a value into a
+    part the patterns no longer recognise."""
+    kinds = find_pii(text)
+    masked = mask_text(text) or ""
+    match = _MASK_RX.search(masked)
+    if not kinds or not match:
+        return _short(masked)
+    start, end = max(0, match.start() - 40), min(len(masked), match.end() + 40)
+    snippet = ("…" if start else "") + masked[start:end] + ("…" if end < len(masked) else "")
+    return f"{'/'.join(kinds)} in {snippet!r}"
 
 
 def _short(text: str) -> str:
