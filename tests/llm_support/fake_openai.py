@@ -4,7 +4,7 @@ openai 3.x sends requests through httpx2, which mocking libraries do not interce
 and the throughput benchmark talk to this real HTTP server on 127.0.0.1. It answers
 `POST /v1/chat/completions` with a JSON object that satisfies the request's `response_format`
 schema (or what `responder` returns), after `latency` seconds, and can inject faults for the next
-requests: `429` (with Retry-After), `500`, `slow` (sleeps past the client timeout), `cut` (closes
+requests: `400` (not retryable), `429` (with Retry-After), `500`, `slow` (sleeps past the client timeout), `cut` (closes
 the connection without an answer), `malformed` (a 200 whose body is not JSON) and `bad_content`
 (valid HTTP, an answer that fails the schema). It counts every request and remembers each one;
 `GET /stats` returns the counts and `GET /reset` zeroes them (for a server in another process:
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("429", "500", "slow", "cut", "malformed", "bad_content")
+FAULTS = ("400", "429", "500", "slow", "cut", "malformed", "bad_content")
 
 
 def instance_of(schema: dict, root: dict | None = None) -> object:
@@ -138,6 +138,8 @@ class FakeOpenAIServer:
             return 429, json.dumps(error).encode(), {"retry-after": self.retry_after}
         if fault == "500":
             return 500, b'{"error": {"message": "boom"}}', {}
+        if fault == "400":
+            return 400, b'{"error": {"message": "bad request", "type": "invalid_request"}}', {}
         if fault == "malformed":
             return 200, b'{"id": "x", "choices": [ {"mess', {}
         content = '{"not": "what the schema asks' if fault == "bad_content" else self._answer(body)

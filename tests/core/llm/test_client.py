@@ -189,3 +189,22 @@ def test_a_cancelled_run_resumes_without_paying_twice(fake_server, tmp_path):
     results, usage = _client(fake_server, tmp_path, concurrency=2).run(requests)
     assert fake_server.requests == 12 - paid == usage.calls
     assert usage.cached_calls == paid and all(r.answered for r in results)
+
+
+def test_a_client_error_is_not_retried(fake_server, tmp_path):
+    fake_server.inject("400")
+    results, usage = _client(fake_server, tmp_path, concurrency=1).run(_requests(2))
+    assert [r.status for r in results] == [FAILED, OK]
+    assert "HTTP 400" in results[0].error and usage.retries == 0 and fake_server.requests == 2
+
+
+def test_openai_structured_output_mode(fake_server, tmp_path):
+    client = _client(fake_server, tmp_path, response_format="json_schema")
+    results, _ = client.run(_requests(1))
+    fmt = fake_server.bodies[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "Verdict"
+    assert results[0].status == OK
+    # The mode is part of the cache key: switching it asks again.
+    assert client.key_for(_requests(1)[0]) != _client(fake_server, tmp_path).key_for(
+        _requests(1)[0]
+    )
