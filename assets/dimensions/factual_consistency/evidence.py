@@ -111,12 +111,12 @@ def build_evidence(turns: pl.DataFrame, items: pl.DataFrame) -> pl.Series:
     hours = col("opening_hours", "VARCHAR")
     con = duckdb.connect()
     try:
-        con.register("t_in", turns.select("retrieved_item_ids", "lat", "lon"))
+        # An explicit row number: row_number() OVER () follows no defined order under threads.
+        con.register("t", turns.select("retrieved_item_ids", "lat", "lon").with_row_index("_row"))
         con.register("i", items)
         out = con.sql(
             f"""
-            WITH t AS (SELECT row_number() OVER () AS _row, * FROM t_in),
-            ex AS (
+            WITH ex AS (
                 SELECT t._row, u.item_id, u.pos, t.lat, t.lon
                 FROM t, unnest(t.retrieved_item_ids) WITH ORDINALITY AS u(item_id, pos)
             ),

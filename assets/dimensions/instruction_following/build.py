@@ -175,11 +175,11 @@ def evidence_text(evidence: pl.Series) -> pl.Series:
     """The retrieved items as prompt text: one line per item (set-based in DuckDB)."""
     con = duckdb.connect()
     try:
-        con.register("ev", pl.DataFrame({"evidence": evidence}))
+        con.register("ev", pl.DataFrame({"evidence": evidence}).with_row_index("_row"))
         out = con.sql(
             "SELECT coalesce(nullif(array_to_string(list_transform(evidence, "
             f"lambda it: '- ' || {item_text_sql('it')}), chr(10)), ''), '(no items retrieved)') "
-            "AS t FROM ev"
+            "AS t FROM ev ORDER BY _row"
         ).pl()
     finally:
         con.close()
