@@ -153,7 +153,9 @@ def _failure(r, ids: list[str]) -> FailedExpectation:
         details = res.get("details")
         if details and details.get("mismatched"):
             observed = f"{observed}; mismatched {details['mismatched']}"
-        failure.observed = _short(json.dumps(observed, default=str))
+        failure.observed = _short(
+            observed if isinstance(observed, str) else json.dumps(observed, default=str)
+        )
     return failure
 
 

@@ -92,3 +92,9 @@ def test_expectations_and_data_docs_on_the_shards(release_dir, tmp_path):
     assert (docs / "index.html").is_file()
     assert len(list((docs / "results").glob("*.json"))) == 5
     assert "benchmark_item_ranking" in (docs / "item_ranking.release.html").read_text()
+
+
+def test_card_out_of_step_with_manifest_fails(release_dir):
+    card = release_dir / "README.md"
+    card.write_text(card.read_text().replace("train-00000-of-00003.parquet", "train-x.parquet", 1))
+    assert "README.md configs do not list the manifest's shards" in validate_release(release_dir)
