@@ -45,7 +45,7 @@ def test_the_writer_flushes_everything_on_close(tmp_path):
 
 def test_a_writer_failure_surfaces_in_the_caller(tmp_path):
     class Broken(ResponseCache):
-        def put_many(self, rows):
+        def insert(self, con, rows):
             raise OSError("disk full")
 
     writer = CacheWriter(Broken(Warehouse(tmp_path / "wh.duckdb")), batch_size=1, max_delay=0.01)
