@@ -92,7 +92,8 @@ def _quota_values(quotas: pl.DataFrame) -> str:
 
 
 def selection_sql(source: str, dimension: str, seed: int, quotas: pl.DataFrame) -> str:
-    """SELECT of the chosen entries (entry-schema columns), ordered by domain, split, entry_id."""
+    """SELECT of the chosen entries (entry-schema columns). Rows are not sorted: a sort would
+    hold every wide row in memory, and the release orders its shards by entry_id itself."""
     order = sql_unit_interval(f"benchmark/{dimension}/{int(seed)}", ["entry_id"])
     cols = ", ".join(f's."{n}"' for n in entry_schema(dimension).names)
     return f"""
@@ -110,8 +111,7 @@ chosen AS (
 )
 SELECT {cols}
 FROM {source} s
-JOIN chosen c ON c.entry_id = s.entry_id AND c.domain = s.domain
-ORDER BY s.domain, s.split, s.entry_id
+SEMI JOIN chosen c ON c.entry_id = s.entry_id AND c.domain = s.domain
 """
 
 
