@@ -471,8 +471,8 @@ def name_aliases(attributes: str | dict | None) -> list[str]:
         return []
     return [
         v.strip()
-        for k, v in sorted(attributes.items())
-        if isinstance(v, str) and v.strip() and NAME_KEY.fullmatch(str(k))
+        for k, v in sorted((k, v) for k, v in attributes.items() if isinstance(v, str))
+        if str(k).startswith(("title_", "name_")) and v.strip() and NAME_KEY.fullmatch(str(k))
     ]
 
 
