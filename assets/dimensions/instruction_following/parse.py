@@ -57,7 +57,8 @@ _JSON = re.compile(r"(?<![A-Za-z])json(?![A-Za-z])", re.IGNORECASE)
 _JSON_FIELDS = re.compile(r"(?:fields?|字段|keys?|键)\s*[:：]?\s*(.+)$", re.IGNORECASE)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COUNT_EN = re.compile(
-    rf"\b(exactly|at most|no more than|up to|only|not more than)\s+{NUMBER}\s+"
+    rf"\b(exactly|at most|no more than|up to|only|not more than|recommend|suggest|list|pick)\s+"
+    rf"{NUMBER}\s+"
     r"(?:of\s+the\s+(?:[a-z-]+\s+)?)?(?:items?|options?|places?|recommendations?|restaurants?|hotels?|shops?|stores?|products?|"
     r"choices?|results?|suggestions?|venues?)\b",
     re.IGNORECASE,
@@ -67,25 +68,34 @@ _COUNT_ZH = re.compile(
     rf"(恰好|正好|刚好|只|仅|最多|至多|不超过|不多于|必须是|为)?\s*{NUMBER}\s*(?:个|家|项|条|款|间|部)"
 )
 _LENGTH_EN = re.compile(
-    r"(?:within|at most|no more than|not exceed|under|maximum of|max(?:imum)?|fewer than|less than)"
+    r"(?:within|at most|no more than|not exceed|under|maximum of|max(?:imum)?|fewer than|less than|"
+    r"limit(?:ed)?(?:\s+\w+){0,3}\s+to|up to)"
     r"\s+(\d+)\s*(?:characters?|chars?)\b",
     re.IGNORECASE,
 )
 _LENGTH_ZH = re.compile(
     r"(?:不超过|不得超过|不要超过|控制在|以内|最多|至多)?\s*(\d+)\s*(?:个)?(?:字符|字)"
+    r"|字数\s*(?:不超过|不得超过|不要超过|控制在|限制在|少于|在)?\s*(\d+)"
 )
 _LANG_EN = re.compile(
-    r"\b(?:answer|respond|reply|write|response)\b[^.]*?\bin\s+(English|Chinese|Mandarin)\b",
+    r"\b(?:answer|respond|reply|write|response)\b[^.]*?\bin\s+(English|Chinese|Mandarin)\b"
+    r"|\buse\s+(English|Chinese|Mandarin)\s+only\b|\bonly\s+use\s+(English|Chinese|Mandarin)\b",
     re.IGNORECASE,
 )
-_LANG_ZH = re.compile(r"(?:用|使用|语言\s*[:：为是]?\s*)(中文|汉语|英文|英语)")
+_LANG_ZH = re.compile(r"(?:用|使用|以|语言\s*[:：为是]?\s*)(中文|汉语|英文|英语)")
 _FORBID_EN = re.compile(
     r"\b(?:do not use|don't use|never (?:use|mention|say)|must not (?:contain|include|use|mention)|"
     r"avoid(?: using)?(?: the words?)?|do not mention|don't mention|forbidden words?)\b",
     re.IGNORECASE,
 )
-_FORBID_ZH = re.compile(r"不得出现|禁止使用|不要使用|不能出现|不得使用|禁止出现|禁用词|不要出现")
-_PRICE_CUE = re.compile(r"price|cost|budget|spend|价格|预算|人均|花费|价位|售价", re.IGNORECASE)
+_FORBID_ZH = re.compile(
+    r"不得出现|禁止使用|不要使用|不能出现|不得使用|禁止出现|禁用词|不要出现|不要提到|不得提及|不要提及|避免使用"
+)
+_PRICE_CUE = re.compile(
+    r"price|cost|budget|spend|over|above|under|below|cheaper|more than|less than|"
+    r"价格|预算|人均|花费|价位|售价|以内|以下|低于|不高于|超过",
+    re.IGNORECASE,
+)
 _PRICE = re.compile(
     rf"(?:[¥￥$]|RMB|CNY)\s?{AMOUNT}|{AMOUNT}\s?(?:元|块|yuan\b|RMB\b|CNY\b|dollars?\b)",
     re.IGNORECASE,
@@ -100,7 +110,7 @@ _MUST_EN = re.compile(
     r"always (?:recommend|include))\b",
     re.IGNORECASE,
 )
-_MUST_ZH = re.compile(r"必须推荐|须包含|必须包含|一定要推荐|务必推荐|需包含|务必包含")
+_MUST_ZH = re.compile(r"必须推荐|须包含|必须包含|一定要推荐|务必推荐|需包含|务必包含|一定要包含")
 _TONE_EN = re.compile(r"\btone\b", re.IGNORECASE)
 _TONE_ZH = re.compile(r"语气|口吻")
 _RELEVANCE = re.compile(
@@ -187,7 +197,12 @@ def parse_sentence(sentence: str, quotes: list[str]) -> list[Constraint]:
         return out
     m = _COUNT_EN.search(bare)
     if m:
-        mode = "exactly" if m.group(1).lower() == "exactly" else "at_most"
+        word = m.group(1).lower()
+        mode = (
+            "at_most"
+            if word in ("at most", "no more than", "up to", "only", "not more than")
+            else "exactly"
+        )
         out.append(ItemCount(mode, _number(m.group(2))))
     else:
         m = _COUNT_ZH.search(bare)
@@ -201,10 +216,11 @@ def parse_sentence(sentence: str, quotes: list[str]) -> list[Constraint]:
             out.append(ItemCount(mode, _number(m.group(3))))
     m = _LENGTH_EN.search(bare) or _LENGTH_ZH.search(bare)
     if m and (m.re is _LENGTH_EN or re.search(r"回答|回复|字数|长度|篇幅|内容", bare)):
-        out.append(MaxLength(int(m.group(1))))
+        out.append(MaxLength(int(m.group(1) or m.group(2))))
     m = _LANG_EN.search(bare)
     if m:
-        out.append(Language("en" if m.group(1).lower() == "english" else "zh"))
+        lang = next(g for g in m.groups() if g)
+        out.append(Language("en" if lang.lower() == "english" else "zh"))
     else:
         m = _LANG_ZH.search(bare)
         if m and re.search(r"回答|回复|作答|输出|语言", bare):

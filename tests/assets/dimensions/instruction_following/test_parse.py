@@ -127,3 +127,19 @@ def test_cross_check_agrees_and_reports_disagreements():
     bad = cross_check(parsed, '[{"type": "max_items", "params": {"n": 3}}]')
     assert len(bad) == 1 and bad[0].startswith("bad_json:unknown constraint type 'max_items'")
     assert cross_check(parsed, "not json")[0].startswith("bad_json:")
+
+
+def test_other_common_phrasings():
+    assert parse_instruction("Limit your answer to 200 characters.") == [MaxLength(200)]
+    assert parse_instruction("字数不超过150。") == [MaxLength(150)]
+    assert parse_instruction("Recommend 3 restaurants.") == [ItemCount("exactly", 3)]
+    assert parse_instruction("Recommend up to 2 hotels.") == [ItemCount("at_most", 2)]
+    assert parse_instruction("Use English only.") == [Language("en")]
+    assert parse_instruction("请以中文作答。") == [Language("zh")]
+    assert parse_instruction("不要提到“最便宜”。") == [ForbiddenContent(("最便宜",))]
+    assert parse_instruction("Don't recommend anything over ¥100.") == [MaxPrice(100.0)]
+    assert parse_instruction("人均200元以下。") == [MaxPrice(200.0)]
+    assert parse_instruction("一定要包含「老王烧烤」。") == [MustMention(("老王烧烤",))]
+    # Cues without an amount state no limit.
+    assert parse_instruction("Keep the answer under 300 characters.") == [MaxLength(300)]
+    assert parse_instruction("只推荐距离用户3公里以内的商家。") == [MaxDistanceKm(3.0)]
