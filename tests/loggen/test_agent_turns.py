@@ -129,3 +129,17 @@ def test_throughput():
     rate = 4_000 / (time.process_time() - start)
     print(f"\nmake_agent_turns: {rate:,.0f} turns/s (CPU time)")
     assert rate > 4_000  # CPU time on a shared 2-core machine; ~3x more when idle
+
+
+def test_minimal_contract_columns_are_enough(inputs):
+    requests, retrieved, items = inputs
+    bare_items = items.select("item_id", "title", "category", "price")
+    bare_requests = requests.select("request_id", "user_id", "ts", "query", "lang")
+    turns, truth = make_agent_turns(
+        bare_requests, retrieved.head(300), bare_items, "d", 1, AgentErrorRates()
+    )
+    assert turns.height == 300
+    assert (
+        not turns["instruction"].str.contains("km|公里|米").any()
+    )  # no position: no distance limit
+    assert "distance" not in set(truth["misstated"].explode().struct.field("field").drop_nulls())
