@@ -100,12 +100,28 @@ class ResponseCache:
         return {k: CachedResponse(r, int(p or 0), int(c or 0)) for k, r, p, c in rows}
 
     def ensure_cache_table(self, con) -> None:
-        """`llm_cache` keyed by `key` (primary key: a duplicate is ignored in O(log n))."""
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (key VARCHAR PRIMARY KEY, model VARCHAR, "
-            "template VARCHAR, response VARCHAR, prompt_tokens BIGINT, completion_tokens BIGINT, "
-            "created_at TIMESTAMP)"
+        """`llm_cache` keyed by `key` (primary key: a duplicate is ignored in O(log n)). A table
+        from before the key existed is rebuilt with it, keeping the first answer of each key."""
+        ddl = (
+            "(key VARCHAR PRIMARY KEY, model VARCHAR, template VARCHAR, response VARCHAR, "
+            "prompt_tokens BIGINT, completion_tokens BIGINT, created_at TIMESTAMP)"
         )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} {ddl}")
+        keyed = con.execute(
+            "SELECT count(*) FROM duckdb_constraints() "
+            "WHERE table_name = $t AND constraint_type = 'PRIMARY KEY'",
+            {"t": CACHE_TABLE},
+        ).fetchall()[0][0]
+        if not keyed:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"CREATE TABLE {CACHE_TABLE}__keyed {ddl}")
+            con.execute(
+                f"INSERT INTO {CACHE_TABLE}__keyed BY NAME SELECT * FROM {CACHE_TABLE} "
+                "QUALIFY row_number() OVER (PARTITION BY key ORDER BY created_at) = 1"
+            )
+            con.execute(f"DROP TABLE {CACHE_TABLE}")
+            con.execute(f"ALTER TABLE {CACHE_TABLE}__keyed RENAME TO {CACHE_TABLE}")
+            con.execute("COMMIT")
 
     def insert(self, con, rows: list[dict]) -> None:
         """Append responses over an open connection; keys already cached are skipped, so two

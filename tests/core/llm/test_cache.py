@@ -52,3 +52,21 @@ def test_a_writer_failure_surfaces_in_the_caller(tmp_path):
     writer.put(_row("k"))
     with pytest.raises(RuntimeError, match="disk full"):
         writer.close()
+
+
+def test_a_cache_table_without_a_key_is_rebuilt_with_one(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh.connect() as con:
+        con.execute(
+            f"CREATE TABLE {CACHE_TABLE} (key VARCHAR, model VARCHAR, template VARCHAR, "
+            "response VARCHAR, prompt_tokens BIGINT, completion_tokens BIGINT, created_at TIMESTAMP)"
+        )
+        con.execute(
+            f"INSERT INTO {CACHE_TABLE} VALUES ('k1', 'm', 't', 'old', 1, 1, '2026-01-01'), "
+            "('k1', 'm', 't', 'newer', 1, 1, '2026-01-02')"
+        )
+    cache = ResponseCache(wh)
+    cache.put_many([_row("k1", "again"), _row("k2")])
+    found = cache.lookup(["k1", "k2"])
+    assert found["k1"].response == "old" and set(found) == {"k1", "k2"}
+    assert wh.count(CACHE_TABLE) == 2
