@@ -103,12 +103,9 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> 
 _MALFORMED = ValueError | KeyError | IndexError | TypeError | AttributeError
 
 
-def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500 or exc.status_code == 408
-    return isinstance(
-        exc, openai.APIConnectionError | openai.APIResponseValidationError | _MALFORMED
-    )
+def _retryable_status(status: int) -> bool:
+    """429 and 408 (slow down / timed out) and 5xx are transient; other 4xx are not."""
+    return status in (408, 429) or status >= 500
 
 
 def _describe(exc: Exception) -> str:
@@ -360,7 +357,9 @@ class LLMClient:
                 if not isinstance(exc, _MALFORMED | openai.OpenAIError):
                     raise
                 last_error = _describe(exc)
-                if isinstance(exc, openai.APIStatusError) and not _retryable(exc):
+                if isinstance(exc, openai.APIStatusError) and not _retryable_status(
+                    exc.status_code
+                ):
                     raise RequestFailed(last_error, attempt + 1) from None
                 if attempt == cfg.max_retries:
                     break

@@ -3,6 +3,15 @@
 Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp's server). Setting `base_url` turns
 the LLM path on; without it every LLM asset is a pass-through. The API key is a `SecretStr`: it
 never appears in reprs, logs, metadata or manifests (`public_dict` leaves it out).
+
+    # recrm.toml
+    [llm]
+    base_url = "http://127.0.0.1:8080/v1"   # or RECRM_LLM_BASE_URL
+    model = "smollm2"                       # or RECRM_LLM_MODEL (key: RECRM_LLM_API_KEY)
+    concurrency = 16
+    requests_per_minute = 600
+    budget_calls = 20000                    # per build (one `recrm build` process)
+    policy = "prefer_human_rule"            # or "agree_only"
 """
 
 from __future__ import annotations
