@@ -7,6 +7,7 @@ DuckDB admits one writer process per file: Dagster runs use the in-process execu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pyarrow as pa
+
+# DuckDB's own default (80% of RAM) lets one large statement take most of the machine; bounded,
+# it spills to `<warehouse>.tmp` instead, which keeps a paper-scale build within its memory goal.
+MEMORY_LIMIT_ENV = "RECRM_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 # What a writer accepts: an Arrow table, a polars frame, or a SELECT over warehouse tables.
 TableSource = pa.Table | pl.DataFrame | str
@@ -38,7 +44,8 @@ class Warehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise WarehouseError(f"warehouse {self.path} does not exist: run the ingest first")
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+        con = duckdb.connect(str(self.path), read_only=read_only, config={"memory_limit": limit})
         try:
             yield con
         finally:

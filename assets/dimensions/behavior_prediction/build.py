@@ -14,7 +14,12 @@ from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits
-from assets.dimensions.common.sql_entries import write_entries_sql
+from assets.dimensions.common.sql_entries import (
+    BUCKET_ROWS,
+    bucket_count,
+    bucket_predicate,
+    write_entries_sql,
+)
 from assets.dimensions.common.text import item_text_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
@@ -28,11 +33,12 @@ def _entry_id(alias: str) -> str:
     return sql_stable_id(DIMENSION, [f"{alias}.domain", f"{alias}.request_id", f"{alias}.item_id"])
 
 
-def behavior_rows_sql(users: str) -> str:
-    """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain."""
+def behavior_rows_sql(users: str, buckets: int = 1, bucket: int = 0) -> str:
+    """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain;
+    with buckets > 1 only the requests in hash bucket `bucket`."""
     entry_id = _entry_id("ri")
     return f"""
-WITH {request_bundle_cte(users)}
+WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))}
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        ri.domain,
@@ -47,7 +53,7 @@ SELECT {entry_id} AS entry_id,
 FROM stg_request_items ri
 JOIN bundle b ON b.domain = ri.domain AND b.request_id = ri.request_id
 JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-WHERE ri.domain = $domain
+WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
 ORDER BY ri.request_id, ri.position, ri.item_id
 """
 
@@ -75,11 +81,25 @@ def build_behavior_entries(
 
 
 def write_behavior_entries(
-    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
+    wh: Warehouse,
+    domain: str,
+    seed: int,
+    fractions: dict[str, float],
+    bucket_rows: int = BUCKET_ROWS,
 ) -> dict:
-    """Build and write the domain's entries in one set-based statement; returns the metadata."""
+    """Build and write the domain's entries set-based, in hash buckets of about `bucket_rows`
+    shown items; returns the metadata."""
     template = load_template(DIMENSION)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
     splits = behavior_splits(wh, domain, seed, fractions)
-    rows_sql = behavior_rows_sql(raw_source(wh, "users"))
-    return write_entries_sql(wh, DIMENSION, domain, rows_sql, params, template, splits)
+    users = raw_source(wh, "users")
+    return write_entries_sql(
+        wh,
+        DIMENSION,
+        domain,
+        lambda buckets, b: behavior_rows_sql(users, buckets, b),
+        params,
+        template,
+        splits,
+        bucket_count(splits.height, bucket_rows),
+    )

@@ -13,9 +13,10 @@ from assets.dimensions.common.text import (
 )
 
 
-def request_bundle_cte(users: str) -> str:
+def request_bundle_cte(users: str, request_filter: str = "TRUE") -> str:
     """CTE `bundle` (domain, request_id, user_id_hash, user, history, context, user_text,
-    history_text, context_text) for domain $domain. `users` is the raw_users relation."""
+    history_text, context_text) for domain $domain. `users` is the raw_users relation;
+    `request_filter` a predicate over `h.request_id` (one bucket of a bucketed build)."""
     return f"""
 bundle_base AS (
     SELECT h.domain, h.request_id, h.user_id_hash, h.history,
@@ -27,7 +28,7 @@ bundle_base AS (
         FROM raw_requests WHERE domain = $domain
     ) r ON r.domain = h.domain AND r.request_id = h.request_id
     LEFT JOIN {users} u ON u.domain = h.domain AND u.user_id_hash = h.user_id_hash
-    WHERE h.domain = $domain
+    WHERE h.domain = $domain AND {request_filter}
 ),
 bundle AS MATERIALIZED (
     SELECT *,

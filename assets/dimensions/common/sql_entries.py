@@ -1,13 +1,20 @@
-"""Writing a large dimension's entries in one set-based statement.
+"""Writing a large dimension's entries with set-based statements in bounded memory.
 
 The splits are decided first over the whole domain (`assign_splits` on a light frame of entry
-ids and timestamps or users) and stored in `stg_splits_<dim>`; then a single INSERT ... SELECT
-joins the dimension's row SQL to them and renders prompt and answer in DuckDB from the same
-versioned template (`render_sql`). No entry text passes through Python, and DuckDB streams (and
-spills) the work, so a million entries build in bounded memory.
+ids and timestamps or users) and stored in `stg_splits_<dim>`; then SQL joins the dimension's row
+SQL to them and renders prompt and answer in DuckDB from the same versioned template
+(`render_sql`). No entry text passes through Python. Per-request list aggregates (histories,
+candidate lists) cannot spill to disk, so large domains are cut into stable hash buckets of
+requests: each bucket is written to Parquet by DuckDB (COPY), and the domain's rows are then
+replaced from those files in one transaction.
 """
 
 from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -24,6 +31,21 @@ SPLITS_SCHEMA = pa.schema(
         pa.field("split", pa.string()),
     ]
 )
+
+
+# Shown items per bucket: keeps a bucket's list aggregates well inside DuckDB's memory limit.
+BUCKET_ROWS = 200_000
+
+
+def bucket_predicate(column: str, buckets: int, bucket: int) -> str:
+    """SQL predicate keeping one of `buckets` stable hash buckets of `column` (TRUE for one)."""
+    if buckets <= 1:
+        return "TRUE"
+    return f"(hash({column}) % {int(buckets)}) = {int(bucket)}"
+
+
+def bucket_count(rows: int, bucket_rows: int = BUCKET_ROWS) -> int:
+    return max(1, math.ceil(rows / max(1, bucket_rows)))
 
 
 def splits_table(dimension: str) -> str:
@@ -52,29 +74,44 @@ def write_entries_sql(
     wh: Warehouse,
     dimension: str,
     domain: str,
-    rows_sql: str,
+    rows_sql: Callable[[int, int], str],
     params: dict,
     template: PromptTemplate,
     splits: pl.DataFrame,
+    buckets: int = 1,
 ) -> dict:
-    """Store the splits, write the domain's entries in one statement; returns the metadata."""
+    """Store the splits, write the domain's entries; returns the metadata. `rows_sql(buckets,
+    bucket)` gives the row SQL of one hash bucket of the domain's requests."""
     split_rows = splits.select(pl.lit(domain).alias("domain"), "entry_id", "split").unique(
         "entry_id", keep="first", maintain_order=True
     )
     wh.write_partition(splits_table(dimension), domain, split_rows, schema=SPLITS_SCHEMA)
-    rows = wh.write_partition(
-        entries_table(dimension),
-        domain,
-        entries_select_sql(dimension, rows_sql, template),
-        params=params,
-        schema=entry_schema(dimension),
-    )
+    table, schema = entries_table(dimension), entry_schema(dimension)
+    if buckets <= 1:
+        select = entries_select_sql(dimension, rows_sql(1, 0), template)
+        rows = wh.write_partition(table, domain, select, params=params, schema=schema)
+    else:
+        wh.path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{dimension}_", dir=wh.path.parent) as tmp:
+            files = []
+            for b in range(buckets):
+                path = Path(tmp) / f"part-{b:05d}.parquet"
+                select = entries_select_sql(dimension, rows_sql(buckets, b), template)
+                with wh.connect(read_only=True) as con:
+                    con.execute(f"COPY ({select}) TO {_literal(path)} (FORMAT parquet)", params)
+                files.append(_literal(path))
+            source = f"SELECT * FROM read_parquet([{', '.join(files)}])"
+            rows = wh.write_partition(table, domain, source, schema=schema)
     if rows != split_rows.height:
         raise RuntimeError(
             f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "
             f"{split_rows.height}; the entry rows and their split keys disagree"
         )
-    return {"rows": int(rows), **describe_entries(wh, dimension, domain)}
+    return {"rows": int(rows), "buckets": buckets, **describe_entries(wh, dimension, domain)}
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def describe_entries(wh: Warehouse, dimension: str, domain: str) -> dict:

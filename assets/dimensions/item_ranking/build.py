@@ -12,7 +12,12 @@ from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits
-from assets.dimensions.common.sql_entries import write_entries_sql
+from assets.dimensions.common.sql_entries import (
+    BUCKET_ROWS,
+    bucket_count,
+    bucket_predicate,
+    write_entries_sql,
+)
 from assets.dimensions.common.text import item_text_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
@@ -34,21 +39,22 @@ HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
 """
 
 
-def ranking_rows_sql(users: str, seed: int) -> str:
-    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain."""
+def ranking_rows_sql(users: str, seed: int, buckets: int = 1, bucket: int = 0) -> str:
+    """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain;
+    with buckets > 1 only the requests in hash bucket `bucket`."""
     entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
     )
     return f"""
-WITH {request_bundle_cte(users)},
+WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
 shown AS (
     SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
            ri.source_row_id, ip.item, {item_text_sql("ip.item")} AS item_text,
            {shuffle} AS shuffle_key
     FROM stg_request_items ri
     JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-    WHERE ri.domain = $domain
+    WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
 ),
 grouped AS (
     SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
@@ -100,11 +106,26 @@ def build_ranking_entries(
 
 
 def write_ranking_entries(
-    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
+    wh: Warehouse,
+    domain: str,
+    seed: int,
+    fractions: dict[str, float],
+    bucket_rows: int = BUCKET_ROWS,
 ) -> dict:
-    """Build and write the domain's entries in one set-based statement; returns the metadata."""
+    """Build and write the domain's entries set-based, in hash buckets of about `bucket_rows`
+    shown items; returns the metadata."""
     template = load_template(DIMENSION)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
     splits = ranking_splits(wh, domain, seed, fractions)
-    rows_sql = ranking_rows_sql(raw_source(wh, "users"), seed)
-    return write_entries_sql(wh, DIMENSION, domain, rows_sql, params, template, splits)
+    shown = wh.count("stg_request_items", domain)
+    users = raw_source(wh, "users")
+    return write_entries_sql(
+        wh,
+        DIMENSION,
+        domain,
+        lambda buckets, b: ranking_rows_sql(users, seed, buckets, b),
+        params,
+        template,
+        splits,
+        bucket_count(shown, bucket_rows),
+    )

@@ -98,15 +98,17 @@ def test_deterministic(entries, staged_warehouse):
     assert again.equals(entries)
 
 
-def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse):
+@pytest.mark.parametrize("bucket_rows", [1_000_000, 7])
+def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse, bucket_rows):
     from assets.dimensions.behavior_prediction.build import write_behavior_entries
 
-    meta = write_behavior_entries(staged_warehouse, "hotel", 7, FRACTIONS)
+    meta = write_behavior_entries(staged_warehouse, "hotel", 7, FRACTIONS, bucket_rows)
     stored = staged_warehouse.query(
         "SELECT * FROM entries_behavior_prediction WHERE domain = 'hotel' ORDER BY entry_id"
     )
     expected = entries.filter(pl.col("domain") == "hotel").sort("entry_id")
     assert meta["rows"] == expected.height
+    assert (meta["buckets"] > 1) == (bucket_rows == 7)
     assert stored.equals(expected)
     assert meta["label_distribution"] == {
         str(k): n for k, n in expected.group_by("label").len().sort("label").iter_rows()

@@ -72,13 +72,15 @@ def test_deterministic(entries, staged_warehouse):
     assert again.equals(entries)
 
 
-def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse):
+@pytest.mark.parametrize("bucket_rows", [1_000_000, 7])
+def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse, bucket_rows):
     from assets.dimensions.item_ranking.build import write_ranking_entries
 
-    meta = write_ranking_entries(staged_warehouse, "food_delivery", 7, FRACTIONS)
+    meta = write_ranking_entries(staged_warehouse, "food_delivery", 7, FRACTIONS, bucket_rows)
     stored = staged_warehouse.query(
         "SELECT * FROM entries_item_ranking WHERE domain = 'food_delivery' ORDER BY entry_id"
     )
     expected = entries.filter(pl.col("domain") == "food_delivery").sort("entry_id")
     assert meta["rows"] == expected.height
+    assert (meta["buckets"] > 1) == (bucket_rows == 7)
     assert stored.equals(expected)
