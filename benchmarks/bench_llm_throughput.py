@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seconds",
         type=float,
-        default=6.0,
-        help="ideal duration of each run (long enough to amortize the ~0.3 s fixed cost)",
+        default=12.0,
+        help="ideal duration of each run (steady state: the ~0.3 s fixed cost of a run amortized)",
     )
     args = parser.parse_args(argv)
     results = []
