@@ -3,7 +3,9 @@ their history strictly before the request, the request context and the candidate
 is the logged engagement (0 shown, 1 clicked, 2 ordered).
 
 One set-based SELECT joins the staged sessions to the per-request bundle and the item profiles
-and builds every text column; polars renders the template over the whole frame.
+and builds every text column. The writer (`write_behavior_entries`) renders the versioned template
+in DuckDB and writes in hash buckets of requests; `build_behavior_entries` renders the same rows
+in polars and returns them (the reference the writer is tested against).
 """
 
 from __future__ import annotations
