@@ -1,0 +1,23 @@
+import pytest
+
+from assets.llm.passthrough import copy_entries, judged_table
+from core.warehouse import Warehouse, WarehouseError
+from schemas.entries import entry_schema
+
+
+def test_copy_replaces_only_the_domain(tmp_path, make_rows):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    dim = "factual_consistency"
+    wh.write_table(f"entries_{dim}", make_rows[dim]("food"), schema=entry_schema(dim))
+    assert copy_entries(wh, dim, "food") == 3
+    assert copy_entries(wh, dim, "food") == 3  # idempotent
+    assert copy_entries(wh, dim, "hotel") == 0
+    assert wh.count(judged_table(dim)) == 3
+    schema = wh.query_arrow(f"SELECT * FROM {judged_table(dim)}").schema
+    assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in entry_schema(dim)]
+
+
+def test_missing_entries_table_names_the_asset(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with pytest.raises(WarehouseError, match=r"\[item_ranking, entries\] for food"):
+        copy_entries(wh, "item_ranking", "food")
