@@ -24,7 +24,9 @@ DEFAULT_CONFIG_FILE = "recrm.toml"
 class Settings(BaseModel):
     """Paths and knobs shared by the CLI, the Dagster resources and the benchmarks."""
 
-    logs_root: Path = Field(Path("sample_logs"), description="folder with one sub-folder per domain")
+    logs_root: Path = Field(
+        Path("sample_logs"), description="folder with one sub-folder per domain"
+    )
     warehouse_path: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file")
     releases_dir: Path = Field(Path("releases"), description="where versioned releases go")
     profile: str = Field("small", description="size profile, see schemas/profiles.py")

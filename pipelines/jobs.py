@@ -14,15 +14,20 @@ DOMAIN_LAYERS = AssetSelection.groups("ingest", "staging", *DIMENSIONS)
 RELEASE_LAYERS = AssetSelection.groups("benchmark", "release")
 
 ingest_job = define_asset_job(
-    "ingest_domain", selection=INGEST, partitions_def=DOMAINS,
+    "ingest_domain",
+    selection=INGEST,
+    partitions_def=DOMAINS,
     description="Ingest one domain's log drop into the warehouse.",
 )
 domain_job = define_asset_job(
-    "build_domain", selection=DOMAIN_LAYERS, partitions_def=DOMAINS,
+    "build_domain",
+    selection=DOMAIN_LAYERS,
+    partitions_def=DOMAINS,
     description="Ingest one domain and build its entries for every dimension.",
 )
 release_job = define_asset_job(
-    "publish_release", selection=RELEASE_LAYERS,
+    "publish_release",
+    selection=RELEASE_LAYERS,
     description="Select, validate and publish a release from every domain's entries.",
 )
 

@@ -83,7 +83,12 @@ CONTEXT = pa.struct(
 
 CONSTRAINT = pa.struct([("type", pa.string()), ("params", pa.string())])  # params: JSON text
 UNSUPPORTED_CLAIM = pa.struct(
-    [("item_id", pa.string()), ("field", pa.string()), ("claimed", pa.string()), ("actual", pa.string())]
+    [
+        ("item_id", pa.string()),
+        ("field", pa.string()),
+        ("claimed", pa.string()),
+        ("actual", pa.string()),
+    ]
 )
 
 COMMON_FIELDS = [

@@ -51,7 +51,12 @@ class ContractTable:
 
 ITEMS = ContractTable(
     name="items",
-    required={"item_id": pa.string(), "title": pa.string(), "category": pa.string(), "price": pa.float64()},
+    required={
+        "item_id": pa.string(),
+        "title": pa.string(),
+        "category": pa.string(),
+        "price": pa.float64(),
+    },
     optional={
         "description": pa.string(),
         "tags": pa.list_(pa.string()),
@@ -133,7 +138,12 @@ AGENT_TURNS = ContractTable(
 
 ANNOTATIONS = ContractTable(
     name="annotations",
-    required={"query": pa.string(), "item_id": pa.string(), "label": pa.int8(), "annotator": pa.string()},
+    required={
+        "query": pa.string(),
+        "item_id": pa.string(),
+        "label": pa.int8(),
+        "annotator": pa.string(),
+    },
     optional={"note": pa.string()},
     key=("query", "item_id", "annotator"),
     free_text=("query", "note"),

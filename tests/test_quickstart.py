@@ -26,9 +26,12 @@ def _build(workdir: Path, out: Path, *extra: str) -> Path:
     code = main(
         [
             "build",
-            "--logs", str(REPO / "sample_logs"),
-            "--warehouse", str(workdir / "warehouse.duckdb"),
-            "--out", str(out),
+            "--logs",
+            str(REPO / "sample_logs"),
+            "--warehouse",
+            str(workdir / "warehouse.duckdb"),
+            "--out",
+            str(out),
             *extra,
         ]
     )

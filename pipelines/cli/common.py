@@ -18,7 +18,9 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[obje
     for i, col in enumerate(columns):
         table.add_column(col, justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        table.add_row(
+            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+        )
     console.print(table)
 
 
