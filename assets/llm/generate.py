@@ -2,25 +2,36 @@
 
 Instruction-following data needs (instruction, query, response) triples; requests whose agent
 transcript is missing from the logs get one generated from the items shown for them (the
-retrieval stand-in), with a fixed agent instruction that carries the soft constraints the judge
-checks. Generated text is masked for personal data like logged text. Output: `llm_generated_turns`
-in the `agent_turns` contract layout plus domain, user hash and template provenance.
+retrieval stand-in). The agent instruction is written in the shared constraint vocabulary
+(`schemas.constraints`: the phrasings the log generator uses and the instruction parser reads), in
+the query's language, and its `constraints` JSON declares the same constraints, so the
+instruction-following builder cross-checks and verifies generated turns like logged ones. Generated
+text is masked for personal data like logged text. Output: `llm_generated_turns` in the
+`agent_turns` contract layout plus domain, user hash and template provenance.
 """
 
 from __future__ import annotations
 
-import json
+import re
 
 import polars as pl
 import pyarrow as pa
 
 from assets.llm.text import with_text
 from core.anonymize import mask_text
-from core.ids import with_stable_id
+from core.ids import derive_seed, with_stable_id
 from core.llm.client import BUDGET, FAILED, LLMClient, LLMRequest
 from core.llm.usage import Usage
 from core.templates import load_template
 from core.warehouse import Warehouse
+from schemas.constraints import (
+    AnswerRelevance,
+    Constraint,
+    ItemCount,
+    Language,
+    Tone,
+    constraints_to_json,
+)
 from schemas.llm_outputs import GeneratedResponse
 
 GENERATED_TABLE = "llm_generated_turns"
@@ -45,18 +56,59 @@ GENERATED_SCHEMA = pa.schema(
     ]
 )
 
-AGENT_INSTRUCTION = (
-    "You are the shopping assistant of a local life-services platform. Recommend at most three of "
-    "the retrieved items that fit the user's request, give each one's name and price, and keep a "
-    "friendly, polite tone."
-)
-AGENT_CONSTRAINTS = json.dumps(
-    [
-        {"type": "max_items", "params": {"n": 3}},
-        {"type": "tone", "params": {"tone": "friendly"}},
-        {"type": "answer_relevance", "params": {}},
+MAX_RECOMMENDED = 3
+AGENT_TONE = "friendly"
+_PREAMBLE = {
+    "en": "You are the {domain} assistant of a local life-services platform. Recommend only items "
+    "from the retrieved list, and state only facts it gives.\nFollow these rules:",
+    "zh": "你是本地生活平台的{domain}助手。只推荐检索结果中的选项，只陈述其中给出的信息。\n请遵守以下规则：",
+}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def query_lang(query: str | None) -> str:
+    """'zh' when the query holds a CJK character, else 'en': the language the agent answers in."""
+    return "zh" if query and _CJK.search(query) else "en"
+
+
+def agent_constraints(lang: str) -> list[Constraint]:
+    """What every generated turn's agent is told: hard rules a verifier decides, soft ones the
+    judge decides."""
+    return [
+        ItemCount(mode="at_most", n=MAX_RECOMMENDED),
+        Language(lang=lang),
+        Tone(style=AGENT_TONE),
+        AnswerRelevance(),
     ]
-)
+
+
+def agent_instruction(domain: str, request_id: str, lang: str) -> tuple[str, str]:
+    """(instruction text, constraints JSON) for one request: the vocabulary's phrasings, the
+    phrasing variant of each constraint chosen by a stable hash of the request."""
+    constraints = agent_constraints(lang)
+    lines = [
+        f"{j}. {c.describe(lang, derive_seed(0, TEMPLATE, domain, request_id, c.type) % 2)}"
+        for j, c in enumerate(constraints, 1)
+    ]
+    preamble = _PREAMBLE[lang].format(domain=domain.replace("_", " "))
+    return preamble + "\n" + "\n".join(lines), constraints_to_json(constraints)
+
+
+def with_instructions(pending: pl.DataFrame) -> pl.DataFrame:
+    """`pending` with the `instruction` and `constraints` columns of each request."""
+    pairs = [
+        agent_instruction(d, r, query_lang(q))
+        for d, r, q in zip(
+            pending["domain"].to_list(),
+            pending["request_id"].to_list(),
+            pending["query"].to_list(),
+            strict=True,
+        )
+    ]
+    return pending.with_columns(
+        pl.Series("instruction", [p[0] for p in pairs], dtype=pl.String),
+        pl.Series("constraints", [p[1] for p in pairs], dtype=pl.String),
+    )
 
 
 def pending_requests_sql(with_turns_table: bool) -> str:
@@ -96,8 +148,9 @@ def pending_requests(warehouse: Warehouse, domain: str, limit: int | None) -> pl
 
 
 def generation_requests(pending: pl.DataFrame) -> list[LLMRequest]:
+    """One chat request per pending request; `pending` carries its instructions (with_instructions)."""
     template = load_template(TEMPLATE)
-    inputs = with_text(pending.with_columns(instruction=pl.lit(AGENT_INSTRUCTION)), "evidence_text")
+    inputs = with_text(pending, "evidence_text")
     prompts = template.render_prompt(inputs).to_list()
     version = f"{template.ref}:{template.sha256}"
     return [LLMRequest.chat(None, p, version, GeneratedResponse) for p in prompts]
@@ -111,15 +164,13 @@ def generate_turns(
     scope: str = "",
 ) -> tuple[pl.DataFrame, Usage, dict]:
     """Generated turns for the domain's requests without one (at most `limit`), with usage."""
-    pending = pending_requests(warehouse, domain, limit)
+    pending = with_instructions(pending_requests(warehouse, domain, limit))
     template = load_template(TEMPLATE)
     results, usage = client.run(generation_requests(pending), scope=scope)
     responses = [mask_text(r.value.response) if r.answered else None for r in results]
     frame = with_stable_id(
         pending.with_columns(
             pl.Series("response", responses, dtype=pl.String),
-            instruction=pl.lit(AGENT_INSTRUCTION),
-            constraints=pl.lit(AGENT_CONSTRAINTS),
             model=pl.lit(client.config.model),
             latency_ms=pl.lit(None, dtype=pl.Int64),
             template_id=pl.lit(template.ref),

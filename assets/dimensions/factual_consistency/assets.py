@@ -15,7 +15,7 @@ from assets.dimensions.factual_consistency.build import (
     label_turns,
     synthesize,
 )
-from assets.dimensions.factual_consistency.turns import load_turns
+from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.partitions import DOMAINS
 from core.templates import load_template
 from pipelines.resources import BuildSettings, WarehouseResource
@@ -42,6 +42,8 @@ STEP_SCHEMA = pa.schema(
     ]
 )
 INGEST = [AssetKey(["ingest", t]) for t in ("agent_turns", "requests", "items")]
+# Turns the LLM layer generated for requests without one (empty table when it is off).
+GENERATED_TURNS = AssetKey(["instruction_following", "generated_turns"])
 
 
 def _write(wh, table: str, domain: str, frame: pl.DataFrame) -> int:
@@ -56,20 +58,22 @@ def _read(wh, table: str, domain: str) -> pl.DataFrame:
 @asset(
     key=AssetKey([DIMENSION, "labelled"]),
     group_name=DIMENSION,
-    deps=INGEST,
+    deps=[*INGEST, GENERATED_TURNS],
     partitions_def=DOMAINS,
-    description=f"agent turns: every claim about a retrieved item checked by rule -> {LABELLED_TABLE}",
+    description=f"agent turns (logged and LLM-generated): every claim about a retrieved item checked by rule -> {LABELLED_TABLE}",
 )
 def factual_consistency_labelled(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     wh = warehouse.get()
     domain = context.partition_key
-    labelled, stats = label_turns(load_turns(wh, domain))
+    turns = load_turns(wh, domain)
+    labelled, stats = label_turns(turns)
+    generated = generated_turn_counts(turns, labelled)
     if labelled.height:
         labelled = labelled.with_columns(pl.lit(domain).alias("domain"))
     rows = _write(wh, LABELLED_TABLE, domain, labelled)
-    return MaterializeResult(metadata={**describe(labelled), **stats, "rows": rows})
+    return MaterializeResult(metadata={**describe(labelled), **stats, **generated, "rows": rows})
 
 
 @asset(

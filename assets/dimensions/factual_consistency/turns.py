@@ -1,6 +1,10 @@
 """One domain's agent turns, joined to their request and to the retrieved items as evidence.
 
-Both agent-transcript dimensions (instruction following, factual consistency) start here.
+Both agent-transcript dimensions (instruction following, factual consistency) start here. The
+logged turns (`raw_agent_turns`) come first; turns the LLM layer generated for requests without
+one (`llm_generated_turns`, empty when no endpoint is configured) follow, with `turn_id` prefixed
+`llm_generated_turns:` (it becomes the entries' provenance.source_row_ids) and the generator in
+`generator_model`. A generated turn whose request has since gained a logged turn is left out.
 """
 
 from __future__ import annotations
@@ -8,7 +12,10 @@ from __future__ import annotations
 import polars as pl
 
 from assets.dimensions.factual_consistency.evidence import build_evidence
+from assets.llm.generate import GENERATED_TABLE
 from core.warehouse import Warehouse
+
+GENERATED_PREFIX = f"{GENERATED_TABLE}:"
 
 TURNS_SQL = """
 SELECT t.domain, t.turn_id, t.request_id, t.instruction, t.response, t.retrieved_item_ids,
@@ -21,15 +28,72 @@ ORDER BY t.turn_id
 """
 
 
+def generated_turns_sql(with_logged_turns: bool) -> str:
+    """The domain's generated turns in the TURNS_SQL layout, plus `generator_model`."""
+    logged = (
+        "AND NOT EXISTS (SELECT 1 FROM raw_agent_turns t "
+        "WHERE t.domain = g.domain AND t.request_id = g.request_id)"
+        if with_logged_turns
+        else ""
+    )
+    return f"""
+        SELECT g.domain, '{GENERATED_PREFIX}' || g.turn_id AS turn_id, g.request_id,
+               g.instruction, g.response, g.retrieved_item_ids, g.constraints AS constraints_json,
+               CAST(NULL AS BIGINT) AS source_row,
+               r.user_id_hash, r.query, r.ts, r.lat, r.lon, g.model AS generator_model
+        FROM {GENERATED_TABLE} g
+        LEFT JOIN raw_requests r ON r.domain = g.domain AND r.request_id = g.request_id
+        WHERE g.domain = $domain AND g.response IS NOT NULL {logged}
+        ORDER BY g.turn_id
+    """
+
+
+def load_generated_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
+    """Generated turns of `domain` (without evidence); empty when there are none."""
+    if not wh.table_exists(GENERATED_TABLE):
+        return pl.DataFrame()
+    sql = generated_turns_sql(wh.table_exists("raw_agent_turns"))
+    return wh.query(sql, {"domain": domain})
+
+
 def load_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
     """Turns of `domain` with query, user hash, time, position and `evidence` (list[ITEM]).
 
-    A domain without agent transcripts (no raw_agent_turns table, or no rows) gives an empty frame.
+    Logged turns, then generated ones (with a `generator_model` column, null for logged turns;
+    the column is absent when the domain has no generated turn, so the frame is then exactly the
+    logged turns). A domain without any turn gives an empty frame.
     """
-    if not wh.table_exists("raw_agent_turns"):
+    logged = wh.query(TURNS_SQL, {"domain": domain}) if wh.table_exists("raw_agent_turns") else None
+    generated = load_generated_turns(wh, domain)
+    if generated.height:
+        if logged is not None and logged.height:
+            logged = logged.with_columns(pl.lit(None, dtype=pl.String).alias("generator_model"))
+            turns = pl.concat([logged, generated.select(logged.columns)], how="vertical_relaxed")
+        else:
+            turns = generated
+    elif logged is None:
         return pl.DataFrame()
-    turns = wh.query(TURNS_SQL, {"domain": domain})
+    else:
+        turns = logged
     if turns.height == 0:
         return turns
     items = wh.read_partition("raw_items", domain)
     return turns.with_columns(build_evidence(turns, items))
+
+
+def generated_turn_counts(turns: pl.DataFrame, labelled: pl.DataFrame) -> dict:
+    """Asset metadata: generated turns read, generated turns labelled (used), and the turns read by
+    generator model."""
+    if "generator_model" not in turns.columns:
+        return {"generated_turns_in": 0, "generated_turns_used": 0}
+    models = turns.filter(pl.col("generator_model").is_not_null()).group_by("generator_model").len()
+    used = (
+        labelled.filter(pl.col("turn_id").str.starts_with(GENERATED_PREFIX)).height
+        if labelled.height
+        else 0
+    )
+    return {
+        "generated_turns_in": int(models["len"].sum()),
+        "generated_turns_used": used,
+        "generator_models": {str(m): int(n) for m, n in sorted(models.iter_rows())},
+    }

@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from assets.dimensions.common.entries import finalize_entries, write_entries
 from assets.dimensions.common.provenance import provenance_params
-from assets.dimensions.factual_consistency.turns import load_turns
+from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.dimensions.instruction_following.build import (
     DIMENSION,
     assemble_entries,
@@ -44,6 +44,8 @@ STEP_SCHEMA = pa.schema(
     ]
 )
 INGEST = [AssetKey(["ingest", t]) for t in ("agent_turns", "requests", "items")]
+# Turns the LLM layer generated for requests without one (empty table when it is off).
+GENERATED_TURNS = AssetKey(["instruction_following", "generated_turns"])
 
 
 def _write(wh, table: str, domain: str, frame: pl.DataFrame) -> int:
@@ -58,16 +60,18 @@ def _read(wh, table: str, domain: str) -> pl.DataFrame:
 @asset(
     key=AssetKey([DIMENSION, "labelled"]),
     group_name=DIMENSION,
-    deps=INGEST,
+    deps=[*INGEST, GENERATED_TURNS],
     partitions_def=DOMAINS,
-    description=f"agent turns: instruction parsed, response verified by rule -> {LABELLED_TABLE}",
+    description=f"agent turns (logged and LLM-generated): instruction parsed, response verified by rule -> {LABELLED_TABLE}",
 )
 def instruction_following_labelled(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     wh = warehouse.get()
     domain = context.partition_key
-    labelled, stats = label_turns(load_turns(wh, domain))
+    turns = load_turns(wh, domain)
+    labelled, stats = label_turns(turns)
+    generated = generated_turn_counts(turns, labelled)
     if labelled.height:
         labelled = labelled.with_columns(pl.lit(domain).alias("domain"))
     rows = _write(wh, LABELLED_TABLE, domain, labelled)
@@ -76,7 +80,7 @@ def instruction_following_labelled(
             f"{stats['set_aside_mismatch']} turns set aside: parsed instruction disagrees with "
             f"the constraints column ({stats['mismatches']})"
         )
-    return MaterializeResult(metadata={**describe(labelled), **stats, "rows": rows})
+    return MaterializeResult(metadata={**describe(labelled), **stats, **generated, "rows": rows})
 
 
 @asset(

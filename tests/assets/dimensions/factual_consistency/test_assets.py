@@ -1,8 +1,11 @@
 """The Dagster chain [factual_consistency, labelled -> synthetic -> entries] on a warehouse."""
 
+import sys
+from pathlib import Path
+
 import polars as pl
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.dimensions.factual_consistency.assets import (
     LABELLED_TABLE,
@@ -15,6 +18,10 @@ from core.warehouse import Warehouse
 from loggen.agent_turns import AgentErrorRates, make_agent_turns
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entry_schema
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "llm_support"))
+
+from generated_turns import DOMAIN, MODEL, build_warehouse  # noqa: E402
 
 
 def _warehouse(path, catalog, domain="food_delivery", n=300) -> Warehouse:
@@ -71,3 +78,28 @@ def test_the_chain_materializes_and_writes_entries(tmp_path, catalog):
     assert entries.columns == entry_schema("factual_consistency").names
     assert entries.height == meta["entries"]["rows"].value
     assert set(entries["label_source"]) == {"rule", "synthetic"}
+
+
+def test_labelled_takes_generated_turns_and_reports_them(tmp_path):
+    """The labelled step reads llm_generated_turns too and runs after the generator."""
+    assert (
+        AssetKey(["instruction_following", "generated_turns"])
+        in (factual_consistency_labelled.asset_deps[factual_consistency_labelled.key])
+    )
+    wh = build_warehouse(tmp_path / "wh.duckdb")
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("domain", [DOMAIN])
+        result = materialize(
+            [factual_consistency_labelled],
+            partition_key=DOMAIN,
+            instance=instance,
+            resources={"warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"))},
+        )
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["generated_turns_in"].value == meta["generated_turns_used"].value == 2
+    assert meta["generator_models"].value == {MODEL: 2}
+    labelled = wh.read_partition(LABELLED_TABLE, DOMAIN)
+    generated = labelled.filter(pl.col("turn_id").str.starts_with("llm_generated_turns:"))
+    assert generated.height == 2 and set(generated["label_source"]) == {"rule"}
+    assert sorted(generated["label"].to_list()) == [0, 1]
