@@ -94,7 +94,7 @@ def test_release_loads_with_datasets_pyarrow_duckdb_and_polars(
     for dim in DIMENSIONS:
         rows = m["dimensions"][dim]["rows"]
         assert pq.ParquetDataset(root / dim).read().num_rows == rows
-        assert duckdb.sql(
+        assert duckdb.connect().sql(
             f"SELECT count(*) FROM read_parquet('{root / dim}/*.parquet')"
         ).fetchall() == [(rows,)]
         assert pl.scan_parquet(root / dim / "*.parquet").select(pl.len()).collect().item() == rows

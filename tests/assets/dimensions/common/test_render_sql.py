@@ -34,6 +34,7 @@ def test_missing_column_and_plain_text():
     with pytest.raises(TemplateError, match="needs column 'x'"):
         render_sql("a {{x}}", {"y"})
     assert (
-        duckdb.execute(f"SELECT {render_sql('no placeholders')}").fetchone()[0] == "no placeholders"
+        duckdb.connect().execute(f"SELECT {render_sql('no placeholders')}").fetchone()[0]
+        == "no placeholders"
     )
-    assert duckdb.execute(f"SELECT {render_sql('')}").fetchone()[0] == ""
+    assert duckdb.connect().execute(f"SELECT {render_sql('')}").fetchone()[0] == ""
