@@ -2,7 +2,8 @@
 
 import pytest
 
-from assets.checks.benchmark import validate_benchmark
+from assets.checks.benchmark import candidate_predicate, validate_benchmark
+from schemas.expectations import benchmark_suite
 from schemas.profiles import get_profile
 
 
@@ -18,8 +19,9 @@ def _key(outcome):
     return [(f.expectation, f.column, f.unexpected_count, f.element_count) for f in outcome.failed]
 
 
+@pytest.mark.parametrize("sample_rows", [2_000, 1])
 @pytest.mark.parametrize("corrupt", [False, True])
-def test_chunked_validation_equals_a_single_run(fixture_module, tmp_path, corrupt):
+def test_chunked_validation_equals_a_single_run(fixture_module, tmp_path, corrupt, sample_rows):
     rows = fixture_module.make_entries("instruction_following")
     if corrupt:
         _corrupt(rows)
@@ -31,12 +33,41 @@ def test_chunked_validation_equals_a_single_run(fixture_module, tmp_path, corrup
             con, "instruction_following", "benchmark_instruction_following", profile
         )
         parts = validate_benchmark(
-            con, "instruction_following", "benchmark_instruction_following", profile, chunk_rows=7
+            con,
+            "instruction_following",
+            "benchmark_instruction_following",
+            profile,
+            chunk_rows=7,
+            sample_rows=sample_rows,
         )
-    assert set(parts.results) == {"table", "text-000", "text-001", "text-002", "text-003"}
+    if sample_rows > len(rows):  # every row is in the sample
+        assert set(parts.results) == {"table", "text-000", "text-001", "text-002", "text-003"}
+    else:  # only the sample and the rows DuckDB flags reach GX
+        assert len([p for p in parts.results if p.startswith("text-")]) < 4
     assert parts.success == whole.success == (not corrupt)
     assert _key(parts) == _key(whole)
     if corrupt:
         regex = {f.column: f for f in parts.failed if "regex" in f.expectation}
         assert regex["response"].unexpected_count == 2 and len(regex["response"].examples) == 2
         assert regex["prompt"].unexpected_count == 1
+
+
+def test_candidate_predicate_flags_rows_that_could_fail(fixture_module, tmp_path):
+    rows = fixture_module.make_entries("instruction_following")
+    _corrupt(rows)
+    rows[7]["prompt"] = "too short"
+    wh = fixture_module.Warehouse(tmp_path / "wh.duckdb")
+    fixture_module.write_benchmark(wh, "instruction_following", rows)
+    suite = benchmark_suite("instruction_following", get_profile("small"), part="text")
+    with wh.connect(read_only=True) as con:
+        types = {
+            r[0]: r[1] for r in con.execute("DESCRIBE benchmark_instruction_following").fetchall()
+        }
+        predicate = candidate_predicate("instruction_following", suite, types)
+        flagged = con.execute(
+            f"SELECT entry_id FROM benchmark_instruction_following WHERE {predicate}"
+        ).fetchall()
+    assert {r[0] for r in flagged} == {rows[i]["entry_id"] for i in (2, 7, 9, 17)}
+    assert (
+        candidate_predicate("instruction_following", suite, {**types, "prompt": "INTEGER"}) is None
+    )
