@@ -2,7 +2,8 @@
 
 - `[<dimension>, "judged"]` per dimension: reads `entries_<dim>` for its domain, writes
   `judged_<dim>`. With no endpoint configured, or for a dimension no judge covers, it is a
-  pass-through copy (`llm: off` / `llm: no judge`). Otherwise the dimension's judge labels what the
+  pass-through (`llm: off` / `llm: no judge`): a copy of the domain's rows, or for a dimension no
+  judge covers a view over `entries_<dim>` (assets.llm.passthrough). Otherwise the dimension's judge labels what the
   rules leave open, merged by the configured policy (assets.llm.judged).
 - `[instruction_following, "generated_turns"]`: agent responses generated for requests that have
   no agent turn in the logs -> `llm_generated_turns` (empty without an endpoint).
@@ -14,7 +15,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 from assets.llm.generate import GENERATED_TABLE, generate_turns, write_generated_turns
 from assets.llm.judged import judge_entries
 from assets.llm.judges import JUDGES
-from assets.llm.passthrough import copy_entries, judged_table
+from assets.llm.passthrough import copy_entries, judged_table, view_entries
 from assets.partitions import DOMAINS
 from core.llm.cache import ResponseCache
 from core.llm.client import LLMClient
@@ -43,11 +44,15 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
         wh = warehouse.get()
         config = llm.config()
         asset_name = f"{dimension}/judged"
-        if not config.enabled or dimension not in JUDGES:
-            rows = copy_entries(wh, dimension, domain)
+        if dimension not in JUDGES:
+            rows = view_entries(wh, dimension, domain)
             write_usage(wh, asset_name, dimension, domain, Usage())
             state = "off" if not config.enabled else "no judge for this dimension"
             return MaterializeResult(metadata={"rows": rows, "llm": state})
+        if not config.enabled:
+            rows = copy_entries(wh, dimension, domain)
+            write_usage(wh, asset_name, dimension, domain, Usage())
+            return MaterializeResult(metadata={"rows": rows, "llm": "off"})
         entries = wh.read_partition(entries_table(dimension), domain)
         outcome = judge_entries(
             dimension,

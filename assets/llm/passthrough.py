@@ -1,4 +1,10 @@
-"""The judged table as an exact copy of the entries table: the layer with the LLM off."""
+"""The judged table as the entries table unchanged: the layer with the LLM off or no judge.
+
+A dimension some judge covers gets a per-domain copy (a later run with the LLM on replaces that
+domain's rows). A dimension no judge covers (behaviour, ranking: ~1M wide rows at paper scale)
+is never changed by this layer, so `judged_<dim>` is a view over `entries_<dim>` instead of a
+second copy of every byte: each domain's rows are always exactly its entries.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,38 @@ def judged_table(dimension: str) -> str:
     return f"judged_{dimension}"
 
 
-def copy_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
-    """Replace the domain's rows of `judged_<dim>` with its rows of `entries_<dim>`; returns rows."""
+def _require_entries(warehouse: Warehouse, dimension: str, domain: str) -> str:
     source = entries_table(dimension)
     if not warehouse.table_exists(source):
         raise WarehouseError(
             f"table {source} does not exist: materialize [{dimension}, entries] for {domain} first"
         )
+    return source
+
+
+def view_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
+    """Make `judged_<dim>` a view over `entries_<dim>` (in entry schema column order), replacing
+    a copy left by an earlier build; returns the domain's rows."""
+    source = _require_entries(warehouse, dimension, domain)
+    target = judged_table(dimension)
+    columns = ", ".join(f'"{n}"' for n in entry_schema(dimension).names)
+    with warehouse.connect() as con:
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [target]
+        ).fetchone()
+        con.execute("BEGIN TRANSACTION")
+        if kind and kind[0] != "VIEW":
+            con.execute(f'DROP TABLE "{target}"')
+        con.execute(f'CREATE OR REPLACE VIEW "{target}" AS SELECT {columns} FROM "{source}"')
+        con.execute("COMMIT")
+        return con.execute(
+            f'SELECT count(*) FROM "{target}" WHERE domain = ?', [domain]
+        ).fetchone()[0]
+
+
+def copy_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
+    """Replace the domain's rows of `judged_<dim>` with its rows of `entries_<dim>`; returns rows."""
+    source = _require_entries(warehouse, dimension, domain)
     return warehouse.write_partition(
         judged_table(dimension),
         domain,
