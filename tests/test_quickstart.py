@@ -72,9 +72,10 @@ def test_release_loads_with_real_readers(sample_release: Path):
         files = sorted((sample_release / dim).glob("*.parquet"))
         assert pq.ParquetDataset(files).read().num_rows == sum(expected.values())
         glob = str(sample_release / dim / "*.parquet")
-        assert duckdb.connect().sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()[
-            0
-        ] == sum(expected.values())
+        (count,) = (
+            duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()
+        )
+        assert count == sum(expected.values())
         frame = pl.read_parquet(glob)
         assert frame.group_by("split").len().sort("split").rows() == sorted(expected.items())
 
