@@ -67,7 +67,11 @@ def judge_entries(
     policy = AgreementPolicy(policy)
     judge = JUDGES[dimension]
     schema = entry_schema(dimension)
-    todo = entries.filter(judge.select())
+    # Under a budget the calls go first to entries whose label the judge may decide: human
+    # labels are never replaced, so judging them only measures agreement.
+    todo = entries.filter(judge.select()).sort(
+        pl.col("label_source") == "human", maintain_order=True
+    )
     requests, template = judge_requests(dimension, todo)
     results, usage = client.run(requests, scope=scope)
     verdicts = judge.verdicts(todo, [r.value if r.answered else None for r in results])
