@@ -14,6 +14,7 @@ from pipelines.cli.common import console, print_table, warn_about_key
 from pipelines.cli.ingest import print_ingest_summary, select_domains
 from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS
 from pipelines.runner import BuildFailed, RunReport, run_layers
+from schemas.entries import DIMENSIONS
 
 
 def register(subparsers) -> None:
@@ -51,15 +52,26 @@ def run(args: argparse.Namespace) -> int:
             print_check_failures(failed_report)
         raise
     print_ingest_summary(report)
-    rows = [
-        (m.asset, m.partition or "all", m.metadata.get("rows"))
-        for m in report.materializations
-        if not m.asset.startswith("ingest/")
-    ]
-    print_table("built", ["asset", "domain", "rows"], rows)
+    print_entries_summary(report)
     print_check_failures(report)  # warnings (non-blocking checks) of a successful build
     print_release_summary(report)
     return 0
+
+
+def print_entries_summary(report: RunReport) -> None:
+    """Entries per dimension and domain (after the judge layer), and what the profile selected."""
+    counts: dict[tuple[str, str], int] = {}
+    domains: list[str] = []
+    for m in report.materializations:
+        dim, _, step = m.asset.partition("/")
+        if dim in DIMENSIONS and step in ("judged", "benchmark"):
+            column = m.partition if step == "judged" else "selected"
+            if step == "judged" and column not in domains:
+                domains.append(column)
+            counts[(dim, column)] = m.metadata.get("rows")
+    columns = [*domains, "selected"]
+    rows = [(dim, *(counts.get((dim, c)) for c in columns)) for dim in DIMENSIONS]
+    print_table("entries per domain, and selected by the profile", ["dimension", *columns], rows)
 
 
 def print_check_failures(report: RunReport) -> None:

@@ -30,3 +30,5 @@ def warn_about_key(settings: Settings) -> None:
         warn_if_default_key(settings)
     for w in caught:
         console.print(f"[bold yellow]WARNING:[/bold yellow] {w.message}")
+    # Said once here; the assets repeat it per domain and table, which only adds noise.
+    warnings.filterwarnings("ignore", message="RECRM_HASH_KEY is not set")
