@@ -2,135 +2,44 @@
 [instruction_following, labelled] -> [instruction_following, synthetic] -> [instruction_following, entries].
 """
 
-import polars as pl
-import pyarrow as pa
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
-
-from assets.dimensions.common.entries import finalize_entries, write_entries
-from assets.dimensions.common.provenance import provenance_params
-from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
+from assets.dimensions.common.transcript_assets import TranscriptDimension, transcript_assets
 from assets.dimensions.instruction_following.build import (
     DIMENSION,
+    STEP_SCHEMA,
     assemble_entries,
     describe,
     label_turns,
     synthesize,
 )
-from assets.partitions import DOMAINS
-from core.templates import load_template
-from pipelines.resources import BuildSettings, WarehouseResource
-from schemas.entries import CONSTRAINT, ITEM, entries_table, entry_schema
-from schemas.profiles import get_profile
-
-LABELLED_TABLE = f"{DIMENSION}_labelled"
-SYNTHETIC_TABLE = f"{DIMENSION}_synthetic"
-STEP_SCHEMA = pa.schema(
-    [
-        pa.field("domain", pa.string(), nullable=False),
-        pa.field("turn_id", pa.string()),
-        pa.field("request_id", pa.string()),
-        pa.field("user_id_hash", pa.string()),
-        pa.field("query", pa.string()),
-        pa.field("ts", pa.timestamp("us")),
-        pa.field("instruction", pa.string()),
-        pa.field("response", pa.string()),
-        pa.field("evidence", pa.list_(ITEM)),
-        pa.field("constraints", pa.list_(CONSTRAINT)),
-        pa.field("violations", pa.list_(pa.string())),
-        pa.field("label", pa.int8()),
-        pa.field("is_synthetic", pa.bool_()),
-        pa.field("label_source", pa.string()),
-        pa.field("operator", pa.string()),
-    ]
-)
-INGEST = [AssetKey(["ingest", t]) for t in ("agent_turns", "requests", "items")]
-# Turns the LLM layer generated for requests without one (empty table when it is off).
-GENERATED_TURNS = AssetKey(["instruction_following", "generated_turns"])
 
 
-def _write(wh, table: str, domain: str, frame: pl.DataFrame) -> int:
-    source = STEP_SCHEMA.empty_table() if frame.height == 0 else frame.to_arrow()
-    return wh.write_partition(table, domain, source, schema=STEP_SCHEMA)
-
-
-def _read(wh, table: str, domain: str) -> pl.DataFrame:
-    return wh.read_partition(table, domain) if wh.table_exists(table) else pl.DataFrame()
-
-
-@asset(
-    key=AssetKey([DIMENSION, "labelled"]),
-    group_name=DIMENSION,
-    deps=[*INGEST, GENERATED_TURNS],
-    partitions_def=DOMAINS,
-    description=f"agent turns (logged and LLM-generated): instruction parsed, response verified by rule -> {LABELLED_TABLE}",
-)
-def instruction_following_labelled(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    wh = warehouse.get()
-    domain = context.partition_key
-    turns = load_turns(wh, domain)
-    labelled, stats = label_turns(turns)
-    generated = generated_turn_counts(turns, labelled)
-    if labelled.height:
-        labelled = labelled.with_columns(pl.lit(domain).alias("domain"))
-    rows = _write(wh, LABELLED_TABLE, domain, labelled)
-    if stats["set_aside_mismatch"]:
-        context.log.warning(
-            f"{stats['set_aside_mismatch']} turns set aside: parsed instruction disagrees with "
-            f"the constraints column ({stats['mismatches']})"
-        )
-    return MaterializeResult(metadata={**describe(labelled), **stats, **generated, "rows": rows})
-
-
-@asset(
-    key=AssetKey([DIMENSION, "synthetic"]),
-    group_name=DIMENSION,
-    deps=[AssetKey([DIMENSION, "labelled"])],
-    partitions_def=DOMAINS,
-    description=f"targeted non-compliant variants of compliant responses -> {SYNTHETIC_TABLE}",
-)
-def instruction_following_synthetic(
-    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-) -> MaterializeResult:
-    wh = warehouse.get()
-    domain = context.partition_key
-    settings = build.settings(warehouse_path=warehouse.path)
-    ratio = get_profile(settings.profile).positive_ratio[DIMENSION]
-    synthetic, stats = synthesize(_read(wh, LABELLED_TABLE, domain), settings.seed, ratio)
-    rows = _write(wh, SYNTHETIC_TABLE, domain, synthetic)
-    return MaterializeResult(metadata={**describe(synthetic), **stats, "rows": rows})
-
-
-@asset(
-    key=AssetKey([DIMENSION, "entries"]),
-    group_name=DIMENSION,
-    deps=[AssetKey([DIMENSION, "labelled"]), AssetKey([DIMENSION, "synthetic"])],
-    partitions_def=DOMAINS,
-    description=f"deduplicated, balanced, rendered and split entries -> {entries_table(DIMENSION)}",
-)
-def instruction_following_entries(
-    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-) -> MaterializeResult:
-    wh = warehouse.get()
-    domain = context.partition_key
-    settings = build.settings(warehouse_path=warehouse.path)
-    profile = get_profile(settings.profile)
-    template = load_template(DIMENSION)
-    frame = assemble_entries(
-        _read(wh, LABELLED_TABLE, domain),
-        _read(wh, SYNTHETIC_TABLE, domain),
-        domain,
-        settings.seed,
-        profile.positive_ratio[DIMENSION],
-        provenance_params(wh, domain, DIMENSION, template),
+def _mismatch_warning(stats: dict) -> str | None:
+    """Turns whose parsed instruction disagrees with the logged constraints are worth a look."""
+    if not stats["set_aside_mismatch"]:
+        return None
+    return (
+        f"{stats['set_aside_mismatch']} turns set aside: parsed instruction disagrees with "
+        f"the constraints column ({stats['mismatches']})"
     )
-    summary = describe(frame)
-    if frame.height:
-        entries = finalize_entries(
-            frame, DIMENSION, template, settings.seed, profile.split_fractions
-        )
-    else:
-        entries = pl.from_arrow(entry_schema(DIMENSION).empty_table())
-    metadata = write_entries(wh, DIMENSION, domain, entries)
-    return MaterializeResult(metadata={**summary, **metadata})
+
+
+INSTRUCTION_FOLLOWING = TranscriptDimension(
+    name=DIMENSION,
+    step_schema=STEP_SCHEMA,
+    label_turns=label_turns,
+    synthesize=synthesize,
+    assemble_entries=assemble_entries,
+    describe=describe,
+    labelled_description="agent turns (logged and LLM-generated): instruction parsed, response "
+    "verified by rule",
+    synthetic_description="targeted non-compliant variants of compliant responses",
+    label_warning=_mismatch_warning,
+)
+LABELLED_TABLE = INSTRUCTION_FOLLOWING.labelled_table
+SYNTHETIC_TABLE = INSTRUCTION_FOLLOWING.synthetic_table
+
+(
+    instruction_following_labelled,
+    instruction_following_synthetic,
+    instruction_following_entries,
+) = transcript_assets(INSTRUCTION_FOLLOWING)

@@ -18,11 +18,16 @@ import json
 import random
 from collections import Counter
 
-import duckdb
 import polars as pl
+import pyarrow as pa
 
-from assets.dimensions.common.text import item_text_sql
-from assets.dimensions.factual_consistency.balance import balance, negatives_needed
+from assets.dimensions.common.transcripts import (
+    assemble_turn_entries,
+    describe_turn_entries,
+    plant_negatives,
+    rule_labelled,
+    step_schema,
+)
 from assets.dimensions.factual_consistency.evidence import evidence_items
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.instruction_following.parse import (
@@ -36,28 +41,20 @@ from assets.dimensions.instruction_following.synthesis import (
     perturb,
 )
 from assets.dimensions.instruction_following.verify import violations
-from core.ids import derive_seed, with_stable_id
 from schemas.constraints import make_constraint
+from schemas.entries import CONSTRAINT
 
 DIMENSION = "instruction_following"
 CONSTRAINTS_DTYPE = pl.List(pl.Struct({"type": pl.String, "params": pl.String}))
-LABELLED_COLUMNS = [
-    "domain",
-    "turn_id",
-    "request_id",
-    "user_id_hash",
-    "query",
-    "ts",
-    "instruction",
-    "response",
-    "evidence",
-    "constraints",
-    "violations",
-    "label",
-    "is_synthetic",
-    "label_source",
-    "operator",
-]
+# Layout of instruction_following_labelled / _synthetic.
+STEP_SCHEMA = step_schema(
+    [pa.field("instruction", pa.string())],
+    [
+        pa.field("constraints", pa.list_(CONSTRAINT)),
+        pa.field("violations", pa.list_(pa.string())),
+    ],
+)
+LABELLED_COLUMNS = STEP_SCHEMA.names
 
 
 def _records(constraints) -> list[dict]:
@@ -106,84 +103,33 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         pl.Series("constraints", cons_col, dtype=CONSTRAINTS_DTYPE),
         pl.Series("violations", viol_col, dtype=pl.List(pl.String)),
     )
-    out = out.with_columns(
-        (pl.col("violations").list.len() == 0).cast(pl.Int8).alias("label"),
-        pl.lit(False).alias("is_synthetic"),
-        pl.lit("rule").alias("label_source"),
-        pl.lit(None, dtype=pl.String).alias("operator"),
-    ).select(LABELLED_COLUMNS)
+    out = rule_labelled(out, "violations", LABELLED_COLUMNS)
     stats["labelled"] = out.height
     return out, stats
+
+
+def _prepare(row: dict):
+    ev = evidence_items(row["evidence"])
+    constraints = _constraints_of(row["constraints"])
+    return (ev, constraints), applicable_operators(constraints, parse_response(row["response"], ev))
+
+
+def _attempt(op: str, row: dict, prepared, rng: random.Random) -> dict | None:
+    ev, constraints = prepared
+    new = perturb(op, constraints, parse_response(row["response"], ev), ev, rng)
+    if new is None or new == row["response"]:
+        return None
+    found = violations(constraints, parse_response(new, ev), ev)
+    return {"response": new, "violations": found} if OPERATORS[op] in found else None
 
 
 def synthesize(
     labelled: pl.DataFrame, seed: int, positive_ratio: float
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
-    needs. Candidates are tried in a seeded order (first operator of every turn, then second, ...)
-    so operators and turns are spread evenly; each variant is re-verified."""
-    stats: dict = {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
-    if labelled.height == 0:
-        return labelled.clear(), stats
-    pos = int((labelled["label"] == 1).sum())
-    need = negatives_needed(pos, labelled.height - pos, positive_ratio)
-    stats["needed"] = need
-    if need == 0:
-        return labelled.clear(), stats
-    sources = labelled.filter(pl.col("label") == 1)
-    rows = sources.to_dicts()
-    parsed_rows, candidates = [], []
-    for i, row in enumerate(rows):
-        ev = evidence_items(row["evidence"])
-        constraints = _constraints_of(row["constraints"])
-        parsed = parse_response(row["response"], ev)
-        parsed_rows.append((ev, constraints))
-        ops = applicable_operators(constraints, parsed)
-        ops.sort(key=lambda op, t=row["turn_id"]: derive_seed(seed, DIMENSION, t, op))
-        for k, op in enumerate(ops):
-            candidates.append((k, derive_seed(seed, DIMENSION, row["turn_id"], op, "order"), i, op))
-    candidates.sort()
-    made: list[dict] = []
-    by_op: Counter = Counter()
-    for _, _, i, op in candidates:
-        if len(made) >= need:
-            break
-        row = rows[i]
-        ev, constraints = parsed_rows[i]
-        rng = random.Random(derive_seed(seed, DIMENSION, row["turn_id"], op))
-        new = perturb(op, constraints, parse_response(row["response"], ev), ev, rng)
-        if new is None or new == row["response"]:
-            stats["rejected"] += 1
-            continue
-        found = violations(constraints, parse_response(new, ev), ev)
-        if OPERATORS[op] not in found:
-            stats["rejected"] += 1
-            continue
-        made.append(
-            {**row, "response": new, "violations": found, "label": 0, "is_synthetic": True,
-             "label_source": "synthetic", "operator": op}
-        )  # fmt: skip
-        by_op[op] += 1
-    stats["made"] = len(made)
-    stats["by_operator"] = dict(sorted(by_op.items()))
-    if not made:
-        return labelled.clear(), stats
-    return pl.DataFrame(made, schema=labelled.schema), stats
-
-
-def evidence_text(evidence: pl.Series) -> pl.Series:
-    """The retrieved items as prompt text: one line per item (set-based in DuckDB)."""
-    con = duckdb.connect()
-    try:
-        con.register("ev", pl.DataFrame({"evidence": evidence}).with_row_index("_row"))
-        out = con.sql(
-            "SELECT coalesce(nullif(array_to_string(list_transform(evidence, "
-            f"lambda it: '- ' || {item_text_sql('it')}), chr(10)), ''), '(no items retrieved)') "
-            "AS t FROM ev ORDER BY _row"
-        ).pl()
-    finally:
-        con.close()
-    return out["t"].alias("evidence_text")
+    needs, in the shared seeded candidate order; each variant is re-verified and kept only when
+    it breaks the constraint its operator targets."""
+    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
 
 
 def assemble_entries(
@@ -195,53 +141,20 @@ def assemble_entries(
     provenance: dict[str, str | None],
 ) -> pl.DataFrame:
     """Labelled + synthetic rows -> deduplicated, balanced entry rows (before render and split).
+    Exact repeats (same instruction, query and response) keep one entry: the real one first.
 
     `provenance`: log_fingerprint, builder_version, template_id, template_hash.
     """
-    frames = [f for f in (labelled, synthetic) if f.height]
-    if not frames:
-        return pl.DataFrame()
-    frame = pl.concat(frames, how="vertical_relaxed").with_columns(pl.lit(domain).alias("domain"))
-    frame = with_stable_id(frame, "entry_id", DIMENSION, ["domain", "turn_id", "operator"])
-    # Exact repeats (same instruction, query and response) keep one entry: the real one first.
-    frame = (
-        frame.sort(["is_synthetic", "entry_id"])
-        .unique(subset=["instruction", "query", "response"], keep="first", maintain_order=True)
-        .sort("entry_id")
-    )
-    frame = balance(frame, positive_ratio, seed, f"{DIMENSION}/{domain}")
-    return frame.with_columns(
-        pl.lit(DIMENSION).alias("dimension"),
-        pl.lit(1.0).alias("label_confidence"),
-        evidence_text(frame["evidence"]),
-        pl.struct(
-            pl.col("user_id_hash"),
-            pl.col("request_id"),
-            pl.concat_list(pl.col("turn_id")).alias("source_row_ids"),
-            pl.lit(provenance.get("log_fingerprint"), dtype=pl.String).alias("log_fingerprint"),
-            pl.lit(provenance.get("builder_version"), dtype=pl.String).alias("builder_version"),
-            pl.lit(provenance.get("template_id"), dtype=pl.String).alias("template_id"),
-            pl.lit(provenance.get("template_hash"), dtype=pl.String).alias("template_hash"),
-            pl.lit(None, dtype=pl.String).alias("judge_model"),
-            pl.col("operator"),
-        ).alias("provenance"),
-    )
+    return assemble_turn_entries(
+        labelled, synthetic, DIMENSION, domain, seed, positive_ratio, provenance,
+        repeat_key=["instruction", "query", "response"],
+    )  # fmt: skip
+
+
+def _violation_types(frame: pl.DataFrame) -> pl.Series:
+    return frame.select(pl.col("violations").explode().drop_nulls()).to_series()
 
 
 def describe(frame: pl.DataFrame) -> dict:
     """Asset metadata: label distribution, violations by type, synthetic share by operator."""
-    if frame.height == 0:
-        return {"rows": 0}
-    viol = frame.select(pl.col("violations").explode().drop_nulls()).to_series().value_counts()
-    ops = frame.filter(pl.col("is_synthetic")).group_by("operator").len()
-    return {
-        "rows": frame.height,
-        "label_distribution": {
-            str(k): int(v) for k, v in frame.group_by("label").len().sort("label").iter_rows()
-        },
-        "violations_by_type": {str(k): int(v) for k, v in sorted(viol.iter_rows())},
-        "synthetic_share_by_operator": {
-            str(k): round(int(v) / frame.height, 4) for k, v in sorted(ops.iter_rows())
-        },
-        "synthetic_share": round(float(frame["is_synthetic"].mean()), 4),
-    }
+    return describe_turn_entries(frame, "violations_by_type", _violation_types)

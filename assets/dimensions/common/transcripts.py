@@ -1,0 +1,198 @@
+"""Steps the two agent-transcript dimensions (instruction following, factual consistency) share
+as plain functions: the labelled-step layout, the seeded order in which synthetic negatives are
+planted, entry assembly around each dimension's own dedup key, and the shared metadata. What a
+rule checks and how a response is perturbed stay in each dimension's package."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from assets.dimensions.common.text import item_text_sql
+from assets.dimensions.factual_consistency.balance import balance, negatives_needed
+from core.ids import derive_seed, with_stable_id
+from schemas.entries import ITEM
+
+
+def step_schema(
+    before_response: Sequence[pa.Field], after_evidence: Sequence[pa.Field]
+) -> pa.Schema:
+    """Layout of `<dim>_labelled` / `<dim>_synthetic`: the turn, the dimension's own columns
+    around response and evidence, then label and how it was made."""
+    return pa.schema(
+        [
+            pa.field("domain", pa.string(), nullable=False),
+            pa.field("turn_id", pa.string()),
+            pa.field("request_id", pa.string()),
+            pa.field("user_id_hash", pa.string()),
+            pa.field("query", pa.string()),
+            pa.field("ts", pa.timestamp("us")),
+            *before_response,
+            pa.field("response", pa.string()),
+            pa.field("evidence", pa.list_(ITEM)),
+            *after_evidence,
+            pa.field("label", pa.int8()),
+            pa.field("is_synthetic", pa.bool_()),
+            pa.field("label_source", pa.string()),
+            pa.field("operator", pa.string()),
+        ]
+    )
+
+
+def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) -> pl.DataFrame:
+    """Label 1 when the rule found nothing in `found_column` (a list), else 0; real, rule-made."""
+    return frame.with_columns(
+        (pl.col(found_column).list.len() == 0).cast(pl.Int8).alias("label"),
+        pl.lit(False).alias("is_synthetic"),
+        pl.lit("rule").alias("label_source"),
+        pl.lit(None, dtype=pl.String).alias("operator"),
+    ).select(columns)
+
+
+# row -> (what the attempts need, applicable operator names)
+Prepare = Callable[[dict], tuple[Any, list[str]]]
+# (operator, row, prepared, rng) -> the changed columns of the negative (response and what the
+# rule found), or None when the variant is rejected.
+Attempt = Callable[[str, dict, Any, random.Random], dict | None]
+
+
+def plant_negatives(
+    labelled: pl.DataFrame,
+    dimension: str,
+    seed: int,
+    positive_ratio: float,
+    prepare: Prepare,
+    attempt: Attempt,
+) -> tuple[pl.DataFrame, dict]:
+    """Synthetic negatives from positive rows, up to the count the positive ratio needs.
+    Candidates are tried in a seeded order (first operator of every turn, then second, ...) so
+    operators and turns are spread evenly; returns (negatives, stats)."""
+    stats: dict = {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
+    if labelled.height == 0:
+        return labelled.clear(), stats
+    pos = int((labelled["label"] == 1).sum())
+    need = negatives_needed(pos, labelled.height - pos, positive_ratio)
+    stats["needed"] = need
+    if need == 0:
+        return labelled.clear(), stats
+    rows = labelled.filter(pl.col("label") == 1).to_dicts()
+    prepared, candidates = [], []
+    for i, row in enumerate(rows):
+        context, ops = prepare(row)
+        prepared.append(context)
+        ops.sort(key=lambda op, t=row["turn_id"]: derive_seed(seed, dimension, t, op))
+        for k, op in enumerate(ops):
+            candidates.append((k, derive_seed(seed, dimension, row["turn_id"], op, "order"), i, op))
+    candidates.sort()
+    made: list[dict] = []
+    by_op: Counter = Counter()
+    for _, _, i, op in candidates:
+        if len(made) >= need:
+            break
+        row = rows[i]
+        rng = random.Random(derive_seed(seed, dimension, row["turn_id"], op))
+        changes = attempt(op, row, prepared[i], rng)
+        if changes is None:
+            stats["rejected"] += 1
+            continue
+        made.append(
+            {**row, **changes, "label": 0, "is_synthetic": True, "label_source": "synthetic",
+             "operator": op}
+        )  # fmt: skip
+        by_op[op] += 1
+    stats["made"] = len(made)
+    stats["by_operator"] = dict(sorted(by_op.items()))
+    if not made:
+        return labelled.clear(), stats
+    return pl.DataFrame(made, schema=labelled.schema), stats
+
+
+def evidence_text(evidence: pl.Series) -> pl.Series:
+    """The retrieved items as prompt text: one line per item (set-based in DuckDB)."""
+    con = duckdb.connect()
+    try:
+        con.register("ev", pl.DataFrame({"evidence": evidence}).with_row_index("_row"))
+        out = con.sql(
+            "SELECT coalesce(nullif(array_to_string(list_transform(evidence, "
+            f"lambda it: '- ' || {item_text_sql('it')}), chr(10)), ''), '(no items retrieved)') "
+            "AS t FROM ev ORDER BY _row"
+        ).pl()
+    finally:
+        con.close()
+    return out["t"].alias("evidence_text")
+
+
+def assemble_turn_entries(
+    labelled: pl.DataFrame,
+    synthetic: pl.DataFrame,
+    dimension: str,
+    domain: str,
+    seed: int,
+    positive_ratio: float,
+    provenance: dict[str, str | None],
+    repeat_key: list[str],
+) -> pl.DataFrame:
+    """Labelled + synthetic rows -> deduplicated, balanced entry rows (before render and split).
+
+    Rows alike in `repeat_key` keep one entry, the real one first. `evidence_text` is added
+    before dedup when the key needs it, else after balancing. `provenance`: log_fingerprint,
+    builder_version, template_id, template_hash.
+    """
+    frames = [f for f in (labelled, synthetic) if f.height]
+    if not frames:
+        return pl.DataFrame()
+    frame = pl.concat(frames, how="vertical_relaxed").with_columns(pl.lit(domain).alias("domain"))
+    frame = with_stable_id(frame, "entry_id", dimension, ["domain", "turn_id", "operator"])
+    text_first = "evidence_text" in repeat_key
+    if text_first:
+        frame = frame.with_columns(evidence_text(frame["evidence"]))
+    frame = (
+        frame.sort(["is_synthetic", "entry_id"])
+        .unique(subset=repeat_key, keep="first", maintain_order=True)
+        .sort("entry_id")
+    )
+    frame = balance(frame, positive_ratio, seed, f"{dimension}/{domain}")
+    return frame.with_columns(
+        pl.lit(dimension).alias("dimension"),
+        pl.lit(1.0).alias("label_confidence"),
+        *([] if text_first else [evidence_text(frame["evidence"])]),
+        pl.struct(
+            pl.col("user_id_hash"),
+            pl.col("request_id"),
+            pl.concat_list(pl.col("turn_id")).alias("source_row_ids"),
+            pl.lit(provenance.get("log_fingerprint"), dtype=pl.String).alias("log_fingerprint"),
+            pl.lit(provenance.get("builder_version"), dtype=pl.String).alias("builder_version"),
+            pl.lit(provenance.get("template_id"), dtype=pl.String).alias("template_id"),
+            pl.lit(provenance.get("template_hash"), dtype=pl.String).alias("template_hash"),
+            pl.lit(None, dtype=pl.String).alias("judge_model"),
+            pl.col("operator"),
+        ).alias("provenance"),
+    )
+
+
+def describe_turn_entries(
+    frame: pl.DataFrame, found_name: str, found: Callable[[pl.DataFrame], pl.Series]
+) -> dict:
+    """Asset metadata: label distribution, what the rule found (`found(frame)`: one value per
+    finding, counted under `found_name`), synthetic share by operator."""
+    if frame.height == 0:
+        return {"rows": 0}
+    counts = found(frame).value_counts()
+    ops = frame.filter(pl.col("is_synthetic")).group_by("operator").len()
+    return {
+        "rows": frame.height,
+        "label_distribution": {
+            str(k): int(v) for k, v in frame.group_by("label").len().sort("label").iter_rows()
+        },
+        found_name: {str(k): int(v) for k, v in sorted(counts.iter_rows())},
+        "synthetic_share_by_operator": {
+            str(k): round(int(v) / frame.height, 4) for k, v in sorted(ops.iter_rows())
+        },
+        "synthetic_share": round(float(frame["is_synthetic"].mean()), 4),
+    }
