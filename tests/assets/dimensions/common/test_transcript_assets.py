@@ -1,19 +1,16 @@
-"""The Dagster chain [instruction_following, labelled -> synthetic -> entries] on a warehouse."""
+"""The Dagster chain [<dim>, labelled -> synthetic -> entries] of both agent-transcript
+dimensions (instruction_following, factual_consistency) on a warehouse."""
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import pytest
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey, AssetsDefinition, DagsterInstance, materialize
 
-from assets.dimensions.instruction_following.assets import (
-    LABELLED_TABLE,
-    SYNTHETIC_TABLE,
-    instruction_following_entries,
-    instruction_following_labelled,
-    instruction_following_synthetic,
-)
+from assets.dimensions.factual_consistency import assets as fc
+from assets.dimensions.instruction_following import assets as if_
 from core.warehouse import Warehouse
 from loggen.agent_turns import AgentErrorRates, make_agent_turns
 from pipelines.resources import BuildSettings, WarehouseResource
@@ -22,6 +19,39 @@ from schemas.entries import entry_schema
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "llm_support"))
 
 from generated_turns import DOMAIN, MODEL, build_warehouse  # noqa: E402
+
+
+class Chain(NamedTuple):
+    dimension: str
+    labelled: AssetsDefinition
+    synthetic: AssetsDefinition
+    entries: AssetsDefinition
+    labelled_table: str
+    synthetic_table: str
+    found_metadata: str  # the dimension's own breakdown of what its rule found
+
+
+CHAINS = [
+    Chain(
+        "factual_consistency",
+        fc.factual_consistency_labelled,
+        fc.factual_consistency_synthetic,
+        fc.factual_consistency_entries,
+        fc.LABELLED_TABLE,
+        fc.SYNTHETIC_TABLE,
+        "unsupported_claims_by_field",
+    ),
+    Chain(
+        "instruction_following",
+        if_.instruction_following_labelled,
+        if_.instruction_following_synthetic,
+        if_.instruction_following_entries,
+        if_.LABELLED_TABLE,
+        if_.SYNTHETIC_TABLE,
+        "violations_by_type",
+    ),
+]
+BY_DIMENSION = pytest.mark.parametrize("chain", CHAINS, ids=[c.dimension for c in CHAINS])
 
 
 def _warehouse(path, catalog, domain="food_delivery", n=300) -> Warehouse:
@@ -42,16 +72,13 @@ def _warehouse(path, catalog, domain="food_delivery", n=300) -> Warehouse:
 
 
 @pytest.mark.slow
-def test_the_chain_materializes_and_writes_entries(tmp_path, catalog):
+@BY_DIMENSION
+def test_the_chain_materializes_and_writes_entries(tmp_path, catalog, chain):
     wh = _warehouse(tmp_path / "wh.duckdb", catalog)
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("domain", ["food_delivery"])
         result = materialize(
-            [
-                instruction_following_labelled,
-                instruction_following_synthetic,
-                instruction_following_entries,
-            ],
+            [chain.labelled, chain.synthetic, chain.entries],
             partition_key="food_delivery",
             instance=instance,
             resources={
@@ -64,32 +91,33 @@ def test_the_chain_materializes_and_writes_entries(tmp_path, catalog):
         m.asset_key.path[-1]: m.step_materialization_data.materialization.metadata
         for m in result.get_asset_materialization_events()
     }
-    assert meta["labelled"]["rows"].value == wh.count(LABELLED_TABLE, "food_delivery") == 300
-    assert meta["synthetic"]["rows"].value == wh.count(SYNTHETIC_TABLE, "food_delivery") > 0
+    assert meta["labelled"]["rows"].value == wh.count(chain.labelled_table, "food_delivery") == 300
+    assert meta["synthetic"]["rows"].value == wh.count(chain.synthetic_table, "food_delivery") > 0
     assert (
         meta["entries"]["label_distribution"].value["0"]
         == meta["entries"]["label_distribution"].value["1"]
     )
     assert (
-        "synthetic_share_by_operator" in meta["entries"] and "violations_by_type" in meta["entries"]
+        "synthetic_share_by_operator" in meta["entries"] and chain.found_metadata in meta["entries"]
     )
-    entries = wh.read_partition("entries_instruction_following", "food_delivery")
-    assert entries.columns == entry_schema("instruction_following").names
+    entries = wh.read_partition(f"entries_{chain.dimension}", "food_delivery")
+    assert entries.columns == entry_schema(chain.dimension).names
     assert entries.height == meta["entries"]["rows"].value
     assert set(entries["label_source"]) == {"rule", "synthetic"}
 
 
-def test_labelled_takes_generated_turns_and_reports_them(tmp_path):
+@BY_DIMENSION
+def test_labelled_takes_generated_turns_and_reports_them(tmp_path, chain):
     """The labelled step reads llm_generated_turns too and runs after the generator."""
     assert (
         AssetKey(["instruction_following", "generated_turns"])
-        in (instruction_following_labelled.asset_deps[instruction_following_labelled.key])
+        in chain.labelled.asset_deps[chain.labelled.key]
     )
     wh = build_warehouse(tmp_path / "wh.duckdb")
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("domain", [DOMAIN])
         result = materialize(
-            [instruction_following_labelled],
+            [chain.labelled],
             partition_key=DOMAIN,
             instance=instance,
             resources={"warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"))},
@@ -98,7 +126,7 @@ def test_labelled_takes_generated_turns_and_reports_them(tmp_path):
     meta = result.get_asset_materialization_events()[0].materialization.metadata
     assert meta["generated_turns_in"].value == meta["generated_turns_used"].value == 2
     assert meta["generator_models"].value == {MODEL: 2}
-    labelled = wh.read_partition(LABELLED_TABLE, DOMAIN)
+    labelled = wh.read_partition(chain.labelled_table, DOMAIN)
     generated = labelled.filter(pl.col("turn_id").str.starts_with("llm_generated_turns:"))
     assert generated.height == 2 and set(generated["label_source"]) == {"rule"}
     assert sorted(generated["label"].to_list()) == [0, 1]

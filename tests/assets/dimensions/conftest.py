@@ -1,5 +1,6 @@
-"""Fixtures: a small bilingual catalog, requests with and without positions, and agent turns
-generated from them with known ground truth (loggen.agent_turns)."""
+"""Fixtures of the agent-transcript dimensions (instruction_following, factual_consistency): a
+small bilingual catalog, requests with and without positions, and agent turns generated from them
+with known ground truth (loggen.agent_turns). Session-scoped and built only when a test asks."""
 
 import json
 import random
