@@ -1,0 +1,95 @@
+"""Shared steps of the agent-transcript dimensions, on small frames built here."""
+
+import polars as pl
+import pyarrow as pa
+
+from assets.dimensions.common.transcripts import (
+    describe_turn_entries,
+    plant_negatives,
+    rule_labelled,
+    step_schema,
+)
+
+COLUMNS = ["turn_id", "response", "found", "label", "is_synthetic", "label_source", "operator"]
+
+
+def _positives(n: int) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"turn_id": [f"t{i}" for i in range(n)], "response": [f"r{i}" for i in range(n)]}
+    ).with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("found"))
+    return rule_labelled(frame, "found", COLUMNS)
+
+
+def _plant(labelled, seed=1, ratio=0.5, refuse=()):
+    def prepare(row):
+        return row["response"].upper(), ["a", "b"]
+
+    def attempt(op, row, prepared, rng):
+        if row["turn_id"] in refuse:
+            return None
+        return {"response": f"{prepared}-{op}-{rng.randint(0, 9)}", "found": [op]}
+
+    return plant_negatives(labelled, "dim", seed, ratio, prepare, attempt)
+
+
+def test_step_schema_puts_the_dimension_columns_around_response_and_evidence():
+    schema = step_schema([pa.field("instruction", pa.string())], [pa.field("x", pa.int8())])
+    assert schema.names == [
+        "domain", "turn_id", "request_id", "user_id_hash", "query", "ts", "instruction",
+        "response", "evidence", "x", "label", "is_synthetic", "label_source", "operator",
+    ]  # fmt: skip
+    assert not schema.field("domain").nullable
+
+
+def test_rule_labels_one_only_when_nothing_was_found():
+    frame = pl.DataFrame({"turn_id": ["a", "b"], "response": ["x", "y"], "found": [[], ["oops"]]})
+    out = rule_labelled(frame, "found", COLUMNS)
+    assert out.columns == COLUMNS
+    assert out["label"].to_list() == [1, 0] and out["label"].dtype == pl.Int8
+    assert not out["is_synthetic"].any() and set(out["label_source"]) == {"rule"}
+    assert out["operator"].null_count() == 2
+
+
+def test_negatives_spread_over_turns_first_and_are_deterministic():
+    labelled = _positives(4)
+    made, stats = _plant(labelled)
+    # Four negatives for four positives: one per turn (every turn's first operator goes first).
+    assert stats == {"needed": 4, "made": 4, "rejected": 0, "by_operator": stats["by_operator"]}
+    assert sorted(made["turn_id"]) == ["t0", "t1", "t2", "t3"]
+    assert sum(stats["by_operator"].values()) == 4
+    assert (made["label"] == 0).all() and made["is_synthetic"].all()
+    assert set(made["label_source"]) == {"synthetic"} and made.schema == labelled.schema
+    for row in made.iter_rows(named=True):
+        assert row["response"].startswith(f"R{row['turn_id'][1:]}-{row['operator']}-")
+        assert row["found"] == [row["operator"]]
+    assert made.equals(_plant(labelled)[0])
+
+
+def test_refused_variants_are_counted_and_others_fill_in():
+    made, stats = _plant(_positives(4), refuse={"t0"})
+    assert stats["made"] == made.height == 4 and stats["rejected"] >= 1
+    assert "t0" not in set(made["turn_id"])
+    assert made.select("turn_id", "operator").n_unique() == 4
+
+
+def test_no_negatives_when_none_are_needed_or_there_are_no_rows():
+    labelled = _positives(2)
+    negatives = labelled.with_columns(pl.lit(0, dtype=pl.Int8).alias("label"))
+    assert _plant(pl.concat([labelled, negatives]))[0].height == 0
+    assert _plant(labelled.clear())[1] == {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
+
+
+def test_describe_counts_findings_labels_and_synthetic_share():
+    labelled = _positives(2)
+    made, _ = _plant(labelled)
+    frame = pl.concat([labelled, made])
+    meta = describe_turn_entries(
+        frame, "found_by_kind", lambda f: f["found"].explode().drop_nulls()
+    )
+    assert list(meta) == [
+        "rows", "label_distribution", "found_by_kind", "synthetic_share_by_operator",
+        "synthetic_share",
+    ]  # fmt: skip
+    assert meta["rows"] == 4 and meta["label_distribution"] == {"0": 2, "1": 2}
+    assert sum(meta["found_by_kind"].values()) == 2 and meta["synthetic_share"] == 0.5
+    assert describe_turn_entries(frame.clear(), "found_by_kind", lambda f: 1 / 0) == {"rows": 0}
