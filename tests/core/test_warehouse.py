@@ -80,3 +80,25 @@ def test_reading_a_missing_warehouse_is_clear(tmp_path):
     assert not wh.table_exists("x")
     with pytest.raises(WarehouseError, match="run the ingest first"):
         wh.query("SELECT 1")
+
+
+def test_long_strings_are_stored_with_the_configured_compression(tmp_path, monkeypatch):
+    def compressions(env: str | None) -> set[str]:
+        if env is None:
+            monkeypatch.delenv("RECRM_DUCKDB_COMPRESSION", raising=False)
+        else:
+            monkeypatch.setenv("RECRM_DUCKDB_COMPRESSION", env)
+        wh = Warehouse(tmp_path / f"{env}.duckdb")
+        wh.write_table(
+            "t", "SELECT repeat('prompt text ' || (i % 97), 200) AS prompt FROM range(30000) r(i)"
+        )
+        with wh.connect() as con:
+            con.execute("CHECKPOINT")
+            rows = con.execute(
+                "SELECT DISTINCT compression FROM pragma_storage_info('t') "
+                "WHERE column_name = 'prompt' AND segment_type = 'VARCHAR'"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    assert compressions(None) == {"ZSTD"}
+    assert "ZSTD" not in compressions("auto")
