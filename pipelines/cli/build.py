@@ -14,7 +14,7 @@ from pipelines.cli.common import console, print_table, warn_about_key
 from pipelines.cli.ingest import print_ingest_summary, select_domains
 from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS
 from pipelines.runner import BuildFailed, RunReport, run_layers
-from schemas.entries import DIMENSIONS
+from schemas.entries import DIMENSIONS, LABEL_COLUMN
 
 
 def register(subparsers) -> None:
@@ -106,6 +106,18 @@ def _label_order(item: tuple[str, int]) -> tuple:
     return (0, int(key), "") if key.lstrip("-").isdigit() else (1, 0, key)
 
 
+def _labels_text(dimension: str, labels: dict) -> str:
+    """`label:rows, ...`; for ranking (whose distribution is keyed by gold_ranking length) the
+    range and mean of the candidate-list length."""
+    if LABEL_COLUMN[dimension] == "gold_ranking":
+        sizes = {int(k): v for k, v in labels.items()}
+        if not sizes:
+            return ""
+        mean = sum(k * v for k, v in sizes.items()) / sum(sizes.values())
+        return f"candidates {min(sizes)}-{max(sizes)}, mean {mean:.1f}"
+    return ", ".join(f"{k}:{v}" for k, v in sorted(labels.items(), key=_label_order))
+
+
 def print_release_summary(report: RunReport) -> None:
     """Where the release is, and its rows, shards and labels per dimension and split."""
     for m in report.materializations:
@@ -118,7 +130,7 @@ def print_release_summary(report: RunReport) -> None:
                 s["split"],
                 s["rows"],
                 s["shards"],
-                ", ".join(f"{k}:{v}" for k, v in sorted(s["labels"].items(), key=_label_order)),
+                _labels_text(s["dimension"], s["labels"]),
             )
             for s in summary
         ]

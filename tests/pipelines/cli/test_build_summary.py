@@ -24,3 +24,10 @@ def test_entries_table_pivots_domains_and_shows_the_selection():
     assert [c.strip() for c in if_row.split("│")[2:5]] == ["1,190", "244", "1,434"]
     (ir_row,) = [line for line in lines if "item_ranking" in line]
     assert [c.strip() for c in ir_row.split("│")[2:5]] == ["", "3", ""]
+
+
+def test_ranking_labels_show_candidate_list_lengths_not_a_label_histogram():
+    from pipelines.cli.build import _labels_text
+
+    assert _labels_text("item_ranking", {"5": 1, "7": 3}) == "candidates 5-7, mean 6.5"
+    assert _labels_text("behavior_prediction", {"2": 4, "0": 9, "1": 3}) == "0:9, 1:3, 2:4"
