@@ -41,6 +41,32 @@ class ReleaseError(RuntimeError):
     pass
 
 
+def _temporary_name() -> str:
+    """`.tmp-release-<pid>-<uuid>`: the writer's pid tells a later run whether it is still alive."""
+    return f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_orphaned_temporaries(releases: Path) -> list[Path]:
+    """Remove temporary folders left by a writer that was killed (its pid is gone)."""
+    removed = []
+    for path in releases.glob(f"{TMP_PREFIX}*"):
+        pid = path.name.removeprefix(TMP_PREFIX).split("-", 1)[0]
+        if path.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 @dataclass
 class Published:
     version: str
@@ -116,7 +142,8 @@ def publish_release(
     code = code if code is not None else code_version()
     releases = Path(settings.releases_dir)
     releases.mkdir(parents=True, exist_ok=True)
-    tmp = releases / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+    remove_orphaned_temporaries(releases)
+    tmp = releases / _temporary_name()
     try:
         tmp.mkdir()
         with warehouse.connect(read_only=True) as con:
@@ -159,7 +186,7 @@ def _move_into_place(tmp: Path, target: Path, manifest: dict, overwrite: bool) -
         return Published(version, target, manifest, reused=False)
     if overwrite:
         # Two renames: the old version is only removed once the new one is in place.
-        old = target.parent / f"{TMP_PREFIX}old-{uuid.uuid4().hex}"
+        old = target.parent / _temporary_name()
         os.rename(target, old)
         os.rename(tmp, target)
         shutil.rmtree(old, ignore_errors=True)

@@ -171,6 +171,29 @@ def test_crash_mid_write_leaves_no_half_release(benchmark_warehouse, tmp_path, m
     assert os.listdir(tmp_path / "releases") == []
 
 
+def test_a_killed_writers_temporary_folder_is_removed_by_the_next_publish(
+    benchmark_warehouse, tmp_path
+):
+    import subprocess
+    import sys
+
+    # A pid that certainly no longer runs: a child that has exited and been reaped.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    releases = tmp_path / "releases"
+    orphan = releases / f"{TMP_PREFIX}{dead}-0123abcd"
+    live = releases / f"{TMP_PREFIX}{os.getpid()}-4567ef01"  # a writer still running
+    for folder in (orphan, live):
+        (folder / "instruction_following").mkdir(parents=True)
+    publish_release(benchmark_warehouse, _settings(tmp_path, release_version="v1"), code=CODE)
+    assert not orphan.exists()
+    assert live.exists()
+
+
 def test_missing_benchmark_table_is_a_clear_error(tmp_path):
     from core.warehouse import Warehouse
 
