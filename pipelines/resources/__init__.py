@@ -22,6 +22,7 @@ def default_resources(settings: Settings | None = None) -> dict:
             seed=settings.seed,
             release_version=settings.release_version,
             overwrite_release=settings.overwrite_release,
+            release_shard_rows=settings.release_shard_rows,
         ),
         # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
         "llm": LLMResource(),

@@ -13,6 +13,7 @@ class BuildSettings(ConfigurableResource):
     seed: int = 20260511
     release_version: str | None = None
     overwrite_release: bool = False
+    release_shard_rows: int = 100_000
 
     def settings(self, warehouse_path: str | None = None) -> Settings:
         return load_settings(
@@ -22,5 +23,6 @@ class BuildSettings(ConfigurableResource):
             seed=self.seed,
             release_version=self.release_version,
             overwrite_release=self.overwrite_release,
+            release_shard_rows=self.release_shard_rows,
             warehouse_path=warehouse_path,
         )
