@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from core.settings import load_settings
-from pipelines.cli.common import console, print_table, warn_about_key
+from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
 from pipelines.cli.ingest import print_ingest_summary, select_domains
 from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS
 from pipelines.runner import BuildFailed, RunReport, run_layers
@@ -72,33 +72,6 @@ def print_entries_summary(report: RunReport) -> None:
     columns = [*domains, "selected"]
     rows = [(dim, *(counts.get((dim, c)) for c in columns)) for dim in DIMENSIONS]
     print_table("entries per domain, and selected by the profile", ["dimension", *columns], rows)
-
-
-def print_check_failures(report: RunReport) -> None:
-    """Each failed check's failed expectations: how many rows, a few examples (one line each)."""
-    lines = []
-    for check in report.checks:
-        if check.passed:
-            continue
-        domain = check.metadata.get("domain")
-        where = f"{check.asset}:{check.check}" + (f" [{domain}]" if domain else "")
-        failures = check.metadata.get("failed_expectations") or []
-        if not failures:
-            reason = check.metadata.get("error") or check.metadata.get("note") or "failed"
-            lines.append(f"{where} ({check.severity}): {reason}")
-        for f in failures:
-            text = f["expectation"] + (f"({f['column']})" if f.get("column") else "")
-            if f.get("unexpected_count") is not None:
-                text += f": {f['unexpected_count']} of {f.get('element_count')} rows"
-            elif f.get("observed"):
-                text += f": observed {f['observed']}"
-            if f.get("examples"):
-                text += "; e.g. " + " | ".join(f["examples"])
-            lines.append(f"{where} ({check.severity}): {text}")
-    if lines:
-        console.print("[bold]failed expectations[/bold]")
-        for line in lines:
-            console.print("  ✗ " + line, soft_wrap=True, markup=False)
 
 
 def _label_order(item: tuple[str, int]) -> tuple:

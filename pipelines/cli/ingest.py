@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from core.settings import load_settings
-from pipelines.cli.common import console, print_table, warn_about_key
+from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
 from pipelines.jobs import INGEST
 from pipelines.runner import BuildFailed, discover_domains, run_layers
 
@@ -23,11 +23,17 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(logs_root=args.logs, warehouse_path=args.warehouse)
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
-    with console.status("ingesting") as status:
-        report = run_layers(
-            [("ingest", INGEST, True)], domains, settings, on_step=lambda s: status.update(s)
-        )
+    try:
+        with console.status("ingesting") as status:
+            report = run_layers(
+                [("ingest", INGEST, True)], domains, settings, on_step=lambda s: status.update(s)
+            )
+    except BuildFailed as exc:
+        if exc.report is not None:
+            print_check_failures(exc.report)
+        raise
     print_ingest_summary(report)
+    print_check_failures(report)  # the ingest checks that only warn
     console.print(f"warehouse: {settings.warehouse_path}")
     return 0
 
