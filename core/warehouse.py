@@ -99,6 +99,7 @@ class Warehouse:
         params: dict | None = None,
         schema: pa.Schema | None = None,
         scope: dict[str, str] | None = None,
+        ordered: bool = True,
     ) -> int:
         """Replace the rows of `domain` in `table` with `source`; returns the rows written.
 
@@ -106,8 +107,13 @@ class Warehouse:
         created with exactly that schema (so an empty first partition still has typed columns).
         `scope` narrows what is replaced to the domain's rows that also match these column values
         (e.g. `{"table_name": "items"}` in the shared `quarantine` table); `source` must match it.
+        With `ordered=False` the rows may be stored in any order (DuckDB then inserts on every
+        thread: about twice as fast for wide rows); only for tables every reader sorts or
+        aggregates, since `read_partition` returns rows in stored order.
         """
-        return self._write(table, source, params, schema, domain=domain, scope=scope)
+        return self._write(
+            table, source, params, schema, domain=domain, scope=scope, ordered=ordered
+        )
 
     def write_table(
         self,
@@ -115,9 +121,11 @@ class Warehouse:
         source: TableSource,
         params: dict | None = None,
         schema: pa.Schema | None = None,
+        ordered: bool = True,
     ) -> int:
-        """Replace the whole of `table` with `source`; returns the rows written."""
-        return self._write(table, source, params, schema, domain=None)
+        """Replace the whole of `table` with `source`; returns the rows written (`ordered`: as
+        in `write_partition`)."""
+        return self._write(table, source, params, schema, domain=None, ordered=ordered)
 
     def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
         """Several `write_partition`s in one connection and one transaction (all or nothing);
@@ -135,8 +143,10 @@ class Warehouse:
                 raise
         return written
 
-    def _write(self, table, source, params, schema, domain, scope=None) -> int:
+    def _write(self, table, source, params, schema, domain, scope=None, ordered=True) -> int:
         with self.connect() as con:
+            if not ordered:
+                con.execute("SET preserve_insertion_order = false")
             con.execute("BEGIN TRANSACTION")
             try:
                 written = self._write_on(con, table, source, params, schema, domain, scope)

@@ -35,10 +35,12 @@ def _entry_id(alias: str) -> str:
     return sql_stable_id(DIMENSION, [f"{alias}.domain", f"{alias}.request_id", f"{alias}.item_id"])
 
 
-def behavior_rows_sql(users: str, buckets: int = 1, bucket: int = 0) -> str:
+def behavior_rows_sql(users: str, buckets: int = 1, bucket: int = 0, ordered: bool = True) -> str:
     """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain;
-    with buckets > 1 only the requests in hash bucket `bucket`."""
+    with buckets > 1 only the requests in hash bucket `bucket`; `ordered` sorts the rows by
+    request and display position (the writer skips that sort)."""
     entry_id = _entry_id("ri")
+    order = "ORDER BY ri.request_id, ri.position, ri.item_id" if ordered else ""
     return f"""
 WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))}
 SELECT {entry_id} AS entry_id,
@@ -56,7 +58,7 @@ FROM stg_request_items ri
 JOIN bundle b ON b.domain = ri.domain AND b.request_id = ri.request_id
 JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
 WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
-ORDER BY ri.request_id, ri.position, ri.item_id
+{order}
 """
 
 
@@ -99,7 +101,7 @@ def write_behavior_entries(
         wh,
         DIMENSION,
         domain,
-        lambda buckets, b: behavior_rows_sql(users, buckets, b),
+        lambda buckets, b: behavior_rows_sql(users, buckets, b, ordered=False),
         params,
         template,
         splits,

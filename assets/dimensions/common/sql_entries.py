@@ -81,7 +81,8 @@ def write_entries_sql(
     buckets: int = 1,
 ) -> dict:
     """Store the splits, write the domain's entries; returns the metadata. `rows_sql(buckets,
-    bucket)` gives the row SQL of one hash bucket of the domain's requests."""
+    bucket)` gives the row SQL of one hash bucket of the domain's requests; the rows are stored
+    in no particular order (every reader of entries tables sorts or aggregates)."""
     split_rows = splits.select(pl.lit(domain).alias("domain"), "entry_id", "split").unique(
         "entry_id", keep="first", maintain_order=True
     )
@@ -89,7 +90,9 @@ def write_entries_sql(
     table, schema = entries_table(dimension), entry_schema(dimension)
     if buckets <= 1:
         select = entries_select_sql(dimension, rows_sql(1, 0), template)
-        rows = wh.write_partition(table, domain, select, params=params, schema=schema)
+        rows = wh.write_partition(
+            table, domain, select, params=params, schema=schema, ordered=False
+        )
     else:
         wh.path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f".{dimension}_", dir=wh.path.parent) as tmp:
@@ -98,10 +101,12 @@ def write_entries_sql(
                 path = Path(tmp) / f"part-{b:05d}.parquet"
                 select = entries_select_sql(dimension, rows_sql(buckets, b), template)
                 with wh.connect(read_only=True) as con:
+                    # Row order inside the entries table carries no meaning (readers sort).
+                    con.execute("SET preserve_insertion_order = false")
                     con.execute(f"COPY ({select}) TO {_literal(path)} (FORMAT parquet)", params)
                 files.append(_literal(path))
             source = f"SELECT * FROM read_parquet([{', '.join(files)}])"
-            rows = wh.write_partition(table, domain, source, schema=schema)
+            rows = wh.write_partition(table, domain, source, schema=schema, ordered=False)
     if rows != split_rows.height:
         raise RuntimeError(
             f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "

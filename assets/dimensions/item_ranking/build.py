@@ -39,9 +39,12 @@ HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
 """
 
 
-def ranking_rows_sql(users: str, seed: int, buckets: int = 1, bucket: int = 0) -> str:
+def ranking_rows_sql(
+    users: str, seed: int, buckets: int = 1, bucket: int = 0, ordered: bool = True
+) -> str:
     """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain;
-    with buckets > 1 only the requests in hash bucket `bucket`."""
+    with buckets > 1 only the requests in hash bucket `bucket`; `ordered` sorts the rows by
+    request (the writer skips that sort)."""
     entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
@@ -79,7 +82,7 @@ SELECT {entry_id} AS entry_id,
        array_to_string(g.gold_ranking, ', ') AS ranking_text
 FROM grouped g
 JOIN bundle b ON b.domain = g.domain AND b.request_id = g.request_id
-ORDER BY g.request_id
+{"ORDER BY g.request_id" if ordered else ""}
 """
 
 
@@ -123,7 +126,7 @@ def write_ranking_entries(
         wh,
         DIMENSION,
         domain,
-        lambda buckets, b: ranking_rows_sql(users, seed, buckets, b),
+        lambda buckets, b: ranking_rows_sql(users, seed, buckets, b, ordered=False),
         params,
         template,
         splits,
