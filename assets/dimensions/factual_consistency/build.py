@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from functools import partial
 
 import polars as pl
 import pyarrow as pa
@@ -21,7 +22,7 @@ from assets.dimensions.common.transcripts import (
     step_schema,
 )
 from assets.dimensions.factual_consistency.claims import check_claims
-from assets.dimensions.factual_consistency.evidence import evidence_items
+from assets.dimensions.factual_consistency.evidence import EvidenceCache
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.factual_consistency.synthesis import applicable_operators, perturb
 from schemas.entries import UNSUPPORTED_CLAIM
@@ -42,10 +43,11 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         return pl.DataFrame(), stats
     claims_col = []
     made: Counter = Counter()
+    items = EvidenceCache()
     for response, evidence in zip(
         turns["response"].to_list(), turns["evidence"].to_list(), strict=True
     ):
-        ev = evidence_items(evidence)
+        ev = items.items(evidence)
         parsed = parse_response(response or "", ev)
         for rec in parsed.recommendations:
             made["name"] += 1
@@ -58,8 +60,8 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     return out, stats
 
 
-def _prepare(row: dict):
-    ev = evidence_items(row["evidence"])
+def _prepare(items: EvidenceCache, row: dict):
+    ev = items.items(row["evidence"])
     return ev, applicable_operators(parse_response(row["response"], ev), ev)
 
 
@@ -74,7 +76,9 @@ def synthesize(
 ) -> tuple[pl.DataFrame, dict]:
     """Hallucinated variants of consistent responses, up to the count the positive ratio needs;
     each variant is re-checked and kept only when the checker finds the planted error."""
-    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
+    return plant_negatives(
+        labelled, DIMENSION, seed, positive_ratio, partial(_prepare, EvidenceCache()), _attempt
+    )
 
 
 def assemble_entries(

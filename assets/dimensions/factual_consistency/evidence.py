@@ -9,7 +9,9 @@ be checked against. `EvidenceItem` is the parsed, normalized view the checkers u
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 import polars as pl
@@ -37,10 +39,14 @@ class EvidenceItem:
     names: tuple[str, ...] = ()  # the title and its other-language forms (attributes title_zh, ...)
 
     def is_named(self, name: str) -> bool:
-        key = name.strip().casefold()
-        return any(n.casefold() == key for n in self.names)
+        return name.strip().casefold() in self._name_keys
 
-    @property
+    # Cached: read per recommendation, claim and operator; the item never changes.
+    @cached_property
+    def _name_keys(self) -> frozenset[str]:
+        return frozenset(n.casefold() for n in self.names)
+
+    @cached_property
     def claim_lists(self) -> dict[str, list[str]]:
         return {k: v for k, v in self.lists.items() if k not in NON_CLAIM_LIST_KEYS}
 
@@ -86,6 +92,79 @@ def evidence_item(item: dict) -> EvidenceItem:
 
 def evidence_items(structs: list[dict] | None) -> list[EvidenceItem]:
     return [evidence_item(s) for s in structs or []]
+
+
+# `build_evidence` appends the request-dependent distance as the last attributes member; every
+# other fact of an item is the same on each of the many turns that retrieved it.
+_DISTANCE_MEMBER = ',"distance_km":'
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")  # as json.loads reads
+
+
+def _with_turn_facts(base: EvidenceItem, **facts) -> EvidenceItem:
+    """`base` with other price, rating and distance; unlike dataclasses.replace it keeps the
+    cached properties (which do not depend on these facts)."""
+    item = object.__new__(EvidenceItem)
+    item.__dict__.update(base.__dict__)
+    item.__dict__.update(facts)
+    return item
+
+
+class EvidenceCache:
+    """`evidence_items` that parses each distinct item once: a domain's turns retrieve a few
+    hundred items over and over, so only the distance, price and rating are read per turn.
+
+    Gives exactly what `evidence_item` gives: the cached part is keyed by every struct field it is
+    built from, and the distance shortcut is only taken when the attributes without the trailing
+    distance member are a JSON object that does not state a distance itself.
+    """
+
+    def __init__(self) -> None:
+        # key -> (the item parsed from attributes without the distance member, shortcut allowed)
+        self._parsed: dict[tuple, tuple[EvidenceItem, bool]] = {}
+
+    def items(self, structs: list[dict] | None) -> list[EvidenceItem]:
+        return [self.item(s) for s in structs or []]
+
+    def item(self, struct: dict) -> EvidenceItem:
+        attributes = struct.get("attributes")
+        static, distance = attributes, None
+        if attributes and attributes.endswith("}"):
+            cut = attributes.rfind(_DISTANCE_MEMBER)
+            number = attributes[cut + len(_DISTANCE_MEMBER) : -1] if cut > 0 else ""
+            if _JSON_NUMBER.fullmatch(number):
+                # json.loads reads "-0" as the int 0, and ints exactly.
+                exact = float(int(number)) if number.lstrip("-").isdigit() else float(number)
+                static, distance = attributes[:cut] + "}", exact
+        tags = struct.get("tags")
+        key = (
+            struct["item_id"],
+            struct.get("title"),
+            struct.get("category"),
+            None if tags is None else tuple(tags),
+            static,
+        )
+        cached = self._parsed.get(key)
+        if cached is None:
+            cached = self._parsed[key] = self._parse_static(struct, static)
+        base, shortcut = cached
+        if distance is not None and not shortcut:
+            return evidence_item(struct)
+        return _with_turn_facts(
+            base,
+            price=struct.get("price"),
+            rating=struct.get("rating"),
+            distance_km=distance if distance is not None else base.distance_km,
+        )
+
+    @staticmethod
+    def _parse_static(struct: dict, static: str | None) -> tuple[EvidenceItem, bool]:
+        base = evidence_item({**struct, "attributes": static})
+        try:
+            attrs = json.loads(static) if static else None
+        except json.JSONDecodeError:
+            attrs = None
+        shortcut = isinstance(attrs, dict) and bool(attrs) and "distance_km" not in attrs
+        return base, shortcut
 
 
 def build_evidence(turns: pl.DataFrame, items: pl.DataFrame) -> pl.Series:

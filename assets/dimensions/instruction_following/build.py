@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from functools import partial
 
 import polars as pl
 import pyarrow as pa
@@ -28,7 +29,7 @@ from assets.dimensions.common.transcripts import (
     rule_labelled,
     step_schema,
 )
-from assets.dimensions.factual_consistency.evidence import evidence_items
+from assets.dimensions.factual_consistency.evidence import EvidenceCache
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.instruction_following.parse import (
     InstructionParseError,
@@ -71,6 +72,7 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     if turns.height == 0:
         return pl.DataFrame(), stats
     mismatches: Counter = Counter()
+    items = EvidenceCache()
     keep, cons_col, viol_col = [], [], []
     for row_no, (turn_id, instruction, declared, response, evidence) in enumerate(
         zip(
@@ -94,7 +96,7 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         if not any(c.hard for c in constraints):
             stats["set_aside_no_hard"] += 1
             continue
-        ev = evidence_items(evidence)
+        ev = items.items(evidence)
         keep.append(row_no)
         cons_col.append(_records(constraints))
         viol_col.append(violations(constraints, parse_response(response or "", ev), ev))
@@ -108,8 +110,8 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     return out, stats
 
 
-def _prepare(row: dict):
-    ev = evidence_items(row["evidence"])
+def _prepare(items: EvidenceCache, row: dict):
+    ev = items.items(row["evidence"])
     constraints = _constraints_of(row["constraints"])
     return (ev, constraints), applicable_operators(constraints, parse_response(row["response"], ev))
 
@@ -129,7 +131,9 @@ def synthesize(
     """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
     needs, in the shared seeded candidate order; each variant is re-verified and kept only when
     it breaks the constraint its operator targets."""
-    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
+    return plant_negatives(
+        labelled, DIMENSION, seed, positive_ratio, partial(_prepare, EvidenceCache()), _attempt
+    )
 
 
 def assemble_entries(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from schemas.constraints import (
     TONE_STYLES,
@@ -32,6 +33,7 @@ from schemas.constraints import (
 )
 
 _QUOTED = re.compile(r'"([^"\n]+)"|“([^”\n]+)”|「([^」\n]+)」|『([^』\n]+)』|‘([^’\n]+)’')
+_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")  # a quoted string hidden by `sentences`
 _SENTENCE_END = re.compile(r"\n|。|(?<=[A-Za-z0-9)\"”])\.(?:\s|$)|(?<=[!?])\s+(?=[A-Z])")
 _ZH_DIGITS = {
     "零": 0,
@@ -155,7 +157,7 @@ def sentences(instruction: str) -> list[tuple[str, list[str]]]:
     out = []
     for part in _SENTENCE_END.split(hidden):
         if part and part.strip():
-            ids = [int(i) for i in re.findall(r"\x00(\d+)\x00", part)]
+            ids = [int(i) for i in _PLACEHOLDER.findall(part)] if "\x00" in part else []
             out.append((part.strip(), [quoted[i] for i in ids]))
     return out
 
@@ -173,6 +175,16 @@ def _list_words(text: str) -> list[str]:
 
 def parse_sentence(sentence: str, quotes: list[str]) -> list[Constraint]:
     """The constraints one sentence states (usually zero or one)."""
+    return list(_parse_sentence(sentence, tuple(quotes)))
+
+
+# Instructions are built from a few thousand distinct sentences, each seen many times per domain.
+@lru_cache(maxsize=1 << 16)
+def _parse_sentence(sentence: str, quotes: tuple[str, ...]) -> tuple[Constraint, ...]:
+    return tuple(_read_sentence(sentence, list(quotes)))
+
+
+def _read_sentence(sentence: str, quotes: list[str]) -> list[Constraint]:
     bare = re.sub(r"\x00\d+\x00", " ", sentence)  # quoted names never carry numbers or cues
     out: list[Constraint] = []
     if _JSON.search(bare):
@@ -255,7 +267,7 @@ def parse_instruction(instruction: str) -> list[Constraint]:
         raise InstructionParseError("instruction is null")
     found: dict[str, Constraint] = {}
     for sentence, quotes in sentences(instruction):
-        for c in parse_sentence(sentence, quotes):
+        for c in _parse_sentence(sentence, tuple(quotes)):
             found[c.type] = c
     return sort_constraints(list(found.values()))
 

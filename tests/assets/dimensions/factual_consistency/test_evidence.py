@@ -4,7 +4,11 @@ import json
 
 import polars as pl
 
-from assets.dimensions.factual_consistency.evidence import build_evidence, evidence_item
+from assets.dimensions.factual_consistency.evidence import (
+    EvidenceCache,
+    build_evidence,
+    evidence_item,
+)
 from schemas.constraints import haversine_km
 
 
@@ -39,3 +43,31 @@ def test_evidence_keeps_order_adds_distance_and_hours():
     parsed = evidence_item(ev[0][1])
     assert parsed.hours == ("10:00-22:00",) and parsed.lists == {"dishes": ["a"]}
     assert parsed.distance_km == x_attrs["distance_km"]
+
+
+def test_evidence_cache_gives_what_evidence_item_gives():
+    base = {"item_id": "x", "title": "X", "category": "c", "tags": ["t"], "price": 1.0}
+    attributes = [
+        '{"dishes":["a"],"title_en":"Ex","opening_hours":"10:00-22:00","distance_km":1.25}',
+        '{"dishes":["a"],"title_en":"Ex","opening_hours":"10:00-22:00","distance_km":3}',
+        '{"dishes":["a"],"title_en":"Ex","opening_hours":"10:00-22:00","distance_km":-0}',
+        '{"dishes":["a"],"title_en":"Ex","opening_hours":"10:00-22:00"}',  # no position
+        '{"dishes":["a"],"title_en":"Ex","opening_hours":"10:00-22:00","distance_km":01}',  # bad
+        '{,"distance_km":2.5}',  # not JSON, although the part before the distance would be
+        '{"distance_km":["x"],"distance_km":2.5}',  # the last member wins
+        '{"a":{"b":1,"distance_km":2.5}',  # the distance is not a top-level member
+        '{"a":1, "distance_km": 2.5}',
+        None,
+    ]
+    cache = EvidenceCache()
+    for rating in (4.5, None):
+        for attrs in attributes:
+            struct = {**base, "rating": rating, "attributes": attrs}
+            got, want = cache.item(struct), evidence_item(struct)
+            assert got == want, attrs
+            assert str(got.distance_km) == str(want.distance_km), attrs  # -0.0 is not 0.0
+            assert got.is_named("ex") == want.is_named("ex")
+            assert got.claim_lists == want.claim_lists
+    assert cache.items([base | {"attributes": attributes[0]}]) == [
+        evidence_item(base | {"attributes": attributes[0]})
+    ]
