@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from dataclasses import fields as dc_fields
-from functools import cache
+from functools import cache, lru_cache
 from typing import ClassVar
 
 HARD_TYPES = (
@@ -429,6 +429,16 @@ def hours_ranges(text: str | None) -> tuple[str, ...]:
     """Opening hours as normalized 'HH:MM-HH:MM' ranges, in order; () when none is stated."""
     if not text:
         return ()
+    return _cached_hours_ranges(text) if isinstance(text, str) else _hours_ranges(text)
+
+
+# Items and responses state the same few opening hours over and over.
+@lru_cache(maxsize=1 << 12)
+def _cached_hours_ranges(text: str) -> tuple[str, ...]:
+    return _hours_ranges(text)
+
+
+def _hours_ranges(text: str) -> tuple[str, ...]:
     found = [f"{int(a):02d}:{b}-{int(c):02d}:{d}" for a, b, c, d in _HOURS_RANGE.findall(text)]
     if not found and _ALL_DAY.search(text):
         found = ["00:00-24:00"]

@@ -58,7 +58,7 @@ def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) ->
 # row -> (what the attempts need, applicable operator names)
 Prepare = Callable[[dict], tuple[Any, list[str]]]
 # (operator, row, prepared, rng) -> the changed columns of the negative (response and what the
-# rule found), or None when the variant is rejected.
+# rule found; the same columns every time), or None when the variant is rejected.
 Attempt = Callable[[str, dict, Any, random.Random], dict | None]
 
 
@@ -81,7 +81,8 @@ def plant_negatives(
     stats["needed"] = need
     if need == 0:
         return labelled.clear(), stats
-    rows = labelled.filter(pl.col("label") == 1).to_dicts()
+    positives = labelled.filter(pl.col("label") == 1)
+    rows = positives.to_dicts()
     prepared, candidates = [], []
     for i, row in enumerate(rows):
         context, ops = prepare(row)
@@ -90,7 +91,8 @@ def plant_negatives(
         for k, op in enumerate(ops):
             candidates.append((k, derive_seed(seed, dimension, row["turn_id"], op, "order"), i, op))
     candidates.sort()
-    made: list[dict] = []
+    # (positive row, operator, changed columns) of each negative made
+    made: list[tuple[int, str, dict]] = []
     by_op: Counter = Counter()
     for _, _, i, op in candidates:
         if len(made) >= need:
@@ -101,16 +103,35 @@ def plant_negatives(
         if changes is None:
             stats["rejected"] += 1
             continue
-        made.append(
-            {**row, **changes, "label": 0, "is_synthetic": True, "label_source": "synthetic",
-             "operator": op}
-        )  # fmt: skip
+        made.append((i, op, changes))
         by_op[op] += 1
     stats["made"] = len(made)
     stats["by_operator"] = dict(sorted(by_op.items()))
     if not made:
         return labelled.clear(), stats
-    return pl.DataFrame(made, schema=labelled.schema), stats
+    return _negatives(positives, made), stats
+
+
+def _negatives(positives: pl.DataFrame, made: list[tuple[int, str, dict]]) -> pl.DataFrame:
+    """The negatives as rows of `positives` with their changed columns and synthetic labels;
+    taken from the frame, so only the changed values go through Python objects."""
+    changed = list(made[0][2])
+    if any(list(c) != changed for _, _, c in made):
+        raise ValueError(f"attempts changed different columns; expected {changed}")
+    changes = pl.DataFrame(
+        [c for _, _, c in made], schema={name: positives.schema[name] for name in changed}
+    )
+    return (
+        positives[[i for i, _, _ in made]]
+        .with_columns(
+            *changes,
+            pl.lit(0, dtype=positives.schema["label"]).alias("label"),
+            pl.lit(True).alias("is_synthetic"),
+            pl.lit("synthetic").alias("label_source"),
+            pl.Series("operator", [op for _, op, _ in made], dtype=positives.schema["operator"]),
+        )
+        .select(positives.columns)
+    )
 
 
 def evidence_text(evidence: pl.Series) -> pl.Series:

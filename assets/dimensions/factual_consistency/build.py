@@ -62,11 +62,14 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
 
 def _prepare(items: EvidenceCache, row: dict):
     ev = items.items(row["evidence"])
-    return ev, applicable_operators(parse_response(row["response"], ev), ev)
+    parsed = parse_response(row["response"], ev)
+    return (ev, parsed), applicable_operators(parsed, ev)
 
 
-def _attempt(op: str, row: dict, ev, rng: random.Random) -> dict | None:
-    new = perturb(op, parse_response(row["response"], ev), ev, rng)
+def _attempt(op: str, row: dict, prepared, rng: random.Random) -> dict | None:
+    # Perturbing does not change the parse: the attempts on one turn share it.
+    ev, parsed = prepared
+    new = perturb(op, parsed, ev, rng)
     found = check_claims(parse_response(new, ev), ev) if new and new != row["response"] else []
     return {"response": new, "unsupported_claims": found} if found else None
 

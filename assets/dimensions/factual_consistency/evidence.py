@@ -159,6 +159,7 @@ class EvidenceCache:
     @staticmethod
     def _parse_static(struct: dict, static: str | None) -> tuple[EvidenceItem, bool]:
         base = evidence_item({**struct, "attributes": static})
+        base.claim_lists, base._name_keys  # noqa: B018 (fill the cached properties the copies share)
         try:
             attrs = json.loads(static) if static else None
         except json.JSONDecodeError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
 from schemas.constraints import LIST_FIELD_LABELS, hours_ranges
@@ -177,15 +178,20 @@ def _sharing(name: str, evidence: list[EvidenceItem]) -> list[str]:
     return [e.item_id for e in named]
 
 
-def _label_patterns(evidence: list[EvidenceItem]) -> list[tuple[str, re.Pattern]]:
+def _label_patterns(evidence: list[EvidenceItem]) -> tuple[tuple[str, re.Pattern], ...]:
     keys = dict.fromkeys(list(LIST_FIELD_LABELS) + [k for ev in evidence for k in ev.claim_lists])
+    return _compiled_label_patterns(tuple(keys))
+
+
+@lru_cache(maxsize=1024)  # a domain's items have a handful of list attributes
+def _compiled_label_patterns(keys: tuple[str, ...]) -> tuple[tuple[str, re.Pattern], ...]:
     out = []
     for key in keys:
         labels = {key, key.replace("_", " ")}
         labels.update(LIST_FIELD_LABELS.get(key, {}).values())
         alt = "|".join(re.escape(lab) for lab in sorted(labels, key=len, reverse=True))
         out.append((key, re.compile(rf"(?:{alt})\s*(?:[:：]|有|include[s]?)\s*", re.IGNORECASE)))
-    return out
+    return tuple(out)
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -392,22 +398,28 @@ def _strip_evidence(text: str, evidence: list[EvidenceItem]) -> str:
     return text
 
 
+def response_shape(text: str) -> tuple[str, bool, str | None]:
+    """(format "json" | "text", strict JSON with a recommendation list?, why not): the parse's
+    format, json_valid and json_error without reading the recommendations."""
+    if not looks_like_json(text):
+        return "text", False, "not JSON"
+    doc, error = strict_json(text)
+    valid = error is None and json_recommendations(doc) is not None
+    if error is None and not valid:
+        error = "JSON holds no list of recommendations"
+    return "json", bool(valid), error
+
+
 def parse_response(text: str, evidence: list[EvidenceItem]) -> ParsedResponse:
-    if looks_like_json(text):
-        doc, error = strict_json(text)
-        valid = error is None and json_recommendations(doc) is not None
-        if error is None and not valid:
-            error = "JSON holds no list of recommendations"
+    fmt, valid, error = response_shape(text)
+    if fmt == "json":
         recs, prose = _parse_json(text, evidence)
-        fmt = "json"
     else:
-        valid, error = False, "not JSON"
         recs, prose = _parse_text(text, evidence)
-        fmt = "text"
     return ParsedResponse(
         text=text,
         format=fmt,
-        json_valid=bool(valid),
+        json_valid=valid,
         json_error=error,
         recommendations=recs,
         prose=_strip_evidence("\n".join(prose), evidence),

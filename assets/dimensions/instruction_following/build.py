@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from functools import partial
+from functools import cached_property, partial
 
 import polars as pl
 import pyarrow as pa
@@ -29,8 +29,12 @@ from assets.dimensions.common.transcripts import (
     rule_labelled,
     step_schema,
 )
-from assets.dimensions.factual_consistency.evidence import EvidenceCache
-from assets.dimensions.factual_consistency.responses import parse_response
+from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
+from assets.dimensions.factual_consistency.responses import (
+    ParsedResponse,
+    parse_response,
+    response_shape,
+)
 from assets.dimensions.instruction_following.parse import (
     InstructionParseError,
     cross_check,
@@ -110,15 +114,34 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     return out, stats
 
 
+class _Compliant:
+    """A compliant turn as the synthesis attempts see it. Its evidence and parsed response are
+    read on first use: which operators apply depends only on the constraints and on whether the
+    response is valid JSON, and most turns are never attempted. Perturbing does not change the
+    parse, so the attempts on one turn share it."""
+
+    def __init__(self, row: dict, items: EvidenceCache) -> None:
+        self._row, self._items = row, items
+        self.constraints = _constraints_of(row["constraints"])
+
+    @cached_property
+    def evidence(self) -> list[EvidenceItem]:
+        return self._items.items(self._row["evidence"])
+
+    @cached_property
+    def parsed(self) -> ParsedResponse:
+        return parse_response(self._row["response"], self.evidence)
+
+
 def _prepare(items: EvidenceCache, row: dict):
-    ev = items.items(row["evidence"])
-    constraints = _constraints_of(row["constraints"])
-    return (ev, constraints), applicable_operators(constraints, parse_response(row["response"], ev))
+    turn = _Compliant(row, items)
+    fmt, valid, _ = response_shape(row["response"])
+    return turn, applicable_operators(turn.constraints, fmt == "json" and valid)
 
 
-def _attempt(op: str, row: dict, prepared, rng: random.Random) -> dict | None:
-    ev, constraints = prepared
-    new = perturb(op, constraints, parse_response(row["response"], ev), ev, rng)
+def _attempt(op: str, row: dict, turn: _Compliant, rng: random.Random) -> dict | None:
+    ev, constraints = turn.evidence, turn.constraints
+    new = perturb(op, constraints, turn.parsed, ev, rng)
     if new is None or new == row["response"]:
         return None
     found = violations(constraints, parse_response(new, ev), ev)

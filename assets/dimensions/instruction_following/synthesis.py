@@ -49,10 +49,12 @@ _CLOSE = {"zh": "祝您愉快！", "en": "Have a good time!"}
 _FORBIDDEN_SENTENCE = {"zh": "这里{w}让您满意。", "en": "It is {w} to please you."}
 
 
-def applicable_operators(constraints: list[Constraint], parsed: ParsedResponse) -> list[str]:
+def applicable_operators(constraints: list[Constraint], valid_json: bool) -> list[str]:
+    """Operators for the constraints; the JSON ones only when the response is valid JSON
+    (format "json" and json_valid)."""
     types = {c.type for c in constraints}
     ops = [op for op, t in OPERATORS.items() if t in types]
-    if parsed.format != "json" or not parsed.json_valid:
+    if not valid_json:
         ops = [op for op in ops if op not in ("drop_json_field", "break_json")]
     return ops
 

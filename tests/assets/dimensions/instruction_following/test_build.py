@@ -86,7 +86,7 @@ def test_every_operator_breaks_its_constraint(labelled):
         ev = evidence_items(row["evidence"])
         cons = _constraints_of(row["constraints"])
         parsed = parse_response(row["response"], ev)
-        for op in applicable_operators(cons, parsed):
+        for op in applicable_operators(cons, parsed.format == "json" and parsed.json_valid):
             new = perturb(op, cons, parse_response(row["response"], ev), ev, random.Random(1))
             if new is None:
                 continue
