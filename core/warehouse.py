@@ -17,6 +17,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from core import file_tables
+
 # DuckDB's own default (80% of RAM) lets one large statement take most of the machine; bounded,
 # it spills to `<warehouse>.tmp` instead, which keeps a paper-scale build within its memory goal.
 MEMORY_LIMIT_ENV = "RECRM_DUCKDB_MEMORY_LIMIT"
@@ -60,6 +62,11 @@ class Warehouse:
             yield con
         finally:
             con.close()
+
+    @property
+    def files_root(self) -> Path:
+        """Folder of the Parquet-backed tables (see `core.file_tables`)."""
+        return self.path.with_name(self.path.name + ".files")
 
     # -- reading -------------------------------------------------------------------------------
     def query(self, sql: str, params: dict | list | None = None) -> pl.DataFrame:
@@ -127,6 +134,32 @@ class Warehouse:
         in `write_partition`)."""
         return self._write(table, source, params, schema, domain=None, ordered=ordered)
 
+    def write_partition_files(
+        self,
+        table: str,
+        domain: str,
+        selects: Sequence[str],
+        schema: pa.Schema,
+        params: dict | None = None,
+    ) -> int:
+        """Replace `domain`'s rows of the Parquet-backed `table` with the rows of `selects`
+        (SELECTs over warehouse tables, each written by DuckDB to one Parquet file, in no
+        particular row order); returns the rows written. For large tables that are written once
+        and then only read: see `core.file_tables`."""
+        with self.connect() as con:
+            return file_tables.write_files(
+                con, self.files_root, table, domain, selects, params, schema
+            )
+
+    def write_table_files(
+        self, table: str, selects: Sequence[str], schema: pa.Schema, params: dict | None = None
+    ) -> int:
+        """Replace the whole Parquet-backed `table` (as `write_partition_files`, all domains)."""
+        with self.connect() as con:
+            return file_tables.write_files(
+                con, self.files_root, table, None, selects, params, schema
+            )
+
     def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
         """Several `write_partition`s in one connection and one transaction (all or nothing);
         returns the rows written by each."""
@@ -154,11 +187,20 @@ class Warehouse:
             except Exception:
                 con.execute("ROLLBACK")
                 raise
+        if domain is None:  # a table that was Parquet-backed before this write
+            file_tables.remove_table_folder(self.files_root, table)
         return written
 
     def _write_on(self, con, table, source, params, schema, domain, scope) -> int:
         """One table write inside the caller's transaction."""
         qt = _quote(table)
+        if file_tables.is_file_table(con, table):
+            if domain is not None:
+                raise WarehouseError(
+                    f"table {table} is stored as Parquet files: write its partitions with "
+                    "write_partition_files"
+                )
+            file_tables.drop_files(con, table)
         where, where_params = "", {}
         if domain is not None:
             conditions = ["domain = $d"]

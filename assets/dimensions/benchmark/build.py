@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assets.dimensions.benchmark.select import (
     allocate,
+    dedup_keys_sql,
     duplicate_ids_sql,
     group_counts_sql,
     selection_sql,
@@ -20,6 +21,11 @@ def benchmark_table(dimension: str) -> str:
     return f"benchmark_{dimension}"
 
 
+def dedup_table(dimension: str) -> str:
+    """Dedup keys of judged_<dim> (`select.dedup_keys_sql`), kept for inspection."""
+    return f"stg_dedup_{dimension}"
+
+
 def build_benchmark(wh: Warehouse, dimension: str, count: int | None, seed: int) -> dict:
     """Deduplicate and select judged_<dim> into benchmark_<dim>; returns the asset metadata."""
     source_name = judged_table(dimension)
@@ -32,15 +38,15 @@ def build_benchmark(wh: Warehouse, dimension: str, count: int | None, seed: int)
     dup = wh.query(duplicate_ids_sql(source))
     if dup.height:
         raise WarehouseError(f"{source_name}: entry_id is not unique per domain: {dup.rows()}")
-    groups = wh.query(group_counts_sql(source))
+    keys = dedup_table(dimension)
+    wh.write_table(keys, dedup_keys_sql(source), ordered=False)
+    groups = wh.query(group_counts_sql(f'"{keys}"'))
     quotas = allocate(groups, dimension, count)
-    target = benchmark_table(dimension)
-    # Unordered: the release sorts by entry_id, the checks and metadata aggregate.
-    rows = wh.write_table(
-        target,
-        selection_sql(source, dimension, seed, quotas),
-        schema=entry_schema(dimension),
-        ordered=False,
+    # Written once by DuckDB as Parquet (`core.file_tables`); the release sorts by entry_id.
+    rows = wh.write_table_files(
+        benchmark_table(dimension),
+        [selection_sql(source, f'"{keys}"', dimension, seed, quotas)],
+        entry_schema(dimension),
     )
     return {"rows": int(rows), **describe(wh, dimension, groups)}
 

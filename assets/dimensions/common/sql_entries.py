@@ -5,16 +5,14 @@ ids and timestamps or users) and stored in `stg_splits_<dim>`; then SQL joins th
 SQL to them and renders prompt and answer in DuckDB from the same versioned template
 (`render_sql`). No entry text passes through Python. Per-request list aggregates (histories,
 candidate lists) cannot spill to disk, so large domains are cut into stable hash buckets of
-requests: each bucket is written to Parquet by DuckDB (COPY), and the domain's rows are then
-replaced from those files in one transaction.
+requests: each bucket is written to one Parquet file by DuckDB (COPY), and those files become
+the domain's rows of the Parquet-backed entries table (`core.file_tables`) in one transaction.
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -87,36 +85,18 @@ def write_entries_sql(
         "entry_id", keep="first", maintain_order=True
     )
     wh.write_partition(splits_table(dimension), domain, split_rows, schema=SPLITS_SCHEMA)
-    table, schema = entries_table(dimension), entry_schema(dimension)
-    if buckets <= 1:
-        select = entries_select_sql(dimension, rows_sql(1, 0), template)
-        rows = wh.write_partition(
-            table, domain, select, params=params, schema=schema, ordered=False
-        )
-    else:
-        wh.path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f".{dimension}_", dir=wh.path.parent) as tmp:
-            files = []
-            for b in range(buckets):
-                path = Path(tmp) / f"part-{b:05d}.parquet"
-                select = entries_select_sql(dimension, rows_sql(buckets, b), template)
-                with wh.connect(read_only=True) as con:
-                    # Row order inside the entries table carries no meaning (readers sort).
-                    con.execute("SET preserve_insertion_order = false")
-                    con.execute(f"COPY ({select}) TO {_literal(path)} (FORMAT parquet)", params)
-                files.append(_literal(path))
-            source = f"SELECT * FROM read_parquet([{', '.join(files)}])"
-            rows = wh.write_partition(table, domain, source, schema=schema, ordered=False)
+    selects = [
+        entries_select_sql(dimension, rows_sql(buckets, b), template) for b in range(buckets)
+    ]
+    rows = wh.write_partition_files(
+        entries_table(dimension), domain, selects, entry_schema(dimension), params
+    )
     if rows != split_rows.height:
         raise RuntimeError(
             f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "
             f"{split_rows.height}; the entry rows and their split keys disagree"
         )
     return {"rows": int(rows), "buckets": buckets, **describe_entries(wh, dimension, domain)}
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def describe_entries(wh: Warehouse, dimension: str, domain: str) -> dict:

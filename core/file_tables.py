@@ -1,0 +1,187 @@
+"""Warehouse tables stored as Parquet files beside the DuckDB file, read through a view.
+
+The largest tables (behaviour and ranking entries, the benchmark selections) are written once by
+DuckDB's parallel Parquet writer and then only read. Inserting those rows into DuckDB's own
+storage as well cost as much again as rendering them (15 s for 55k ranking entries), so such a
+table is a folder of Parquet files per domain plus a view over them:
+
+- `<warehouse>.files/<table>/<domain>/<write id>/part-<n>.parquet` (`_all` for whole tables);
+- the registry table `warehouse_files` (table_name, domain, path) lists the files in use;
+- the view `<table>` reads exactly the registered files, so a folder left by a killed writer or
+  by a deleted warehouse is never read.
+
+A write makes its files in a new folder, then swaps registry rows and view in one transaction;
+only after that commit are the domain's older folders removed. Readers use the view like any
+table (`Warehouse.query`, `read_partition`, `count`). Paths in the view are absolute: moving
+the warehouse means rebuilding these tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+REGISTRY = "warehouse_files"
+WHOLE_TABLE = "_all"  # folder of a table that is not partitioned by domain
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def duckdb_types(schema: pa.Schema) -> dict[str, str]:
+    """DuckDB type of every column of an Arrow schema (as a DuckDB table created from it)."""
+    con = duckdb.connect()
+    try:
+        con.register("_empty", schema.empty_table())
+        return {row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM _empty").fetchall()}
+    finally:
+        con.close()
+
+
+def cast_select(select_sql: str, schema: pa.Schema) -> str:
+    """`select_sql` narrowed to the schema's columns, in its order and types."""
+    types = duckdb_types(schema)
+    columns = ", ".join(f"CAST(s.{_quote(n)} AS {types[n]}) AS {_quote(n)}" for n in schema.names)
+    return f"SELECT {columns} FROM ({select_sql}) s"
+
+
+def kind_of(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """'BASE TABLE', 'VIEW' or None."""
+    rows = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def is_file_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    if kind_of(con, REGISTRY) is None:
+        return False
+    rows = con.execute(f"SELECT count(*) FROM {REGISTRY} WHERE table_name = ?", [table]).fetchall()
+    return bool(rows[0][0])
+
+
+def _ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {REGISTRY} "
+        "(table_name VARCHAR NOT NULL, domain VARCHAR NOT NULL, path VARCHAR NOT NULL)"
+    )
+
+
+def _copy(con, select_sql: str, path: Path, params: dict | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({select_sql}) TO {_literal(str(path))} (FORMAT parquet)", params or {})
+
+
+def _refresh_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    paths = [
+        r[0]
+        for r in con.execute(
+            f"SELECT path FROM {REGISTRY} WHERE table_name = ? ORDER BY domain, path", [table]
+        ).fetchall()
+    ]
+    if not paths:
+        con.execute(f"DROP VIEW IF EXISTS {_quote(table)}")
+        return
+    files = ", ".join(_literal(p) for p in paths)
+    con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT * FROM read_parquet([{files}])")
+
+
+def write_files(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    table: str,
+    domain: str | None,
+    selects: Sequence[str],
+    params: dict | None,
+    schema: pa.Schema,
+) -> int:
+    """Replace `domain`'s rows of `table` (all rows with domain None) with the rows of
+    `selects`, one Parquet file each, cast to `schema`; returns the rows now in that domain."""
+    if not selects:
+        raise ValueError(f"{table}: nothing to write (no SELECT given)")
+    con.execute("SET preserve_insertion_order = false")  # order is not kept in these tables
+    key = WHOLE_TABLE if domain is None else domain
+    folder = root / table / key / uuid.uuid4().hex
+    try:
+        files = []
+        for n, select_sql in enumerate(selects):
+            path = folder / f"part-{n:05d}.parquet"
+            _copy(con, cast_select(select_sql, schema), path, params)
+            files.append(str(path.resolve()))
+        listed = ", ".join(_literal(f) for f in files)
+        rows = con.execute(f"SELECT count(*) FROM read_parquet([{listed}])").fetchall()[0][0]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _ensure_registry(con)
+            if kind_of(con, table) == "BASE TABLE":
+                _adopt_base_table(con, root, table, domain)
+            # A whole-table write replaces every domain's files.
+            con.execute(
+                f"DELETE FROM {REGISTRY} WHERE table_name = ? AND (domain = ? OR ? = ?)",
+                [table, key, key, WHOLE_TABLE],
+            )
+            con.executemany(
+                f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)", [[table, key, f] for f in files]
+            )
+            _refresh_view(con, table)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_other_folders(folder, whole_table=domain is None)
+    return int(rows)
+
+
+def _adopt_base_table(con, root: Path, table: str, domain: str | None) -> None:
+    """A regular table of the same name (a warehouse written before `table` moved to files):
+    keep its other domains' rows as files, then drop it."""
+    if domain is not None:
+        others = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT domain FROM {_quote(table)} WHERE domain IS DISTINCT FROM ?",
+                [domain],
+            ).fetchall()
+        ]
+        for other in others:
+            path = root / table / other / uuid.uuid4().hex / "part-00000.parquet"
+            _copy(con, f"SELECT * FROM {_quote(table)} WHERE domain = $d", path, {"d": other})
+            con.execute(
+                f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)", [table, other, str(path.resolve())]
+            )
+    con.execute(f"DROP TABLE {_quote(table)}")
+
+
+def _remove_other_folders(kept: Path, whole_table: bool) -> None:
+    """Remove the earlier write folders of the same table and domain (of every domain after a
+    whole-table write): none of them is registered any more."""
+    stale = [p for p in kept.parent.iterdir() if p != kept]
+    if whole_table:
+        stale += [p for p in kept.parent.parent.iterdir() if p != kept.parent]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def drop_files(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Forget a file-backed table inside the caller's transaction (its view and registry rows);
+    its folder is removed by `remove_table_folder` after the commit."""
+    con.execute(f"DELETE FROM {REGISTRY} WHERE table_name = ?", [table])
+    con.execute(f"DROP VIEW IF EXISTS {_quote(table)}")
+
+
+def remove_table_folder(root: Path, table: str) -> None:
+    shutil.rmtree(root / table, ignore_errors=True)
