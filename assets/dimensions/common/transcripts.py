@@ -55,11 +55,12 @@ def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) ->
     ).select(columns)
 
 
-# row -> (what the attempts need, applicable operator names)
-Prepare = Callable[[dict], tuple[Any, list[str]]]
-# (operator, row, prepared, rng) -> the changed columns of the negative (response and what the
-# rule found; the same columns every time), or None when the variant is rejected.
-Attempt = Callable[[str, dict, Any, random.Random], dict | None]
+# positive rows -> per row: (what its attempts need, applicable operator names). Given the frame,
+# not row dicts, so it reads only the columns it needs, column-wise.
+Prepare = Callable[[pl.DataFrame], list[tuple[Any, list[str]]]]
+# (operator, prepared, rng) -> the changed columns of the negative (response and what the rule
+# found; the same columns every time), or None when the variant is rejected.
+Attempt = Callable[[str, Any, random.Random], dict | None]
 
 
 def plant_negatives(
@@ -82,14 +83,13 @@ def plant_negatives(
     if need == 0:
         return labelled.clear(), stats
     positives = labelled.filter(pl.col("label") == 1)
-    rows = positives.to_dicts()
+    turn_ids = positives["turn_id"].to_list()
     prepared, candidates = [], []
-    for i, row in enumerate(rows):
-        context, ops = prepare(row)
+    for i, (turn_id, (context, ops)) in enumerate(zip(turn_ids, prepare(positives), strict=True)):
         prepared.append(context)
-        ops.sort(key=lambda op, t=row["turn_id"]: derive_seed(seed, dimension, t, op))
+        ops.sort(key=lambda op, t=turn_id: derive_seed(seed, dimension, t, op))
         for k, op in enumerate(ops):
-            candidates.append((k, derive_seed(seed, dimension, row["turn_id"], op, "order"), i, op))
+            candidates.append((k, derive_seed(seed, dimension, turn_id, op, "order"), i, op))
     candidates.sort()
     # (positive row, operator, changed columns) of each negative made
     made: list[tuple[int, str, dict]] = []
@@ -97,9 +97,8 @@ def plant_negatives(
     for _, _, i, op in candidates:
         if len(made) >= need:
             break
-        row = rows[i]
-        rng = random.Random(derive_seed(seed, dimension, row["turn_id"], op))
-        changes = attempt(op, row, prepared[i], rng)
+        rng = random.Random(derive_seed(seed, dimension, turn_ids[i], op))
+        changes = attempt(op, prepared[i], rng)
         if changes is None:
             stats["rejected"] += 1
             continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from functools import partial
 
 import polars as pl
 import pyarrow as pa
@@ -43,11 +42,9 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         return pl.DataFrame(), stats
     claims_col = []
     made: Counter = Counter()
-    items = EvidenceCache()
-    for response, evidence in zip(
-        turns["response"].to_list(), turns["evidence"].to_list(), strict=True
+    for response, ev in zip(
+        turns["response"].to_list(), EvidenceCache().column(turns["evidence"]), strict=True
     ):
-        ev = items.items(evidence)
         parsed = parse_response(response or "", ev)
         for rec in parsed.recommendations:
             made["name"] += 1
@@ -60,17 +57,23 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     return out, stats
 
 
-def _prepare(items: EvidenceCache, row: dict):
-    ev = items.items(row["evidence"])
-    parsed = parse_response(row["response"], ev)
-    return (ev, parsed), applicable_operators(parsed, ev)
+def _prepare(positives: pl.DataFrame) -> list[tuple[tuple, list[str]]]:
+    out = []
+    for response, ev in zip(
+        positives["response"].to_list(),
+        EvidenceCache().column(positives["evidence"]),
+        strict=True,
+    ):
+        parsed = parse_response(response, ev)
+        out.append(((response, ev, parsed), applicable_operators(parsed, ev)))
+    return out
 
 
-def _attempt(op: str, row: dict, prepared, rng: random.Random) -> dict | None:
+def _attempt(op: str, prepared: tuple, rng: random.Random) -> dict | None:
     # Perturbing does not change the parse: the attempts on one turn share it.
-    ev, parsed = prepared
+    response, ev, parsed = prepared
     new = perturb(op, parsed, ev, rng)
-    found = check_claims(parse_response(new, ev), ev) if new and new != row["response"] else []
+    found = check_claims(parse_response(new, ev), ev) if new and new != response else []
     return {"response": new, "unsupported_claims": found} if found else None
 
 
@@ -79,9 +82,7 @@ def synthesize(
 ) -> tuple[pl.DataFrame, dict]:
     """Hallucinated variants of consistent responses, up to the count the positive ratio needs;
     each variant is re-checked and kept only when the checker finds the planted error."""
-    return plant_negatives(
-        labelled, DIMENSION, seed, positive_ratio, partial(_prepare, EvidenceCache()), _attempt
-    )
+    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
 
 
 def assemble_entries(

@@ -109,6 +109,10 @@ def _with_turn_facts(base: EvidenceItem, **facts) -> EvidenceItem:
     return item
 
 
+# The ITEM fields an EvidenceItem is built from.
+_ITEM_FIELDS = ("item_id", "title", "category", "tags", "price", "rating", "attributes")
+
+
 class EvidenceCache:
     """`evidence_items` that parses each distinct item once: a domain's turns retrieve a few
     hundred items over and over, so only the distance, price and rating are read per turn.
@@ -125,8 +129,35 @@ class EvidenceCache:
     def items(self, structs: list[dict] | None) -> list[EvidenceItem]:
         return [self.item(s) for s in structs or []]
 
+    def column(self, evidence: pl.Series) -> list[list[EvidenceItem]]:
+        """`items` of every row of a list[ITEM] column. Read field by field: turning every
+        struct into a Python dict costs more than parsing the items."""
+        lengths = evidence.list.len().fill_null(0).to_list()
+        if not sum(lengths):
+            return [[] for _ in lengths]
+        flat = evidence.explode(empty_as_null=False, keep_nulls=False)
+        if flat.null_count():
+            raise ValueError("evidence holds a null item")
+        fields = flat.struct.unnest()
+        if "item_id" not in fields.columns:
+            raise KeyError("item_id")
+        values = [
+            fields[name].to_list() if name in fields.columns else [None] * len(flat)
+            for name in _ITEM_FIELDS
+        ]
+        parsed = [self._read(*item) for item in zip(*values, strict=True)]
+        out, at = [], 0
+        for n in lengths:
+            out.append(parsed[at : at + n])
+            at += n
+        return out
+
     def item(self, struct: dict) -> EvidenceItem:
-        attributes = struct.get("attributes")
+        return self._read(struct["item_id"], *(struct.get(name) for name in _ITEM_FIELDS[1:]))
+
+    def _read(self, *fields) -> EvidenceItem:
+        """The item of the ITEM `fields` (in _ITEM_FIELDS order)."""
+        item_id, title, category, tags, price, rating, attributes = fields
         static, distance = attributes, None
         if attributes and attributes.endswith("}"):
             cut = attributes.rfind(_DISTANCE_MEMBER)
@@ -135,30 +166,23 @@ class EvidenceCache:
                 # json.loads reads "-0" as the int 0, and ints exactly.
                 exact = float(int(number)) if number.lstrip("-").isdigit() else float(number)
                 static, distance = attributes[:cut] + "}", exact
-        tags = struct.get("tags")
-        key = (
-            struct["item_id"],
-            struct.get("title"),
-            struct.get("category"),
-            None if tags is None else tuple(tags),
-            static,
-        )
+        key = (item_id, title, category, None if tags is None else tuple(tags), static)
         cached = self._parsed.get(key)
         if cached is None:
-            cached = self._parsed[key] = self._parse_static(struct, static)
+            cached = self._parsed[key] = self._parse_static(fields, static)
         base, shortcut = cached
         if distance is not None and not shortcut:
-            return evidence_item(struct)
+            return evidence_item(dict(zip(_ITEM_FIELDS, fields, strict=True)))
         return _with_turn_facts(
             base,
-            price=struct.get("price"),
-            rating=struct.get("rating"),
+            price=price,
+            rating=rating,
             distance_km=distance if distance is not None else base.distance_km,
         )
 
     @staticmethod
-    def _parse_static(struct: dict, static: str | None) -> tuple[EvidenceItem, bool]:
-        base = evidence_item({**struct, "attributes": static})
+    def _parse_static(fields: tuple, static: str | None) -> tuple[EvidenceItem, bool]:
+        base = evidence_item({**dict(zip(_ITEM_FIELDS, fields, strict=True)), "attributes": static})
         base.claim_lists, base._name_keys  # noqa: B018 (fill the cached properties the copies share)
         try:
             attrs = json.loads(static) if static else None

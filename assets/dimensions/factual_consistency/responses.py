@@ -299,7 +299,7 @@ def _parse_text(text: str, evidence: list[EvidenceItem]) -> tuple[list[Recommend
 
 def _json_value(raw: str) -> object:
     if raw[0] in "\"'":
-        if raw[0] == '"':
+        if raw[0] == '"' and "\\" in raw:  # without escapes JSON's reading is the bare text
             try:
                 return json.loads(raw)
             except json.JSONDecodeError:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from functools import cached_property, partial
+from functools import cached_property, lru_cache
 
 import polars as pl
 import pyarrow as pa
@@ -67,7 +67,12 @@ def _records(constraints) -> list[dict]:
 
 
 def _constraints_of(records: list[dict]):
-    return [make_constraint(r["type"], json.loads(r["params"])) for r in records]
+    return [_constraint(r["type"], r["params"]) for r in records]
+
+
+@lru_cache(maxsize=1 << 14)  # constraints repeat across turns; a Constraint is immutable
+def _constraint(ctype: str, params: str):
+    return make_constraint(ctype, json.loads(params))
 
 
 def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
@@ -76,15 +81,14 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     if turns.height == 0:
         return pl.DataFrame(), stats
     mismatches: Counter = Counter()
-    items = EvidenceCache()
     keep, cons_col, viol_col = [], [], []
-    for row_no, (turn_id, instruction, declared, response, evidence) in enumerate(
+    for row_no, (turn_id, instruction, declared, response, ev) in enumerate(
         zip(
             turns["turn_id"].to_list(),
             turns["instruction"].to_list(),
             turns["constraints_json"].to_list(),
             turns["response"].to_list(),
-            turns["evidence"].to_list(),
+            EvidenceCache().column(turns["evidence"]),
             strict=True,
         )
     ):
@@ -100,7 +104,6 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         if not any(c.hard for c in constraints):
             stats["set_aside_no_hard"] += 1
             continue
-        ev = items.items(evidence)
         keep.append(row_no)
         cons_col.append(_records(constraints))
         viol_col.append(violations(constraints, parse_response(response or "", ev), ev))
@@ -115,34 +118,37 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
 
 
 class _Compliant:
-    """A compliant turn as the synthesis attempts see it. Its evidence and parsed response are
-    read on first use: which operators apply depends only on the constraints and on whether the
-    response is valid JSON, and most turns are never attempted. Perturbing does not change the
-    parse, so the attempts on one turn share it."""
+    """A compliant turn as the synthesis attempts see it. Its response is parsed on first use:
+    which operators apply depends only on the constraints and on whether the response is valid
+    JSON, and most turns are never attempted. Perturbing does not change the parse, so the
+    attempts on one turn share it."""
 
-    def __init__(self, row: dict, items: EvidenceCache) -> None:
-        self._row, self._items = row, items
-        self.constraints = _constraints_of(row["constraints"])
-
-    @cached_property
-    def evidence(self) -> list[EvidenceItem]:
-        return self._items.items(self._row["evidence"])
+    def __init__(self, response: str, constraints: list, evidence: list[EvidenceItem]) -> None:
+        self.response, self.constraints, self.evidence = response, constraints, evidence
 
     @cached_property
     def parsed(self) -> ParsedResponse:
-        return parse_response(self._row["response"], self.evidence)
+        return parse_response(self.response, self.evidence)
 
 
-def _prepare(items: EvidenceCache, row: dict):
-    turn = _Compliant(row, items)
-    fmt, valid, _ = response_shape(row["response"])
-    return turn, applicable_operators(turn.constraints, fmt == "json" and valid)
+def _prepare(positives: pl.DataFrame) -> list[tuple[_Compliant, list[str]]]:
+    out = []
+    for response, records, ev in zip(
+        positives["response"].to_list(),
+        positives["constraints"].to_list(),
+        EvidenceCache().column(positives["evidence"]),
+        strict=True,
+    ):
+        turn = _Compliant(response, _constraints_of(records), ev)
+        fmt, valid, _ = response_shape(response)
+        out.append((turn, applicable_operators(turn.constraints, fmt == "json" and valid)))
+    return out
 
 
-def _attempt(op: str, row: dict, turn: _Compliant, rng: random.Random) -> dict | None:
+def _attempt(op: str, turn: _Compliant, rng: random.Random) -> dict | None:
     ev, constraints = turn.evidence, turn.constraints
     new = perturb(op, constraints, turn.parsed, ev, rng)
-    if new is None or new == row["response"]:
+    if new is None or new == turn.response:
         return None
     found = violations(constraints, parse_response(new, ev), ev)
     return {"response": new, "violations": found} if OPERATORS[op] in found else None
@@ -154,9 +160,7 @@ def synthesize(
     """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
     needs, in the shared seeded candidate order; each variant is re-verified and kept only when
     it breaks the constraint its operator targets."""
-    return plant_negatives(
-        labelled, DIMENSION, seed, positive_ratio, partial(_prepare, EvidenceCache()), _attempt
-    )
+    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
 
 
 def assemble_entries(

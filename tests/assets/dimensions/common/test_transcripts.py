@@ -21,13 +21,15 @@ def _positives(n: int) -> pl.DataFrame:
 
 
 def _plant(labelled, seed=1, ratio=0.5, refuse=()):
-    def prepare(row):
-        return row["response"].upper(), ["a", "b"]
+    def prepare(positives):
+        rows = positives.select("turn_id", "response").iter_rows()
+        return [((turn_id, response.upper()), ["a", "b"]) for turn_id, response in rows]
 
-    def attempt(op, row, prepared, rng):
-        if row["turn_id"] in refuse:
+    def attempt(op, prepared, rng):
+        turn_id, upper = prepared
+        if turn_id in refuse:
             return None
-        return {"response": f"{prepared}-{op}-{rng.randint(0, 9)}", "found": [op]}
+        return {"response": f"{upper}-{op}-{rng.randint(0, 9)}", "found": [op]}
 
     return plant_negatives(labelled, "dim", seed, ratio, prepare, attempt)
 

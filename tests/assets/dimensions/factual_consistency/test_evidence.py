@@ -71,3 +71,25 @@ def test_evidence_cache_gives_what_evidence_item_gives():
     assert cache.items([base | {"attributes": attributes[0]}]) == [
         evidence_item(base | {"attributes": attributes[0]})
     ]
+
+
+def test_evidence_cache_reads_a_column_like_items_reads_each_row():
+    items = pl.DataFrame(
+        {"item_id": ["x", "y"], "title": ["X", "Y"], "category": ["c", None], "price": [1.0, 2.0]}
+    ).with_columns(
+        pl.Series("attributes", ['{"title_en":"Ex"}', None]),
+        pl.Series("opening_hours", ["10:00-22:00", None]),
+        pl.Series("lat", [31.21, 31.0]),
+        pl.Series("lon", [121.41, 121.0]),
+    )
+    turns = pl.DataFrame(
+        {
+            "retrieved_item_ids": [["y", "x"], [], ["x", "x"], None],
+            "lat": [31.2, 31.2, None, 31.0],
+            "lon": [121.4, 121.4, None, 121.0],
+        }
+    )
+    evidence = build_evidence(turns, items)
+    got = EvidenceCache().column(evidence)
+    assert got == [[evidence_item(s) for s in row or []] for row in evidence.to_list()]
+    assert [len(row) for row in got] == [2, 0, 2, 0]
