@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from dataclasses import fields as dc_fields
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import ClassVar
 
 HARD_TYPES = (
@@ -75,10 +75,11 @@ class Constraint:
 
     def to_record(self) -> dict:
         """The entry-column form: params as canonical JSON text."""
-        return {
-            "type": self.type,
-            "params": json.dumps(self.params(), ensure_ascii=False, sort_keys=True),
-        }
+        return {"type": self.type, "params": self._params_json}
+
+    @cached_property  # parsed constraints are shared by many turns; the constraint never changes
+    def _params_json(self) -> str:
+        return json.dumps(self.params(), ensure_ascii=False, sort_keys=True)
 
     def describe(self, lang: str, variant: int = 0) -> str:
         phrasings = _PHRASINGS[self.type][_check_lang(lang)]

@@ -18,6 +18,7 @@ from assets.dimensions.common.transcripts import (
     describe_turn_entries,
     plant_negatives,
     rule_labelled,
+    step_column,
     step_schema,
 )
 from assets.dimensions.factual_consistency.claims import check_claims
@@ -27,9 +28,6 @@ from assets.dimensions.factual_consistency.synthesis import applicable_operators
 from schemas.entries import UNSUPPORTED_CLAIM
 
 DIMENSION = "factual_consistency"
-CLAIMS_DTYPE = pl.List(
-    pl.Struct({"item_id": pl.String, "field": pl.String, "claimed": pl.String, "actual": pl.String})
-)
 # Layout of factual_consistency_labelled / _synthetic.
 STEP_SCHEMA = step_schema([], [pa.field("unsupported_claims", pa.list_(UNSUPPORTED_CLAIM))])
 LABELLED_COLUMNS = STEP_SCHEMA.names
@@ -50,7 +48,7 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
             made["name"] += 1
             made.update(c.field for c in rec.claims)
         claims_col.append(check_claims(parsed, ev))
-    out = turns.with_columns(pl.Series("unsupported_claims", claims_col, dtype=CLAIMS_DTYPE))
+    out = turns.with_columns(step_column(STEP_SCHEMA, "unsupported_claims", claims_col))
     out = rule_labelled(out, "unsupported_claims", LABELLED_COLUMNS)
     stats["labelled"] = out.height
     stats["claims_by_field"] = dict(sorted(made.items()))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
 from schemas.constraints import LIST_FIELD_LABELS, hours_ranges
@@ -98,7 +99,16 @@ class ParsedResponse:
     json_valid: bool  # strict JSON parse of the (fenced) body succeeded with a usable shape
     json_error: str | None
     recommendations: list[Recommendation]
-    prose: str  # natural-language text (JSON keys, ids and evidence strings removed)
+    # `prose`, or the function that makes it on first read: removing the evidence strings is
+    # costly and only the language checks read it.
+    prose_source: str | Callable[[], str] = field(repr=False)
+
+    @property
+    def prose(self) -> str:
+        """Natural-language text (JSON keys, ids and evidence strings removed)."""
+        if not isinstance(self.prose_source, str):
+            self.prose_source = self.prose_source()
+        return self.prose_source
 
 
 def _num(text: str) -> float:
@@ -422,5 +432,5 @@ def parse_response(text: str, evidence: list[EvidenceItem]) -> ParsedResponse:
         json_valid=valid,
         json_error=error,
         recommendations=recs,
-        prose=_strip_evidence("\n".join(prose), evidence),
+        prose_source=partial(_strip_evidence, "\n".join(prose), evidence),
     )

@@ -27,6 +27,7 @@ from assets.dimensions.common.transcripts import (
     describe_turn_entries,
     plant_negatives,
     rule_labelled,
+    step_column,
     step_schema,
 )
 from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
@@ -50,7 +51,6 @@ from schemas.constraints import make_constraint
 from schemas.entries import CONSTRAINT
 
 DIMENSION = "instruction_following"
-CONSTRAINTS_DTYPE = pl.List(pl.Struct({"type": pl.String, "params": pl.String}))
 # Layout of instruction_following_labelled / _synthetic.
 STEP_SCHEMA = step_schema(
     [pa.field("instruction", pa.string())],
@@ -109,8 +109,8 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         viol_col.append(violations(constraints, parse_response(response or "", ev), ev))
     stats["mismatches"] = dict(sorted(mismatches.items()))
     out = turns[keep].with_columns(
-        pl.Series("constraints", cons_col, dtype=CONSTRAINTS_DTYPE),
-        pl.Series("violations", viol_col, dtype=pl.List(pl.String)),
+        step_column(STEP_SCHEMA, "constraints", cons_col),
+        step_column(STEP_SCHEMA, "violations", viol_col),
     )
     out = rule_labelled(out, "violations", LABELLED_COLUMNS)
     stats["labelled"] = out.height

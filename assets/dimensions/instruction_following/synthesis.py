@@ -413,7 +413,7 @@ def _reparse_positions(text: str, parsed: ParsedResponse, ev: EvidenceItem) -> P
         json_valid=parsed.json_valid,
         json_error=parsed.json_error,
         recommendations=[*parsed.recommendations, rec],
-        prose=parsed.prose,
+        prose_source=parsed.prose_source,
     )
 
 
