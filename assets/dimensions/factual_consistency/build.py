@@ -16,6 +16,7 @@ import pyarrow as pa
 from assets.dimensions.common.transcripts import (
     assemble_turn_entries,
     describe_turn_entries,
+    gc_paused,
     plant_negatives,
     rule_labelled,
     step_column,
@@ -40,14 +41,15 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         return pl.DataFrame(), stats
     claims_col = []
     made: Counter = Counter()
-    for response, ev in zip(
-        turns["response"].to_list(), EvidenceCache().column(turns["evidence"]), strict=True
-    ):
-        parsed = parse_response(response or "", ev)
-        for rec in parsed.recommendations:
-            made["name"] += 1
-            made.update(c.field for c in rec.claims)
-        claims_col.append(check_claims(parsed, ev))
+    with gc_paused():
+        for response, ev in zip(
+            turns["response"].to_list(), EvidenceCache().column(turns["evidence"]), strict=True
+        ):
+            parsed = parse_response(response or "", ev)
+            for rec in parsed.recommendations:
+                made["name"] += 1
+                made.update(c.field for c in rec.claims)
+            claims_col.append(check_claims(parsed, ev))
     out = turns.with_columns(step_column(STEP_SCHEMA, "unsupported_claims", claims_col))
     out = rule_labelled(out, "unsupported_claims", LABELLED_COLUMNS)
     stats["labelled"] = out.height

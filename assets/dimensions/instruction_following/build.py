@@ -25,6 +25,7 @@ import pyarrow as pa
 from assets.dimensions.common.transcripts import (
     assemble_turn_entries,
     describe_turn_entries,
+    gc_paused,
     plant_negatives,
     rule_labelled,
     step_column,
@@ -82,31 +83,32 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
         return pl.DataFrame(), stats
     mismatches: Counter = Counter()
     keep, cons_col, viol_col = [], [], []
-    for row_no, (turn_id, instruction, declared, response, ev) in enumerate(
-        zip(
-            turns["turn_id"].to_list(),
-            turns["instruction"].to_list(),
-            turns["constraints_json"].to_list(),
-            turns["response"].to_list(),
-            EvidenceCache().column(turns["evidence"]),
-            strict=True,
-        )
-    ):
-        try:
-            constraints = parse_instruction(instruction)
-        except InstructionParseError as exc:
-            raise InstructionParseError(f"agent turn {turn_id} (row {row_no}): {exc}") from None
-        issues = cross_check(constraints, declared)
-        if issues:
-            stats["set_aside_mismatch"] += 1
-            mismatches.update(issues)
-            continue
-        if not any(c.hard for c in constraints):
-            stats["set_aside_no_hard"] += 1
-            continue
-        keep.append(row_no)
-        cons_col.append(_records(constraints))
-        viol_col.append(violations(constraints, parse_response(response or "", ev), ev))
+    with gc_paused():
+        for row_no, (turn_id, instruction, declared, response, ev) in enumerate(
+            zip(
+                turns["turn_id"].to_list(),
+                turns["instruction"].to_list(),
+                turns["constraints_json"].to_list(),
+                turns["response"].to_list(),
+                EvidenceCache().column(turns["evidence"]),
+                strict=True,
+            )
+        ):
+            try:
+                constraints = parse_instruction(instruction)
+            except InstructionParseError as exc:
+                raise InstructionParseError(f"agent turn {turn_id} (row {row_no}): {exc}") from None
+            issues = cross_check(constraints, declared)
+            if issues:
+                stats["set_aside_mismatch"] += 1
+                mismatches.update(issues)
+                continue
+            if not any(c.hard for c in constraints):
+                stats["set_aside_no_hard"] += 1
+                continue
+            keep.append(row_no)
+            cons_col.append(_records(constraints))
+            viol_col.append(violations(constraints, parse_response(response or "", ev), ev))
     stats["mismatches"] = dict(sorted(mismatches.items()))
     out = turns[keep].with_columns(
         step_column(STEP_SCHEMA, "constraints", cons_col),
