@@ -29,7 +29,7 @@ from assets.release.manifest import (
     manifest_json,
     read_manifest,
 )
-from assets.release.shards import write_split
+from assets.release.shards import write_splits
 from core.settings import Settings
 from core.warehouse import Warehouse
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
@@ -102,8 +102,7 @@ def write_dimension(
     if unknown:
         raise ReleaseError(f"{table} has rows in unknown split(s) {unknown}")
     splits = {}
-    for split in SPLITS:
-        shards = write_split(con, table, dimension, split, out, shard_rows)
+    for split, shards in write_splits(con, table, dimension, SPLITS, out, shard_rows).items():
         splits[split] = {
             "rows": sum(s.rows for s in shards),
             "label_distribution": distribution.get(split, {}),

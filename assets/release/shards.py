@@ -3,16 +3,26 @@
 Rows are streamed from the warehouse ordered by `entry_id` (unique), cut into shards of
 `shard_rows` rows, cast to `schemas.entries.entry_schema(dimension)` and written by pyarrow with
 fixed writer options, so the same rows always give the same file bytes and sha256.
+
+All splits of a dimension are written in one pass over ranges of entry_id of at most
+SORT_RANGE_ROWS rows (bounds from quantiles of the narrow entry_id column): each range is sorted
+in memory by (split, entry_id) and its rows go to their split's shard writer. One sort of all
+770k wide behaviour rows of a split needs more memory than DuckDB's limit (and a read-only
+connection cannot spill), and filtering each split separately would read the table three times.
+Writing a shard (pyarrow, GIL released) overlaps with reading the next rows.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.entries import entry_schema
@@ -27,6 +37,7 @@ PARQUET_OPTIONS = {
     "version": "2.6",
 }
 _READ_BATCH_ROWS = 8_192
+SORT_RANGE_ROWS = 200_000  # wide rows sorted at once: ~500 MiB of behaviour entries
 
 
 @dataclass(frozen=True)
@@ -59,50 +70,117 @@ def write_shard(table: pa.Table, path: Path) -> None:
     )
 
 
-def _rechunk(reader: pa.RecordBatchReader, rows: int):
-    """Tables of exactly `rows` rows (the last one shorter) from a batch stream."""
-    pending: list[pa.RecordBatch] = []
-    held = 0
-    for batch in reader:
-        pending.append(batch)
-        held += batch.num_rows
-        while held >= rows:
-            table = pa.Table.from_batches(pending)
-            yield table.slice(0, rows)
-            rest = table.slice(rows)
-            pending, held = rest.to_batches(), rest.num_rows
-    if held:
-        yield pa.Table.from_batches(pending, schema=reader.schema)
+def _entry_id_ranges(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> list[str]:
+    """WHERE clauses cutting `table` into ranges of entry_id of at most SORT_RANGE_ROWS rows."""
+    ranges = -(-rows // SORT_RANGE_ROWS)
+    if ranges <= 1:
+        return ["TRUE"]
+    fractions = ", ".join(f"{i / ranges:.6f}" for i in range(1, ranges))
+    bounds = con.execute(
+        f'SELECT quantile_disc(entry_id, [{fractions}]) FROM "{table}"'
+    ).fetchall()[0][0]
+    quoted = ["'" + b.replace("'", "''") + "'" for b in bounds]
+    edges = [None, *quoted, None]
+    return [
+        " AND ".join(
+            ([f"entry_id >= {low}"] if low else []) + ([f"entry_id < {high}"] if high else [])
+        )
+        for low, high in zip(edges, edges[1:], strict=False)
+    ]
 
 
-def write_split(
+class _SplitShards:
+    """Cuts one split's rows, arriving in entry_id order, into shards of `shard_rows` rows;
+    each full shard is written on `writer` (one thread) while more rows are read."""
+
+    def __init__(self, dimension, split, rows, shard_rows, release_dir, writer, what):
+        self.dimension, self.split, self.shard_rows = dimension, split, shard_rows
+        self.total = shard_count(rows, shard_rows)
+        self.release_dir, self.writer, self.what = release_dir, writer, what
+        self.schema = entry_schema(dimension)
+        self.pending: list[pa.RecordBatch] = []
+        self.held = 0
+        self.futures: list = []
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.pending.append(batch)
+        self.held += batch.num_rows
+        while self.held >= self.shard_rows:
+            table = pa.Table.from_batches(self.pending)
+            self._submit(table.slice(0, self.shard_rows))
+            rest = table.slice(self.shard_rows)
+            self.pending, self.held = rest.to_batches(), rest.num_rows
+
+    def finish(self) -> list[Shard]:
+        if self.held:
+            self._submit(pa.Table.from_batches(self.pending))
+            self.pending, self.held = [], 0
+        return [f.result() for f in self.futures]
+
+    def _submit(self, table: pa.Table) -> None:
+        relative = f"{self.dimension}/{shard_name(self.split, len(self.futures), self.total)}"
+        out = cast_to_schema(table, self.schema, self.what)
+        if self.futures:
+            self.futures[-1].result()  # at most one shard in flight: bounded memory
+        self.futures.append(
+            self.writer.submit(_write_and_describe, out, self.release_dir, relative)
+        )
+
+
+def write_splits(
     con: duckdb.DuckDBPyConnection,
     table: str,
     dimension: str,
-    split: str,
+    splits: Sequence[str],
     release_dir: Path,
     shard_rows: int,
-) -> list[Shard]:
-    """Write `split`'s rows of `table` as shards under `release_dir/<dimension>/`."""
+) -> dict[str, list[Shard]]:
+    """Write every split's rows of `table` as shards under `release_dir/<dimension>/`."""
     schema = entry_schema(dimension)
     columns = ", ".join(f'"{n}"' for n in schema.names)
-    rows = con.execute(f'SELECT count(*) FROM "{table}" WHERE split = ?', [split]).fetchall()[0][0]
-    total = shard_count(rows, shard_rows)
-    if not total:
-        return []
-    reader = con.sql(
-        f'SELECT {columns} FROM "{table}" WHERE split = $split ORDER BY entry_id',
-        params={"split": split},
-    ).to_arrow_reader(_READ_BATCH_ROWS)
-    shards = []
-    for index, chunk in enumerate(_rechunk(reader, shard_rows)):
-        relative = f"{dimension}/{shard_name(split, index, total)}"
-        path = release_dir / relative
-        write_shard(cast_to_schema(chunk, schema, f"{table} ({split})"), path)
-        shards.append(Shard(path=relative, rows=len(chunk), sha256=file_sha256(path)))
-    if sum(s.rows for s in shards) != rows:
-        raise RuntimeError(f"{table} ({split}): wrote {sum(s.rows for s in shards)} of {rows} rows")
+    counts = dict(con.execute(f'SELECT split, count(*) FROM "{table}" GROUP BY split').fetchall())
+    total_rows = sum(counts.get(split, 0) for split in splits)
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        writers = {
+            split: _SplitShards(
+                dimension, split, counts.get(split, 0), shard_rows, release_dir, writer,
+                f"{table} ({split})",
+            )
+            for split in splits
+        }  # fmt: skip
+        for where in _entry_id_ranges(con, table, total_rows) if total_rows else []:
+            reader = con.sql(
+                f'SELECT {columns} FROM "{table}" WHERE ({where}) AND split IN '
+                f"({', '.join(_quote_literal(s) for s in splits)}) ORDER BY split, entry_id"
+            ).to_arrow_reader(_READ_BATCH_ROWS)
+            for batch in reader:
+                _route(batch, writers)
+        shards = {split: w.finish() for split, w in writers.items()}
+    for split in splits:
+        written = sum(s.rows for s in shards[split])
+        if written != counts.get(split, 0):
+            raise RuntimeError(f"{table} ({split}): wrote {written} of {counts.get(split, 0)} rows")
     return shards
+
+
+def _route(batch: pa.RecordBatch, writers: dict[str, _SplitShards]) -> None:
+    """Hand each run of one split's rows (the batch is sorted by split) to that split's writer,
+    as zero-copy slices."""
+    runs = pc.run_end_encode(batch.column(batch.schema.get_field_index("split")))
+    start = 0
+    for end, split in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
+        writers[split].add(batch.slice(start, end - start))
+        start = end
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _write_and_describe(table: pa.Table, release_dir: Path, relative: str) -> Shard:
+    path = release_dir / relative
+    write_shard(table, path)
+    return Shard(path=relative, rows=len(table), sha256=file_sha256(path))
 
 
 def cast_to_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
