@@ -60,7 +60,6 @@ def is_violated(c: Constraint, parsed: ParsedResponse, evidence: list[EvidenceIt
     """True / False for a hard constraint; None for a soft one (not decided by rule)."""
     if not c.hard:
         return None
-    by_id = {ev.item_id: ev for ev in evidence}
     recs = parsed.recommendations
     p = c.params()
     if c.type == "json_format":
@@ -78,6 +77,7 @@ def is_violated(c: Constraint, parsed: ParsedResponse, evidence: list[EvidenceIt
     if c.type in ("max_price", "max_distance_km"):
         limit = p["amount"] if c.type == "max_price" else p["km"]
         field = "price" if c.type == "max_price" else "distance"
+        by_id = {ev.item_id: ev for ev in evidence}
         for rec in recs:
             ev = by_id.get(rec.item_id) if rec.item_id else None
             value = (ev.price if field == "price" else ev.distance_km) if ev is not None else None
