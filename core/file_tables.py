@@ -27,6 +27,10 @@ import duckdb
 import pyarrow as pa
 
 REGISTRY = "warehouse_files"
+# Row groups bounded in bytes: with DuckDB's default of 122,880 rows a row group of wide entries
+# is ~500 MB per thread and the writer thrashes against the memory limit (815k behaviour entries:
+# 13.0 s with the default, 4.2 s with 64 MB row groups).
+COPY_OPTIONS = "FORMAT parquet, ROW_GROUP_SIZE_BYTES '64MB'"
 WHOLE_TABLE = "_all"  # folder of a table that is not partitioned by domain
 
 
@@ -79,7 +83,7 @@ def _ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
 
 def _copy(con, select_sql: str, path: Path, params: dict | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({select_sql}) TO {_literal(str(path))} (FORMAT parquet)", params or {})
+    con.execute(f"COPY ({select_sql}) TO {_literal(str(path))} ({COPY_OPTIONS})", params or {})
 
 
 def _refresh_view(con: duckdb.DuckDBPyConnection, table: str) -> None:

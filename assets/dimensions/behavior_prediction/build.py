@@ -22,7 +22,7 @@ from assets.dimensions.common.sql_entries import (
     bucket_predicate,
     write_entries_sql,
 )
-from assets.dimensions.common.text import item_text_sql
+from assets.dimensions.common.text import item_texts_cte
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
 from core.templates import load_template
@@ -42,7 +42,8 @@ def behavior_rows_sql(users: str, buckets: int = 1, bucket: int = 0, ordered: bo
     entry_id = _entry_id("ri")
     order = "ORDER BY ri.request_id, ri.position, ri.item_id" if ordered else ""
     return f"""
-WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))}
+WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
+{item_texts_cte()}
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        ri.domain,
@@ -53,10 +54,10 @@ SELECT {entry_id} AS entry_id,
        ip.item AS candidate,
        CAST(ri.engagement AS TINYINT) AS label,
        b.user_text, b.history_text, b.context_text,
-       {item_text_sql("ip.item")} AS candidate_text
+       ip.item_text AS candidate_text
 FROM stg_request_items ri
 JOIN bundle b ON b.domain = ri.domain AND b.request_id = ri.request_id
-JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
+JOIN item_texts ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
 WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
 {order}
 """

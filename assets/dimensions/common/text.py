@@ -24,6 +24,16 @@ def item_text_sql(item: str) -> str:
     )
 
 
+def item_texts_cte() -> str:
+    """CTE `item_texts` (domain, item_id, item, item_text) of domain $domain: each item's text
+    once, joined to its many shown rows (815k shown rows of 950 items in the paper drop)."""
+    return f"""item_texts AS MATERIALIZED (
+    SELECT domain, item_id, item, {item_text_sql("item")} AS item_text
+    FROM stg_item_profiles
+    WHERE domain = $domain
+)"""
+
+
 def history_text_sql(history: str) -> str:
     """One line per HISTORY_EVENT (oldest first): time, action, title, category, item id."""
     line = (

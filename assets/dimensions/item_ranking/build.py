@@ -18,7 +18,7 @@ from assets.dimensions.common.sql_entries import (
     bucket_predicate,
     write_entries_sql,
 )
-from assets.dimensions.common.text import item_text_sql
+from assets.dimensions.common.text import item_texts_cte
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
 from core.templates import load_template
@@ -51,12 +51,13 @@ def ranking_rows_sql(
     )
     return f"""
 WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
+{item_texts_cte()},
 shown AS (
     SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
-           ri.source_row_id, ip.item, {item_text_sql("ip.item")} AS item_text,
+           ri.source_row_id, ip.item, ip.item_text,
            {shuffle} AS shuffle_key
     FROM stg_request_items ri
-    JOIN stg_item_profiles ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
+    JOIN item_texts ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
     WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
 ),
 grouped AS (

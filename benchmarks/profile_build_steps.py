@@ -1,0 +1,160 @@
+"""Where a build's time and memory go: wall time and peak RSS of every Dagster step.
+
+Runs the layers `recrm build` runs (every domain through the dimensions, then benchmark, checks
+and release) in this process on a drop of logs, reads each step's start and end from the
+Dagster event log, samples this process's RSS every 0.2 s, and prints one line per step and a
+table per layer (all domains added up).
+
+Usage: .venv/bin/python benchmarks/profile_build_steps.py LOGS_DIR WORKDIR [--profile paper]
+(e.g. the `logs/` that `benchmarks/bench_build_paper.py --workdir DIR` leaves in DIR). The
+warehouse and releases are written under WORKDIR, which is emptied of them first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from dagster import DagsterEventType  # noqa: E402
+
+from assets.partitions import DOMAINS  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS  # noqa: E402
+from pipelines.runner import (  # noqa: E402
+    discover_domains,
+    materialize_selection,
+    project_instance,
+)
+
+
+class RssSampler:
+    """Samples this process's resident set size every `interval` seconds in a thread."""
+
+    def __init__(self, interval: float = 0.2):
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    @staticmethod
+    def rss() -> int:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self.rss()))
+            time.sleep(interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float, end: float) -> int:
+        return max((r for t, r in self.samples if start <= t <= end), default=0)
+
+
+def layer_of(step_key: str) -> str:
+    """Report layer of a Dagster step key such as `behavior_prediction__entries`."""
+    if step_key.startswith("ingest__"):
+        return "ingest + ingest checks"
+    if step_key.startswith("staging__"):
+        return "staging"
+    dimension = step_key.split("__")[0]
+    if step_key.endswith("_expectations") or "__benchmark_" in step_key:
+        return f"benchmark checks: {dimension}"
+    if step_key.endswith("__benchmark"):
+        return f"benchmark: {dimension}"
+    if step_key.endswith("__judged"):
+        return "judged (LLM off)"
+    if step_key == "release":
+        return "release"
+    return f"entries: {dimension}"
+
+
+def step_times(instance, run_id: str, sampler: RssSampler) -> list[tuple[str, float, int]]:
+    """(step key, seconds, peak RSS) of every step of a run, from its event log."""
+    starts: dict[str, float] = {}
+    out = []
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            starts[record.step_key] = record.timestamp
+        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            start = starts.get(record.step_key, record.timestamp)
+            out.append(
+                (
+                    record.step_key,
+                    record.timestamp - start,
+                    sampler.peak(start, record.timestamp),
+                )
+            )
+    return out
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("logs", type=Path)
+    ap.add_argument("workdir", type=Path)
+    ap.add_argument("--profile", default="paper")
+    args = ap.parse_args(argv)
+    warehouse = args.workdir / "warehouse.duckdb"
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".files"),
+                  args.workdir / "releases"):  # fmt: skip
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    settings = load_settings(
+        logs_root=args.logs,
+        warehouse_path=warehouse,
+        releases_dir=args.workdir / "releases",
+        profile=args.profile,
+    )
+    rows: list[tuple[str, str, float, int]] = []
+    started = time.time()
+    with RssSampler() as sampler, project_instance() as instance:
+        domains = discover_domains(settings.logs_root)
+        known = set(instance.get_dynamic_partitions(DOMAINS.name))
+        instance.add_dynamic_partitions(DOMAINS.name, [d for d in domains if d not in known])
+        for selection, keys in ((DOMAIN_LAYERS, domains), (RELEASE_LAYERS, [None])):
+            for key in keys:
+                materialize_selection(selection, settings, instance, key)
+                run_id = instance.get_runs(limit=1)[0].run_id
+                for step, seconds, peak in step_times(instance, run_id, sampler):
+                    rows.append((key or "all", step, seconds, peak))
+        total = time.time() - started
+        overall_peak = max(r for _, r in sampler.samples)
+    for domain, step, seconds, peak in rows:
+        print(f"{domain:14s} {step:58s} {seconds:7.1f} s {peak / 2**20:7,.0f} MiB")
+    layers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    for _, step, seconds, peak in rows:
+        layer = layers[layer_of(step)]
+        layer[0] += seconds
+        layer[1] = max(layer[1], peak)
+    print("\n| layer (all domains) | wall | peak RSS |\n|---|---:|---:|")
+    for name, (seconds, peak) in sorted(layers.items(), key=lambda kv: -kv[1][0]):
+        print(f"| {name} | {seconds:.1f} s | {peak / 2**20:,.0f} MiB |")
+    steps = sum(seconds for _, _, seconds, _ in rows)
+    print(f"\nsteps {steps:.1f} s of {total:.1f} s wall; peak RSS {overall_peak / 2**20:,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
