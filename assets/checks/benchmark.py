@@ -99,11 +99,20 @@ def validate_benchmark(
     else:
         sample = f"hash(entry_id) % {max(1, rows // max(1, sample_rows))} = 0"
         candidates = f"({sample}) OR ({predicate})"
-    selected = con.execute(f"SELECT count(*) FROM {relation} WHERE {candidates}").fetchall()[0][0]
-    buckets = max(1, -(-selected // chunk_rows))
-    for bucket in range(buckets):
-        where = f"({candidates}) AND hash(entry_id) % {buckets} = {bucket}"
-        frame = benchmark_frame(con, dimension, relation, part="text", where=where)
-        parts[f"text-{bucket:03d}"] = validate_frame(frame, text_suite, ID_COLUMNS)
-        del frame
+    # One pass of the (regex-heavy) predicate over all rows; the chunks then select by id.
+    chosen = con.sql(f"SELECT entry_id FROM {relation} WHERE {candidates}").to_arrow_table()
+    con.register("_recrm_check_rows", chosen)
+    try:
+        buckets = max(1, -(-chosen.num_rows // chunk_rows))
+        for bucket in range(buckets):
+            where = (
+                "(entry_id IN (SELECT entry_id FROM _recrm_check_rows) "
+                f"OR (entry_id IS NULL AND ({candidates}))) "
+                f"AND hash(entry_id) % {buckets} = {bucket}"
+            )
+            frame = benchmark_frame(con, dimension, relation, part="text", where=where)
+            parts[f"text-{bucket:03d}"] = validate_frame(frame, text_suite, ID_COLUMNS)
+            del frame
+    finally:
+        con.unregister("_recrm_check_rows")
     return merge_outcomes(f"benchmark_{dimension}", rows, parts)

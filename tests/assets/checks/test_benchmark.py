@@ -13,6 +13,8 @@ def _corrupt(rows):
     rows[17]["prompt"] = "call +1 415 555 2671 for the rubric of this reward-model task"
     rows[5]["entry_id"] = rows[4]["entry_id"]
     rows[3]["label"] = None
+    rows[11]["entry_id"] = None  # chunks select rows by id: a null id must not hide its text
+    rows[11]["prompt"] = "write to a.b@example.com for the rubric of this reward-model task"
 
 
 def _key(outcome):
@@ -49,7 +51,7 @@ def test_chunked_validation_equals_a_single_run(fixture_module, tmp_path, corrup
     if corrupt:
         regex = {f.column: f for f in parts.failed if "regex" in f.expectation}
         assert regex["response"].unexpected_count == 2 and len(regex["response"].examples) == 2
-        assert regex["prompt"].unexpected_count == 1
+        assert regex["prompt"].unexpected_count == 2
 
 
 def test_candidate_predicate_flags_rows_that_could_fail(fixture_module, tmp_path):
@@ -67,7 +69,7 @@ def test_candidate_predicate_flags_rows_that_could_fail(fixture_module, tmp_path
         flagged = con.execute(
             f"SELECT entry_id FROM benchmark_instruction_following WHERE {predicate}"
         ).fetchall()
-    assert {r[0] for r in flagged} == {rows[i]["entry_id"] for i in (2, 7, 9, 17)}
+    assert {r[0] for r in flagged} == {rows[i]["entry_id"] for i in (2, 7, 9, 11, 17)}
     assert (
         candidate_predicate("instruction_following", suite, {**types, "prompt": "INTEGER"}) is None
     )
