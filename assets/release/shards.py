@@ -65,8 +65,13 @@ def file_sha256(path: Path) -> str:
 
 def write_shard(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # One chunk per column: the writer's page boundaries follow the Arrow chunks, so the bytes
+    # would otherwise depend on how the rows were read (batch sizes, sort ranges).
     pq.write_table(
-        table, path, row_group_size=min(ROW_GROUP_ROWS, max(1, len(table))), **PARQUET_OPTIONS
+        table.combine_chunks(),
+        path,
+        row_group_size=min(ROW_GROUP_ROWS, max(1, len(table))),
+        **PARQUET_OPTIONS,
     )
 
 

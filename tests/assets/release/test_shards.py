@@ -64,8 +64,10 @@ def test_ranged_and_whole_sorts_give_byte_identical_shards(fixture_module, tmp_p
     wh = Warehouse(tmp_path / "wh.duckdb")
     wh.write_table("bench", entries, schema=entry_schema(dim))
     digests = []
-    for range_rows, name in ((1_000_000, "whole"), (5, "ranged")):
+    # Tiny read batches and ranges chunk the rows differently; the bytes must not change.
+    for range_rows, batch_rows, name in ((1_000_000, 8192, "whole"), (5, 3, "ranged")):
         monkeypatch.setattr(shards, "SORT_RANGE_ROWS", range_rows)
+        monkeypatch.setattr(shards, "_READ_BATCH_ROWS", batch_rows)
         with wh.connect(read_only=True) as con:
             written = shards.write_splits(con, "bench", dim, SPLITS, tmp_path / name, 6)
         digests.append({s: [x.sha256 for x in written[s]] for s in SPLITS})
@@ -84,3 +86,12 @@ def test_rows_in_no_known_split_are_not_written_and_counts_must_match(fixture_mo
         1 for r in entries.to_pylist() if r["split"] == "train"
     )
     con.close()
+
+
+def test_shard_bytes_do_not_depend_on_how_the_rows_are_chunked(tmp_path):
+    prompts = [" ".join(f"{i}-{j}" for j in range(300)) for i in range(3000)]
+    whole = pa.table({"prompt": prompts})
+    chunked = pa.Table.from_batches(whole.to_batches(max_chunksize=7))
+    shards.write_shard(whole, tmp_path / "a.parquet")
+    shards.write_shard(chunked, tmp_path / "b.parquet")
+    assert shards.file_sha256(tmp_path / "a.parquet") == shards.file_sha256(tmp_path / "b.parquet")
