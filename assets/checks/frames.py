@@ -7,6 +7,8 @@ what its suite needs, computes the cross-row derived columns documented in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pandas as pd
 import pyarrow as pa
@@ -35,16 +37,38 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
-def raw_frame(warehouse: Warehouse, table: ContractTable, domain: str) -> pd.DataFrame | None:
-    """One domain's rows of `raw_<table>`; None when ingest has not created the table."""
+def raw_frame(
+    warehouse: Warehouse,
+    table: ContractTable,
+    domain: str,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame | None:
+    """One domain's rows of `raw_<table>` (only `columns`, those of them the table has, when
+    given); None when ingest has not created the table."""
     name = table.warehouse_table
     if not warehouse.table_exists(name):
         return None
+    select = "*"
+    if columns is not None:
+        with warehouse.connect(read_only=True) as con:
+            present = relation_columns(con, _quote(name))
+        select = ", ".join(_quote(c) for c in columns if c in present) or "NULL AS _none"
     return to_pandas(
         warehouse.query_arrow(
-            f"SELECT * FROM {_quote(name)} WHERE domain = $domain", {"domain": domain}
+            f"SELECT {select} FROM {_quote(name)} WHERE domain = $domain", {"domain": domain}
         )
     )
+
+
+def suite_columns(suite) -> list[str]:
+    """The columns a suite's expectations name (`column`, `column_list`), first seen first. Not
+    for suites with table-level column expectations (they need every column)."""
+    seen: list[str] = []
+    for exp in suite.expectations:
+        for column in (getattr(exp, "column", None), *(getattr(exp, "column_list", None) or ())):
+            if column and column not in seen:
+                seen.append(column)
+    return seen
 
 
 def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from assets.checks.frames import raw_frame
+from assets.checks.frames import raw_frame, suite_columns
 from assets.checks.validation import validate_frame
 from core.warehouse import Warehouse
 from schemas.expectations import raw_contract_suite, raw_keys_suite
@@ -74,3 +74,24 @@ def test_absent_table_gives_no_frame(tmp_path):
     with wh.connect() as con:
         con.execute("CREATE TABLE other AS SELECT 1 AS x")
     assert raw_frame(wh, REQUESTS, "hotel") is None
+
+
+def test_keys_suite_on_only_its_columns_finds_duplicates_and_missing_keys(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    rows = _requests(["a", "b", "c"]).to_pylist()
+    rows[2]["request_id"] = rows[0]["request_id"]
+    wh.write_partition(
+        "raw_requests", "hotel", pa.Table.from_pylist(rows, REQUESTS.warehouse_schema())
+    )
+    suite = raw_keys_suite(REQUESTS)
+    columns = [*suite_columns(suite), "source_file", "source_row"]
+    frame = raw_frame(wh, REQUESTS, "hotel", columns)
+    assert set(frame.columns) == {"request_id", "source_file", "source_row"}
+    outcome = validate_frame(frame, suite, ["source_file", "source_row"])
+    assert [(f.expectation, f.unexpected_count) for f in outcome.failed] == [
+        ("expect_column_values_to_be_unique", 2)
+    ]
+    with wh.connect() as con:  # a table that lost its key column
+        con.execute("ALTER TABLE raw_requests DROP COLUMN request_id")
+    outcome = validate_frame(raw_frame(wh, REQUESTS, "hotel", columns), suite)
+    assert "expect_column_to_exist" in {f.expectation for f in outcome.failed}
