@@ -65,14 +65,13 @@ def file_sha256(path: Path) -> str:
 
 def write_shard(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # One chunk per column: the writer's page boundaries follow the Arrow chunks, so the bytes
-    # would otherwise depend on how the rows were read (batch sizes, sort ranges).
-    pq.write_table(
-        table.combine_chunks(),
-        path,
-        row_group_size=min(ROW_GROUP_ROWS, max(1, len(table))),
-        **PARQUET_OPTIONS,
-    )
+    rows = min(ROW_GROUP_ROWS, max(1, len(table)))
+    with pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS) as writer:
+        # Each row group from one contiguous chunk per column: the writer's page boundaries
+        # follow the Arrow chunks, so the bytes would otherwise depend on how the rows were read
+        # (batch sizes, sort ranges). One row group at a time keeps the extra copy small.
+        for start in range(0, max(len(table), 1), rows):
+            writer.write_table(table.slice(start, rows).combine_chunks(), row_group_size=rows)
 
 
 def _entry_id_ranges(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> list[str]:
