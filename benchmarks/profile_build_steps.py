@@ -17,6 +17,7 @@ import shutil
 import sys
 import threading
 import time
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -114,6 +115,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("workdir", type=Path)
     ap.add_argument("--profile", default="paper")
     args = ap.parse_args(argv)
+    # The development hash key is fine for a measurement; its warning would print per domain.
+    warnings.filterwarnings("ignore", message="RECRM_HASH_KEY is not set")
     warehouse = args.workdir / "warehouse.duckdb"
     for stale in (warehouse, warehouse.with_name(warehouse.name + ".files"),
                   args.workdir / "releases"):  # fmt: skip
