@@ -105,21 +105,29 @@ def write_files(
     root: Path,
     table: str,
     domain: str | None,
-    selects: Sequence[str],
+    sources: Sequence[str | pa.Table],
     params: dict | None,
     schema: pa.Schema,
+    ordered: bool = False,
 ) -> int:
     """Replace `domain`'s rows of `table` (all rows with domain None) with the rows of
-    `selects`, one Parquet file each, cast to `schema`; returns the rows now in that domain."""
-    if not selects:
-        raise ValueError(f"{table}: nothing to write (no SELECT given)")
-    con.execute("SET preserve_insertion_order = false")  # order is not kept in these tables
+    `sources` (SELECTs over the warehouse, or Arrow tables), one Parquet file each, cast to
+    `schema`; returns the rows now in that domain. With `ordered`, each file keeps its source's
+    row order (reads return it); otherwise DuckDB writes on every thread in any order."""
+    if not sources:
+        raise ValueError(f"{table}: nothing to write (no source given)")
+    con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
     key = WHOLE_TABLE if domain is None else domain
     folder = root / table / key / uuid.uuid4().hex
     try:
         files = []
-        for n, select_sql in enumerate(selects):
+        for n, source in enumerate(sources):
             path = folder / f"part-{n:05d}.parquet"
+            if isinstance(source, str):
+                select_sql = source
+            else:
+                con.register(f"_recrm_source_{n}", source)
+                select_sql = f"SELECT * FROM _recrm_source_{n}"
             _copy(con, cast_select(select_sql, schema), path, params)
             files.append(str(path.resolve()))
         listed = ", ".join(_literal(f) for f in files)

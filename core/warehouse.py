@@ -138,27 +138,35 @@ class Warehouse:
         self,
         table: str,
         domain: str,
-        selects: Sequence[str],
+        sources: Sequence[TableSource],
         schema: pa.Schema,
         params: dict | None = None,
+        ordered: bool = False,
     ) -> int:
-        """Replace `domain`'s rows of the Parquet-backed `table` with the rows of `selects`
-        (SELECTs over warehouse tables, each written by DuckDB to one Parquet file, in no
-        particular row order); returns the rows written. For large tables that are written once
-        and then only read: see `core.file_tables`."""
+        """Replace `domain`'s rows of the Parquet-backed `table` with the rows of `sources`
+        (SELECTs over warehouse tables or frames, each written by DuckDB to one Parquet file);
+        returns the rows written. Rows keep their order only with `ordered`. For tables that are
+        written whole per domain and then only read: see `core.file_tables`."""
         with self.connect() as con:
             return file_tables.write_files(
-                con, self.files_root, table, domain, selects, params, schema
-            )
+                con, self.files_root, table, domain, _arrow_sources(sources), params, schema,
+                ordered,
+            )  # fmt: skip
 
     def write_table_files(
-        self, table: str, selects: Sequence[str], schema: pa.Schema, params: dict | None = None
+        self,
+        table: str,
+        sources: Sequence[TableSource],
+        schema: pa.Schema,
+        params: dict | None = None,
+        ordered: bool = False,
     ) -> int:
         """Replace the whole Parquet-backed `table` (as `write_partition_files`, all domains)."""
         with self.connect() as con:
             return file_tables.write_files(
-                con, self.files_root, table, None, selects, params, schema
-            )
+                con, self.files_root, table, None, _arrow_sources(sources), params, schema,
+                ordered,
+            )  # fmt: skip
 
     def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
         """Several `write_partition`s in one connection and one transaction (all or nothing);
@@ -237,6 +245,10 @@ class Warehouse:
                 f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
             ) from exc
         return con.execute(f"SELECT count(*) FROM {qt}{where}", where_params).fetchall()[0][0]
+
+
+def _arrow_sources(sources: Sequence[TableSource]) -> list[str | pa.Table]:
+    return [s.to_arrow() if isinstance(s, pl.DataFrame) else s for s in sources]
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
             config.policy,
             scope=f"{asset_name}/{domain}",
         )
-        rows = wh.write_partition(
-            judged_table(dimension), domain, outcome.frame, schema=entry_schema(dimension)
+        rows = wh.write_partition_files(
+            judged_table(dimension), domain, [outcome.frame], entry_schema(dimension), ordered=True
         )
         write_usage(wh, asset_name, dimension, domain, outcome.usage)
         if outcome.usage.budget_skipped:

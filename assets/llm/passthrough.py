@@ -49,11 +49,10 @@ def view_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
 def copy_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
     """Replace the domain's rows of `judged_<dim>` with its rows of `entries_<dim>`; returns rows."""
     source = _require_entries(warehouse, dimension, domain)
-    return warehouse.write_partition(
+    return warehouse.write_partition_files(
         judged_table(dimension),
         domain,
-        f'SELECT * FROM "{source}" WHERE domain = $domain',
+        [f'SELECT * FROM "{source}" WHERE domain = $domain'],
+        entry_schema(dimension),
         params={"domain": domain},
-        schema=entry_schema(dimension),
-        ordered=False,  # readers sort or aggregate; twice as fast for wide rows
     )
