@@ -1,7 +1,7 @@
 """Warehouse tables stored as Parquet files beside the DuckDB file, read through a view.
 
-The largest tables (behaviour and ranking entries, the benchmark selections) are written once by
-DuckDB's parallel Parquet writer and then only read. Inserting those rows into DuckDB's own
+The entry tables (entries, judged and benchmark tables of every dimension) are written whole per
+domain by DuckDB's Parquet writer and then only read. Inserting those wide rows into DuckDB's own
 storage as well cost as much again as rendering them (15 s for 55k ranking entries), so such a
 table is a folder of Parquet files per domain plus a view over them:
 
