@@ -26,20 +26,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from core.sql import quote_ident, sql_literal
+
 REGISTRY = "warehouse_files"
 # Row groups bounded in bytes: with DuckDB's default of 122,880 rows a row group of wide entries
 # is ~500 MB per thread and the writer thrashes against the memory limit (815k behaviour entries:
 # 13.0 s with the default, 4.2 s with 64 MB row groups).
 COPY_OPTIONS = "FORMAT parquet, ROW_GROUP_SIZE_BYTES '64MB'"
 WHOLE_TABLE = "_all"  # folder of a table that is not partitioned by domain
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def duckdb_types(schema: pa.Schema) -> dict[str, str]:
@@ -55,7 +49,9 @@ def duckdb_types(schema: pa.Schema) -> dict[str, str]:
 def cast_select(select_sql: str, schema: pa.Schema) -> str:
     """`select_sql` narrowed to the schema's columns, in its order and types."""
     types = duckdb_types(schema)
-    columns = ", ".join(f"CAST(s.{_quote(n)} AS {types[n]}) AS {_quote(n)}" for n in schema.names)
+    columns = ", ".join(
+        f"CAST(s.{quote_ident(n)} AS {types[n]}) AS {quote_ident(n)}" for n in schema.names
+    )
     return f"SELECT {columns} FROM ({select_sql}) s"
 
 
@@ -83,7 +79,7 @@ def _ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
 
 def _copy(con, select_sql: str, path: Path, params: dict | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({select_sql}) TO {_literal(str(path))} ({COPY_OPTIONS})", params or {})
+    con.execute(f"COPY ({select_sql}) TO {sql_literal(str(path))} ({COPY_OPTIONS})", params or {})
 
 
 def _refresh_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -94,10 +90,12 @@ def _refresh_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
         ).fetchall()
     ]
     if not paths:
-        con.execute(f"DROP VIEW IF EXISTS {_quote(table)}")
+        con.execute(f"DROP VIEW IF EXISTS {quote_ident(table)}")
         return
-    files = ", ".join(_literal(p) for p in paths)
-    con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT * FROM read_parquet([{files}])")
+    files = ", ".join(sql_literal(p) for p in paths)
+    con.execute(
+        f"CREATE OR REPLACE VIEW {quote_ident(table)} AS SELECT * FROM read_parquet([{files}])"
+    )
 
 
 def write_files(
@@ -130,7 +128,7 @@ def write_files(
                 select_sql = f"SELECT * FROM _recrm_source_{n}"
             _copy(con, cast_select(select_sql, schema), path, params)
             files.append(str(path.resolve()))
-        listed = ", ".join(_literal(f) for f in files)
+        listed = ", ".join(sql_literal(f) for f in files)
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{listed}])").fetchall()[0][0]
         con.execute("BEGIN TRANSACTION")
         try:
@@ -164,17 +162,17 @@ def _adopt_base_table(con, root: Path, table: str, domain: str | None) -> None:
         others = [
             r[0]
             for r in con.execute(
-                f"SELECT DISTINCT domain FROM {_quote(table)} WHERE domain IS DISTINCT FROM ?",
+                f"SELECT DISTINCT domain FROM {quote_ident(table)} WHERE domain IS DISTINCT FROM ?",
                 [domain],
             ).fetchall()
         ]
         for other in others:
             path = root / table / other / uuid.uuid4().hex / "part-00000.parquet"
-            _copy(con, f"SELECT * FROM {_quote(table)} WHERE domain = $d", path, {"d": other})
+            _copy(con, f"SELECT * FROM {quote_ident(table)} WHERE domain = $d", path, {"d": other})
             con.execute(
                 f"INSERT INTO {REGISTRY} VALUES (?, ?, ?)", [table, other, str(path.resolve())]
             )
-    con.execute(f"DROP TABLE {_quote(table)}")
+    con.execute(f"DROP TABLE {quote_ident(table)}")
 
 
 def _remove_other_folders(kept: Path, whole_table: bool) -> None:
@@ -192,7 +190,7 @@ def drop_files(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Forget a file-backed table inside the caller's transaction (its view and registry rows);
     its folder is removed by `remove_table_folder` after the commit."""
     con.execute(f"DELETE FROM {REGISTRY} WHERE table_name = ?", [table])
-    con.execute(f"DROP VIEW IF EXISTS {_quote(table)}")
+    con.execute(f"DROP VIEW IF EXISTS {quote_ident(table)}")
 
 
 def remove_table_folder(root: Path, table: str) -> None:

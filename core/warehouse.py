@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from core import file_tables
+from core.sql import quote_ident
 
 # DuckDB's own default (80% of RAM) lets one large statement take most of the machine; bounded,
 # it spills to `<warehouse>.tmp` instead, which keeps a paper-scale build within its memory goal.
@@ -36,10 +37,6 @@ TableSource = pa.Table | pl.DataFrame | str
 
 class WarehouseError(RuntimeError):
     pass
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Warehouse:
@@ -88,14 +85,16 @@ class Warehouse:
 
     def read_partition(self, table: str, domain: str) -> pl.DataFrame:
         return self.query(
-            f"SELECT * FROM {_quote(table)} WHERE domain = $domain", {"domain": domain}
+            f"SELECT * FROM {quote_ident(table)} WHERE domain = $domain", {"domain": domain}
         )
 
     def count(self, table: str, domain: str | None = None) -> int:
         where = " WHERE domain = $domain" if domain is not None else ""
         params = {"domain": domain} if domain is not None else {}
         with self.connect(read_only=True) as con:
-            return con.execute(f"SELECT count(*) FROM {_quote(table)}{where}", params).fetchone()[0]
+            return con.execute(
+                f"SELECT count(*) FROM {quote_ident(table)}{where}", params
+            ).fetchone()[0]
 
     # -- writing -------------------------------------------------------------------------------
     def write_partition(
@@ -201,7 +200,7 @@ class Warehouse:
 
     def _write_on(self, con, table, source, params, schema, domain, scope) -> int:
         """One table write inside the caller's transaction."""
-        qt = _quote(table)
+        qt = quote_ident(table)
         if file_tables.is_file_table(con, table):
             if domain is not None:
                 raise WarehouseError(
@@ -214,7 +213,7 @@ class Warehouse:
             conditions = ["domain = $d"]
             where_params["d"] = domain
             for i, (column, value) in enumerate((scope or {}).items()):
-                conditions.append(f"{_quote(column)} = $s{i}")
+                conditions.append(f"{quote_ident(column)} = $s{i}")
                 where_params[f"s{i}"] = value
             where = " WHERE " + " AND ".join(conditions)
         if isinstance(source, str):

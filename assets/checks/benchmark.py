@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.checks.frames import _quote, benchmark_frame, relation_columns
+from assets.checks.frames import benchmark_frame, relation_columns
 from assets.checks.validation import SuiteOutcome, merge_outcomes, validate_frame
+from core.sql import quote_ident, sql_literal
 from schemas.expectations import benchmark_suite
 from schemas.expectations.benchmark import nested_columns, text_columns
 from schemas.profiles import SizeProfile
@@ -29,10 +30,6 @@ CHUNK_ROWS = 50_000
 SAMPLE_ROWS = 2_000
 ID_COLUMNS = ("entry_id",)
 _TEXT_TYPES = ("VARCHAR",)
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def candidate_predicate(dimension: str, suite, types: dict[str, str]) -> str | None:
@@ -50,7 +47,7 @@ def candidate_predicate(dimension: str, suite, types: dict[str, str]) -> str | N
             return None
         if column not in types:
             continue  # missing column: every part reports it
-        q = _quote(column)
+        q = quote_ident(column)
         value = f"CAST(to_json({q}) AS VARCHAR)" if column in nested else q
         if kind == "ExpectColumnValuesToNotBeNull":
             terms.append(f"{q} IS NULL")
@@ -67,7 +64,7 @@ def candidate_predicate(dimension: str, suite, types: dict[str, str]) -> str | N
         elif kind == "ExpectColumnValuesToNotMatchRegex":
             # RE2 spells the end of text `\z` (Python: `\Z`).
             regex = exp.regex.replace("\\Z", "\\z")
-            terms.append(f"coalesce(regexp_matches({value}, {_sql_string(regex)}), false)")
+            terms.append(f"coalesce(regexp_matches({value}, {sql_literal(regex)}), false)")
         else:
             return None
     return " OR ".join(terms) if terms else "false"

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.sql import quote_ident
 from core.warehouse import Warehouse
 from schemas.entries import SPLIT_BY_TIME, SPLIT_BY_USER, entry_schema
 from schemas.expectations.benchmark import nested_columns, text_columns
@@ -27,10 +28,6 @@ _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
 }
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -48,16 +45,16 @@ def raw_frame(
     name = table.warehouse_table
     if not warehouse.table_exists(name):
         return None
-    select = "*"
-    if columns is not None:
-        with warehouse.connect(read_only=True) as con:
-            present = relation_columns(con, _quote(name))
-        select = ", ".join(_quote(c) for c in columns if c in present) or "NULL AS _none"
-    return to_pandas(
-        warehouse.query_arrow(
-            f"SELECT {select} FROM {_quote(name)} WHERE domain = $domain", {"domain": domain}
-        )
-    )
+    with warehouse.connect(read_only=True) as con:
+        select = "*"
+        if columns is not None:
+            present = relation_columns(con, quote_ident(name))
+            select = ", ".join(quote_ident(c) for c in columns if c in present) or "NULL AS _none"
+        arrow = con.sql(
+            f"SELECT {select} FROM {quote_ident(name)} WHERE domain = $domain",
+            params={"domain": domain},
+        ).to_arrow_table()
+    return to_pandas(arrow)
 
 
 def suite_columns(suite) -> list[str]:
@@ -97,7 +94,7 @@ def benchmark_frame_sql(
             part == "text" and name not in text and name != "entry_id"
         ):
             continue
-        q = _quote(name)
+        q = quote_ident(name)
         if name == "provenance" and part == "table":
             # The table suite only needs provenance present and non-null (its ids are derived
             # columns below); its JSON would be the widest column of a frame of every row.

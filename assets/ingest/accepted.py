@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from assets.ingest.cast import sql_literal
 from assets.ingest.privacy import hashed, is_id, is_user_id, masked, stored_name, stored_text
-from assets.ingest.read import quote_ident
+from core.sql import quote_ident, sql_literal
 from schemas.logs import ContractTable
 
 

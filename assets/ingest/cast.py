@@ -11,16 +11,12 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from assets.ingest.read import quote_ident
+from core.sql import quote_ident, sql_literal
 from schemas.logs import ContractTable
 
 # String columns that must hold a JSON object or array (schemas/logs.py comments).
 JSON_TEXT_COLUMNS = {"attributes", "preferences", "constraints"}
 REASON_VALUE_CHARS = 60
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _shown(col: str) -> str:

@@ -3,9 +3,8 @@ row, reason and raw text (user ids hashed, personal data masked)."""
 
 from __future__ import annotations
 
-from assets.ingest.cast import sql_literal
 from assets.ingest.privacy import is_user_id, masked, scrub_unparsed, stored_name, stored_text
-from assets.ingest.read import quote_ident
+from core.sql import quote_ident, sql_literal
 
 
 def raw_record_sql(data_columns: list[str], csv_positions: dict[str, dict]) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from assets.ingest.discover import IngestError, LogFile, sha256_file
+from core.sql import quote_ident, sql_literal
 
 CHUNK = 8 << 20
 RAW_TAIL_LIMIT = 4096  # characters of a broken final line kept as its raw text
@@ -60,14 +61,6 @@ class GzipOutcome:
     broken: str | None  # why the stream ended early, if it did
     complete_lines: int  # newline-terminated lines before the break
     tail: bytes  # the incomplete line at the break
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def decompress_gzip(path: Path, out: Path) -> GzipOutcome:
@@ -221,7 +214,7 @@ def _stage_csv(con, path: Path, target: str, index: int) -> list[str]:
         raise _FileProblem(f"duplicate column names in the header {columns}")
     rejects, scan = f"_rejects_{index}", f"_rejects_scan_{index}"
     parsed = f"_parsed_{index}"
-    spec = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in columns) + "}"
+    spec = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns) + "}"
     # Fixed dialect and columns, no sniffing: broken rows must not mislead a sniffer (an
     # unterminated quote makes it fail the whole file).
     con.execute(

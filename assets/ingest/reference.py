@@ -10,9 +10,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from assets.ingest.cast import REASON_VALUE_CHARS, sql_literal
+from assets.ingest.cast import REASON_VALUE_CHARS
 from assets.ingest.privacy import is_user_id, stored_name, stored_text
-from assets.ingest.read import quote_ident
+from core.sql import quote_ident, sql_literal
 from schemas.logs import ContractTable
 
 ENTITY = {"requests": "request", "items": "item", "users": "user"}

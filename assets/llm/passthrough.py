@@ -8,6 +8,7 @@ second copy of every byte: each domain's rows are always exactly its entries.
 
 from __future__ import annotations
 
+from core import file_tables
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import entries_table, entry_schema
 
@@ -33,17 +34,20 @@ def view_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
     target = judged_table(dimension)
     columns = ", ".join(f'"{n}"' for n in entry_schema(dimension).names)
     with warehouse.connect() as con:
-        kind = con.execute(
-            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [target]
-        ).fetchone()
         con.execute("BEGIN TRANSACTION")
-        if kind and kind[0] != "VIEW":
+        copied = file_tables.is_file_table(con, target)  # a copy an earlier build wrote
+        if copied:
+            file_tables.drop_files(con, target)
+        elif file_tables.kind_of(con, target) == "BASE TABLE":
             con.execute(f'DROP TABLE "{target}"')
         con.execute(f'CREATE OR REPLACE VIEW "{target}" AS SELECT {columns} FROM "{source}"')
         con.execute("COMMIT")
-        return con.execute(
+        rows = con.execute(
             f'SELECT count(*) FROM "{target}" WHERE domain = ?', [domain]
         ).fetchone()[0]
+    if copied:
+        file_tables.remove_table_folder(warehouse.files_root, target)
+    return rows
 
 
 def copy_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:

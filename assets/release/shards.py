@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from core.sql import sql_literal
 from schemas.entries import entry_schema
 
 ROW_GROUP_ROWS = 10_000  # row groups small enough for readers to stream large shards
@@ -125,7 +126,7 @@ class _SplitShards:
         relative = f"{self.dimension}/{shard_name(self.split, len(self.futures), self.total)}"
         out = cast_to_schema(table, self.schema, self.what)
         if self.futures:
-            self.futures[-1].result()  # at most one shard in flight: bounded memory
+            self.futures[-1].result()  # one shard of this split in flight: bounded memory
         self.futures.append(
             self.writer.submit(_write_and_describe, out, self.release_dir, relative)
         )
@@ -155,7 +156,7 @@ def write_splits(
         for where in _entry_id_ranges(con, table, total_rows) if total_rows else []:
             reader = con.sql(
                 f'SELECT {columns} FROM "{table}" WHERE ({where}) AND split IN '
-                f"({', '.join(_quote_literal(s) for s in splits)}) ORDER BY split, entry_id"
+                f"({', '.join(sql_literal(s) for s in splits)}) ORDER BY split, entry_id"
             ).to_arrow_reader(_READ_BATCH_ROWS)
             for batch in reader:
                 _route(batch, writers)
@@ -175,10 +176,6 @@ def _route(batch: pa.RecordBatch, writers: dict[str, _SplitShards]) -> None:
     for end, split in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
         writers[split].add(batch.slice(start, end - start))
         start = end
-
-
-def _quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _write_and_describe(table: pa.Table, release_dir: Path, relative: str) -> Shard:

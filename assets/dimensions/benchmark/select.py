@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from core.ids import sql_unit_interval
+from core.sql import sql_literal
 from schemas.entries import entry_schema
 
 
@@ -82,11 +83,10 @@ def allocate(groups: pl.DataFrame, dimension: str, count: int | None) -> pl.Data
 
 
 def _quota_values(quotas: pl.DataFrame) -> str:
-    def lit(v: str) -> str:
-        return "'" + v.replace("'", "''") + "'"
-
     rows = ", ".join(
-        f"({lit(d)}, {lit(s)}, {int(q)})" for d, s, q in quotas.iter_rows() if int(q) > 0
+        f"({sql_literal(d)}, {sql_literal(s)}, {int(q)})"
+        for d, s, q in quotas.iter_rows()
+        if int(q) > 0
     )
     if not rows:
         return "(SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS split, 0 AS quota LIMIT 0)"

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import re
 
+from core.sql import sql_literal
 from core.templates import PromptTemplate, TemplateError
 
 # The placeholder syntax of core.templates.
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def render_sql(text: str, columns: set[str] | None = None, alias: str = "") -> str:
@@ -25,14 +22,14 @@ def render_sql(text: str, columns: set[str] | None = None, alias: str = "") -> s
     prefix = f"{alias}." if alias else ""
     for match in PLACEHOLDER.finditer(text):
         if match.start() > pos:
-            parts.append(_literal(text[pos : match.start()]))
+            parts.append(sql_literal(text[pos : match.start()]))
         name = match.group(1)
         if columns is not None and name not in columns:
             raise TemplateError(f"template needs column {name!r}, relation has {sorted(columns)}")
         parts.append(f"coalesce(CAST({prefix}\"{name}\" AS VARCHAR), '')")
         pos = match.end()
     if pos < len(text):
-        parts.append(_literal(text[pos:]))
+        parts.append(sql_literal(text[pos:]))
     if not parts:
         return "''"
     return "concat(" + ", ".join(parts) + ")"

@@ -36,6 +36,11 @@ def test_view_replaces_a_copy_and_follows_the_entries(tmp_path, make_rows):
             [judged_table(dim)],
         ).fetchone()[0]
     assert kind == "VIEW"
+    # The copy's files are forgotten and removed, not left registered under the view's name.
+    registered = wh.query(
+        "SELECT count(*) AS n FROM warehouse_files WHERE table_name = $t", {"t": judged_table(dim)}
+    )
+    assert registered["n"][0] == 0 and not (wh.files_root / judged_table(dim)).exists()
     schema = wh.query_arrow(f"SELECT * FROM {judged_table(dim)}").schema
     assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in entry_schema(dim)]
     wh.write_partition(f"entries_{dim}", "hotel", make_rows[dim]("hotel"), schema=entry_schema(dim))
