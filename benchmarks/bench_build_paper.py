@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from process_memory import TreeRssSampler  # beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 RECRM = str(Path(PYTHON).with_name("recrm"))
@@ -90,15 +92,21 @@ print(f"floor read_rows={read_rows} wrote_rows={rows} bytes={size} seconds={time
 
 
 def run_child(cmd: list[str], cwd: Path, log: Path) -> tuple[float, int, int]:
-    """Run `cmd`; returns (wall seconds, max RSS in bytes of the child, exit code)."""
+    """Run `cmd`; returns (wall seconds, peak memory in bytes, exit code). The peak is the
+    larger of the child's max RSS (wait4) and the most its process tree (the child and its
+    worker processes) held at once, sampled every 0.2 s."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     start = time.perf_counter()
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreeRssSampler(proc.pid) as sampler:
+            _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss * 1024, proc.returncode
+    print(f"  ({Path(cmd[0]).name}: max RSS of the process {usage.ru_maxrss / 2**10:,.0f} MiB, "
+          f"of its process tree at most {sampler.peak() / 2**20:,.0f} MiB)")  # fmt: skip
+    peak = max(usage.ru_maxrss * 1024, sampler.peak())
+    return time.perf_counter() - start, peak, proc.returncode
 
 
 def tail(path: Path, n: int = 15) -> str:

@@ -2,7 +2,7 @@
 
 Runs the layers `recrm build` runs (every domain through the dimensions, then benchmark, checks
 and release) in this process on a drop of logs, reads each step's start and end from the
-Dagster event log, samples this process's RSS every 0.2 s, and prints one line per step and a
+Dagster event log, samples the RSS of this process and its workers every 0.2 s, and prints one line per step and a
 table per layer (all domains added up).
 
 Usage: .venv/bin/python benchmarks/profile_build_steps.py LOGS_DIR WORKDIR [--profile paper]
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import threading
 import time
 import warnings
 from collections import defaultdict
@@ -25,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dagster import DagsterEventType  # noqa: E402
+from process_memory import TreeRssSampler  # noqa: E402  (beside this script)
 
 from assets.partitions import DOMAINS  # noqa: E402
 from core.settings import load_settings  # noqa: E402
@@ -34,39 +34,6 @@ from pipelines.runner import (  # noqa: E402
     materialize_selection,
     project_instance,
 )
-
-
-class RssSampler:
-    """Samples this process's resident set size every `interval` seconds in a thread."""
-
-    def __init__(self, interval: float = 0.2):
-        self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
-
-    @staticmethod
-    def rss() -> int:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS"):
-                    return int(line.split()[1]) * 1024
-        return 0
-
-    def _run(self, interval: float) -> None:
-        while not self._stop.is_set():
-            self.samples.append((time.time(), self.rss()))
-            time.sleep(interval)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def peak(self, start: float, end: float) -> int:
-        return max((r for t, r in self.samples if start <= t <= end), default=0)
 
 
 def layer_of(step_key: str) -> str:
@@ -87,7 +54,7 @@ def layer_of(step_key: str) -> str:
     return f"entries: {dimension}"
 
 
-def step_times(instance, run_id: str, sampler: RssSampler) -> list[tuple[str, float, int]]:
+def step_times(instance, run_id: str, sampler: TreeRssSampler) -> list[tuple[str, float, int]]:
     """(step key, seconds, peak RSS) of every step of a run, from its event log."""
     starts: dict[str, float] = {}
     out = []
@@ -132,7 +99,7 @@ def main(argv: list[str]) -> int:
     )
     rows: list[tuple[str, str, float, int]] = []
     started = time.time()
-    with RssSampler() as sampler, project_instance() as instance:
+    with TreeRssSampler() as sampler, project_instance() as instance:
         domains = discover_domains(settings.logs_root)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         instance.add_dynamic_partitions(DOMAINS.name, [d for d in domains if d not in known])

@@ -6,17 +6,23 @@ fixed writer options, so the same rows always give the same file bytes and sha25
 
 All splits of a dimension are written in one pass over ranges of entry_id of at most
 SORT_RANGE_ROWS rows (bounds from quantiles of the narrow entry_id column): each range is sorted
-in memory by (split, entry_id) and its rows go to their split's shard writer. One sort of all
+in memory by (split, entry_id) and its rows go to their split's stream. One sort of all
 770k wide behaviour rows of a split needs more memory than DuckDB's limit (and a read-only
 connection cannot spill), and filtering each split separately would read the table three times.
-Writing a shard (pyarrow, GIL released) overlaps with reading the next rows.
+
+A split's stream writes its shard one row group of ROW_GROUP_ROWS rows at a time, each from one
+contiguous chunk per column (the writer's pages follow the Arrow chunks, so the bytes would
+otherwise depend on how the rows were read). Row groups are written on one thread (pyarrow
+releases the GIL) while more rows are read, at most GROUPS_AHEAD of them waiting: memory holds a
+few row groups, never a whole shard.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +45,7 @@ PARQUET_OPTIONS = {
 }
 _READ_BATCH_ROWS = 8_192
 SORT_RANGE_ROWS = 200_000  # wide rows sorted at once: ~500 MiB of behaviour entries
+GROUPS_AHEAD = 4  # row groups read but not yet written, per split
 
 
 @dataclass(frozen=True)
@@ -64,15 +71,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_shard(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = min(ROW_GROUP_ROWS, max(1, len(table)))
-    with pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS) as writer:
-        # Each row group from one contiguous chunk per column: the writer's page boundaries
-        # follow the Arrow chunks, so the bytes would otherwise depend on how the rows were read
-        # (batch sizes, sort ranges). One row group at a time keeps the extra copy small.
-        for start in range(0, max(len(table), 1), rows):
-            writer.write_table(table.slice(start, rows).combine_chunks(), row_group_size=rows)
+def append_row_group(writer: pq.ParquetWriter, group: pa.Table) -> None:
+    """Write `group` (one contiguous chunk per column) as one row group."""
+    writer.write_table(group, row_group_size=max(1, len(group)))
 
 
 def _entry_id_ranges(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> list[str]:
@@ -95,8 +96,9 @@ def _entry_id_ranges(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> l
 
 
 class _SplitShards:
-    """Cuts one split's rows, arriving in entry_id order, into shards of `shard_rows` rows;
-    each full shard is written on `writer` (one thread) while more rows are read."""
+    """Streams one split's rows, arriving in entry_id order, into shards of `shard_rows` rows,
+    one row group at a time. The groups are written in order on `writer` (one thread, which
+    alone touches the open shard file)."""
 
     def __init__(self, dimension, split, rows, shard_rows, release_dir, writer, what):
         self.dimension, self.split, self.shard_rows = dimension, split, shard_rows
@@ -104,32 +106,65 @@ class _SplitShards:
         self.release_dir, self.writer, self.what = release_dir, writer, what
         self.schema = entry_schema(dimension)
         self.pending: list[pa.RecordBatch] = []
-        self.held = 0
-        self.futures: list = []
+        self.held = 0  # rows in `pending`
+        self.index = 0  # the shard being filled
+        self.filled = 0  # rows handed to it
+        self.queued: deque[Future] = deque()
+        self.shards: list[Shard] = []  # closed shards, in order
+        # The open shard file, its path and rows: touched on the writer thread only.
+        self._file: pq.ParquetWriter | None = None
+        self._path: Path | None = None
+        self._rows = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
         self.pending.append(batch)
         self.held += batch.num_rows
-        while self.held >= self.shard_rows:
-            table = pa.Table.from_batches(self.pending)
-            self._submit(table.slice(0, self.shard_rows))
-            rest = table.slice(self.shard_rows)
-            self.pending, self.held = rest.to_batches(), rest.num_rows
+        while self.held and self.held >= min(ROW_GROUP_ROWS, self.shard_rows - self.filled):
+            self._emit(min(ROW_GROUP_ROWS, self.shard_rows - self.filled))
 
     def finish(self) -> list[Shard]:
         if self.held:
-            self._submit(pa.Table.from_batches(self.pending))
-            self.pending, self.held = [], 0
-        return [f.result() for f in self.futures]
+            self._emit(self.held)  # the last shard's last, shorter row group
+        if self.filled:
+            self._end_shard()
+        while self.queued:
+            self.queued.popleft().result()
+        return self.shards
 
-    def _submit(self, table: pa.Table) -> None:
-        relative = f"{self.dimension}/{shard_name(self.split, len(self.futures), self.total)}"
-        out = cast_to_schema(table, self.schema, self.what)
-        if self.futures:
-            self.futures[-1].result()  # one shard of this split in flight: bounded memory
-        self.futures.append(
-            self.writer.submit(_write_and_describe, out, self.release_dir, relative)
-        )
+    def _emit(self, rows: int) -> None:
+        table = pa.Table.from_batches(self.pending)
+        rest = table.slice(rows)
+        self.pending, self.held = rest.to_batches(), rest.num_rows
+        group = cast_to_schema(table.slice(0, rows), self.schema, self.what).combine_chunks()
+        name = shard_name(self.split, self.index, self.total)
+        self._submit(self._append, group, f"{self.dimension}/{name}")
+        self.filled += rows
+        if self.filled == self.shard_rows:
+            self._end_shard()
+
+    def _end_shard(self) -> None:
+        self._submit(self._close)
+        self.index, self.filled = self.index + 1, 0
+
+    def _submit(self, fn, *args) -> None:
+        self.queued.append(self.writer.submit(fn, *args))
+        while len(self.queued) > GROUPS_AHEAD:
+            self.queued.popleft().result()  # bounded memory; a write error surfaces here
+
+    def _append(self, group: pa.Table, relative: str) -> None:
+        if self._file is None:
+            self._path = self.release_dir / relative
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = pq.ParquetWriter(self._path, group.schema, **PARQUET_OPTIONS)
+            self._rows = 0
+        append_row_group(self._file, group)
+        self._rows += len(group)
+
+    def _close(self) -> None:
+        self._file.close()
+        self._file = None
+        relative = self._path.relative_to(self.release_dir).as_posix()
+        self.shards.append(Shard(relative, self._rows, file_sha256(self._path)))
 
 
 def write_splits(
@@ -176,12 +211,6 @@ def _route(batch: pa.RecordBatch, writers: dict[str, _SplitShards]) -> None:
     for end, split in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
         writers[split].add(batch.slice(start, end - start))
         start = end
-
-
-def _write_and_describe(table: pa.Table, release_dir: Path, relative: str) -> Shard:
-    path = release_dir / relative
-    write_shard(table, path)
-    return Shard(path=relative, rows=len(table), sha256=file_sha256(path))
 
 
 def cast_to_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:

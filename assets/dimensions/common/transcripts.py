@@ -62,12 +62,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def step_column(schema: pa.Schema, name: str, values: list) -> pl.Series:
-    """Column `name` of a step table from Python values, typed as in `schema`. Built through
-    Arrow: several times faster than polars' own conversion of nested Python values."""
-    return pl.Series(name, pa.array(values, type=schema.field(name).type))
-
-
 def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) -> pl.DataFrame:
     """Label 1 when the rule found nothing in `found_column` (a list), else 0; real, rule-made."""
     return frame.with_columns(

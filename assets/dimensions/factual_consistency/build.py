@@ -19,13 +19,13 @@ from assets.dimensions.common.transcripts import (
     gc_paused,
     plant_negatives,
     rule_labelled,
-    step_column,
     step_schema,
 )
 from assets.dimensions.factual_consistency.claims import check_claims
 from assets.dimensions.factual_consistency.evidence import EvidenceCache
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.factual_consistency.synthesis import applicable_operators, perturb
+from core.parallel import map_slices, merge_counts
 from schemas.entries import UNSUPPORTED_CLAIM
 
 DIMENSION = "factual_consistency"
@@ -35,10 +35,23 @@ LABELLED_COLUMNS = STEP_SCHEMA.names
 
 
 def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
-    """Rule labels from the claim checker for every turn; returns (labelled, stats)."""
-    stats: dict = {"turns": turns.height}
+    """Rule labels from the claim checker for every turn; returns (labelled, stats). Turns are
+    checked one by one, in slices on every core (`core.parallel`); only the response and its
+    evidence go to the workers, and only the unsupported claims come back."""
     if turns.height == 0:
-        return pl.DataFrame(), stats
+        return pl.DataFrame(), {"turns": 0}
+    parts = map_slices(_label_slice, turns.select("response", "evidence"))
+    claims = pl.Series("unsupported_claims", pa.chunked_array([claims for claims, _ in parts]))
+    out = rule_labelled(turns.with_columns(claims), "unsupported_claims", LABELLED_COLUMNS)
+    made = merge_counts([made for _, made in parts])
+    return out, {
+        "turns": turns.height, "labelled": out.height, "claims_by_field": dict(sorted(made.items()))
+    }  # fmt: skip
+
+
+def _label_slice(turns: pl.DataFrame, offset: int) -> tuple[pa.Array, dict]:
+    """(unsupported claims of every turn, claims made by field) of a slice of the step's turns
+    (`offset`, its first row, is not needed)."""
     claims_col = []
     made: Counter = Counter()
     with gc_paused():
@@ -50,11 +63,7 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
                 made["name"] += 1
                 made.update(c.field for c in rec.claims)
             claims_col.append(check_claims(parsed, ev))
-    out = turns.with_columns(step_column(STEP_SCHEMA, "unsupported_claims", claims_col))
-    out = rule_labelled(out, "unsupported_claims", LABELLED_COLUMNS)
-    stats["labelled"] = out.height
-    stats["claims_by_field"] = dict(sorted(made.items()))
-    return out, stats
+    return pa.array(claims_col, type=STEP_SCHEMA.field("unsupported_claims").type), dict(made)
 
 
 def _prepare(positives: pl.DataFrame) -> list[tuple[tuple, list[str]]]:

@@ -28,7 +28,6 @@ from assets.dimensions.common.transcripts import (
     gc_paused,
     plant_negatives,
     rule_labelled,
-    step_column,
     step_schema,
 )
 from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
@@ -48,6 +47,7 @@ from assets.dimensions.instruction_following.synthesis import (
     perturb,
 )
 from assets.dimensions.instruction_following.verify import violations
+from core.parallel import map_slices, merge_counts
 from schemas.constraints import make_constraint
 from schemas.entries import CONSTRAINT
 
@@ -77,10 +77,29 @@ def _constraint(ctype: str, params: str):
 
 
 def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
-    """Rule labels for every turn that can be decided; returns (labelled, stats)."""
-    stats: dict = {"turns": turns.height, "set_aside_mismatch": 0, "set_aside_no_hard": 0}
+    """Rule labels for every turn that can be decided; returns (labelled, stats). Turns are
+    labelled one by one, in slices on every core (`core.parallel`); only the columns the rules
+    read go to the workers, and only the labels come back."""
     if turns.height == 0:
-        return pl.DataFrame(), stats
+        return pl.DataFrame(), {"turns": 0, "set_aside_mismatch": 0, "set_aside_no_hard": 0}
+    parts = map_slices(_label_slice, turns.select(_LABEL_INPUTS))
+    out = turns[[row for part in parts for row in part[0]]].with_columns(
+        pl.Series("constraints", pa.chunked_array([p[1] for p in parts])),
+        pl.Series("violations", pa.chunked_array([p[2] for p in parts])),
+    )
+    out = rule_labelled(out, "violations", LABELLED_COLUMNS)
+    stats = merge_counts([part[3] for part in parts])
+    stats["labelled"] = out.height
+    return out, stats
+
+
+_LABEL_INPUTS = ["turn_id", "instruction", "constraints_json", "response", "evidence"]
+
+
+def _label_slice(turns: pl.DataFrame, offset: int) -> tuple[list[int], pa.Array, pa.Array, dict]:
+    """The labels of a slice of the step's turns whose first row is row `offset`: (rows kept,
+    numbered in the whole frame; their constraints; their violations; stats)."""
+    stats: dict = {"turns": turns.height, "set_aside_mismatch": 0, "set_aside_no_hard": 0}
     mismatches: Counter = Counter()
     keep, cons_col, viol_col = [], [], []
     with gc_paused():
@@ -92,7 +111,8 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
                 turns["response"].to_list(),
                 EvidenceCache().column(turns["evidence"]),
                 strict=True,
-            )
+            ),
+            start=offset,
         ):
             try:
                 constraints = parse_instruction(instruction)
@@ -110,13 +130,12 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
             cons_col.append(_records(constraints))
             viol_col.append(violations(constraints, parse_response(response or "", ev), ev))
     stats["mismatches"] = dict(sorted(mismatches.items()))
-    out = turns[keep].with_columns(
-        step_column(STEP_SCHEMA, "constraints", cons_col),
-        step_column(STEP_SCHEMA, "violations", viol_col),
+    return (
+        keep,
+        pa.array(cons_col, type=STEP_SCHEMA.field("constraints").type),
+        pa.array(viol_col, type=STEP_SCHEMA.field("violations").type),
+        stats,
     )
-    out = rule_labelled(out, "violations", LABELLED_COLUMNS)
-    stats["labelled"] = out.height
-    return out, stats
 
 
 class _Compliant:

@@ -1,6 +1,8 @@
 """Shards of a split: entry_id order and fixed sizes, whether the split is sorted at once or in
 ranges of entry_id, from a regular table or a Parquet-backed one."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -88,10 +90,30 @@ def test_rows_in_no_known_split_are_not_written_and_counts_must_match(fixture_mo
     con.close()
 
 
-def test_shard_bytes_do_not_depend_on_how_the_rows_are_chunked(tmp_path):
-    prompts = [" ".join(f"{i}-{j}" for j in range(300)) for i in range(3000)]
-    whole = pa.table({"prompt": prompts})
-    chunked = pa.Table.from_batches(whole.to_batches(max_chunksize=7))
-    shards.write_shard(whole, tmp_path / "a.parquet")
-    shards.write_shard(chunked, tmp_path / "b.parquet")
-    assert shards.file_sha256(tmp_path / "a.parquet") == shards.file_sha256(tmp_path / "b.parquet")
+def test_shard_bytes_do_not_depend_on_how_the_rows_are_chunked(tmp_path, monkeypatch):
+    monkeypatch.setattr(shards, "ROW_GROUP_ROWS", 1000)
+    dim = "query_item_relevance"
+    row = {n: None for n in entry_schema(dim).names}
+    text = {n: "x" for n in ("dimension", "domain", "split", "answer", "label_source")}
+    rows = [
+        {**row, **text, "entry_id": f"e{i:05d}", "prompt": " ".join(f"{i}-{j}" for j in range(300))}
+        for i in range(3000)
+    ]
+    whole = pa.Table.from_pylist(
+        rows, schema=pa.schema([f.with_nullable(True) for f in entry_schema(dim)])
+    )
+    digests = []
+    for name, batches in (("a", whole.to_batches()), ("b", whole.to_batches(max_chunksize=7))):
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            stream = shards._SplitShards(dim, "train", 3000, 2500, tmp_path / name, writer, name)
+            for batch in batches:
+                stream.add(batch)
+            written = stream.finish()
+        assert [s.rows for s in written] == [2500, 500]
+        # Row groups of ROW_GROUP_ROWS rows, the shard's last one shorter.
+        first = pq.ParquetFile(tmp_path / name / written[0].path).metadata
+        assert [first.row_group(i).num_rows for i in range(first.num_row_groups)] == [
+            1000, 1000, 500
+        ]  # fmt: skip
+        digests.append([s.sha256 for s in written])
+    assert digests[0] == digests[1]

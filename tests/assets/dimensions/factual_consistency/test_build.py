@@ -4,6 +4,7 @@ import random
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.factual_consistency.build import (
@@ -17,6 +18,7 @@ from assets.dimensions.factual_consistency.claims import check_claims
 from assets.dimensions.factual_consistency.evidence import evidence_items
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.factual_consistency.synthesis import OPERATORS, applicable_operators, perturb
+from core import parallel
 from core.templates import load_template
 from schemas.entries import entry_schema
 
@@ -121,3 +123,16 @@ def test_a_domain_without_agent_turns_gives_no_entries(turns):
     synthetic, stats = synthesize(labelled, seed=1, positive_ratio=0.5)
     assert synthetic.height == 0 and stats["needed"] == 0
     assert assemble_entries(labelled, synthetic, "d", 1, 0.5, PROV).height == 0
+
+
+def test_labels_are_the_same_when_turns_are_checked_on_every_core(turns, monkeypatch):
+    monkeypatch.setenv(parallel.WORKERS_ENV, "1")
+    one, one_stats = label_turns(turns)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "3")
+    monkeypatch.setattr(parallel, "MIN_SLICE_ROWS", 150)
+    many, many_stats = label_turns(turns)
+    assert parallel.pool_running()
+    assert_frame_equal(one, many)
+    assert one_stats == many_stats and list(many_stats["claims_by_field"]) == sorted(
+        many_stats["claims_by_field"]
+    )

@@ -4,6 +4,7 @@ import random
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.factual_consistency.evidence import evidence_items
@@ -22,6 +23,7 @@ from assets.dimensions.instruction_following.synthesis import (
     perturb,
 )
 from assets.dimensions.instruction_following.verify import violations
+from core import parallel
 from core.templates import load_template
 from schemas.entries import entry_schema
 
@@ -146,3 +148,22 @@ def test_a_domain_without_agent_turns_gives_no_entries(turns):
     assert synthetic.height == 0 and stats["needed"] == 0
     assert assemble_entries(labelled, synthetic, "d", 1, 0.5, PROV).height == 0
     assert describe(labelled) == {"rows": 0}
+
+
+def test_labels_are_the_same_when_turns_are_labelled_on_every_core(turns, monkeypatch):
+    # Set-aside turns in the later slices: kept rows must be numbered in the whole frame.
+    mixed = turns.with_columns(
+        pl.when(pl.int_range(pl.len()) % 7 == 3)
+        .then(pl.lit('[{"type": "item_count", "params": {"mode": "exactly", "n": 9}}]'))
+        .otherwise(pl.col("constraints_json"))
+        .alias("constraints_json")
+    )
+    monkeypatch.setenv(parallel.WORKERS_ENV, "1")
+    one, one_stats = label_turns(mixed)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "3")
+    monkeypatch.setattr(parallel, "MIN_SLICE_ROWS", 150)
+    many, many_stats = label_turns(mixed)
+    assert parallel.pool_running()
+    assert one_stats["set_aside_mismatch"] > 50
+    assert_frame_equal(one, many)
+    assert one_stats == many_stats
