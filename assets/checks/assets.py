@@ -23,17 +23,17 @@ from dagster import (
 )
 
 from assets.checks.benchmark import validate_benchmark
-from assets.checks.frames import raw_frame, suite_columns
+from assets.checks.frames import suite_columns
+from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
+from assets.checks.raw import validate_raw
 from assets.checks.results import results_dir, store_outcome
-from assets.checks.validation import SuiteOutcome, validate_frame
+from assets.checks.validation import SuiteOutcome
 from assets.partitions import DOMAINS
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
 from schemas.expectations import raw_contract_suite, raw_keys_suite
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 from schemas.profiles import get_profile
-
-RAW_ID_COLUMNS = ("source_file", "source_row")
 
 
 def check_metadata(outcome: SuiteOutcome, stored) -> dict:
@@ -101,8 +101,8 @@ def _ingest_check(table: ContractTable, kind: str):
         # The keys suite reads a few columns; loading every column of a million raw rows into
         # pandas for it cost more than the validation.
         columns = [*suite_columns(suite), *RAW_ID_COLUMNS] if blocking else None
-        frame = raw_frame(warehouse.get(), table, domain, columns)
-        if frame is None:
+        outcome = validate_raw(warehouse.get(), table, domain, suite, columns)
+        if outcome is None:
             # An optional table a domain does not ship has no warehouse table to check.
             present = table.name not in REQUIRED_TABLES
             return AssetCheckResult(
@@ -110,7 +110,6 @@ def _ingest_check(table: ContractTable, kind: str):
                 severity=severity,
                 metadata={"rows": 0, "domain": domain, "note": f"no table {table.warehouse_table}"},
             )
-        outcome = validate_frame(frame, suite, RAW_ID_COLUMNS)
         stored = store_outcome(
             results_dir(warehouse.path, context.run.run_id),
             f"ingest.{table.name}.{kind}.{domain}",

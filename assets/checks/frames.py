@@ -7,17 +7,13 @@ what its suite needs, computes the cross-row derived columns documented in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from core.sql import quote_ident
-from core.warehouse import Warehouse
 from schemas.entries import SPLIT_BY_TIME, SPLIT_BY_USER, entry_schema
 from schemas.expectations.benchmark import nested_columns, text_columns
-from schemas.logs import ContractTable
 
 # Nullable pandas dtypes keep integer and boolean columns typed when they hold nulls (a numpy
 # conversion would turn them into floats or objects and break the type expectations).
@@ -32,29 +28,6 @@ _PANDAS_TYPES = {
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-
-
-def raw_frame(
-    warehouse: Warehouse,
-    table: ContractTable,
-    domain: str,
-    columns: Sequence[str] | None = None,
-) -> pd.DataFrame | None:
-    """One domain's rows of `raw_<table>` (only `columns`, those of them the table has, when
-    given); None when ingest has not created the table."""
-    name = table.warehouse_table
-    if not warehouse.table_exists(name):
-        return None
-    with warehouse.connect(read_only=True) as con:
-        select = "*"
-        if columns is not None:
-            present = relation_columns(con, quote_ident(name))
-            select = ", ".join(quote_ident(c) for c in columns if c in present) or "NULL AS _none"
-        arrow = con.sql(
-            f"SELECT {select} FROM {quote_ident(name)} WHERE domain = $domain",
-            params={"domain": domain},
-        ).to_arrow_table()
-    return to_pandas(arrow)
 
 
 def suite_columns(suite) -> list[str]:

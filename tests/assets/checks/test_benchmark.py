@@ -2,8 +2,7 @@
 
 import pytest
 
-from assets.checks.benchmark import candidate_predicate, validate_benchmark
-from schemas.expectations import benchmark_suite
+from assets.checks.benchmark import validate_benchmark
 from schemas.profiles import get_profile
 
 
@@ -52,24 +51,3 @@ def test_chunked_validation_equals_a_single_run(fixture_module, tmp_path, corrup
         regex = {f.column: f for f in parts.failed if "regex" in f.expectation}
         assert regex["response"].unexpected_count == 2 and len(regex["response"].examples) == 2
         assert regex["prompt"].unexpected_count == 2
-
-
-def test_candidate_predicate_flags_rows_that_could_fail(fixture_module, tmp_path):
-    rows = fixture_module.make_entries("instruction_following")
-    _corrupt(rows)
-    rows[7]["prompt"] = "too short"
-    wh = fixture_module.Warehouse(tmp_path / "wh.duckdb")
-    fixture_module.write_benchmark(wh, "instruction_following", rows)
-    suite = benchmark_suite("instruction_following", get_profile("small"), part="text")
-    with wh.connect(read_only=True) as con:
-        types = {
-            r[0]: r[1] for r in con.execute("DESCRIBE benchmark_instruction_following").fetchall()
-        }
-        predicate = candidate_predicate("instruction_following", suite, types)
-        flagged = con.execute(
-            f"SELECT entry_id FROM benchmark_instruction_following WHERE {predicate}"
-        ).fetchall()
-    assert {r[0] for r in flagged} == {rows[i]["entry_id"] for i in (2, 7, 9, 11, 17)}
-    assert (
-        candidate_predicate("instruction_following", suite, {**types, "prompt": "INTEGER"}) is None
-    )
