@@ -32,16 +32,6 @@ WITH shown AS (
     FROM stg_request_items
     WHERE domain = $domain AND query IS NOT NULL AND trim(query) <> ''
 ),
-pairs AS (
-    SELECT domain, query, item_id,
-           CAST(max(engagement) AS TINYINT) AS engagement,
-           arg_min(request_id, (request_ts, request_id)) AS request_id,
-           arg_min(user_id_hash, (request_ts, request_id)) AS user_id_hash,
-           (list(source_row_id ORDER BY request_ts, request_id))[1:{SOURCE_ROWS_PER_PAIR}]
-               AS shown_rows
-    FROM shown
-    GROUP BY domain, query, item_id
-),
 votes AS (
     SELECT domain, trim(query) AS query, item_id, label, count(*) AS n,
            list('raw_annotations:' || coalesce(source_file, '') || ':'
@@ -56,27 +46,47 @@ ann AS (
     FROM votes
     GROUP BY domain, query, item_id
 ),
+-- The sample is chosen on narrow keys; the per-pair aggregates and item payloads are computed
+-- for the chosen pairs only (a domain shows ~450k distinct pairs for a cap of ~20k).
 c AS (
-    SELECT coalesce(p.domain, a.domain) AS domain, coalesce(p.query, a.query) AS query,
-           coalesce(p.item_id, a.item_id) AS item_id, p.engagement, a.human_label,
-           p.user_id_hash, p.request_id,
-           list_concat(coalesce(p.shown_rows, []), coalesce(a.ann_rows, [])) AS source_row_ids
-    FROM pairs p
+    SELECT coalesce(k.domain, a.domain) AS domain, coalesce(k.query, a.query) AS query,
+           coalesce(k.item_id, a.item_id) AS item_id, a.human_label
+    FROM (SELECT DISTINCT domain, query, item_id FROM shown) k
     FULL OUTER JOIN ann a
-      ON a.domain = p.domain AND a.query = p.query AND a.item_id = p.item_id
+      ON a.domain = k.domain AND a.query = k.query AND a.item_id = k.item_id
 ),
 ranked AS (
-    SELECT c.*, ip.item, {entry_id} AS entry_id, {order_key} AS order_key,
+    SELECT c.*, {order_key} AS order_key,
            row_number() OVER (PARTITION BY ip.category ORDER BY {order_key}, c.query, c.item_id)
                AS rank_in_category
     FROM c
     JOIN stg_item_profiles ip ON ip.domain = c.domain AND ip.item_id = c.item_id
+),
+chosen AS (
+    SELECT * FROM ranked
+    ORDER BY human_label IS NULL, rank_in_category, order_key, query, item_id
+    {limit}
+),
+pairs AS (
+    SELECT domain, query, item_id,
+           CAST(max(engagement) AS TINYINT) AS engagement,
+           arg_min(request_id, (request_ts, request_id)) AS request_id,
+           arg_min(user_id_hash, (request_ts, request_id)) AS user_id_hash,
+           (list(source_row_id ORDER BY request_ts, request_id))[1:{SOURCE_ROWS_PER_PAIR}]
+               AS shown_rows
+    FROM shown
+    SEMI JOIN chosen ch
+      ON ch.domain = shown.domain AND ch.query = shown.query AND ch.item_id = shown.item_id
+    GROUP BY domain, query, item_id
 )
-SELECT entry_id, domain, query, item_id, item, engagement, human_label, user_id_hash,
-       request_id, source_row_ids,
-       item.title AS title, item.category AS category, item.tags AS tags,
-       item.description AS description, item.attributes AS attributes
-FROM ranked
-ORDER BY human_label IS NULL, rank_in_category, order_key, query, item_id
-{limit}
+SELECT {entry_id} AS entry_id, c.domain, c.query, c.item_id, ip.item, p.engagement,
+       c.human_label, p.user_id_hash, p.request_id,
+       list_concat(coalesce(p.shown_rows, []), coalesce(a.ann_rows, [])) AS source_row_ids,
+       ip.item.title AS title, ip.item.category AS category, ip.item.tags AS tags,
+       ip.item.description AS description, ip.item.attributes AS attributes
+FROM chosen c
+JOIN stg_item_profiles ip ON ip.domain = c.domain AND ip.item_id = c.item_id
+LEFT JOIN pairs p ON p.domain = c.domain AND p.query = c.query AND p.item_id = c.item_id
+LEFT JOIN ann a ON a.domain = c.domain AND a.query = c.query AND a.item_id = c.item_id
+ORDER BY c.human_label IS NULL, c.rank_in_category, c.order_key, c.query, c.item_id
 """
