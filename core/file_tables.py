@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -114,7 +115,23 @@ def write_files(
     row order (reads return it); otherwise DuckDB writes on every thread in any order."""
     if not sources:
         raise ValueError(f"{table}: nothing to write (no source given)")
+    with insertion_order(con, ordered):
+        return _write_files(con, root, table, domain, sources, params, schema)
+
+
+@contextmanager
+def insertion_order(con: duckdb.DuckDBPyConnection, ordered: bool) -> Iterator[None]:
+    """`preserve_insertion_order` as asked for the block, then back to DuckDB's default (true).
+    The setting is global to a database instance, which the connections of a warehouse session
+    share: left off, it would let a later read in the same step return rows out of order."""
     con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    try:
+        yield
+    finally:
+        con.execute("SET preserve_insertion_order = true")
+
+
+def _write_files(con, root, table, domain, sources, params, schema) -> int:
     key = WHOLE_TABLE if domain is None else domain
     folder = root / table / key / uuid.uuid4().hex
     try:

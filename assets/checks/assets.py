@@ -61,22 +61,24 @@ def _benchmark_check(dimension: str):
         context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> AssetCheckResult:
         settings = build.settings(warehouse_path=warehouse.path)
-        wh = warehouse.get()
-        table = f"benchmark_{dimension}"
-        if not wh.table_exists(table):
+        with warehouse.session() as wh:
+            table = f"benchmark_{dimension}"
+            if not wh.table_exists(table):
+                return AssetCheckResult(
+                    passed=False, metadata={"error": f"table {table} does not exist", "rows": 0}
+                )
+            with wh.connect(read_only=True) as con:
+                outcome = validate_benchmark(
+                    con, dimension, f'"{table}"', get_profile(settings.profile)
+                )
+            stored = store_outcome(
+                results_dir(settings.warehouse_path, context.run.run_id),
+                f"{dimension}.benchmark",
+                outcome,
+            )
             return AssetCheckResult(
-                passed=False, metadata={"error": f"table {table} does not exist", "rows": 0}
+                passed=outcome.success, metadata=check_metadata(outcome, stored)
             )
-        with wh.connect(read_only=True) as con:
-            outcome = validate_benchmark(
-                con, dimension, f'"{table}"', get_profile(settings.profile)
-            )
-        stored = store_outcome(
-            results_dir(settings.warehouse_path, context.run.run_id),
-            f"{dimension}.benchmark",
-            outcome,
-        )
-        return AssetCheckResult(passed=outcome.success, metadata=check_metadata(outcome, stored))
 
     return _check
 
@@ -101,7 +103,8 @@ def _ingest_check(table: ContractTable, kind: str):
         # The keys suite reads a few columns; loading every column of a million raw rows into
         # pandas for it cost more than the validation.
         columns = [*suite_columns(suite), *RAW_ID_COLUMNS] if blocking else None
-        outcome = validate_raw(warehouse.get(), table, domain, suite, columns)
+        with warehouse.session() as wh:
+            outcome = validate_raw(wh, table, domain, suite, columns)
         if outcome is None:
             # An optional table a domain does not ship has no warehouse table to check.
             present = table.name not in REQUIRED_TABLES

@@ -52,13 +52,10 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
         if settings.hash_key_is_default:
             warn_if_default_key(settings)  # Python warning: shows in the CLI and in tests
             context.log.warning(DEFAULT_KEY_WARNING)  # and in the run's event log
-        result = ingest_table(
-            warehouse.get(),
-            Path(settings.logs_root),
-            context.partition_key,
-            table,
-            settings.hash_key,
-        )
+        with warehouse.session() as wh:
+            result = ingest_table(
+                wh, Path(settings.logs_root), context.partition_key, table, settings.hash_key
+            )
         return MaterializeResult(metadata=ingest_metadata(result, settings.hash_key_is_default))
 
     return _ingest

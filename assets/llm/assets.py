@@ -41,46 +41,50 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
         context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
     ) -> MaterializeResult:
         domain = context.partition_key
-        wh = warehouse.get()
-        config = llm.config()
-        asset_name = f"{dimension}/judged"
-        if dimension not in JUDGES:
-            rows = view_entries(wh, dimension, domain)
-            write_usage(wh, asset_name, dimension, domain, Usage())
-            state = "off" if not config.enabled else "no judge for this dimension"
-            return MaterializeResult(metadata={"rows": rows, "llm": state})
-        if not config.enabled:
-            rows = copy_entries(wh, dimension, domain)
-            write_usage(wh, asset_name, dimension, domain, Usage())
-            return MaterializeResult(metadata={"rows": rows, "llm": "off"})
-        entries = wh.read_partition(entries_table(dimension), domain)
-        outcome = judge_entries(
-            dimension,
-            entries,
-            _client(config, wh),
-            config.policy,
-            scope=f"{asset_name}/{domain}",
-        )
-        rows = wh.write_partition_files(
-            judged_table(dimension), domain, [outcome.frame], entry_schema(dimension), ordered=True
-        )
-        write_usage(wh, asset_name, dimension, domain, outcome.usage)
-        if outcome.usage.budget_skipped:
-            context.log.warning(
-                f"LLM budget spent: {outcome.metadata['not_judged_budget']} entries keep their "
-                "rule/heuristic label"
+        with warehouse.session() as wh:
+            config = llm.config()
+            asset_name = f"{dimension}/judged"
+            if dimension not in JUDGES:
+                rows = view_entries(wh, dimension, domain)
+                write_usage(wh, asset_name, dimension, domain, Usage())
+                state = "off" if not config.enabled else "no judge for this dimension"
+                return MaterializeResult(metadata={"rows": rows, "llm": state})
+            if not config.enabled:
+                rows = copy_entries(wh, dimension, domain)
+                write_usage(wh, asset_name, dimension, domain, Usage())
+                return MaterializeResult(metadata={"rows": rows, "llm": "off"})
+            entries = wh.read_partition(entries_table(dimension), domain)
+            outcome = judge_entries(
+                dimension,
+                entries,
+                _client(config, wh),
+                config.policy,
+                scope=f"{asset_name}/{domain}",
             )
-        return MaterializeResult(
-            metadata={
-                "rows": rows,
-                "entries_in": entries.height,
-                "llm": "on",
-                "model": config.model,
-                "policy": str(config.policy),
-                **outcome.metadata,
-                **outcome.usage.as_metadata(),
-            }
-        )
+            rows = wh.write_partition_files(
+                judged_table(dimension),
+                domain,
+                [outcome.frame],
+                entry_schema(dimension),
+                ordered=True,
+            )
+            write_usage(wh, asset_name, dimension, domain, outcome.usage)
+            if outcome.usage.budget_skipped:
+                context.log.warning(
+                    f"LLM budget spent: {outcome.metadata['not_judged_budget']} entries keep their "
+                    "rule/heuristic label"
+                )
+            return MaterializeResult(
+                metadata={
+                    "rows": rows,
+                    "entries_in": entries.height,
+                    "llm": "on",
+                    "model": config.model,
+                    "policy": str(config.policy),
+                    **outcome.metadata,
+                    **outcome.usage.as_metadata(),
+                }
+            )
 
     return _judged
 
@@ -104,28 +108,28 @@ def generated_turns(
     context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
 ) -> MaterializeResult:
     domain = context.partition_key
-    wh = warehouse.get()
-    config = llm.config()
-    asset_name = "instruction_following/generated_turns"
-    if not config.enabled:
-        rows = write_generated_turns(wh, domain, None)
-        write_usage(wh, asset_name, "instruction_following", domain, Usage())
-        return MaterializeResult(metadata={"rows": rows, "llm": "off"})
-    frame, usage, metadata = generate_turns(
-        wh,
-        domain,
-        _client(config, wh),
-        config.generate_max_requests,
-        scope=f"{asset_name}/{domain}",
-    )
-    rows = write_generated_turns(wh, domain, frame)
-    write_usage(wh, asset_name, "instruction_following", domain, usage)
-    return MaterializeResult(
-        metadata={
-            "rows": rows,
-            "llm": "on",
-            "model": config.model,
-            **metadata,
-            **usage.as_metadata(),
-        }
-    )
+    with warehouse.session() as wh:
+        config = llm.config()
+        asset_name = "instruction_following/generated_turns"
+        if not config.enabled:
+            rows = write_generated_turns(wh, domain, None)
+            write_usage(wh, asset_name, "instruction_following", domain, Usage())
+            return MaterializeResult(metadata={"rows": rows, "llm": "off"})
+        frame, usage, metadata = generate_turns(
+            wh,
+            domain,
+            _client(config, wh),
+            config.generate_max_requests,
+            scope=f"{asset_name}/{domain}",
+        )
+        rows = write_generated_turns(wh, domain, frame)
+        write_usage(wh, asset_name, "instruction_following", domain, usage)
+        return MaterializeResult(
+            metadata={
+                "rows": rows,
+                "llm": "on",
+                "model": config.model,
+                **metadata,
+                **usage.as_metadata(),
+            }
+        )

@@ -38,7 +38,8 @@ def release(
     context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
 ) -> MaterializeResult:
     settings = build.settings(warehouse_path=warehouse.path)
-    published = publish_release(warehouse.get(), settings)
+    with warehouse.session() as wh:
+        published = publish_release(wh, settings)
     manifest = published.manifest
     if published.reused:
         context.log.info(f"release {published.version} already exists with identical shards")

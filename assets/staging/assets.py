@@ -28,7 +28,8 @@ def item_profiles(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     domain = context.partition_key
-    rows = stage_item_profiles(warehouse.get(), domain)
+    with warehouse.session() as wh:
+        rows = stage_item_profiles(wh, domain)
     return MaterializeResult(metadata={"rows": rows})
 
 
@@ -43,16 +44,16 @@ def request_items(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     domain = context.partition_key
-    wh = warehouse.get()
-    rows = stage_request_items(wh, domain)
-    stats = wh.query(
-        f"SELECT count(DISTINCT request_id) AS requests, "
-        f"count(*) FILTER (WHERE engagement = 1) AS clicked, "
-        f"count(*) FILTER (WHERE engagement = 2) AS ordered "
-        f"FROM {STG_REQUEST_ITEMS} WHERE domain = $domain",
-        {"domain": domain},
-    ).row(0, named=True)
-    return MaterializeResult(metadata={"rows": rows, **{k: int(v) for k, v in stats.items()}})
+    with warehouse.session() as wh:
+        rows = stage_request_items(wh, domain)
+        stats = wh.query(
+            f"SELECT count(DISTINCT request_id) AS requests, "
+            f"count(*) FILTER (WHERE engagement = 1) AS clicked, "
+            f"count(*) FILTER (WHERE engagement = 2) AS ordered "
+            f"FROM {STG_REQUEST_ITEMS} WHERE domain = $domain",
+            {"domain": domain},
+        ).row(0, named=True)
+        return MaterializeResult(metadata={"rows": rows, **{k: int(v) for k, v in stats.items()}})
 
 
 @asset(
@@ -66,13 +67,13 @@ def user_histories(
     context: AssetExecutionContext, warehouse: WarehouseResource, config: HistoryConfig
 ) -> MaterializeResult:
     domain = context.partition_key
-    wh = warehouse.get()
-    rows = stage_user_histories(wh, domain, config.k)
-    mean_len = wh.query(
-        f"SELECT coalesce(avg(history_len), 0) AS m FROM {STG_USER_HISTORIES} "
-        "WHERE domain = $domain",
-        {"domain": domain},
-    )["m"][0]
-    return MaterializeResult(
-        metadata={"rows": rows, "k": config.k, "mean_history_len": float(mean_len)}
-    )
+    with warehouse.session() as wh:
+        rows = stage_user_histories(wh, domain, config.k)
+        mean_len = wh.query(
+            f"SELECT coalesce(avg(history_len), 0) AS m FROM {STG_USER_HISTORIES} "
+            "WHERE domain = $domain",
+            {"domain": domain},
+        )["m"][0]
+        return MaterializeResult(
+            metadata={"rows": rows, "k": config.k, "mean_history_len": float(mean_len)}
+        )

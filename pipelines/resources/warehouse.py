@@ -1,3 +1,6 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from dagster import ConfigurableResource
 
 from core.warehouse import Warehouse
@@ -10,3 +13,10 @@ class WarehouseResource(ConfigurableResource):
 
     def get(self) -> Warehouse:
         return Warehouse(self.path)
+
+    @contextmanager
+    def session(self) -> Iterator[Warehouse]:
+        """The warehouse for one step: one DuckDB instance for all its connections
+        (`Warehouse.session`)."""
+        with self.get().session() as wh:
+            yield wh

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -102,3 +107,46 @@ def test_long_strings_are_stored_with_the_configured_compression(tmp_path, monke
 
     assert compressions(None) == {"ZSTD"}
     assert "ZSTD" not in compressions("auto")
+
+
+def test_a_session_reuses_one_instance_and_releases_the_file_at_its_end(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.session():
+        wh.write_partition("x", "a", _rows("a", "p", [1, 2]), schema=SCHEMA)
+        with wh.connect(read_only=True) as a, wh.connect(read_only=True) as b:
+            # Two connections of one instance: a temp table of one is not seen by the other,
+            # but both see the committed table.
+            a.execute("CREATE TEMP TABLE only_a AS SELECT 1")
+            assert b.execute("SELECT count(*) FROM x").fetchall() == [(2,)]
+            with pytest.raises(duckdb.CatalogException):
+                b.execute("SELECT * FROM only_a")
+        # From another thread too.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(wh.count, "x").result() == 2
+    # The instance is closed: a read-only connection (a different mode, refused while the
+    # read-write instance is open in this process) works, as does another process.
+    with wh.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM x").fetchall() == [(2,)]
+    done = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(wh.path)!r}).close()"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unordered_write_in_a_session_leaves_reads_ordered(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.session():
+        wh.write_partition("x", "a", _rows("a", "p", list(range(50))), ordered=False)
+        wh.write_partition_files("f", "a", [_rows("a", "p", [1])], SCHEMA, ordered=False)
+        with wh.connect() as con:
+            setting = "SELECT current_setting('preserve_insertion_order')"
+            assert con.execute(setting).fetchall() == [(True,)]
+
+
+def test_a_session_does_not_create_a_missing_warehouse_for_a_read(tmp_path):
+    wh = Warehouse(tmp_path / "absent.duckdb")
+    with wh.session(), pytest.raises(WarehouseError, match="does not exist"):
+        wh.query("SELECT 1")
+    assert not wh.path.exists()

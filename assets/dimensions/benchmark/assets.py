@@ -25,7 +25,8 @@ def _benchmark_asset(dimension: str) -> AssetsDefinition:
         settings = build.settings(warehouse_path=warehouse.path)
         profile = get_profile(settings.profile)
         count = profile.counts.get(dimension)
-        metadata = build_benchmark(warehouse.get(), dimension, count, settings.seed)
+        with warehouse.session() as wh:
+            metadata = build_benchmark(wh, dimension, count, settings.seed)
         metadata["profile"] = profile.name
         metadata["asked"] = "all" if count is None else int(count)
         return MaterializeResult(metadata=metadata)

@@ -30,10 +30,10 @@ def entries_asset(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
         domain = context.partition_key
-        wh = warehouse.get()
-        settings = build.settings(warehouse_path=warehouse.path)
-        profile = get_profile(settings.profile)
-        return MaterializeResult(metadata=write_fn(wh, domain, settings.seed, profile))
+        with warehouse.session() as wh:
+            settings = build.settings(warehouse_path=warehouse.path)
+            profile = get_profile(settings.profile)
+            return MaterializeResult(metadata=write_fn(wh, domain, settings.seed, profile))
 
     return _entries
 

@@ -72,20 +72,20 @@ def transcript_assets(
         description=f"{dim.labelled_description} -> {dim.labelled_table}",
     )
     def labelled(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        wh = warehouse.get()
-        domain = context.partition_key
-        turns = load_turns(wh, domain)
-        frame, stats = dim.label_turns(turns)
-        generated = generated_turn_counts(turns, frame)
-        if frame.height:
-            frame = frame.with_columns(pl.lit(domain).alias("domain"))
-        rows = dim.write(wh, dim.labelled_table, domain, frame)
-        warning = dim.label_warning(stats)
-        if warning:
-            context.log.warning(warning)
-        return MaterializeResult(
-            metadata={**dim.describe(frame), **stats, **generated, "rows": rows}
-        )
+        with warehouse.session() as wh:
+            domain = context.partition_key
+            turns = load_turns(wh, domain)
+            frame, stats = dim.label_turns(turns)
+            generated = generated_turn_counts(turns, frame)
+            if frame.height:
+                frame = frame.with_columns(pl.lit(domain).alias("domain"))
+            rows = dim.write(wh, dim.labelled_table, domain, frame)
+            warning = dim.label_warning(stats)
+            if warning:
+                context.log.warning(warning)
+            return MaterializeResult(
+                metadata={**dim.describe(frame), **stats, **generated, "rows": rows}
+            )
 
     @asset(
         key=AssetKey([name, "synthetic"]),
@@ -97,13 +97,15 @@ def transcript_assets(
     def synthetic(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
-        wh = warehouse.get()
-        domain = context.partition_key
-        settings = build.settings(warehouse_path=warehouse.path)
-        ratio = get_profile(settings.profile).positive_ratio[name]
-        frame, stats = dim.synthesize(_read(wh, dim.labelled_table, domain), settings.seed, ratio)
-        rows = dim.write(wh, dim.synthetic_table, domain, frame)
-        return MaterializeResult(metadata={**dim.describe(frame), **stats, "rows": rows})
+        with warehouse.session() as wh:
+            domain = context.partition_key
+            settings = build.settings(warehouse_path=warehouse.path)
+            ratio = get_profile(settings.profile).positive_ratio[name]
+            frame, stats = dim.synthesize(
+                _read(wh, dim.labelled_table, domain), settings.seed, ratio
+            )
+            rows = dim.write(wh, dim.synthetic_table, domain, frame)
+            return MaterializeResult(metadata={**dim.describe(frame), **stats, "rows": rows})
 
     @asset(
         key=AssetKey([name, "entries"]),
@@ -115,25 +117,27 @@ def transcript_assets(
     def entries(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
-        wh = warehouse.get()
-        domain = context.partition_key
-        settings = build.settings(warehouse_path=warehouse.path)
-        profile = get_profile(settings.profile)
-        template = load_template(name)
-        frame = dim.assemble_entries(
-            _read(wh, dim.labelled_table, domain),
-            _read(wh, dim.synthetic_table, domain),
-            domain,
-            settings.seed,
-            profile.positive_ratio[name],
-            provenance_params(wh, domain, name, template),
-        )
-        summary = dim.describe(frame)
-        if frame.height:
-            out = finalize_entries(frame, name, template, settings.seed, profile.split_fractions)
-        else:
-            out = pl.from_arrow(entry_schema(name).empty_table())
-        metadata = write_entries(wh, name, domain, out)
-        return MaterializeResult(metadata={**summary, **metadata})
+        with warehouse.session() as wh:
+            domain = context.partition_key
+            settings = build.settings(warehouse_path=warehouse.path)
+            profile = get_profile(settings.profile)
+            template = load_template(name)
+            frame = dim.assemble_entries(
+                _read(wh, dim.labelled_table, domain),
+                _read(wh, dim.synthetic_table, domain),
+                domain,
+                settings.seed,
+                profile.positive_ratio[name],
+                provenance_params(wh, domain, name, template),
+            )
+            summary = dim.describe(frame)
+            if frame.height:
+                out = finalize_entries(
+                    frame, name, template, settings.seed, profile.split_fractions
+                )
+            else:
+                out = pl.from_arrow(entry_schema(name).empty_table())
+            metadata = write_entries(wh, name, domain, out)
+            return MaterializeResult(metadata={**summary, **metadata})
 
     return labelled, synthetic, entries
