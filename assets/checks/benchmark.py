@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import duckdb
 
-from assets.checks.frames import benchmark_frame, relation_columns
-from assets.checks.prescreen import candidate_predicate, sample_predicate
+from assets.checks.frames import benchmark_frame, benchmark_frame_sql, relation_columns, to_pandas
+from assets.checks.prescreen import candidate_predicate, sample_predicate, split_aggregate
 from assets.checks.validation import SuiteOutcome, merge_outcomes, validate_frame
+from core.sql import quote_ident
 from schemas.expectations import benchmark_suite
 from schemas.expectations.benchmark import nested_columns
 from schemas.profiles import SizeProfile
@@ -43,13 +44,7 @@ def validate_benchmark(
     if rows <= chunk_rows:
         frame = benchmark_frame(con, dimension, relation)
         return validate_frame(frame, benchmark_suite(dimension, profile), ID_COLUMNS)
-    parts = {
-        "table": validate_frame(
-            benchmark_frame(con, dimension, relation, part="table"),
-            benchmark_suite(dimension, profile, part="table"),
-            ID_COLUMNS,
-        )
-    }
+    parts = _validate_table_part(con, dimension, relation, profile, rows, sample_rows)
     text_suite = benchmark_suite(dimension, profile, part="text")
     predicate = candidate_predicate(
         text_suite, relation_columns(con, relation), set(nested_columns(dimension))
@@ -75,3 +70,35 @@ def validate_benchmark(
     finally:
         con.unregister("_recrm_check_rows")
     return merge_outcomes(f"benchmark_{dimension}", rows, parts)
+
+
+def _validate_table_part(
+    con: duckdb.DuckDBPyConnection,
+    dimension: str,
+    relation: str,
+    profile: SizeProfile,
+    rows: int,
+    sample_rows: int,
+) -> dict[str, SuiteOutcome]:
+    """The `table` part: its aggregate expectations (row count, label mean) on a frame of just
+    their columns, every row; the row-level ones (including uniqueness and the cross-row
+    derived columns) on the pre-screened rows and a sample."""
+    suite = benchmark_suite(dimension, profile, part="table")
+    aggregate, row_level = split_aggregate(suite)
+    present = set(relation_columns(con, relation))
+    table_sql = benchmark_frame_sql(dimension, relation, present, "table")
+    predicate = candidate_predicate(
+        row_level, relation_columns(con, f"({table_sql})"), relation=relation
+    )
+    if predicate is None:
+        frame = benchmark_frame(con, dimension, relation, "table")
+        return {"table": validate_frame(frame, suite, ID_COLUMNS)}
+    sample = sample_predicate(rows, sample_rows, "entry_id")
+    chosen = con.sql(f"SELECT * FROM ({table_sql}) t WHERE ({sample}) OR ({predicate})")
+    parts = {"table": validate_frame(to_pandas(chosen.to_arrow_table()), row_level, ID_COLUMNS)}
+    if aggregate.expectations:
+        named = sorted({e.column for e in aggregate.expectations if getattr(e, "column", None)})
+        columns = ", ".join(quote_ident(c) for c in named if c in present) or "split"
+        whole = con.sql(f"SELECT {columns} FROM {relation}").to_arrow_table()
+        parts["table-aggregate"] = validate_frame(to_pandas(whole), aggregate)
+    return parts

@@ -39,18 +39,38 @@ def _is_scalar(duckdb_type: str) -> bool:
     return duckdb_type in _SCALAR_TYPES or duckdb_type.startswith(("TIMESTAMP", "DECIMAL"))
 
 
+# Expectations about the whole column or table (a mean, a row count): no row fails them alone,
+# so a sample cannot stand in for the table (see `split_aggregate`).
+AGGREGATE_EXPECTATIONS = ("ExpectTableRowCountToBeBetween", "ExpectColumnMeanToBeBetween")
+
+
 def _literal(value) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, (int, float, str)):
         raise TypeError(f"no SQL literal for {value!r}")
     return sql_literal(value) if isinstance(value, str) else repr(value)
 
 
+def split_aggregate(suite):
+    """(the suite's aggregate expectations, the others) as two suites."""
+    import great_expectations as gx
+
+    aggregate = [e for e in suite.expectations if type(e).__name__ in AGGREGATE_EXPECTATIONS]
+    rest = [e for e in suite.expectations if type(e).__name__ not in AGGREGATE_EXPECTATIONS]
+    return (
+        gx.ExpectationSuite(name=f"{suite.name}.aggregate", expectations=aggregate),
+        gx.ExpectationSuite(name=suite.name, expectations=rest),
+    )
+
+
 def candidate_predicate(
-    suite, types: dict[str, str], as_json: set[str] = frozenset()
+    suite, types: dict[str, str], as_json: set[str] = frozenset(), relation: str | None = None
 ) -> str | None:
     """SQL predicate true for every row that could fail a row-level expectation of `suite`
     over a relation with column `types` (name -> DuckDB type); None when some expectation
-    cannot be pre-screened. Columns in `as_json` are validated as their JSON text."""
+    cannot be pre-screened. Columns in `as_json` are validated as their JSON text. With the
+    `relation` the rows come from, uniqueness is pre-screened too (the repeated values)."""
     terms = []
     for exp in suite.expectations:
         kind = type(exp).__name__
@@ -71,6 +91,13 @@ def candidate_predicate(
             if column in as_json or not (ctype == "VARCHAR" or _is_scalar(ctype)):
                 return None
             # str values of a VARCHAR column, or a dtype the sample shows: nothing per row
+        elif kind == "ExpectColumnValuesToBeUnique":
+            if relation is None:
+                return None
+            terms.append(
+                f"{q} IN (SELECT {q} FROM {relation} WHERE {q} IS NOT NULL "
+                f"GROUP BY {q} HAVING count(*) > 1)"
+            )
         elif kind == "ExpectColumnValuesToBeInSet":
             values = ", ".join(_literal(v) for v in exp.value_set)
             terms.append(

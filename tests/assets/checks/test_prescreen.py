@@ -78,3 +78,21 @@ def test_an_expectation_without_a_sql_counterpart_screens_nothing_out():
         expectations=[E.ExpectColumnValuesToBeBetween(column="n", min_value=0, strict_min=True)],
     )
     assert candidate_predicate(strict, {"n": "DOUBLE"}) is None
+
+
+def test_repeated_values_and_boolean_sets_are_screened_with_the_relation():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE r AS SELECT * FROM (VALUES (1, 'a', true), (2, 'b', true), "
+                "(3, 'a', false), (4, NULL, true), (5, NULL, true)) v(id, key, ok)")  # fmt: skip
+    types = {r[0]: r[1] for r in con.execute("DESCRIBE r").fetchall()}
+    suite = gx.ExpectationSuite(
+        name="u",
+        expectations=[
+            E.ExpectColumnValuesToBeUnique(column="key"),
+            E.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]),
+        ],
+    )
+    assert candidate_predicate(suite, types) is None  # uniqueness needs the whole relation
+    predicate = candidate_predicate(suite, types, relation="r")
+    flagged = con.execute(f"SELECT id FROM r WHERE {predicate} ORDER BY id").fetchall()
+    assert [r[0] for r in flagged] == [1, 3]  # both rows of the repeated key; nulls are not repeats
