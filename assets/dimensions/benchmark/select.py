@@ -1,7 +1,7 @@
 """Cross-domain benchmark selection: deduplicate, then select exactly the profile's count.
 
 1. Exact repeats (same prompt and answer), within or across splits and domains, keep one entry:
-   the smallest entry_id (then domain, split), so the choice is deterministic. The content key is
+   the smallest (entry_id, domain, split), so the choice is deterministic. The content key is
    (64-bit hash of the prompt, its length in bytes, the answer): hashing with DuckDB's `hash` is
    2.3x faster than md5 over a million prompts; two different prompts of the same length would
    have to collide in 64 bits to be taken as one (odds about 1e-8 at the paper's scale). The keys
@@ -32,13 +32,19 @@ class BenchmarkTooSmall(RuntimeError):
 
 def dedup_keys_sql(source: str) -> str:
     """(entry_id, domain, split, kept) for every row of `source`; `kept` is false for the
-    repeats that deduplication drops."""
+    repeats that deduplication drops. The kept row of each content key is the smallest
+    (entry_id, domain, split), found by grouping: a window partitioned by the key sorted all
+    1.3M behaviour rows (7.6 s against 2.2 s)."""
+    row = "{'e': entry_id, 'd': domain, 's': split}"
     return f"""
-SELECT entry_id, domain, split,
-       row_number() OVER (
-           PARTITION BY hash(prompt), strlen(prompt), answer ORDER BY entry_id, domain, split
-       ) = 1 AS kept
-FROM {source}
+WITH k AS MATERIALIZED (
+    SELECT entry_id, domain, split, hash(prompt) AS h, strlen(prompt) AS n, answer FROM {source}
+),
+firsts AS (
+    SELECT min({row}) AS first FROM k GROUP BY h, n, answer
+)
+SELECT entry_id, domain, split, {row} IN (SELECT first FROM firsts) AS kept
+FROM k
 """
 
 
