@@ -49,8 +49,14 @@ def ranking_rows_sql(
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
     )
+    # Only eligible requests get a bundle and candidate lists (about 70% of a domain's).
+    eligible = "IN (SELECT request_id FROM eligible)"
     return f"""
-WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
+WITH eligible AS (
+    SELECT request_id FROM ({eligible_requests_sql()})
+    WHERE {bucket_predicate("request_id", buckets, bucket)}
+),
+{request_bundle_cte(users, f"h.request_id {eligible}")},
 {item_texts_cte()},
 shown AS (
     SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
@@ -58,7 +64,7 @@ shown AS (
            {shuffle} AS shuffle_key
     FROM stg_request_items ri
     JOIN item_texts ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-    WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
+    WHERE ri.domain = $domain AND ri.request_id {eligible}
 ),
 grouped AS (
     SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
