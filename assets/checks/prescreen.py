@@ -131,5 +131,6 @@ def candidate_predicate(
 
 
 def sample_predicate(rows: int, sample_rows: int, key: str) -> str:
-    """SQL predicate keeping a fixed hash sample of about `sample_rows` of `rows` rows."""
+    """SQL predicate keeping a fixed hash sample of about `sample_rows` of `rows` rows; `key`:
+    the column(s) hashed, comma-separated."""
     return f"hash({key}) % {max(1, rows // max(1, sample_rows))} = 0"

@@ -51,9 +51,7 @@ def validate_raw(
         where = "domain = $domain"
         if predicate is not None:
             key = ", ".join(quote_ident(c) for c in ID_COLUMNS if c in types) or "domain"
-            where += (
-                f" AND (({sample_predicate(rows, sample_rows, f'hash({key})')}) OR ({predicate}))"
-            )
+            where += f" AND (({sample_predicate(rows, sample_rows, key)}) OR ({predicate}))"
         arrow = con.sql(
             f"SELECT {select} FROM {relation} WHERE {where}", params=params
         ).to_arrow_table()
