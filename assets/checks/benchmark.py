@@ -98,7 +98,7 @@ def _validate_table_part(
     parts = {"table": validate_frame(to_pandas(chosen.to_arrow_table()), row_level, ID_COLUMNS)}
     if aggregate.expectations:
         named = sorted({e.column for e in aggregate.expectations if getattr(e, "column", None)})
-        columns = ", ".join(quote_ident(c) for c in named if c in present) or "split"
+        columns = ", ".join(quote_ident(c) for c in named if c in present) or "1 AS _row"
         whole = con.sql(f"SELECT {columns} FROM {relation}").to_arrow_table()
         parts["table-aggregate"] = validate_frame(to_pandas(whole), aggregate)
     return parts
