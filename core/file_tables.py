@@ -37,19 +37,18 @@ COPY_OPTIONS = "FORMAT parquet, ROW_GROUP_SIZE_BYTES '64MB'"
 WHOLE_TABLE = "_all"  # folder of a table that is not partitioned by domain
 
 
-def duckdb_types(schema: pa.Schema) -> dict[str, str]:
+def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
     """DuckDB type of every column of an Arrow schema (as a DuckDB table created from it)."""
-    con = duckdb.connect()
+    con.register("_recrm_schema", schema.empty_table())
     try:
-        con.register("_empty", schema.empty_table())
-        return {row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM _empty").fetchall()}
+        rows = con.execute("DESCRIBE SELECT * FROM _recrm_schema").fetchall()
     finally:
-        con.close()
+        con.unregister("_recrm_schema")
+    return {row[0]: row[1] for row in rows}
 
 
-def cast_select(select_sql: str, schema: pa.Schema) -> str:
-    """`select_sql` narrowed to the schema's columns, in its order and types."""
-    types = duckdb_types(schema)
+def cast_select(select_sql: str, schema: pa.Schema, types: dict[str, str]) -> str:
+    """`select_sql` narrowed to the schema's columns, in its order and `types` (`duckdb_types`)."""
     columns = ", ".join(
         f"CAST(s.{quote_ident(n)} AS {types[n]}) AS {quote_ident(n)}" for n in schema.names
     )
@@ -134,6 +133,7 @@ def insertion_order(con: duckdb.DuckDBPyConnection, ordered: bool) -> Iterator[N
 def _write_files(con, root, table, domain, sources, params, schema) -> int:
     key = WHOLE_TABLE if domain is None else domain
     folder = root / table / key / uuid.uuid4().hex
+    types = duckdb_types(con, schema)
     try:
         files = []
         for n, source in enumerate(sources):
@@ -143,7 +143,7 @@ def _write_files(con, root, table, domain, sources, params, schema) -> int:
             else:
                 con.register(f"_recrm_source_{n}", source)
                 select_sql = f"SELECT * FROM _recrm_source_{n}"
-            _copy(con, cast_select(select_sql, schema), path, params)
+            _copy(con, cast_select(select_sql, schema, types), path, params)
             files.append(str(path.resolve()))
         listed = ", ".join(sql_literal(f) for f in files)
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{listed}])").fetchall()[0][0]

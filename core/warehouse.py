@@ -180,11 +180,7 @@ class Warehouse:
         (SELECTs over warehouse tables or frames, each written by DuckDB to one Parquet file);
         returns the rows written. Rows keep their order only with `ordered`. For tables that are
         written whole per domain and then only read: see `core.file_tables`."""
-        with self.connect() as con:
-            return file_tables.write_files(
-                con, self.files_root, table, domain, _arrow_sources(sources), params, schema,
-                ordered,
-            )  # fmt: skip
+        return self._write_files(table, domain, sources, schema, params, ordered)
 
     def write_table_files(
         self,
@@ -195,11 +191,14 @@ class Warehouse:
         ordered: bool = False,
     ) -> int:
         """Replace the whole Parquet-backed `table` (as `write_partition_files`, all domains)."""
+        return self._write_files(table, None, sources, schema, params, ordered)
+
+    def _write_files(self, table, domain, sources, schema, params, ordered) -> int:
+        arrow = [s.to_arrow() if isinstance(s, pl.DataFrame) else s for s in sources]
         with self.connect() as con:
             return file_tables.write_files(
-                con, self.files_root, table, None, _arrow_sources(sources), params, schema,
-                ordered,
-            )  # fmt: skip
+                con, self.files_root, table, domain, arrow, params, schema, ordered
+            )
 
     def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
         """Several `write_partition`s in one connection and one transaction (all or nothing);
@@ -276,10 +275,6 @@ class Warehouse:
                 f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
             ) from exc
         return con.execute(f"SELECT count(*) FROM {qt}{where}", where_params).fetchall()[0][0]
-
-
-def _arrow_sources(sources: Sequence[TableSource]) -> list[str | pa.Table]:
-    return [s.to_arrow() if isinstance(s, pl.DataFrame) else s for s in sources]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from assets.checks.raw import validate_raw
 from assets.checks.results import results_dir, store_outcome
 from assets.checks.validation import SuiteOutcome
 from assets.partitions import DOMAINS
+from core.sql import quote_ident
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
 from schemas.expectations import raw_contract_suite, raw_keys_suite
@@ -61,24 +62,22 @@ def _benchmark_check(dimension: str):
         context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> AssetCheckResult:
         settings = build.settings(warehouse_path=warehouse.path)
+        table = f"benchmark_{dimension}"
         with warehouse.session() as wh:
-            table = f"benchmark_{dimension}"
             if not wh.table_exists(table):
                 return AssetCheckResult(
                     passed=False, metadata={"error": f"table {table} does not exist", "rows": 0}
                 )
             with wh.connect(read_only=True) as con:
                 outcome = validate_benchmark(
-                    con, dimension, f'"{table}"', get_profile(settings.profile)
+                    con, dimension, quote_ident(table), get_profile(settings.profile)
                 )
-            stored = store_outcome(
-                results_dir(settings.warehouse_path, context.run.run_id),
-                f"{dimension}.benchmark",
-                outcome,
-            )
-            return AssetCheckResult(
-                passed=outcome.success, metadata=check_metadata(outcome, stored)
-            )
+        stored = store_outcome(
+            results_dir(settings.warehouse_path, context.run.run_id),
+            f"{dimension}.benchmark",
+            outcome,
+        )
+        return AssetCheckResult(passed=outcome.success, metadata=check_metadata(outcome, stored))
 
     return _check
 

@@ -1,18 +1,18 @@
 """Validate one dimension's benchmark rows (a warehouse table or release shards) with its suite.
 
 Up to CHUNK_ROWS rows the whole suite runs once on one frame. Above, memory and time stay
-bounded:
-- the `table` part (ids, labels, cross-row derived columns; small per row) runs once on every
-  row;
-- the `text` part (free text: prompts, responses, nested payloads as JSON; kilobytes per row) is
-  row-local, so a row can only fail it alone. DuckDB first finds, set-based and in parallel, the
-  rows that could fail one of its expectations (`assets.checks.prescreen`: a null, a length
-  outside the bounds, a match of the personal-data regex); GX then validates those rows plus a
-  fixed hash sample of SAMPLE_ROWS rows (which keeps the table-level and type expectations
-  evaluated on real data), in chunks of at most CHUNK_ROWS rows. Rows left out
-  pass every text expectation, so the merged outcome (counts over all rows, failures, examples)
-  equals a single run's. A text expectation DuckDB cannot pre-screen (e.g. a column whose type is
-  not text) makes every row a candidate.
+bounded by pre-screening (`assets.checks.prescreen`): DuckDB finds, set-based and in parallel,
+the rows that could fail a row-level expectation, and GX validates those rows plus a fixed hash
+sample of SAMPLE_ROWS rows (which keeps the column and type expectations evaluated on real
+data). Rows left out pass every row-level expectation, so the merged outcome (counts over all
+rows, failures, examples) equals a single run's.
+- the `table` part (ids, labels, cross-row derived columns computed in DuckDB over every row):
+  its aggregate expectations (row count, label mean) run on a frame of just their columns, every
+  row; the others on the pre-screened rows (uniqueness: the repeated values);
+- the `text` part (free text: prompts, responses, nested payloads as JSON; kilobytes per row)
+  runs on the pre-screened rows in chunks of at most CHUNK_ROWS rows.
+An expectation DuckDB cannot pre-screen (e.g. a text rule on a column that is not text) makes
+every row of its part a candidate.
 """
 
 from __future__ import annotations

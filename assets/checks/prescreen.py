@@ -4,7 +4,7 @@ GX validates pandas frames row by row in Python; converting a million rows to pa
 running every expectation over them costs far more than the rows that can actually fail. The
 row-level expectations of our suites (not null, in a set, between bounds, length bounds, no
 match of a regex) have exact SQL counterparts, so DuckDB first finds every row that could fail
-one of them (a superset: nulls and NaNs are flagged where GX may ignore them). GX then
+one of them (a superset of the rows that do). GX then
 validates those rows plus a fixed hash sample of the rest, which keeps the column-level
 expectations (column set, dtypes) evaluated on real data; the rows left out pass every
 row-level expectation, so the outcome (failures, counts over all rows, examples) is a full run's.

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.sql import sql_literal
+from core.sql import quote_ident, sql_literal
 from schemas.entries import entry_schema
 
 ROW_GROUP_ROWS = 10_000  # row groups small enough for readers to stream large shards
@@ -83,10 +83,9 @@ def _entry_id_ranges(con: duckdb.DuckDBPyConnection, table: str, rows: int) -> l
         return ["TRUE"]
     fractions = ", ".join(f"{i / ranges:.6f}" for i in range(1, ranges))
     bounds = con.execute(
-        f'SELECT quantile_disc(entry_id, [{fractions}]) FROM "{table}"'
+        f"SELECT quantile_disc(entry_id, [{fractions}]) FROM {quote_ident(table)}"
     ).fetchall()[0][0]
-    quoted = ["'" + b.replace("'", "''") + "'" for b in bounds]
-    edges = [None, *quoted, None]
+    edges = [None, *(sql_literal(b) for b in bounds), None]
     return [
         " AND ".join(
             ([f"entry_id >= {low}"] if low else []) + ([f"entry_id < {high}"] if high else [])
@@ -177,8 +176,10 @@ def write_splits(
 ) -> dict[str, list[Shard]]:
     """Write every split's rows of `table` as shards under `release_dir/<dimension>/`."""
     schema = entry_schema(dimension)
-    columns = ", ".join(f'"{n}"' for n in schema.names)
-    counts = dict(con.execute(f'SELECT split, count(*) FROM "{table}" GROUP BY split').fetchall())
+    columns = ", ".join(quote_ident(n) for n in schema.names)
+    counts = dict(
+        con.execute(f"SELECT split, count(*) FROM {quote_ident(table)} GROUP BY split").fetchall()
+    )
     total_rows = sum(counts.get(split, 0) for split in splits)
     with ThreadPoolExecutor(max_workers=1) as writer:
         writers = {
@@ -190,7 +191,7 @@ def write_splits(
         }  # fmt: skip
         for where in _entry_id_ranges(con, table, total_rows) if total_rows else []:
             reader = con.sql(
-                f'SELECT {columns} FROM "{table}" WHERE ({where}) AND split IN '
+                f"SELECT {columns} FROM {quote_ident(table)} WHERE ({where}) AND split IN "
                 f"({', '.join(sql_literal(s) for s in splits)}) ORDER BY split, entry_id"
             ).to_arrow_reader(_READ_BATCH_ROWS)
             for batch in reader:

@@ -9,6 +9,7 @@ from assets.dimensions.benchmark.select import (
     group_counts_sql,
     selection_sql,
 )
+from core.sql import quote_ident
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import LABEL_COLUMN, entry_schema
 
@@ -34,25 +35,25 @@ def build_benchmark(wh: Warehouse, dimension: str, count: int | None, seed: int)
             f"table {source_name} does not exist: materialize [{dimension}, judged] for every "
             "domain first"
         )
-    source = f'"{source_name}"'
+    source = quote_ident(source_name)
     dup = wh.query(duplicate_ids_sql(source))
     if dup.height:
         raise WarehouseError(f"{source_name}: entry_id is not unique per domain: {dup.rows()}")
     keys = dedup_table(dimension)
     wh.write_table(keys, dedup_keys_sql(source), ordered=False)
-    groups = wh.query(group_counts_sql(f'"{keys}"'))
+    groups = wh.query(group_counts_sql(quote_ident(keys)))
     quotas = allocate(groups, dimension, count)
     # Written once by DuckDB as Parquet (`core.file_tables`); the release sorts by entry_id.
     rows = wh.write_table_files(
         benchmark_table(dimension),
-        [selection_sql(source, f'"{keys}"', dimension, seed, quotas)],
+        [selection_sql(source, quote_ident(keys), dimension, seed, quotas)],
         entry_schema(dimension),
     )
     return {"rows": int(rows), **describe(wh, dimension, groups)}
 
 
 def describe(wh: Warehouse, dimension: str, groups) -> dict:
-    target = f'"{benchmark_table(dimension)}"'
+    target = quote_ident(benchmark_table(dimension))
     label = LABEL_COLUMN[dimension]
     key = (
         f"'n_candidates=' || len({label})"
