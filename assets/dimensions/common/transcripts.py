@@ -10,6 +10,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -19,6 +20,7 @@ import pyarrow as pa
 from assets.dimensions.common.text import item_text_sql
 from assets.dimensions.factual_consistency.balance import balance, negatives_needed
 from core.ids import derive_seed, with_stable_id
+from core.parallel import map_slices
 from schemas.entries import ITEM
 
 
@@ -90,7 +92,13 @@ def plant_negatives(
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic negatives from positive rows, up to the count the positive ratio needs.
     Candidates are tried in a seeded order (first operator of every turn, then second, ...) so
-    operators and turns are spread evenly; returns (negatives, stats)."""
+    operators and turns are spread evenly; returns (negatives, stats).
+
+    The attempts run on every core (`core.parallel`), one round per operator rank: round k tries
+    the k-th operator of every turn that has one. The first `need` successes in the seeded order
+    are kept, so the result is the same as trying one candidate after another and stopping at
+    `need`; the rest of the last round is the price of the parallelism. `prepare` and `attempt`
+    must be module-level functions when the frame is large enough to be cut into slices."""
     stats: dict = {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
     if labelled.height == 0:
         return labelled.clear(), stats
@@ -100,9 +108,7 @@ def plant_negatives(
     if need == 0:
         return labelled.clear(), stats
     positives = labelled.filter(pl.col("label") == 1)
-    turn_ids = positives["turn_id"].to_list()
-    with gc_paused():
-        made = _attempts(turn_ids, prepare(positives), need, dimension, seed, attempt, stats)
+    made = _attempts(positives, need, dimension, seed, prepare, attempt, stats)
     by_op = Counter(op for _, op, _ in made)
     stats["made"] = len(made)
     stats["by_operator"] = dict(sorted(by_op.items()))
@@ -112,33 +118,68 @@ def plant_negatives(
 
 
 def _attempts(
-    turn_ids: list[str],
-    prepared: list[tuple[Any, list[str]]],
+    positives: pl.DataFrame,
     need: int,
     dimension: str,
     seed: int,
+    prepare: Prepare,
     attempt: Attempt,
     stats: dict,
 ) -> list[tuple[int, str, dict]]:
-    """(positive row, operator, changed columns) of each negative made, up to `need`, trying
-    the candidates in the seeded order; counts rejected variants in `stats`."""
-    candidates = []
-    for i, (turn_id, (_, ops)) in enumerate(zip(turn_ids, prepared, strict=True)):
-        ops.sort(key=lambda op, t=turn_id: derive_seed(seed, dimension, t, op))
-        for k, op in enumerate(ops):
-            candidates.append((k, derive_seed(seed, dimension, turn_id, op, "order"), i, op))
-    candidates.sort()
+    """(positive row, operator, changed columns) of each negative made, up to `need`, in the
+    seeded candidate order (operator rank, then a seeded key per turn and operator); counts the
+    variants rejected before the last one kept in `stats`."""
     made: list[tuple[int, str, dict]] = []
-    for _, _, i, op in candidates:
-        if len(made) >= need:
-            break
-        rng = random.Random(derive_seed(seed, dimension, turn_ids[i], op))
-        changes = attempt(op, prepared[i][0], rng)
-        if changes is None:
-            stats["rejected"] += 1
-            continue
-        made.append((i, op, changes))
+    rows = positives.with_row_index(_ROW)
+    rank = 0
+    while len(made) < need and rows.height:
+        round_fn = partial(_attempt_round, prepare, attempt, dimension, seed, rank)
+        parts = map_slices(round_fn, rows)
+        tried = sorted(t for results, _ in parts for t in results)
+        for _, row, op, changes in tried:
+            if len(made) >= need:
+                break
+            if changes is None:
+                stats["rejected"] += 1
+            else:
+                made.append((row, op, changes))
+        more = [row for _, deeper in parts for row in deeper]
+        rows = rows.filter(pl.col(_ROW).is_in(more))
+        rank += 1
     return made
+
+
+_ROW = "_positive_row"
+
+
+def _attempt_round(
+    prepare: Prepare,
+    attempt: Attempt,
+    dimension: str,
+    seed: int,
+    rank: int,
+    rows: pl.DataFrame,
+    offset: int,
+) -> tuple[list[tuple[int, int, str, dict | None]], list[int]]:
+    """One round of attempts on a slice of positive rows: each row's operator of seeded rank
+    `rank`, if it has one. Returns ((order key, positive row, operator, changes or None) per
+    attempt; the positive rows that have an operator of a higher rank). `offset` is not needed:
+    rows carry their number among the positives."""
+    results, deeper = [], []
+    with gc_paused():
+        prepared = prepare(rows)
+        for row, turn_id, (payload, ops) in zip(
+            rows[_ROW].to_list(), rows["turn_id"].to_list(), prepared, strict=True
+        ):
+            if len(ops) <= rank:
+                continue
+            if len(ops) > rank + 1:
+                deeper.append(row)
+            op = sorted(ops, key=lambda o: derive_seed(seed, dimension, turn_id, o))[rank]
+            order = derive_seed(seed, dimension, turn_id, op, "order")
+            rng = random.Random(derive_seed(seed, dimension, turn_id, op))
+            results.append((order, row, op, attempt(op, payload, rng)))
+    return results, deeper
 
 
 def _negatives(positives: pl.DataFrame, made: list[tuple[int, str, dict]]) -> pl.DataFrame:

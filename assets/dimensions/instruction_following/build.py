@@ -141,8 +141,8 @@ def _label_slice(turns: pl.DataFrame, offset: int) -> tuple[list[int], pa.Array,
 class _Compliant:
     """A compliant turn as the synthesis attempts see it. Its response is parsed on first use:
     which operators apply depends only on the constraints and on whether the response is valid
-    JSON, and most turns are never attempted. Perturbing does not change the parse, so the
-    attempts on one turn share it."""
+    JSON, and a turn without an operator of a round's rank is not attempted in that round.
+    Perturbing does not change the parse, so the attempts on one turn share it."""
 
     def __init__(self, response: str, constraints: list, evidence: list[EvidenceItem]) -> None:
         self.response, self.constraints, self.evidence = response, constraints, evidence

@@ -1,7 +1,11 @@
 """Shared steps of the agent-transcript dimensions, on small frames built here."""
 
+import random
+from pathlib import Path
+
 import polars as pl
 import pyarrow as pa
+import pytest
 
 from assets.dimensions.common.transcripts import (
     describe_turn_entries,
@@ -9,6 +13,8 @@ from assets.dimensions.common.transcripts import (
     rule_labelled,
     step_schema,
 )
+from core import parallel
+from core.ids import derive_seed
 
 COLUMNS = ["turn_id", "response", "found", "label", "is_synthetic", "label_source", "operator"]
 
@@ -72,6 +78,61 @@ def test_refused_variants_are_counted_and_others_fill_in():
     assert stats["made"] == made.height == 4 and stats["rejected"] >= 1
     assert "t0" not in set(made["turn_id"])
     assert made.select("turn_id", "operator").n_unique() == 4
+
+
+@pytest.fixture
+def probe(monkeypatch):
+    """`plant_probe`, importable by workers started from now on; three processes, small slices."""
+    parallel.stop_workers()  # workers started earlier do not have this folder on their path
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    monkeypatch.setenv(parallel.WORKERS_ENV, "3")
+    monkeypatch.setattr(parallel, "MIN_SLICE_ROWS", 50)
+    import plant_probe
+
+    yield plant_probe
+    parallel.stop_workers()
+
+
+def _one_by_one(positives, need, seed, probe):
+    """The reference: every candidate in the seeded order, one after another, until `need`."""
+    prepared = probe.prepare(positives)
+    candidates = []
+    for i, (turn_id, (_, ops)) in enumerate(zip(positives["turn_id"], prepared, strict=True)):
+        ops = sorted(ops, key=lambda op, t=turn_id: derive_seed(seed, "dim", t, op))
+        for k, op in enumerate(ops):
+            candidates.append((k, derive_seed(seed, "dim", turn_id, op, "order"), i, op))
+    made, rejected = [], 0
+    for _, _, i, op in sorted(candidates):
+        if len(made) == need:
+            break
+        rng = random.Random(derive_seed(seed, "dim", positives["turn_id"][i], op))
+        changes = probe.attempt(op, prepared[i][0], rng)
+        if changes is None:
+            rejected += 1
+        else:
+            made.append((positives["turn_id"][i], op, changes["response"]))
+    return made, rejected
+
+
+def test_negatives_made_in_rounds_on_every_core_are_those_of_one_by_one_attempts(probe):
+    # 300 positives and 100 negatives: 800 negatives needed for a 0.25 positive ratio, more than
+    # the 600 candidates can make (half are refused): three rounds, and they run out.
+    positives = _positives(300)
+    labelled = pl.concat(
+        [positives, positives.head(100).with_columns(pl.lit(0, pl.Int8).alias("label"))]
+    )
+    made, stats = plant_negatives(labelled, "dim", 5, 0.25, probe.prepare, probe.attempt)
+    assert parallel.pool_running()
+    expected, rejected = _one_by_one(positives, stats["needed"], 5, probe)
+    assert stats["needed"] == 800 and 300 < stats["made"] < 800  # runs out of candidates
+    assert made.select("turn_id", "operator", "response").rows() == expected
+    assert stats["rejected"] == rejected and stats["made"] == len(expected)
+
+    few, few_stats = plant_negatives(labelled, "dim", 5, 0.6, probe.prepare, probe.attempt)
+    expected, rejected = _one_by_one(positives, few_stats["needed"], 5, probe)
+    assert 0 < few.height == len(expected) < 120
+    assert few.select("turn_id", "operator", "response").rows() == expected
+    assert few_stats["rejected"] == rejected
 
 
 def test_no_negatives_when_none_are_needed_or_there_are_no_rows():

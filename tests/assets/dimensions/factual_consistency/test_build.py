@@ -125,9 +125,10 @@ def test_a_domain_without_agent_turns_gives_no_entries(turns):
     assert assemble_entries(labelled, synthetic, "d", 1, 0.5, PROV).height == 0
 
 
-def test_labels_are_the_same_when_turns_are_checked_on_every_core(turns, monkeypatch):
+def test_labels_and_negatives_are_the_same_when_made_on_every_core(turns, monkeypatch):
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")
     one, one_stats = label_turns(turns)
+    one_neg, one_neg_stats = synthesize(one, seed=3, positive_ratio=0.4)
     monkeypatch.setenv(parallel.WORKERS_ENV, "3")
     monkeypatch.setattr(parallel, "MIN_SLICE_ROWS", 150)
     many, many_stats = label_turns(turns)
@@ -136,3 +137,7 @@ def test_labels_are_the_same_when_turns_are_checked_on_every_core(turns, monkeyp
     assert one_stats == many_stats and list(many_stats["claims_by_field"]) == sorted(
         many_stats["claims_by_field"]
     )
+    many_neg, many_neg_stats = synthesize(many, seed=3, positive_ratio=0.4)
+    assert one_neg.height > 150 and (one["label"] == 1).sum() >= 300  # several slices
+    assert_frame_equal(one_neg, many_neg)
+    assert one_neg_stats == many_neg_stats

@@ -150,7 +150,7 @@ def test_a_domain_without_agent_turns_gives_no_entries(turns):
     assert describe(labelled) == {"rows": 0}
 
 
-def test_labels_are_the_same_when_turns_are_labelled_on_every_core(turns, monkeypatch):
+def test_labels_and_negatives_are_the_same_when_made_on_every_core(turns, monkeypatch):
     # Set-aside turns in the later slices: kept rows must be numbered in the whole frame.
     mixed = turns.with_columns(
         pl.when(pl.int_range(pl.len()) % 7 == 3)
@@ -160,6 +160,7 @@ def test_labels_are_the_same_when_turns_are_labelled_on_every_core(turns, monkey
     )
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")
     one, one_stats = label_turns(mixed)
+    one_neg, one_neg_stats = synthesize(one, seed=3, positive_ratio=0.4)
     monkeypatch.setenv(parallel.WORKERS_ENV, "3")
     monkeypatch.setattr(parallel, "MIN_SLICE_ROWS", 150)
     many, many_stats = label_turns(mixed)
@@ -167,3 +168,7 @@ def test_labels_are_the_same_when_turns_are_labelled_on_every_core(turns, monkey
     assert one_stats["set_aside_mismatch"] > 50
     assert_frame_equal(one, many)
     assert one_stats == many_stats
+    many_neg, many_neg_stats = synthesize(many, seed=3, positive_ratio=0.4)
+    assert one_neg.height > 150 and (one["label"] == 1).sum() >= 300  # several slices
+    assert_frame_equal(one_neg, many_neg)
+    assert one_neg_stats == many_neg_stats
