@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from process_memory import TreeRssSampler  # beside this script
+from process_tree import TreeSampler  # beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -100,13 +100,17 @@ def run_child(cmd: list[str], cwd: Path, log: Path) -> tuple[float, int, int]:
     start = time.perf_counter()
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
-        with TreeRssSampler(proc.pid) as sampler:
+        with TreeSampler(proc.pid) as sampler:
             _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    # wait4's usage counts the child and the worker processes it waited for.
+    cores = (usage.ru_utime + usage.ru_stime) / wall if wall else 0.0
     print(f"  ({Path(cmd[0]).name}: max RSS of the process {usage.ru_maxrss / 2**10:,.0f} MiB, "
-          f"of its process tree at most {sampler.peak() / 2**20:,.0f} MiB)")  # fmt: skip
+          f"of its process tree at most {sampler.peak() / 2**20:,.0f} MiB; "
+          f"{cores:.2f} cores busy on average)")  # fmt: skip
     peak = max(usage.ru_maxrss * 1024, sampler.peak())
-    return time.perf_counter() - start, peak, proc.returncode
+    return wall, peak, proc.returncode
 
 
 def tail(path: Path, n: int = 15) -> str:

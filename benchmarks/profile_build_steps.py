@@ -2,8 +2,10 @@
 
 Runs the layers `recrm build` runs (every domain through the dimensions, then benchmark, checks
 and release) in this process on a drop of logs, reads each step's start and end from the
-Dagster event log, samples the RSS of this process and its workers every 0.2 s, and prints one line per step and a
-table per layer (all domains added up).
+Dagster event log, samples the RSS and CPU time of this process and its workers every 0.2 s,
+and prints one line per step and a table per layer (all domains added up). `cores` is the CPU
+time the build used during a step over the step's wall time: 2.0 keeps both cores of this
+machine busy, 1.0 leaves one idle.
 
 Usage: .venv/bin/python benchmarks/profile_build_steps.py LOGS_DIR WORKDIR [--profile paper]
 (e.g. the `logs/` that `benchmarks/bench_build_paper.py --workdir DIR` leaves in DIR). The
@@ -24,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dagster import DagsterEventType  # noqa: E402
-from process_memory import TreeRssSampler  # noqa: E402  (beside this script)
+from process_tree import TreeSampler  # noqa: E402  (beside this script)
 
 from assets.partitions import DOMAINS  # noqa: E402
 from core.settings import load_settings  # noqa: E402
@@ -54,8 +56,8 @@ def layer_of(step_key: str) -> str:
     return f"entries: {dimension}"
 
 
-def step_times(instance, run_id: str, sampler: TreeRssSampler) -> list[tuple[str, float, int]]:
-    """(step key, seconds, peak RSS) of every step of a run, from its event log."""
+def step_times(instance, run_id: str, sampler: TreeSampler) -> list[tuple[str, float, int, float]]:
+    """(step key, seconds, peak RSS, CPU seconds) of every step of a run, from its event log."""
     starts: dict[str, float] = {}
     out = []
     for record in instance.all_logs(run_id):
@@ -71,6 +73,7 @@ def step_times(instance, run_id: str, sampler: TreeRssSampler) -> list[tuple[str
                     record.step_key,
                     record.timestamp - start,
                     sampler.peak(start, record.timestamp),
+                    sampler.cpu_seconds(start, record.timestamp),
                 )
             )
     return out
@@ -97,9 +100,9 @@ def main(argv: list[str]) -> int:
         releases_dir=args.workdir / "releases",
         profile=args.profile,
     )
-    rows: list[tuple[str, str, float, int]] = []
+    rows: list[tuple[str, str, float, int, float]] = []
     started = time.time()
-    with TreeRssSampler() as sampler, project_instance() as instance:
+    with TreeSampler() as sampler, project_instance() as instance:
         domains = discover_domains(settings.logs_root)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         instance.add_dynamic_partitions(DOMAINS.name, [d for d in domains if d not in known])
@@ -107,22 +110,31 @@ def main(argv: list[str]) -> int:
             for key in keys:
                 materialize_selection(selection, settings, instance, key)
                 run_id = instance.get_runs(limit=1)[0].run_id
-                for step, seconds, peak in step_times(instance, run_id, sampler):
-                    rows.append((key or "all", step, seconds, peak))
+                for step, seconds, peak, cpu in step_times(instance, run_id, sampler):
+                    rows.append((key or "all", step, seconds, peak, cpu))
         total = time.time() - started
-        overall_peak = max(r for _, r in sampler.samples)
-    for domain, step, seconds, peak in rows:
-        print(f"{domain:14s} {step:58s} {seconds:7.1f} s {peak / 2**20:7,.0f} MiB")
-    layers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
-    for _, step, seconds, peak in rows:
+        overall_peak = max(r for _, r, _ in sampler.samples)
+        overall_cpu = sampler.cpu_seconds()
+    for domain, step, seconds, peak, cpu in rows:
+        cores = cpu / seconds if seconds else 0.0
+        print(
+            f"{domain:14s} {step:58s} {seconds:7.1f} s {peak / 2**20:7,.0f} MiB {cores:5.2f} cores"
+        )
+    layers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0.0])
+    for _, step, seconds, peak, cpu in rows:
         layer = layers[layer_of(step)]
         layer[0] += seconds
         layer[1] = max(layer[1], peak)
-    print("\n| layer (all domains) | wall | peak RSS |\n|---|---:|---:|")
-    for name, (seconds, peak) in sorted(layers.items(), key=lambda kv: -kv[1][0]):
-        print(f"| {name} | {seconds:.1f} s | {peak / 2**20:,.0f} MiB |")
-    steps = sum(seconds for _, _, seconds, _ in rows)
-    print(f"\nsteps {steps:.1f} s of {total:.1f} s wall; peak RSS {overall_peak / 2**20:,.0f} MiB")
+        layer[2] += cpu
+    print("\n| layer (all domains) | wall | peak RSS | cores |\n|---|---:|---:|---:|")
+    for name, (seconds, peak, cpu) in sorted(layers.items(), key=lambda kv: -kv[1][0]):
+        cores = cpu / seconds if seconds else 0.0
+        print(f"| {name} | {seconds:.1f} s | {peak / 2**20:,.0f} MiB | {cores:.2f} |")
+    steps = sum(seconds for _, _, seconds, _, _ in rows)
+    print(
+        f"\nsteps {steps:.1f} s of {total:.1f} s wall; peak RSS {overall_peak / 2**20:,.0f} MiB; "
+        f"{overall_cpu / total:.2f} cores on average"
+    )
     return 0
 
 
