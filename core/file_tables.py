@@ -10,7 +10,9 @@ table is a folder of Parquet files per domain plus a view over them:
 - the view `<table>` reads exactly the registered files, so a folder left by a killed writer or
   by a deleted warehouse is never read.
 
-A write makes its files in a new folder, then swaps registry rows and view in one transaction;
+A write makes its files in a new folder (with `concurrency` > 1, several SELECTs are copied at
+once, each on its own connection to the instance), then swaps registry rows and view in one
+transaction;
 only after that commit are the domain's older folders removed. Readers use the view like any
 table (`Warehouse.query`, `read_partition`, `count`). Paths in the view are absolute: moving
 the warehouse means rebuilding these tables.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,7 +37,10 @@ REGISTRY = "warehouse_files"
 # is ~500 MB per thread and the writer thrashes against the memory limit (815k behaviour entries:
 # 13.0 s with the default, 4.2 s with 64 MB row groups).
 COPY_OPTIONS = "FORMAT parquet, ROW_GROUP_SIZE_BYTES '64MB'"
-WHOLE_TABLE = "_all"  # folder of a table that is not partitioned by domain
+WHOLE_TABLE = "_all"
+COPY_CONCURRENCY = (
+    2  # SELECTs of one write copied at once  # folder of a table that is not partitioned by domain
+)
 
 
 def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
@@ -82,6 +88,36 @@ def _copy(con, select_sql: str, path: Path, params: dict | None) -> None:
     con.execute(f"COPY ({select_sql}) TO {sql_literal(str(path))} ({COPY_OPTIONS})", params or {})
 
 
+def _copy_concurrently(
+    con, selects: list[str], paths: list[Path], params: dict | None, concurrency: int
+) -> None:
+    """COPY each SELECT to its path, `concurrency` at a time, each on its own connection to the
+    instance. A COPY that runs out of DuckDB's memory next to the others is done again alone
+    afterwards (the memory limit is the instance's, shared by the copies)."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [
+            pool.submit(_copy_on_cursor, con, select_sql, path, params)
+            for select_sql, path in zip(selects, paths, strict=True)
+        ]
+    again = []
+    for future, select_sql, path in zip(futures, selects, paths, strict=True):
+        error = future.exception()
+        if isinstance(error, duckdb.OutOfMemoryException):
+            again.append((select_sql, path))
+        elif error is not None:
+            raise error
+    for select_sql, path in again:
+        _copy(con, select_sql, path, params)
+
+
+def _copy_on_cursor(con, select_sql: str, path: Path, params: dict | None) -> None:
+    cursor = con.cursor()
+    try:
+        _copy(cursor, select_sql, path, params)
+    finally:
+        cursor.close()
+
+
 def _refresh_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
     paths = [
         r[0]
@@ -107,15 +143,17 @@ def write_files(
     params: dict | None,
     schema: pa.Schema,
     ordered: bool = False,
+    concurrency: int = 1,
 ) -> int:
     """Replace `domain`'s rows of `table` (all rows with domain None) with the rows of
     `sources` (SELECTs over the warehouse, or Arrow tables), one Parquet file each, cast to
     `schema`; returns the rows now in that domain. With `ordered`, each file keeps its source's
-    row order (reads return it); otherwise DuckDB writes on every thread in any order."""
+    row order (reads return it); otherwise DuckDB writes on every thread in any order. With
+    `concurrency` > 1, that many SELECTs are copied at once (their memory adds up)."""
     if not sources:
         raise ValueError(f"{table}: nothing to write (no source given)")
     with insertion_order(con, ordered):
-        return _write_files(con, root, table, domain, sources, params, schema)
+        return _write_files(con, root, table, domain, sources, params, schema, concurrency)
 
 
 @contextmanager
@@ -130,21 +168,24 @@ def insertion_order(con: duckdb.DuckDBPyConnection, ordered: bool) -> Iterator[N
         con.execute("SET preserve_insertion_order = true")
 
 
-def _write_files(con, root, table, domain, sources, params, schema) -> int:
+def _write_files(con, root, table, domain, sources, params, schema, concurrency) -> int:
     key = WHOLE_TABLE if domain is None else domain
     folder = root / table / key / uuid.uuid4().hex
     types = duckdb_types(con, schema)
     try:
-        files = []
-        for n, source in enumerate(sources):
-            path = folder / f"part-{n:05d}.parquet"
-            if isinstance(source, str):
-                select_sql = source
-            else:
-                con.register(f"_recrm_source_{n}", source)
-                select_sql = f"SELECT * FROM _recrm_source_{n}"
-            _copy(con, cast_select(select_sql, schema, types), path, params)
-            files.append(str(path.resolve()))
+        paths = [folder / f"part-{n:05d}.parquet" for n in range(len(sources))]
+        if concurrency > 1 and len(sources) > 1 and all(isinstance(s, str) for s in sources):
+            selects = [cast_select(s, schema, types) for s in sources]
+            _copy_concurrently(con, selects, paths, params, concurrency)
+        else:
+            for n, (source, path) in enumerate(zip(sources, paths, strict=True)):
+                if isinstance(source, str):
+                    select_sql = source
+                else:
+                    con.register(f"_recrm_source_{n}", source)
+                    select_sql = f"SELECT * FROM _recrm_source_{n}"
+                _copy(con, cast_select(select_sql, schema, types), path, params)
+        files = [str(path.resolve()) for path in paths]
         listed = ", ".join(sql_literal(f) for f in files)
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{listed}])").fetchall()[0][0]
         con.execute("BEGIN TRANSACTION")

@@ -175,12 +175,14 @@ class Warehouse:
         schema: pa.Schema,
         params: dict | None = None,
         ordered: bool = False,
+        concurrency: int = 1,
     ) -> int:
         """Replace `domain`'s rows of the Parquet-backed `table` with the rows of `sources`
         (SELECTs over warehouse tables or frames, each written by DuckDB to one Parquet file);
-        returns the rows written. Rows keep their order only with `ordered`. For tables that are
-        written whole per domain and then only read: see `core.file_tables`."""
-        return self._write_files(table, domain, sources, schema, params, ordered)
+        returns the rows written. Rows keep their order only with `ordered`; `concurrency`
+        SELECTs are copied at once. For tables that are written whole per domain and then only
+        read: see `core.file_tables`."""
+        return self._write_files(table, domain, sources, schema, params, ordered, concurrency)
 
     def write_table_files(
         self,
@@ -193,11 +195,11 @@ class Warehouse:
         """Replace the whole Parquet-backed `table` (as `write_partition_files`, all domains)."""
         return self._write_files(table, None, sources, schema, params, ordered)
 
-    def _write_files(self, table, domain, sources, schema, params, ordered) -> int:
+    def _write_files(self, table, domain, sources, schema, params, ordered, concurrency=1) -> int:
         arrow = [s.to_arrow() if isinstance(s, pl.DataFrame) else s for s in sources]
         with self.connect() as con:
             return file_tables.write_files(
-                con, self.files_root, table, domain, arrow, params, schema, ordered
+                con, self.files_root, table, domain, arrow, params, schema, ordered, concurrency
             )
 
     def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:

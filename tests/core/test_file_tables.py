@@ -6,6 +6,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from core import file_tables
 from core.file_tables import REGISTRY
 from core.warehouse import Warehouse, WarehouseError
 
@@ -44,6 +45,55 @@ def test_partitions_are_written_as_files_and_read_as_one_table(wh):
     assert frame.columns == SCHEMA.names  # narrowed to the schema, in its order
     assert frame.schema["label"] == pl.Int8 and frame.schema["tags"] == pl.List(pl.String)
     assert len(list((wh.files_root / "t" / "a").rglob("*.parquet"))) == 2
+
+
+def test_several_selects_copied_at_once_each_fill_their_own_file_in_order(wh):
+    selects = [_rows("a", 5), _rows("a", 3, 100), _rows("a", 4, 200)]
+    with wh.session() as session:  # a step's session: the copies run on its instance
+        assert session.write_partition_files("t", "a", selects, SCHEMA, concurrency=2) == 12
+    files = sorted((wh.files_root / "t" / "a").rglob("*.parquet"))
+    assert [f.name for f in files] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    con = duckdb.connect()
+    held = [
+        sorted(r[0] for r in con.execute(f"SELECT entry_id FROM '{f}'").fetchall()) for f in files
+    ]
+    con.close()
+    assert held == [
+        sorted(f"e{i}" for i in range(5)),
+        sorted(f"e{i}" for i in range(100, 103)),
+        sorted(f"e{i}" for i in range(200, 204)),
+    ]
+
+
+def test_a_copy_out_of_memory_beside_others_is_done_again_alone(wh, monkeypatch):
+    real = file_tables._copy_on_cursor
+    failed = []
+
+    def short_of_memory(con, select_sql, path, params):
+        if path.name == "part-00001.parquet" and not failed:
+            failed.append(path.name)
+            raise duckdb.OutOfMemoryException("out of memory (injected)")
+        real(con, select_sql, path, params)
+
+    monkeypatch.setattr(file_tables, "_copy_on_cursor", short_of_memory)
+    selects = [_rows("a", 5), _rows("a", 3, 100), _rows("a", 4, 200)]
+    assert wh.write_partition_files("t", "a", selects, SCHEMA, concurrency=2) == 12
+    assert failed == ["part-00001.parquet"]
+    assert sorted(wh.read_partition("t", "a")["entry_id"])[:3] == ["e0", "e1", "e100"]
+
+
+def test_other_errors_of_a_concurrent_copy_fail_the_write(wh):
+    wh.write_partition_files("t", "a", [_rows("a", 5)], SCHEMA)
+    before = _folders(wh, "t", "a")
+    with pytest.raises(duckdb.CatalogException):
+        wh.write_partition_files(
+            "t", "a", [_rows("a", 3), "SELECT * FROM missing"], SCHEMA, concurrency=2
+        )
+    assert wh.count("t", "a") == 5 and _folders(wh, "t", "a") == before
 
 
 def test_rewriting_a_domain_replaces_only_its_rows_and_removes_its_old_files(wh):

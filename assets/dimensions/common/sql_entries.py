@@ -7,6 +7,8 @@ SQL to them and renders prompt and answer in DuckDB from the same versioned temp
 candidate lists) cannot spill to disk, so large domains are cut into stable hash buckets of
 requests: each bucket is written to one Parquet file by DuckDB (COPY), and those files become
 the domain's rows of the Parquet-backed entries table (`core.file_tables`) in one transaction.
+A dimension may copy several buckets at once (`concurrency`): one bucket's COPY keeps only part
+of the cores busy (its list aggregates and string building are partly serial).
 """
 
 from __future__ import annotations
@@ -77,10 +79,12 @@ def write_entries_sql(
     template: PromptTemplate,
     splits: pl.DataFrame,
     buckets: int = 1,
+    concurrency: int = 1,
 ) -> dict:
     """Store the splits, write the domain's entries; returns the metadata. `rows_sql(buckets,
-    bucket)` gives the row SQL of one hash bucket of the domain's requests; the rows are stored
-    in no particular order (every reader of entries tables sorts or aggregates)."""
+    bucket)` gives the row SQL of one hash bucket of the domain's requests, `concurrency`
+    buckets are written at once; the rows are stored in no particular order (every reader of
+    entries tables sorts or aggregates)."""
     split_rows = splits.select(pl.lit(domain).alias("domain"), "entry_id", "split").unique(
         "entry_id", keep="first", maintain_order=True
     )
@@ -89,8 +93,9 @@ def write_entries_sql(
         entries_select_sql(dimension, rows_sql(buckets, b), template) for b in range(buckets)
     ]
     rows = wh.write_partition_files(
-        entries_table(dimension), domain, selects, entry_schema(dimension), params
-    )
+        entries_table(dimension), domain, selects, entry_schema(dimension), params,
+        concurrency=concurrency,
+    )  # fmt: skip
     if rows != split_rows.height:
         raise RuntimeError(
             f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "
