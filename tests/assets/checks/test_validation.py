@@ -179,3 +179,19 @@ def test_missing_column_is_reported_not_raised(fixture_module, tmp_path):
     assert not outcome.success
     assert any(f.expectation == "expect_table_columns_to_match_set" for f in outcome.failed)
     assert any(f.column == "label" and "error" in (f.observed or "") for f in outcome.failed)
+
+
+def test_frames_are_validated_without_gx_fingerprinting_them(fixture_module, tmp_path, monkeypatch):
+    # The fingerprint is an md5 of the whole frame that nothing reads; on text it cost as much
+    # as the expectations. A corrupted row must still fail as before.
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def fingerprint(df):
+        raise AssertionError("GX fingerprinted a validated frame")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", fingerprint)
+    rows = fixture_module.make_entries("instruction_following")
+    _phone_in_response(rows)
+    outcome = _validate(fixture_module, tmp_path, "instruction_following", rows)
+    assert any(f.column == "response" for f in outcome.failed)
+    assert "pandas_data_fingerprint" not in str(outcome.results)
