@@ -37,10 +37,7 @@ REGISTRY = "warehouse_files"
 # is ~500 MB per thread and the writer thrashes against the memory limit (815k behaviour entries:
 # 13.0 s with the default, 4.2 s with 64 MB row groups).
 COPY_OPTIONS = "FORMAT parquet, ROW_GROUP_SIZE_BYTES '64MB'"
-WHOLE_TABLE = "_all"
-COPY_CONCURRENCY = (
-    2  # SELECTs of one write copied at once  # folder of a table that is not partitioned by domain
-)
+WHOLE_TABLE = "_all"  # folder of a table that is not partitioned by domain
 
 
 def duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
