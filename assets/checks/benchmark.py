@@ -20,15 +20,19 @@ from __future__ import annotations
 import duckdb
 
 from assets.checks.frames import benchmark_frame, benchmark_frame_sql, relation_columns, to_pandas
-from assets.checks.prescreen import candidate_predicate, sample_predicate, split_aggregate
+from assets.checks.prescreen import (
+    CHUNK_ROWS,
+    SAMPLE_ROWS,
+    candidate_predicate,
+    sample_predicate,
+    split_aggregate,
+)
 from assets.checks.validation import SuiteOutcome, merge_outcomes, validate_frame
 from core.sql import quote_ident
 from schemas.expectations import benchmark_suite
 from schemas.expectations.benchmark import nested_columns
 from schemas.profiles import SizeProfile
 
-CHUNK_ROWS = 50_000
-SAMPLE_ROWS = 2_000
 ID_COLUMNS = ("entry_id",)
 
 

@@ -16,6 +16,12 @@ from __future__ import annotations
 
 from core.sql import quote_ident, sql_literal
 
+# The largest frame GX validates whole; larger tables are pre-screened (and their text validated
+# in chunks of this many rows).
+CHUNK_ROWS = 50_000
+# The hash sample validated beside the flagged rows of a pre-screened table.
+SAMPLE_ROWS = 2_000
+
 # DuckDB types whose pandas column has a non-object dtype: GX checks such a column's type once,
 # from its dtype, so a sample decides it.
 _SCALAR_TYPES = (

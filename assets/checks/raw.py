@@ -12,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assets.checks.frames import relation_columns, to_pandas
-from assets.checks.prescreen import candidate_predicate, sample_predicate
+from assets.checks.prescreen import CHUNK_ROWS, SAMPLE_ROWS, candidate_predicate, sample_predicate
 from assets.checks.validation import SuiteOutcome, merge_outcomes, validate_frame
 from core.sql import quote_ident
 from core.warehouse import Warehouse
 from schemas.logs import ContractTable
 
-CHUNK_ROWS = 50_000
-SAMPLE_ROWS = 2_000
 ID_COLUMNS = ("source_file", "source_row")
 
 
