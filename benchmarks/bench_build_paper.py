@@ -7,7 +7,12 @@ Steps, each in its own child process (peak memory = max RSS of that child, from 
    release), or with `--through benchmark` the same assets up to the benchmark layer through
    `pipelines.runner.run_layers` (no release);
 3. the floor: DuckDB alone reading every raw log file of the drop and writing Parquet of the
-   same size and row count as the build's output (the release shards, or the benchmark tables).
+   same size and row count as the build's output (the release shards, or the benchmark tables);
+4. with a release: the encode floor, DuckDB alone writing the release's own rows, loaded into
+   memory beforehand (not timed), as zstd Parquet. The floor writes incompressible padding of the
+   release's size on disk; the release's rows are several times larger before compression, and
+   any build has to encode them at least once. This shows how much of the 3x budget that alone
+   takes on this machine.
 
 Usage: .venv/bin/python benchmarks/bench_build_paper.py [--users 9500] [--workdir DIR] [--keep]
        [--through release|benchmark] [--profile paper] [--dimensions a,b (with benchmark)]
@@ -88,6 +93,29 @@ probe.unlink()
 m = max(1, round(target_bytes / max(rows, 1) / per_md5))
 size = write(rows, m, out)
 print(f"floor read_rows={read_rows} wrote_rows={rows} bytes={size} seconds={time.perf_counter() - t0:.2f}")
+"""
+
+ENCODE_FLOOR = """
+import os, sys, time
+from pathlib import Path
+import duckdb
+release, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir(exist_ok=True)
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = false")
+con.execute("SET enable_progress_bar = false")
+dims = sorted(p.name for p in release.iterdir() if p.is_dir())
+for d in dims:  # not timed: the rows as a finished build would hold them
+    con.execute(f"CREATE TABLE {d} AS SELECT * FROM read_parquet('{release / d}/*.parquet')")
+raw = con.execute(
+    f"SELECT sum(total_uncompressed_size) FROM parquet_metadata('{release}/*/*.parquet')"
+).fetchone()[0]
+t0 = time.perf_counter()
+for d in dims:
+    con.execute(f"COPY {d} TO '{out / d}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+seconds = time.perf_counter() - t0
+size = sum((out / f"{d}.parquet").stat().st_size for d in dims)
+print(f"encode uncompressed_mib={raw / 2**20:.0f} wrote_mib={size / 2**20:.0f} seconds={seconds:.2f}")
 """
 
 
@@ -207,6 +235,21 @@ def main(argv: list[str]) -> int:
             return 1
         print(f"floor (DuckDB read logs + write same-size Parquet): {floor_s:.1f} s, "
               f"peak {floor_rss / 2**20:.0f} MiB; {tail(workdir / 'floor.log', 1)}")  # fmt: skip
+        encode_s = None
+        release = next((workdir / "releases").glob("*/manifest.json"), None)
+        if release is not None:
+            _, _, rc = run_child(
+                [PYTHON, "-c", ENCODE_FLOOR, str(release.parent), str(workdir / "encode_floor")],
+                workdir, workdir / "encode_floor.log",
+            )  # fmt: skip
+            shutil.rmtree(workdir / "encode_floor", ignore_errors=True)
+            if rc:
+                print(f"encode floor failed (exit {rc}):\n{tail(workdir / 'encode_floor.log')}")
+                return 1
+            line = tail(workdir / "encode_floor.log", 1)
+            encode_s = float(line.rsplit("seconds=", 1)[1])
+            print(f"encode floor (DuckDB writing the release's rows, already in memory): "
+                  f"{encode_s:.1f} s = {encode_s / floor_s:.1f}x the floor; {line}")  # fmt: skip
         print()
         print("| metric | build | floor |")
         print("|---|---:|---:|")
