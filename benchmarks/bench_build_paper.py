@@ -272,8 +272,8 @@ def main(argv: list[str]) -> int:
         print(f"\nbuild / floor = {ratio:.1f}x (goal <= 3x: {goal_time}); "
               f"peak < 4 GiB: {goal_mem}")  # fmt: skip
         if encode_s is not None:
-            print(f"encode floor / floor = {encode_s / floor_s:.1f}x: the share of the 3x budget "
-                  "that writing and scanning the release's rows alone takes")  # fmt: skip
+            print(f"encode floor / floor = {encode_s / floor_s:.1f}x: writing the release's rows "
+                  "and scanning their prompts once, and nothing else")  # fmt: skip
         return 0
     finally:
         if args.workdir is None and not args.keep:
