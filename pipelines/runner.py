@@ -17,6 +17,7 @@ from dagster import AssetSelection, DagsterEventType, DagsterInstance, materiali
 from dagster._core.instance.ref import InstanceRef
 
 from core.settings import Settings
+from core.warehouse import held_open
 from schemas.logs import FILE_SUFFIXES
 
 
@@ -175,7 +176,7 @@ def run_layers(
     from assets.partitions import DOMAINS
 
     report = RunReport()
-    with project_instance() as instance:
+    with project_instance() as instance, held_open(settings.warehouse_path):
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         new = [d for d in domains if d not in known]
         if new:

@@ -11,7 +11,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from core.warehouse import PartitionWrite, Warehouse, WarehouseError
+from core import warehouse as warehouse_module
+from core.warehouse import PartitionWrite, Warehouse, WarehouseError, held_open
 
 SCHEMA = pa.schema(
     [pa.field("domain", pa.string()), pa.field("t", pa.string()), pa.field("v", pa.int64())]
@@ -150,3 +151,52 @@ def test_a_session_does_not_create_a_missing_warehouse_for_a_read(tmp_path):
     with wh.session(), pytest.raises(WarehouseError, match="does not exist"):
         wh.query("SELECT 1")
     assert not wh.path.exists()
+
+
+def test_held_open_serves_every_session_from_one_instance_and_releases_the_file(
+    tmp_path, monkeypatch
+):
+    opened = []
+    real_open = Warehouse._open
+
+    def counting_open(self, read_only):
+        opened.append(read_only)
+        return real_open(self, read_only)
+
+    monkeypatch.setattr(Warehouse, "_open", counting_open)
+    path = tmp_path / "sub" / "w.duckdb"
+    with held_open(path):
+        # Steps build their own Warehouse objects (one per resource) and sessions.
+        with Warehouse(path).session() as wh:
+            wh.write_partition("x", "a", _rows("a", "p", [1, 2]), schema=SCHEMA)
+        with Warehouse(path).session() as wh:
+            assert wh.count("x") == 2
+            with wh.connect() as a, wh.connect() as b:  # still a connection each
+                a.execute("CREATE TEMP TABLE only_a AS SELECT 1")
+                with pytest.raises(duckdb.CatalogException):
+                    b.execute("SELECT * FROM only_a")
+        assert Warehouse(path).count("x") == 2  # outside a session too
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(Warehouse(str(path)).count, "x").result() == 2
+        with pytest.raises(WarehouseError, match="already held open"), held_open(path):
+            pass
+    assert opened == [False]  # the file was opened once, for the whole block
+    # Closed at the end: a read-only connection in this process and another process both work.
+    with Warehouse(path).connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM x").fetchall() == [(2,)]
+    done = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).close()"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not warehouse_module._HELD
+
+
+def test_held_open_releases_the_file_when_the_block_fails(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(RuntimeError, match="step failed"), held_open(path):
+        Warehouse(path).write_partition("x", "a", _rows("a", "p", [1]), schema=SCHEMA)
+        raise RuntimeError("step failed")
+    with Warehouse(path).connect(read_only=True) as con:  # committed before the failure
+        assert con.execute("SELECT count(*) FROM x").fetchall() == [(1,)]
