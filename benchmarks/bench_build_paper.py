@@ -13,7 +13,8 @@ Steps, each in its own child process (peak memory = max RSS of that child, from 
    against every prompt once. The floor writes incompressible padding of the release's size on
    disk; the release's rows are several times larger before compression, and any build has to
    encode them and scan them at least once. This shows how much of the 3x budget that alone takes
-   on this machine.
+   on this machine. It holds the rows in memory (about 7 GiB at paper scale); where it fails, the
+   rest is still reported.
 
 Usage: .venv/bin/python benchmarks/bench_build_paper.py [--users 9500] [--workdir DIR] [--keep]
        [--through release|benchmark] [--profile paper] [--dimensions a,b (with benchmark)]
@@ -252,14 +253,15 @@ def main(argv: list[str]) -> int:
                 workdir, workdir / "encode_floor.log",
             )  # fmt: skip
             shutil.rmtree(workdir / "encode_floor", ignore_errors=True)
-            if rc:
-                print(f"encode floor failed (exit {rc}):\n{tail(workdir / 'encode_floor.log')}")
-                return 1
-            line = tail(workdir / "encode_floor.log", 1)
-            encode_s = float(line.rsplit("seconds=", 1)[1])
-            print(f"encode floor (DuckDB writing the release's rows, already in memory, and "
-                  f"scanning their prompts once): {encode_s:.1f} s = {encode_s / floor_s:.1f}x "
-                  f"the floor; {line}")  # fmt: skip
+            if rc:  # it holds the release's rows in memory (~7 GiB at paper scale)
+                print(f"encode floor failed (exit {rc}), left out:\n"
+                      f"{tail(workdir / 'encode_floor.log')}")  # fmt: skip
+            else:
+                line = tail(workdir / "encode_floor.log", 1)
+                encode_s = float(line.rsplit("seconds=", 1)[1])
+                print(f"encode floor (DuckDB writing the release's rows, already in memory, and "
+                      f"scanning their prompts once): {encode_s:.1f} s = "
+                      f"{encode_s / floor_s:.1f}x the floor; {line}")  # fmt: skip
         print()
         print("| metric | build | floor |")
         print("|---|---:|---:|")
