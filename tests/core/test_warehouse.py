@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
@@ -110,7 +108,9 @@ def test_long_strings_are_stored_with_the_configured_compression(tmp_path, monke
     assert "ZSTD" not in compressions("auto")
 
 
-def test_a_session_reuses_one_instance_and_releases_the_file_at_its_end(tmp_path):
+def test_a_session_reuses_one_instance_and_releases_the_file_at_its_end(
+    tmp_path, assert_file_released
+):
     wh = Warehouse(tmp_path / "w.duckdb")
     with wh.session():
         wh.write_partition("x", "a", _rows("a", "p", [1, 2]), schema=SCHEMA)
@@ -128,12 +128,7 @@ def test_a_session_reuses_one_instance_and_releases_the_file_at_its_end(tmp_path
     # read-write instance is open in this process) works, as does another process.
     with wh.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM x").fetchall() == [(2,)]
-    done = subprocess.run(
-        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(wh.path)!r}).close()"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    assert_file_released(wh.path)
 
 
 def test_an_unordered_write_in_a_session_leaves_reads_ordered(tmp_path):
@@ -154,16 +149,8 @@ def test_a_session_does_not_create_a_missing_warehouse_for_a_read(tmp_path):
 
 
 def test_held_open_serves_every_session_from_one_instance_and_releases_the_file(
-    tmp_path, monkeypatch
+    tmp_path, warehouse_opens, assert_file_released
 ):
-    opened = []
-    real_open = Warehouse._open
-
-    def counting_open(self, read_only):
-        opened.append(read_only)
-        return real_open(self, read_only)
-
-    monkeypatch.setattr(Warehouse, "_open", counting_open)
     path = tmp_path / "sub" / "w.duckdb"
     with held_open(path):
         # Steps build their own Warehouse objects (one per resource) and sessions.
@@ -180,16 +167,11 @@ def test_held_open_serves_every_session_from_one_instance_and_releases_the_file(
             assert pool.submit(Warehouse(str(path)).count, "x").result() == 2
         with pytest.raises(WarehouseError, match="already held open"), held_open(path):
             pass
-    assert opened == [False]  # the file was opened once, for the whole block
+    assert warehouse_opens == [False]  # the file was opened once, for the whole block
     # Closed at the end: a read-only connection in this process and another process both work.
     with Warehouse(path).connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM x").fetchall() == [(2,)]
-    done = subprocess.run(
-        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).close()"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    assert_file_released(path)
     assert not warehouse_module._HELD
 
 
