@@ -49,20 +49,32 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _stop() -> None:
+def _stop(keep_log: bool = False) -> None:
+    """Stop the server. Its log is removed when it ran until now; kept when it died or failed
+    to start, for the error that names it."""
     proc = _SERVER.pop("proc", None)
-    if proc is not None and proc.poll() is None:
+    log = _SERVER.pop("log", None)
+    _SERVER.pop("url", None)
+    if proc is None:
+        return
+    ran = proc.poll() is None
+    if ran:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    if log is not None:
+        log.close()
+        if ran and not keep_log:
+            Path(log.name).unlink(missing_ok=True)
 
 
 def start(timeout: float = 90.0) -> str:
     """Start the server once per process; returns its base URL (`http://127.0.0.1:<port>/v1`)."""
     if "url" in _SERVER and _SERVER["proc"].poll() is None:
         return _SERVER["url"]
+    _stop(keep_log=True)  # a server that died: close its log, keep the file
     reason = unavailable_reason()
     if reason:
         raise RuntimeError(reason)
@@ -87,7 +99,7 @@ def start(timeout: float = 90.0) -> str:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    _SERVER.update(proc=proc, url=f"http://127.0.0.1:{port}/v1")
+    _SERVER.update(proc=proc, url=f"http://127.0.0.1:{port}/v1", log=log)
     atexit.register(_stop)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -99,8 +111,8 @@ def start(timeout: float = 90.0) -> str:
                     return _SERVER["url"]
         except OSError:
             time.sleep(0.3)
-    _stop()
-    raise RuntimeError(f"llama_cpp.server did not answer within {timeout:.0f} s")
+    _stop(keep_log=True)
+    raise RuntimeError(f"llama_cpp.server did not answer within {timeout:.0f} s; see {log.name}")
 
 
 def stop() -> None:

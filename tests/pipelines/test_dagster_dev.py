@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -91,9 +92,22 @@ def test_dagster_dev_serves_ingest_assets(tmp_path):
         }
         assert {"name": "weekly_rebuild", "cronSchedule": "0 3 * * 1"} in repo["schedules"]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        # Ctrl-C, as a user stops it: `dagster dev` then stops its webserver, daemon and code
+        # server and removes the workspace file and sockets it made in the temp folder.
+        proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+        _stop_group(proc.pid)
+
+
+def _stop_group(pgid: int, grace: float = 15.0) -> None:
+    """Wait for every process of the group to end; kill what is left after `grace` seconds."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
