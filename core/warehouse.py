@@ -103,12 +103,10 @@ class Warehouse:
             raise WarehouseError(f"warehouse {self.path} does not exist: run the ingest first")
         held = _HELD.get(self.path.resolve()) if _HELD else None
         with self._lock:
-            if held is not None:
-                con = held.cursor()
-            elif self._sessions and self._instance is None:
+            if held is None and self._sessions and self._instance is None:
                 self._instance = self._open(read_only=False)
-            if held is None:
-                con = self._instance.cursor() if self._sessions else None
+            instance = held if held is not None else self._instance if self._sessions else None
+            con = instance.cursor() if instance is not None else None
         if con is None:
             con = self._open(read_only)
         try:
