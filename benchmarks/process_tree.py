@@ -55,11 +55,6 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def tree_rss(pid: int) -> int:
-    """RSS in bytes of `pid` and all its descendants, added up."""
-    return sum(_rss(p) for p in tree_pids(pid))
-
-
 class TreeSampler:
     """Samples the RSS of `pid`'s process tree (default: this process) and the CPU time the tree
     has used every `interval` seconds. A process that ends keeps the CPU time last seen, so

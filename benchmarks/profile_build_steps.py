@@ -30,6 +30,7 @@ from process_tree import TreeSampler  # noqa: E402  (beside this script)
 
 from assets.partitions import DOMAINS  # noqa: E402
 from core.settings import load_settings  # noqa: E402
+from core.warehouse import held_open  # noqa: E402
 from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS  # noqa: E402
 from pipelines.runner import (  # noqa: E402
     discover_domains,
@@ -102,7 +103,8 @@ def main(argv: list[str]) -> int:
     )
     rows: list[tuple[str, str, float, int, float]] = []
     started = time.time()
-    with TreeSampler() as sampler, project_instance() as instance:
+    # As `run_layers` (the CLI) does: one DuckDB instance on the warehouse for every step.
+    with TreeSampler() as sampler, project_instance() as instance, held_open(warehouse):
         domains = discover_domains(settings.logs_root)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         instance.add_dynamic_partitions(DOMAINS.name, [d for d in domains if d not in known])
