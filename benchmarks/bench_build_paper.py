@@ -98,7 +98,7 @@ print(f"floor read_rows={read_rows} wrote_rows={rows} bytes={size} seconds={time
 """
 
 ENCODE_FLOOR = """
-import os, sys, time
+import sys, time
 from pathlib import Path
 import duckdb
 release, out = Path(sys.argv[1]), Path(sys.argv[2])
@@ -118,8 +118,9 @@ for d in dims:
 encode = time.perf_counter() - t0
 size = sum((out / f"{d}.parquet").stat().st_size for d in dims)
 # The least validation a release needs: the personal-data expression over every prompt, once.
-from schemas.expectations.raw import PII_REGEX  # RE2 spells the end of text \\z
-PII_RE2 = PII_REGEX.replace("\\\\Z", "\\\\z")
+from assets.checks.prescreen import duckdb_regex
+from schemas.expectations.raw import PII_REGEX
+PII_RE2 = duckdb_regex(PII_REGEX)
 t0 = time.perf_counter()
 for d in dims:
     con.execute(f"SELECT count(*) FROM {d} WHERE regexp_matches(prompt, ?)", [PII_RE2]).fetchall()

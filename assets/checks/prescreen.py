@@ -128,12 +128,17 @@ def candidate_predicate(
         elif kind == "ExpectColumnValuesToNotMatchRegex":
             if not text:
                 return None
-            # RE2 spells the end of text `\z` (Python: `\Z`).
-            regex = exp.regex.replace("\\Z", "\\z")
+            regex = duckdb_regex(exp.regex)
             terms.append(f"coalesce(regexp_matches({value}, {sql_literal(regex)}), false)")
         else:
             return None
     return " OR ".join(terms) if terms else "false"
+
+
+def duckdb_regex(pattern: str) -> str:
+    """An expectation's regex as DuckDB's RE2 reads it: RE2 spells the end of text `\\z`
+    (Python: `\\Z`)."""
+    return pattern.replace("\\Z", "\\z")
 
 
 def sample_predicate(rows: int, sample_rows: int, key: str) -> str:
