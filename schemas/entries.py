@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 DIMENSIONS = (
     "instruction_following",
@@ -138,6 +138,9 @@ PAYLOAD_FIELDS: dict[str, list[pa.Field]] = {
         pa.field("history", pa.list_(HISTORY_EVENT)),
         pa.field("context", CONTEXT),
         pa.field("candidates", pa.list_(ITEM)),
+        # Engagement level of each candidate, in the order of `candidates` (0 shown, 1 clicked,
+        # 2 ordered): ties are expressed here; `gold_ranking` is derived from it.
+        pa.field("candidate_labels", pa.list_(pa.int8())),
         pa.field("gold_ranking", pa.list_(pa.string())),
     ],
 }

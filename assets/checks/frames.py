@@ -109,6 +109,14 @@ def benchmark_frame_sql(
             f"AND len(gold_ranking) = len({ids}) "
             f"AND list_has_all({ids}, gold_ranking), false) AS ranking_is_permutation"
         )
+        if "candidate_labels" in present:
+            # One engagement level per candidate, and the gold ranking starts at a top one.
+            select.append(
+                f"coalesce(len(candidate_labels) = len({ids}) "
+                "AND list_bool_and(list_transform(candidate_labels, lambda x: x BETWEEN 0 AND 2)) "
+                f"AND candidate_labels[list_position({ids}, gold_ranking[1])] "
+                "= list_max(candidate_labels), false) AS candidate_labels_match"
+            )
     return f"SELECT {', '.join(select)} FROM {relation}"
 
 

@@ -3,13 +3,14 @@
 Every rule a release must meet before it is published. Rules over several rows are checked on
 derived columns that `assets.checks.frames.benchmark_frame` computes first (DuckDB, set-based):
 
-| derived column           | meaning                                                              |
-|--------------------------|----------------------------------------------------------------------|
-| `user_id_hash`           | provenance.user_id_hash                                              |
-| `user_split_count`       | distinct splits the entry's user appears in (null: no user)          |
-| `history_before_request` | every history event has a ts strictly before context.ts              |
-| `test_after_train`       | for test rows: context.ts later than the domain's last train entry   |
-| `ranking_is_permutation` | gold_ranking orders exactly the candidates' item ids, each once      |
+| derived column           | meaning                                                                      |
+|--------------------------|------------------------------------------------------------------------------|
+| `user_id_hash`           | provenance.user_id_hash                                                      |
+| `user_split_count`       | distinct splits the entry's user appears in (null: no user)                  |
+| `history_before_request` | every history event has a ts strictly before context.ts                      |
+| `test_after_train`       | for test rows: context.ts later than the domain's last train entry           |
+| `ranking_is_permutation` | gold_ranking orders exactly the candidates' item ids, each once              |
+| `candidate_labels_match` | one engagement level (0-2) per candidate; gold_ranking starts at a top one   |
 
 Nested payload columns (structs and lists) appear in the frame as their JSON text, so that the
 personal-data scan reaches every string inside them.
@@ -123,6 +124,8 @@ def benchmark_suite(dimension: str, profile: SizeProfile, part: str = "all"):
         ex += [
             E.ExpectColumnValuesToNotBeNull(column="ranking_is_permutation"),
             E.ExpectColumnValuesToBeInSet(column="ranking_is_permutation", value_set=[True]),
+            E.ExpectColumnValuesToNotBeNull(column="candidate_labels_match"),
+            E.ExpectColumnValuesToBeInSet(column="candidate_labels_match", value_set=[True]),
         ]
     if dimension in binary_dimensions():
         low, high = profile.balance_bounds

@@ -1,6 +1,7 @@
 """Item-ranking entries: one per request that showed at least 2 items and drew at least one
-engagement. `gold_ranking` lists the shown item ids most engaged first (order > click > shown),
-ties broken by display position. The prompt lists the candidates in a seeded shuffled order, so
+engagement. `candidate_labels` holds each candidate's engagement level (0 shown, 1 clicked,
+2 ordered) in the order of `candidates`; `gold_ranking` lists the shown item ids most engaged first
+(order > click > shown), ties broken by display position. The prompt lists the candidates in a seeded shuffled order, so
 the display position (which the gold ranking uses for ties) is not handed to the model.
 """
 
@@ -69,6 +70,7 @@ shown AS (
 grouped AS (
     SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
            list(item ORDER BY shuffle_key, item_id) AS candidates,
+           list(CAST(engagement AS TINYINT) ORDER BY shuffle_key, item_id) AS candidate_labels,
            list(item_id ORDER BY engagement DESC, position, item_id) AS gold_ranking,
            list(source_row_id ORDER BY position, item_id) AS source_row_ids,
            string_agg(item_text, chr(10) ORDER BY shuffle_key, item_id) AS candidates_text
@@ -83,7 +85,7 @@ SELECT {entry_id} AS entry_id,
        CAST(NULL AS DOUBLE) AS label_confidence,
        {provenance_sql("g.user_id_hash", "g.request_id", "g.source_row_ids")} AS provenance,
        b."user", b.history, b.context,
-       g.candidates, g.gold_ranking,
+       g.candidates, g.candidate_labels, g.gold_ranking,
        b.user_text, b.history_text, b.context_text,
        '- ' || replace(g.candidates_text, chr(10), chr(10) || '- ') AS candidates_text,
        array_to_string(g.gold_ranking, ', ') AS ranking_text

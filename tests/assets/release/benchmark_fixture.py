@@ -133,6 +133,8 @@ def make_entries(dim: str, n: int = 24) -> list[dict]:
                 candidates = [_item(i + k) for k in range(4)]
                 row |= {
                     "candidates": candidates,
+                    # engagement rises along the listing: the last candidate is the top one
+                    "candidate_labels": [0, 0, 1, 2],
                     "gold_ranking": [c["item_id"] for c in reversed(candidates)],
                 }
                 row["answer"] = "<answer>" + ",".join(row["gold_ranking"]) + "</answer>"

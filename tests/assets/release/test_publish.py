@@ -14,7 +14,7 @@ import assets.release.shards as shards_module
 from assets.release.manifest import code_version
 from assets.release.publish import TMP_PREFIX, ReleaseError, publish_release
 from core.settings import Settings
-from schemas.entries import DIMENSIONS, SPLITS, entry_schema
+from schemas.entries import DIMENSIONS, SCHEMA_VERSION, SPLITS, entry_schema
 
 SHARD = re.compile(r"^(train|validation|test)-\d{5}-of-\d{5}\.parquet$")
 CODE = {"package": "recrm-pipeline", "version": "0.1.0", "git_commit": "0" * 40}
@@ -36,7 +36,7 @@ def test_release_layout_manifest_and_card(benchmark_warehouse, tmp_path):
     assert root == tmp_path / "releases" / published.version
     assert not [p for p in root.parent.iterdir() if p.name.startswith(TMP_PREFIX)]
     m = json.loads((root / "manifest.json").read_text())
-    assert m["schema_version"] == "1.0" and m["version"] == published.version
+    assert m["schema_version"] == SCHEMA_VERSION == "1.1" and m["version"] == published.version
     assert m["created_at"].endswith("Z")
     assert [f["sha256"] for f in m["inputs"]["files"]] == ["1" * 64, "2" * 64]
     assert m["config"]["profile"] == "small" and "hash_key" not in m["config"]

@@ -50,6 +50,19 @@ def test_gold_ranking_is_ordered_by_engagement_then_position(entries, staged_war
         assert row["answer"] == "<answer>" + ", ".join(row["gold_ranking"]) + "</answer>"
 
 
+def test_candidate_labels_give_each_candidates_engagement_in_listing_order(
+    entries, staged_warehouse
+):
+    ri = staged_warehouse.query("SELECT request_id, item_id, engagement FROM stg_request_items")
+    level = {(r, i): e for r, i, e in ri.iter_rows()}
+    for row in entries.select(
+        pl.col("provenance").struct.field("request_id"), "candidates", "candidate_labels"
+    ).iter_rows(named=True):
+        expected = [level[(row["request_id"], c["item_id"])] for c in row["candidates"]]
+        assert row["candidate_labels"] == expected
+    assert set(entries["candidate_labels"].explode().unique()) == {0, 1, 2}
+
+
 def test_every_candidate_is_in_the_prompt_and_history_is_clean(entries):
     row = entries.row(0, named=True)
     for c in row["candidates"]:
