@@ -92,7 +92,9 @@ def paired_comparison(
     difference" (twice the smaller share of resampled differences on either side of 0).
     """
     if not np.array_equal(a.units, b.units):
-        raise ValueError("a paired comparison needs the same units (users or entries) on both sides")
+        raise ValueError(
+            "a paired comparison needs the same units (users or entries) on both sides"
+        )
     point_a, point_b = a.point(), b.point()
     diffs: dict[str, list[np.ndarray]] = {}
     width = max(a.width, b.width)
@@ -105,11 +107,7 @@ def paired_comparison(
         d = np.concatenate(diffs[name]) if name in diffs else np.array([np.nan])
         low, high = _bounds(d, confidence)
         finite = d[~np.isnan(d)]
-        p = (
-            min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0)))
-            if len(finite)
-            else None
-        )
+        p = min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))) if len(finite) else None
         out[name] = {
             "a": _number(value_a),
             "b": _number(point_b[name]),

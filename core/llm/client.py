@@ -66,6 +66,8 @@ class LLMResult:
     value: BaseModel | None = None
     error: str | None = None
     logprobs: list | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     # A failure a later run may not repeat (gave up on 429/5xx/timeouts) rather than one the
     # endpoint would repeat (a 4xx such as a prompt too long for the model).
     retryable: bool = False
@@ -230,7 +232,15 @@ class LLMClient:
             value = self._parse(request, hit.response) if hit else None
             if hit is not None and (request.output is None or value is not None):
                 logprobs = json.loads(hit.logprobs) if hit.logprobs else None
-                by_key[key] = LLMResult(key, CACHED, hit.response, value, logprobs=logprobs)
+                by_key[key] = LLMResult(
+                    key,
+                    CACHED,
+                    hit.response,
+                    value,
+                    logprobs=logprobs,
+                    prompt_tokens=hit.prompt_tokens,
+                    completion_tokens=hit.completion_tokens,
+                )
             else:
                 todo[key] = request
         state.usage.cached_calls = sum(
@@ -297,7 +307,15 @@ class LLMClient:
                     }
                 )
                 continue
-            by_key[key] = LLMResult(key, OK, text, value, logprobs=logprobs)
+            by_key[key] = LLMResult(
+                key,
+                OK,
+                text,
+                value,
+                logprobs=logprobs,
+                prompt_tokens=tokens[0],
+                completion_tokens=tokens[1],
+            )
             if state.writer is not None:
                 state.writer.put(
                     {
