@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from schemas.entries import DIMENSIONS, SPLITS
 
+# The judge settings that change its answers (the rest, such as concurrency, only change how
+# fast they come): the configuration hash covers these.
+JUDGE_ANSWER_FIELDS = ("base_url", "model", "temperature", "seed", "max_tokens")
+
 # A name is a folder under results/<version>/ and a Dagster partition key: one path component.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -88,6 +92,9 @@ class EvalSpec(BaseModel):
     def config_hash(self) -> str:
         """sha256 of the configuration (the name excluded: renaming is not a new evaluation)."""
         payload = self.model_dump(mode="json", exclude={"name"})
+        if self.scorer.judge is not None:
+            judge = self.scorer.judge
+            payload["scorer"]["judge"] = {k: judge.get(k) for k in JUDGE_ANSWER_FIELDS}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

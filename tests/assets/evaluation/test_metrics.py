@@ -133,7 +133,9 @@ def _brute_force(levels, scores, k):
     ideal = sorted(gains, reverse=True)
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal[:k]))
     hr = np.mean([any(levels[j] >= 1 for j in p[:k]) for p in orders])
-    ndcg = np.mean([sum(gains[j] / math.log2(i + 2) for i, j in enumerate(p[:k])) / idcg for p in orders])
+    ndcg = np.mean(
+        [sum(gains[j] / math.log2(i + 2) for i, j in enumerate(p[:k])) / idcg for p in orders]
+    )
     return hr, ndcg
 
 
@@ -163,7 +165,9 @@ def test_many_lists_match_sklearn_averages():
     lists = [RNG.choice([0, 0, 1, 2], int(RNG.integers(5, 16))) for _ in range(200)]
     scores = [RNG.integers(0, 5, len(x)).astype(float) for x in lists]
     m = ranking_point_metrics(lists, scores)
-    both = [(lv >= 1, s) for lv, s in zip(lists, scores, strict=True) if 0 < (lv >= 1).sum() < len(lv)]
+    both = [
+        (lv >= 1, s) for lv, s in zip(lists, scores, strict=True) if 0 < (lv >= 1).sum() < len(lv)
+    ]
     assert m["auc"] == pytest.approx(np.mean([roc_auc_score(e, s) for e, s in both]))
     engaged = [(lv, s) for lv, s in zip(lists, scores, strict=True) if (lv >= 1).any()]
     assert m["ndcg@10"] == pytest.approx(
