@@ -52,7 +52,7 @@ def read_predictions_file(path: Path) -> pl.DataFrame:
             )
     except Exception as exc:  # the reader's own message names what broke
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EvaluationError(f"{path}: not readable as {kind}: {first}") from exc
+        raise EvaluationError(f"{path}: not readable as {kind}: {first}") from None
     return frame.with_row_index("_row", offset=1)
 
 
