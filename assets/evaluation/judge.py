@@ -9,6 +9,11 @@ comes from the log-probabilities of the label token where the server returns the
 alternatives among the top log-probabilities, renormalized: P(label 1), P(engaged), or the
 expected grade), else from the parsed label; each item records which (`score_source`).
 
+With `grammar` (for small local models that do not keep to the format by themselves), every
+request also carries a GBNF grammar of the answer, `<answer>LABEL</answer>` (ranking: candidate
+ids separated by commas), which llama.cpp's server enforces while decoding; servers without the
+`grammar` field reject or ignore it.
+
 A request the endpoint refuses for good (a 4xx, e.g. a prompt longer than the model's context)
 is an invalid answer. Requests that got no answer for a transient reason (retries given up, or
 the budget spent) stop the evaluation with nothing written: every answer is cached as it
@@ -123,18 +128,40 @@ def score_from(dimension: str, label: int, probabilities: dict[int, float] | Non
     return probabilities[1]
 
 
+def _literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def answer_grammar(dimension: str, candidate_ids: list[str] | None = None) -> str:
+    """GBNF of an answer in the dimension's format: nothing but `<answer>...</answer>`."""
+    if dimension == "item_ranking":
+        ids = " | ".join(_literal(i) for i in candidate_ids)
+        return f'root ::= "<answer>" id (", " id)* "</answer>"\nid ::= {ids}'
+    labels = " | ".join(_literal(str(v)) for v in LABEL_VALUES[dimension])
+    return f'root ::= "<answer>" ({labels}) "</answer>"'
+
+
 @dataclass
 class JudgeScorer:
     config: LLMConfig
     cache_path: Path
     logprobs: bool = True
+    grammar: bool = False
 
     def requests(self, dimension: str, entries: pl.DataFrame) -> list[LLMRequest]:
         top = TOP_LOGPROBS if self.logprobs and dimension != "item_ranking" else 0
         template = TEMPLATE.format(dimension=dimension)
+        ranking = dimension == "item_ranking"
+        candidates = entries["candidate_ids"].to_list() if ranking else [None] * entries.height
         return [
-            LLMRequest(messages=(("user", prompt),), template=template, top_logprobs=top)
-            for prompt in entries["prompt"]
+            LLMRequest(
+                messages=(("user", prompt),),
+                template=template,
+                top_logprobs=top,
+                grammar=answer_grammar(dimension, ids) if self.grammar else None,
+            )
+            for prompt, ids in zip(entries["prompt"], candidates, strict=True)
         ]
 
     def score(

@@ -109,7 +109,12 @@ def _score_judge(
     if not config.enabled:
         raise EvaluationError("the judge has no endpoint: set --base-url or RECRM_LLM_BASE_URL")
     Path(results_dir).mkdir(parents=True, exist_ok=True)
-    judge = JudgeScorer(config, Path(results_dir) / CACHE_FILE, spec.scorer.logprobs is not False)
+    judge = JudgeScorer(
+        config,
+        Path(results_dir) / CACHE_FILE,
+        logprobs=spec.scorer.logprobs is not False,
+        grammar=bool(spec.scorer.grammar),
+    )
     scored, usage = judge.score(entries, on_call=on_call)
     return {d: (entries[d], scored[d]) for d in dimensions}, asdict(usage)
 

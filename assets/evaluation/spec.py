@@ -44,6 +44,9 @@ class ScorerSpec(BaseModel):
     logprobs: bool | None = Field(
         None, description="judge: ask for the label tokens' log-probabilities"
     )
+    grammar: bool | None = Field(
+        None, description="judge: constrain answers with a GBNF grammar (llama.cpp servers)"
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScorerSpec:

@@ -11,7 +11,8 @@
 - every request given up is recorded (key, error) in `llm_failures` and counted;
 - when the budget is spent, no new call starts and the rest come back as `budget` (not an error);
 - a request with `top_logprobs` asks for the answer's token log-probabilities (kept in the cache
-  with the answer, returned as `LLMResult.logprobs`: [token, logprob, [[alternative, logprob]]]).
+  with the answer, returned as `LLMResult.logprobs`: [token, logprob, [[alternative, logprob]]]);
+  one with `grammar` constrains the answer with a GBNF grammar (llama.cpp servers).
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ class LLMRequest:
     messages: tuple[tuple[str, str], ...]  # (role, content)
     template: str
     output: type[BaseModel] | None = None
-    top_logprobs: int = (
-        0  # > 0: ask for the answer tokens' log-probabilities and that many alternatives
-    )
+    # > 0: ask for the answer tokens' log-probabilities, with that many alternatives each
+    top_logprobs: int = 0
+    grammar: str | None = None  # a GBNF grammar the answer must follow (llama.cpp's `grammar`)
 
     @staticmethod
     def chat(
@@ -195,6 +196,8 @@ class LLMClient:
         params = self.config.sampling_params() | {"response_format": self.config.response_format}
         if request.top_logprobs:
             params["top_logprobs"] = request.top_logprobs
+        if request.grammar:
+            params["grammar"] = request.grammar
         return request_key(
             self.config.model,
             self._messages(request),
@@ -389,6 +392,8 @@ class LLMClient:
         if request.top_logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = request.top_logprobs
+        if request.grammar:
+            body["grammar"] = request.grammar
         response_format = self._response_format(request)
         if response_format is not None:
             body["response_format"] = response_format

@@ -55,6 +55,11 @@ def register(subparsers) -> None:
     judge.add_argument(
         "--no-logprobs", action="store_true", help="do not ask for log-probabilities"
     )
+    judge.add_argument(
+        "--answer-grammar",
+        action="store_true",
+        help="constrain answers to <answer>...</answer> with a GBNF grammar (llama.cpp servers)",
+    )
     p.set_defaults(func=run)
 
 
@@ -93,7 +98,12 @@ def spec_from_args(args: argparse.Namespace) -> EvalSpec:
             raise EvaluationError(
                 "--judge needs an endpoint: --base-url, RECRM_LLM_BASE_URL or [llm] base_url"
             )
-        scorer = ScorerSpec(kind="judge", judge=config.public_dict(), logprobs=not args.no_logprobs)
+        scorer = ScorerSpec(
+            kind="judge",
+            judge=config.public_dict(),
+            logprobs=not args.no_logprobs,
+            grammar=args.answer_grammar or None,
+        )
     try:
         return EvalSpec(
             name=args.name,

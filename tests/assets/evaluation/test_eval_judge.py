@@ -134,6 +134,21 @@ def test_without_log_probabilities_the_label_is_the_score(
     assert "logprobs" not in fake_server.bodies[0]
 
 
+def test_the_answer_grammar_goes_with_every_request_when_asked(
+    eval_release, fake_server, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    fake_server.responder = ScriptedJudge(eval_release)
+    args = ("--dimensions", "query_item_relevance,item_ranking", "--answer-grammar")
+    assert _eval(eval_release, tmp_path / "results", fake_server, "grammar", *args) == 0
+    grammars = [b["grammar"] for b in fake_server.bodies]
+    assert len(grammars) == 20
+    assert 'root ::= "<answer>" ("0" | "1" | "2" | "3") "</answer>"' in grammars
+    assert sum(g.startswith('root ::= "<answer>" id (", " id)*') for g in grammars) == 10
+    summary = _summary(tmp_path / "results", eval_release, "grammar")
+    assert summary["scorer"]["grammar"] is True
+
+
 def test_an_endpoint_that_answers_nothing_parseable_is_refused(
     eval_release, fake_server, tmp_path, monkeypatch, capsys
 ):

@@ -244,3 +244,14 @@ def test_a_server_without_log_probabilities_gives_none(fake_server, tmp_path):
     request = LLMRequest(messages=(("user", "x"),), template="eval_test:x", top_logprobs=3)
     results, _ = _client(fake_server, tmp_path).run([request])
     assert results[0].status == OK and results[0].logprobs is None
+
+
+def test_a_grammar_goes_in_the_body_and_the_key(fake_server, tmp_path):
+    fake_server.responder = lambda body: "<answer>1</answer>"
+    grammar = 'root ::= "<answer>" ("0" | "1") "</answer>"'
+    constrained = LLMRequest(messages=(("user", "x"),), template="eval_test:x", grammar=grammar)
+    free = LLMRequest(messages=(("user", "x"),), template="eval_test:x")
+    client = _client(fake_server, tmp_path)
+    assert client.key_for(constrained) != client.key_for(free)
+    client.run([constrained, free])
+    assert sorted(b.get("grammar", "") for b in fake_server.bodies) == ["", grammar]
