@@ -134,11 +134,17 @@ def _weighted_kappa(m: np.ndarray) -> np.ndarray:
 # -- ROC-AUC: class counts per score group ------------------------------------------------------
 @dataclass(frozen=True)
 class AucStats:
-    """Positives and negatives of each unit per score group (groups in ascending score order),
-    from valid items only, and each unit's totals including invalid items."""
+    """ROC-AUC's statistics, compressed to one column per score group that holds a positive
+    (ascending score): each unit's valid positives in the group (`pos`), its valid negatives tied
+    with them (`tied`), and its valid negatives strictly between the previous such group and this
+    one (`below`; negatives above every positive pair with none and are left out). Stored
+    transposed, (groups, U), for the products with unit weights. `pos_total` / `neg_total` count
+    each unit's items of each class, invalid ones included: pairs with an invalid item count in
+    the denominator only."""
 
-    pos: sparse.csr_matrix  # (U, G)
-    neg: sparse.csr_matrix  # (U, G)
+    pos: sparse.csr_matrix  # (G, U)
+    tied: sparse.csr_matrix  # (G, U)
+    below: sparse.csr_matrix  # (G, U)
     pos_total: np.ndarray  # (U,)
     neg_total: np.ndarray  # (U,)
 
@@ -149,34 +155,46 @@ class AucStats:
         """`score` NaN marks an invalid item (it loses every pair it is in)."""
         positive = np.asarray(positive, bool)
         score = np.asarray(score, float)
+        unit_index = np.asarray(unit_index, np.int64)
         valid = ~np.isnan(score)
         groups, group_index = np.unique(score[valid], return_inverse=True)
-        width = max(1, len(groups))
-        u = unit_index[valid]
+        u, pos = unit_index[valid], positive[valid]
+        # Columns: the groups that hold a positive, in ascending score order.
+        has_pos = np.zeros(len(groups), bool)
+        has_pos[group_index[pos]] = True
+        column_of_group = np.cumsum(has_pos) - 1  # for a positive group: its column
+        # A negative's column: its own group's if that holds a positive (a tie), else the next
+        # group above that does (it lies strictly below that column's positives).
+        next_pos = np.searchsorted(np.flatnonzero(has_pos), np.arange(len(groups)))
+        width = max(1, int(has_pos.sum()))
 
-        def counts(mask: np.ndarray) -> sparse.csr_matrix:
-            return sparse.csr_matrix(
-                (np.ones(int(mask.sum())), (u[mask], group_index[mask])), shape=(n_units, width)
-            )
+        def matrix(rows: np.ndarray, units: np.ndarray) -> sparse.csr_matrix:
+            return sparse.csr_matrix((np.ones(len(rows)), (rows, units)), shape=(width, n_units))
 
-        pos_valid = positive[valid]
+        g_neg = group_index[~pos]
+        u_neg = u[~pos]
+        tie = has_pos[g_neg]
+        below_col = next_pos[g_neg[~tie]]
+        keep = below_col < has_pos.sum()
         return cls(
-            pos=counts(pos_valid),
-            neg=counts(~pos_valid),
+            pos=matrix(column_of_group[group_index[pos]], u[pos]),
+            tied=matrix(column_of_group[g_neg[tie]], u_neg[tie]),
+            below=matrix(below_col[keep], u_neg[~tie][keep]),
             pos_total=np.bincount(unit_index, positive, minlength=n_units).astype(float),
             neg_total=np.bincount(unit_index, ~positive, minlength=n_units).astype(float),
         )
 
     @property
     def width(self) -> int:
-        return self.pos.shape[1]
+        return self.pos.shape[0]
 
     def auc(self, weights: np.ndarray) -> np.ndarray:
         """ROC-AUC under each row of unit weights (R, U) -> (R,)."""
-        p = _weighted_sum(weights, self.pos)
-        n = _weighted_sum(weights, self.neg)
-        below = np.cumsum(n, axis=1) - n
-        correct = (p * (below + 0.5 * n)).sum(axis=1)
+        w = np.ascontiguousarray(np.asarray(weights, float).T)  # (U, R)
+        p = self.pos @ w  # (G, R)
+        t = self.tied @ w
+        below = np.cumsum(self.below @ w, axis=0) + np.cumsum(t, axis=0) - t
+        correct = np.einsum("gr,gr->r", p, below + 0.5 * t)
         return _ratio(correct, (weights @ self.pos_total) * (weights @ self.neg_total))
 
 
@@ -308,9 +326,10 @@ class DimensionStats:
 
     def __init__(self, dimension: str, items: pl.DataFrame):
         self.dimension = dimension
-        self.units, unit_index = np.unique(
-            items["unit"].to_numpy().astype(str), return_inverse=True
-        )
+        # Units in sorted order and each item's unit index (polars: fast on a million strings).
+        unit = items["unit"].cast(pl.String)
+        self.units = unit.unique().sort().to_numpy()
+        unit_index = (unit.rank("dense") - 1).to_numpy().astype(np.int64)
         n_units = len(self.units)
         parsed = items["parsed_ok"].to_numpy().astype(bool)
         self.auc_stats: AucStats | None = None
