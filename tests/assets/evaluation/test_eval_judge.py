@@ -198,3 +198,23 @@ def test_transient_failures_stop_the_evaluation_and_a_rerun_resumes(
     assert _eval(eval_release, tmp_path / "results", fake_server, "flaky") == 0
     # Only what the first run did not get answered is asked again.
     assert fake_server.requests == 50 - (first - 1)
+
+
+def test_the_api_key_is_sent_and_written_nowhere(eval_release, fake_server, tmp_path, monkeypatch):
+    import shutil
+
+    secret = "sk-eval-secret-never-written-0042"
+    shutil.copy(Path(__file__).resolve().parents[3] / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECRM_LLM_API_KEY", secret)
+    fake_server.responder = ScriptedJudge(eval_release)
+    args = ("--dimensions", "factual_consistency")
+    assert _eval(eval_release, tmp_path / "results", fake_server, "keyed", *args) == 0
+    assert set(fake_server.auth_headers) == {f"Bearer {secret}"}
+    # Results, registry, response cache and the Dagster instance's storage: no key anywhere.
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "summary.json" for p in written) and any(
+        ".dagster" in str(p) for p in written
+    )
+    for path in written:
+        assert secret.encode() not in path.read_bytes(), path
