@@ -3,7 +3,6 @@ sampled with a seed, and turned into the gold side of the items table."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import duckdb
 import polars as pl
 
 from assets.release.manifest import MANIFEST_FILE, read_manifest
-from assets.release.validate import validate_release
+from assets.release.shards import file_sha256
+from assets.release.validate import _parquet_relation, validate_release
 
 # Payload columns every evaluation reads, besides what its scorer asks for.
 GOLD_COLUMNS = {
@@ -45,7 +45,7 @@ class Release:
 
 
 def manifest_sha256(release_dir: Path) -> str:
-    return hashlib.sha256((Path(release_dir) / MANIFEST_FILE).read_bytes()).hexdigest()
+    return file_sha256(Path(release_dir) / MANIFEST_FILE)
 
 
 def open_release(release_dir: Path) -> Release:
@@ -60,10 +60,6 @@ def open_release(release_dir: Path) -> Release:
             f"first: {problems[0]}"
         )
     return Release(release_dir, read_manifest(release_dir), manifest_sha256(release_dir))
-
-
-def _files(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
 def label_columns(dimension: str) -> tuple[str, ...]:
@@ -87,7 +83,7 @@ def read_entries(
     select = ", ".join(wanted)
     if not paths:
         raise EvaluationError(f"release {release.version} has no {dimension}/{split} entries")
-    query = f"SELECT {select} FROM read_parquet({_files(paths)})"
+    query = f"SELECT {select} FROM {_parquet_relation(paths)}"
     if limit is not None:
         query = f"SELECT * FROM ({query}) ORDER BY sha256($seed || chr(31) || entry_id) LIMIT {int(limit)}"
     con = duckdb.connect()
@@ -108,7 +104,7 @@ def entry_ids(release: Release, split: str) -> pl.DataFrame:
         for dimension in release.manifest["dimensions"]:
             paths = release.shards(dimension, split)
             if paths:
-                sql = f"SELECT entry_id, '{dimension}' AS dimension FROM read_parquet({_files(paths)})"
+                sql = f"SELECT entry_id, '{dimension}' AS dimension FROM {_parquet_relation(paths)}"
                 parts.append(pl.from_arrow(con.sql(sql).to_arrow_table()))
     finally:
         con.close()

@@ -9,7 +9,6 @@ answers nothing parseable all raise EvaluationError with one line.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from assets.evaluation.scored import to_items
 from assets.evaluation.spec import EvalSpec
 from assets.evaluation.summary import build_summary
 from assets.release.manifest import code_version
+from assets.release.shards import file_sha256
 from core.llm.config import load_llm_config
 from schemas.entries import DIMENSIONS
 
@@ -45,14 +45,6 @@ class Evaluated:
     path: Path
     summary: dict
     items: pl.DataFrame
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _baseline_dimensions(spec: EvalSpec) -> tuple[str, ...]:

@@ -20,8 +20,8 @@ from dagster._core.definitions.observe import observe  # not exported by dagster
 from assets.evaluation.baselines import BASELINES
 from assets.evaluation.release import EvaluationError, open_release
 from assets.evaluation.results import read_summary, register_spec, result_dir, spec_path
-from assets.evaluation.run import file_sha256
 from assets.evaluation.spec import EvalSpec, ScorerSpec
+from assets.release.shards import file_sha256
 from core.llm.config import load_llm_config
 from pipelines.cli.common import console, print_table
 from pipelines.resources import EvaluationSettings, default_results_dir
@@ -117,7 +117,11 @@ def spec_from_args(args: argparse.Namespace) -> EvalSpec:
         )
     except ValueError as exc:  # pydantic: say the first problem in one line
         errors = getattr(exc, "errors", lambda: [])()
-        raise EvaluationError(errors[0]["msg"] if errors else str(exc)) from None
+        if not errors:
+            raise EvaluationError(str(exc)) from None
+        where = ".".join(str(part) for part in errors[0]["loc"])
+        message = errors[0]["msg"].removeprefix("Value error, ")
+        raise EvaluationError(f"{where}: {message}" if where else message) from None
 
 
 def _reason(message: str) -> str:

@@ -215,3 +215,12 @@ def test_limit_samples_the_same_entries_for_the_same_seed(eval_release, tmp_path
         chosen.append(set(items["entry_id"]))
     assert chosen[0] == chosen[1] and chosen[0] != chosen[2]
     assert chosen[0] <= set(release_frame(eval_release)["entry_id"])
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", ""])
+def test_a_name_must_be_one_plain_folder_name(eval_release, tmp_path, monkeypatch, capsys, name):
+    monkeypatch.chdir(tmp_path)
+    path = _write(_good_predictions(eval_release), tmp_path / "pred.parquet")
+    assert _eval(eval_release, tmp_path / "out", path, name) == 1
+    assert "recrm eval: error: name: invalid evaluation name" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
