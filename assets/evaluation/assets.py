@@ -9,6 +9,7 @@ partition per `recrm eval --name`, which registers it with its spec under result
 """
 
 import base64
+import time
 import warnings
 from pathlib import Path
 
@@ -120,7 +121,15 @@ def result(context: AssetExecutionContext, evaluation: EvaluationSettings) -> Ma
     results_dir = Path(evaluation.results_dir)
     spec = load_spec(results_dir, context.partition_key)
     context.log.info(f"evaluating {spec.name}: {spec.scorer.describe()} on {spec.release}")
-    evaluated = evaluate(spec, results_dir)
+    calls = {"n": 0, "logged": time.monotonic()}
+
+    def progress() -> None:  # judge calls, logged at most every 10 s (the run's event log)
+        calls["n"] += 1
+        if time.monotonic() - calls["logged"] >= 10:
+            calls["logged"] = time.monotonic()
+            context.log.info(f"{calls['n']} judge calls answered")
+
+    evaluated = evaluate(spec, results_dir, on_call=progress)
     return MaterializeResult(
         metadata=result_metadata(evaluated.summary, evaluated.path),
         data_version=DataVersion(evaluated.summary["data_version"]),
