@@ -318,7 +318,9 @@ def ranking_metrics(sums: np.ndarray) -> dict[str, np.ndarray]:
 
 # -- one dimension's items -----------------------------------------------------------------------
 def _flat(series: pl.Series, dtype) -> np.ndarray:
-    return series.explode().fill_null(np.nan if dtype is float else 0).to_numpy().astype(dtype)
+    """The values of a list column, flattened (empty and null lists contribute nothing)."""
+    values = series.rechunk().to_arrow().flatten()
+    return pl.Series(values).fill_null(np.nan if dtype is float else 0).to_numpy().astype(dtype)
 
 
 class DimensionStats:
@@ -394,8 +396,7 @@ def _candidate_scores(items: pl.DataFrame, valid: np.ndarray, lengths: np.ndarra
     scores = np.full(int(lengths.sum()), np.nan)
     have = items["candidate_scores"].filter(pl.Series(valid))
     if have.len():
-        flat = have.explode().cast(pl.Float64).fill_null(np.nan).to_numpy()
-        scores[np.repeat(valid, lengths)] = flat
+        scores[np.repeat(valid, lengths)] = _flat(have.cast(pl.List(pl.Float64)), float)
     return scores
 
 

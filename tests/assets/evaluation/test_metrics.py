@@ -199,3 +199,29 @@ def test_dimension_stats_on_items_equal_the_plain_functions():
     point = DimensionStats("behavior_prediction", items).point()
     assert point["acc"] == pytest.approx(np.mean((gold == pred) & parsed))
     assert point["auc"] == pytest.approx(roc_auc(gold >= 1, np.where(parsed, score, np.nan)))
+
+
+def test_ranking_items_with_an_empty_list_score_like_without_it():
+    def items(levels, scores):
+        return pl.DataFrame(
+            {
+                "unit": [f"u{i}" for i in range(len(levels))],
+                "gold_levels": levels,
+                "candidate_scores": scores,
+                "parsed_ok": [True] * len(levels),
+            },
+            schema_overrides={
+                "gold_levels": pl.List(pl.Int8),
+                "candidate_scores": pl.List(pl.Float64),
+            },
+        )
+
+    levels, scores = [[1, 0, 2], [0, 1]], [[0.2, 0.5, 0.9], [0.3, 0.1]]
+    with_empty = DimensionStats(
+        "item_ranking", items([levels[0], [], levels[1]], [scores[0], [], scores[1]])
+    )
+    without = DimensionStats("item_ranking", items(levels, scores))
+    a, b = with_empty.point(), without.point()
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name] == pytest.approx(b[name]), name
