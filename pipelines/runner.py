@@ -141,8 +141,10 @@ def materialize_selection(
     instance: DagsterInstance,
     partition_key: str | None = None,
     report: RunReport | None = None,
+    resources: dict | None = None,
 ) -> RunReport:
-    """Materialize `selection` (and its checks) for one partition, or unpartitioned."""
+    """Materialize `selection` (and its checks) for one partition, or unpartitioned; `resources`
+    replace the default resources of the same name."""
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
     from pipelines.resources import default_resources
 
@@ -152,7 +154,7 @@ def materialize_selection(
         selection=selection,
         partition_key=partition_key,
         instance=instance,
-        resources=default_resources(settings),
+        resources=default_resources(settings) | (resources or {}),
         raise_on_error=False,
         tags={"recrm/cli": "true"},
         # The CLI prints its own summary and one-line failures; Dagster's event log stays in the

@@ -33,6 +33,8 @@ CACHE_SCHEMA = pa.schema(
         pa.field("prompt_tokens", pa.int64()),
         pa.field("completion_tokens", pa.int64()),
         pa.field("created_at", pa.timestamp("us")),
+        # The answer's token log-probabilities (JSON text; requests that asked for them only).
+        pa.field("logprobs", pa.string()),
     ]
 )
 FAILURES_SCHEMA = pa.schema(
@@ -68,6 +70,7 @@ class CachedResponse:
     response: str
     prompt_tokens: int
     completion_tokens: int
+    logprobs: str | None = None
 
 
 def _now() -> datetime:
@@ -92,21 +95,26 @@ class ResponseCache:
         wanted = pa.table({"key": pa.array(sorted(set(keys)), pa.string())})
         with self.warehouse.connect(read_only=True) as con:
             con.register("_llm_keys", wanted)
+            # A cache written before answers kept their log-probabilities has no such column.
+            columns = {r[0] for r in con.execute(f"DESCRIBE {CACHE_TABLE}").fetchall()}
+            logprobs = "any_value(c.logprobs)" if "logprobs" in columns else "NULL"
             rows = con.execute(
                 f"SELECT c.key, any_value(c.response), any_value(c.prompt_tokens), "
-                f"any_value(c.completion_tokens) FROM {CACHE_TABLE} c "
+                f"any_value(c.completion_tokens), {logprobs} FROM {CACHE_TABLE} c "
                 f"JOIN _llm_keys k USING (key) GROUP BY c.key"
             ).fetchall()
-        return {k: CachedResponse(r, int(p or 0), int(c or 0)) for k, r, p, c in rows}
+        return {k: CachedResponse(r, int(p or 0), int(c or 0), lp) for k, r, p, c, lp in rows}
 
     def ensure_cache_table(self, con) -> None:
         """`llm_cache` keyed by `key` (primary key: a duplicate is ignored in O(log n)). A table
         from before the key existed is rebuilt with it, keeping the first answer of each key."""
         ddl = (
             "(key VARCHAR PRIMARY KEY, model VARCHAR, template VARCHAR, response VARCHAR, "
-            "prompt_tokens BIGINT, completion_tokens BIGINT, created_at TIMESTAMP)"
+            "prompt_tokens BIGINT, completion_tokens BIGINT, created_at TIMESTAMP, "
+            "logprobs VARCHAR)"
         )
         con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} {ddl}")
+        con.execute(f"ALTER TABLE {CACHE_TABLE} ADD COLUMN IF NOT EXISTS logprobs VARCHAR")
         keyed = con.execute(
             "SELECT count(*) FROM duckdb_constraints() "
             "WHERE table_name = $t AND constraint_type = 'PRIMARY KEY'",

@@ -9,7 +9,10 @@
 - an answer that fails its JSON schema is re-asked a bounded number of times;
 - every answer is written to the cache as it arrives (small batches), so a killed run resumes;
 - every request given up is recorded (key, error) in `llm_failures` and counted;
-- when the budget is spent, no new call starts and the rest come back as `budget` (not an error).
+- when the budget is spent, no new call starts and the rest come back as `budget` (not an error);
+- a request with `top_logprobs` asks for the answer's token log-probabilities (kept in the cache
+  with the answer, returned as `LLMResult.logprobs`: [token, logprob, [[alternative, logprob]]]);
+  one with `grammar` constrains the answer with a GBNF grammar (llama.cpp servers).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class LLMRequest:
     messages: tuple[tuple[str, str], ...]  # (role, content)
     template: str
     output: type[BaseModel] | None = None
+    # > 0: ask for the answer tokens' log-probabilities, with that many alternatives each
+    top_logprobs: int = 0
+    grammar: str | None = None  # a GBNF grammar the answer must follow (llama.cpp's `grammar`)
 
     @staticmethod
     def chat(
@@ -60,6 +66,12 @@ class LLMResult:
     text: str | None = None
     value: BaseModel | None = None
     error: str | None = None
+    logprobs: list | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # A failure a later run may not repeat (gave up on 429/5xx/timeouts) rather than one the
+    # endpoint would repeat (a 4xx such as a prompt too long for the model).
+    retryable: bool = False
 
     @property
     def answered(self) -> bool:
@@ -71,9 +83,10 @@ class InvalidOutput(Exception):
 
 
 class RequestFailed(Exception):
-    def __init__(self, message: str, attempts: int):
+    def __init__(self, message: str, attempts: int, retryable: bool = False):
         super().__init__(message)
         self.attempts = attempts
+        self.retryable = retryable
 
 
 @functools.cache
@@ -101,6 +114,23 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> 
 
 # An answer whose body is not the expected JSON (cut short, garbled): retried like a 5xx.
 _MALFORMED = ValueError | KeyError | IndexError | TypeError | AttributeError
+
+
+def token_logprobs(choice: dict) -> list | None:
+    """The OpenAI `choices[i].logprobs.content` list in compact form: one
+    [token, logprob, [[alternative, logprob], ...]] per answer token; None when the server sent
+    none (not every OpenAI-compatible server returns log-probabilities)."""
+    content = (choice.get("logprobs") or {}).get("content")
+    if not content:
+        return None
+    return [
+        [
+            t["token"],
+            float(t["logprob"]),
+            [[a["token"], float(a["logprob"])] for a in t.get("top_logprobs") or []],
+        ]
+        for t in content
+    ]
 
 
 def _retryable_status(status: int) -> bool:
@@ -163,10 +193,15 @@ class LLMClient:
         return {"type": "json_object"}
 
     def key_for(self, request: LLMRequest) -> str:
+        params = self.config.sampling_params() | {"response_format": self.config.response_format}
+        if request.top_logprobs:
+            params["top_logprobs"] = request.top_logprobs
+        if request.grammar:
+            params["grammar"] = request.grammar
         return request_key(
             self.config.model,
             self._messages(request),
-            self.config.sampling_params() | {"response_format": self.config.response_format},
+            params,
             request.template,
             output_schema(request.output),
         )
@@ -199,7 +234,16 @@ class LLMClient:
             hit = cached.get(key)
             value = self._parse(request, hit.response) if hit else None
             if hit is not None and (request.output is None or value is not None):
-                by_key[key] = LLMResult(key, CACHED, hit.response, value)
+                logprobs = json.loads(hit.logprobs) if hit.logprobs else None
+                by_key[key] = LLMResult(
+                    key,
+                    CACHED,
+                    hit.response,
+                    value,
+                    logprobs=logprobs,
+                    prompt_tokens=hit.prompt_tokens,
+                    completion_tokens=hit.completion_tokens,
+                )
             else:
                 todo[key] = request
         state.usage.cached_calls = sum(
@@ -243,7 +287,7 @@ class LLMClient:
                 state.usage.budget_skipped += 1
                 continue
             try:
-                text, value, tokens = await self._ask(client, request, state, on_call)
+                text, value, tokens, logprobs = await self._ask(client, request, state, on_call)
             except BudgetExhausted as exc:
                 state.stopped = True
                 by_key[key] = LLMResult(key, BUDGET, error=str(exc))
@@ -251,7 +295,9 @@ class LLMClient:
                 continue
             except (InvalidOutput, RequestFailed) as exc:
                 error = _redact(str(exc), self.config.api_key.get_secret_value())
-                by_key[key] = LLMResult(key, FAILED, error=error)
+                by_key[key] = LLMResult(
+                    key, FAILED, error=error, retryable=getattr(exc, "retryable", False)
+                )
                 state.usage.failures += 1
                 state.failures.append(
                     {
@@ -264,7 +310,15 @@ class LLMClient:
                     }
                 )
                 continue
-            by_key[key] = LLMResult(key, OK, text, value)
+            by_key[key] = LLMResult(
+                key,
+                OK,
+                text,
+                value,
+                logprobs=logprobs,
+                prompt_tokens=tokens[0],
+                completion_tokens=tokens[1],
+            )
             if state.writer is not None:
                 state.writer.put(
                     {
@@ -274,6 +328,7 @@ class LLMClient:
                         "response": text,
                         "prompt_tokens": tokens[0],
                         "completion_tokens": tokens[1],
+                        "logprobs": None if logprobs is None else json.dumps(logprobs),
                     }
                 )
 
@@ -286,21 +341,22 @@ class LLMClient:
             return None
 
     async def _ask(self, client, request: LLMRequest, state: _Run, on_call):
-        """Call, validate, re-ask on a schema failure; returns (text, value, (p_tok, c_tok))."""
+        """Call, validate, re-ask on a schema failure; returns (text, value, (p_tok, c_tok),
+        logprobs)."""
         messages = self._messages(request)
         prompt_total = completion_total = 0
         error = ""
         for reask in range(self.config.max_reasks + 1):
-            text, prompt_tokens, completion_tokens = await self._call(
+            text, prompt_tokens, completion_tokens, logprobs = await self._call(
                 client, messages, request, state, on_call
             )
             prompt_total += prompt_tokens
             completion_total += completion_tokens
             tokens = (prompt_total, completion_total)
             if request.output is None:
-                return text, None, tokens
+                return text, None, tokens, logprobs
             try:
-                return text, request.output.model_validate_json(text), tokens
+                return text, request.output.model_validate_json(text), tokens, logprobs
             except ValidationError as exc:
                 error = "; ".join(
                     f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()
@@ -321,7 +377,8 @@ class LLMClient:
         )
 
     async def _call(self, client, messages, request: LLMRequest, state: _Run, on_call):
-        """One answered HTTP call, retrying transient failures; returns (text, p_tok, c_tok)."""
+        """One answered HTTP call, retrying transient failures; returns (text, p_tok, c_tok,
+        logprobs)."""
         cfg = self.config
         estimate = sum(len(m["content"]) for m in messages) // 4 + cfg.max_tokens
         body = {
@@ -332,6 +389,11 @@ class LLMClient:
         }
         if cfg.seed is not None:
             body["seed"] = cfg.seed
+        if request.top_logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = request.top_logprobs
+        if request.grammar:
+            body["grammar"] = request.grammar
         response_format = self._response_format(request)
         if response_format is not None:
             body["response_format"] = response_format
@@ -352,6 +414,7 @@ class LLMClient:
                 usage = answer.get("usage") or {}
                 prompt_tokens = int(usage.get("prompt_tokens") or 0)
                 completion_tokens = int(usage.get("completion_tokens") or 0)
+                logprobs = token_logprobs(answer["choices"][0]) if request.top_logprobs else None
             except Exception as exc:
                 self.budget.release_call()
                 if not isinstance(exc, _MALFORMED | openai.OpenAIError):
@@ -360,7 +423,7 @@ class LLMClient:
                 if isinstance(exc, openai.APIStatusError) and not _retryable_status(
                     exc.status_code
                 ):
-                    raise RequestFailed(last_error, attempt + 1) from None
+                    raise RequestFailed(last_error, attempt + 1, retryable=False) from None
                 if attempt == cfg.max_retries:
                     break
                 state.usage.retries += 1
@@ -381,7 +444,9 @@ class LLMClient:
             state.usage.completion_tokens += completion_tokens
             if on_call:
                 on_call()
-            return text, prompt_tokens, completion_tokens
+            return text, prompt_tokens, completion_tokens, logprobs
         raise RequestFailed(
-            f"gave up after {cfg.max_retries + 1} attempts: {last_error}", cfg.max_retries + 1
+            f"gave up after {cfg.max_retries + 1} attempts: {last_error}",
+            cfg.max_retries + 1,
+            retryable=True,
         )

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from core.settings import Settings, load_settings
+import os
+from pathlib import Path
+
+from core.settings import Settings, load_config_file, load_settings
+from pipelines.resources.evaluation import EvaluationSettings
 from pipelines.resources.llm import LLMResource
 from pipelines.resources.settings import BuildSettings
 from pipelines.resources.warehouse import WarehouseResource
 
-__all__ = ["BuildSettings", "LLMResource", "WarehouseResource", "default_resources"]
+__all__ = [
+    "BuildSettings",
+    "EvaluationSettings",
+    "LLMResource",
+    "WarehouseResource",
+    "default_resources",
+]
+
+
+def default_results_dir() -> Path:
+    """RECRM_RESULTS_DIR, else `[eval] results_dir` in recrm.toml, else `results`."""
+    configured = os.environ.get("RECRM_RESULTS_DIR") or load_config_file().get("eval", {}).get(
+        "results_dir"
+    )
+    return Path(configured or "results")
 
 
 def default_resources(settings: Settings | None = None) -> dict:
@@ -26,4 +44,5 @@ def default_resources(settings: Settings | None = None) -> dict:
         ),
         # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
         "llm": LLMResource(),
+        "evaluation": EvaluationSettings(results_dir=str(default_results_dir())),
     }

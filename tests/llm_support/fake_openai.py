@@ -8,7 +8,12 @@ requests: `400` (not retryable), `429` (with Retry-After), `500`, `slow` (sleeps
 the connection without an answer), `malformed` (a 200 whose body is not JSON) and `bad_content`
 (valid HTTP, an answer that fails the schema). It counts every request and remembers each one;
 `GET /stats` returns the counts and `GET /reset` zeroes them (for a server in another process:
-`python tests/llm_support/fake_openai.py --latency 0.2` prints its base URL and serves).
+`python tests/llm_support/fake_openai.py --latency 0.2 [--answer TEXT]` prints its base URL and
+serves).
+
+A `responder` returns the answer's text, or a dict {"content": text, "logprobs": [...]} whose
+logprobs (OpenAI's `choices[0].logprobs.content` list; `logprobs_for` builds one) are sent when the
+request asked for them.
 """
 
 from __future__ import annotations
@@ -59,6 +64,20 @@ def instance_of(schema: dict, root: dict | None = None) -> object:
     return "x" * schema.get("minLength", 1)
 
 
+def logprobs_for(tokens: list[str], alternatives: dict[int, dict[str, float]]) -> list[dict]:
+    """OpenAI's logprobs content for an answer split into `tokens`: token i gets the log-probability
+    of its own entry in alternatives[i] (0 if absent) and those alternatives as top_logprobs."""
+    content = []
+    for i, token in enumerate(tokens):
+        alts = alternatives.get(i, {})
+        own = alts.get(token, 0.0)
+        top = [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in alts.items()]
+        content.append(
+            {"token": token, "logprob": own, "bytes": list(token.encode()), "top_logprobs": top}
+        )
+    return content
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512  # the listen backlog: 32+ clients connect at once
@@ -70,7 +89,7 @@ class FakeOpenAIServer:
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.faults: deque[str] = deque()
-        self.responder: Callable[[dict], str] | None = None
+        self.responder: Callable[[dict], str | dict] | None = None
         self.extra_headers: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         self.bodies: list[dict] = []
@@ -114,7 +133,7 @@ class FakeOpenAIServer:
         with self._lock:
             return self.faults.popleft() if self.faults else None
 
-    def _answer(self, body: dict) -> str:
+    def _answer(self, body: dict) -> str | dict:
         if self.responder is not None:
             return self.responder(body)
         fmt = body.get("response_format") or {}
@@ -143,19 +162,23 @@ class FakeOpenAIServer:
         if fault == "malformed":
             return 200, b'{"id": "x", "choices": [ {"mess', {}
         content = '{"not": "what the schema asks' if fault == "bad_content" else self._answer(body)
+        logprobs = None
+        if isinstance(content, dict):
+            content, logprobs = content["content"], content.get("logprobs")
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop",
+        }
+        if logprobs is not None and body.get("logprobs"):
+            choice["logprobs"] = {"content": logprobs}
         prompt_tokens = sum(len(m.get("content") or "") for m in body["messages"]) // 4
         payload = {
             "id": f"chatcmpl-{self.requests}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
+            "choices": [choice],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": len(content) // 4 + 1,
@@ -259,8 +282,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="OpenAI-protocol test server")
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--answer", help="answer every request with this text")
     args = parser.parse_args(argv)
     server = FakeOpenAIServer(latency=args.latency)  # its threaded front is never started
+    if args.answer is not None:
+        server.responder = lambda body: args.answer
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_asyncio(server))
     return 0

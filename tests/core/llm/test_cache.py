@@ -70,3 +70,21 @@ def test_a_cache_table_without_a_key_is_rebuilt_with_one(tmp_path):
     found = cache.lookup(["k1", "k2"])
     assert found["k1"].response == "old" and set(found) == {"k1", "k2"}
     assert wh.count(CACHE_TABLE) == 2
+    # The table also gained the log-probabilities column (null for these answers).
+    assert found["k1"].logprobs is None and found["k2"].logprobs is None
+
+
+def test_a_cache_from_before_logprobs_is_still_read(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh.connect() as con:
+        con.execute(
+            f"CREATE TABLE {CACHE_TABLE} (key VARCHAR PRIMARY KEY, model VARCHAR, "
+            "template VARCHAR, response VARCHAR, prompt_tokens BIGINT, completion_tokens BIGINT, "
+            "created_at TIMESTAMP)"
+        )
+        con.execute(f"INSERT INTO {CACHE_TABLE} VALUES ('k1', 'm', 't', 'old', 1, 1, '2026-01-01')")
+    cache = ResponseCache(wh)
+    assert cache.lookup(["k1"])["k1"].response == "old"
+    cache.put_many([_row("k2") | {"logprobs": "[]"}])
+    found = cache.lookup(["k1", "k2"])
+    assert found["k1"].logprobs is None and found["k2"].logprobs == "[]"

@@ -129,6 +129,7 @@ def test_a_request_given_up_is_recorded_and_the_rest_go_on(fake_server, tmp_path
     results, usage = client.run(_requests(3))
     assert [r.status for r in results] == [FAILED, OK, OK]
     assert usage.failures == 1 and "HTTP 500" in results[0].error
+    assert results[0].retryable  # given up on a transient fault: a later run may succeed
     rows = Warehouse(tmp_path / "wh.duckdb").query(f"SELECT key, error FROM {FAILURES_TABLE}")
     assert rows["key"].to_list() == [results[0].key]
     # The failure is not cached: the next run asks again.
@@ -196,6 +197,7 @@ def test_a_client_error_is_not_retried(fake_server, tmp_path):
     results, usage = _client(fake_server, tmp_path, concurrency=1).run(_requests(2))
     assert [r.status for r in results] == [FAILED, OK]
     assert "HTTP 400" in results[0].error and usage.retries == 0 and fake_server.requests == 2
+    assert not results[0].retryable
 
 
 def test_openai_structured_output_mode(fake_server, tmp_path):
@@ -208,3 +210,48 @@ def test_openai_structured_output_mode(fake_server, tmp_path):
     assert client.key_for(_requests(1)[0]) != _client(fake_server, tmp_path).key_for(
         _requests(1)[0]
     )
+
+
+def test_log_probabilities_are_asked_for_returned_and_cached(fake_server, tmp_path):
+    from fake_openai import logprobs_for
+
+    tokens = ["<answer>", "1", "</answer>"]
+    fake_server.responder = lambda body: {
+        "content": "".join(tokens),
+        "logprobs": logprobs_for(tokens, {1: {"1": -0.1, "0": -2.4}}),
+    }
+    request = LLMRequest(messages=(("user", "rate it"),), template="eval_test:x", top_logprobs=5)
+    results, usage = _client(fake_server, tmp_path).run([request])
+    sent = fake_server.bodies[0]
+    assert sent["logprobs"] is True and sent["top_logprobs"] == 5
+    assert results[0].text == "<answer>1</answer>"
+    assert results[0].logprobs[1] == ["1", -0.1, [["1", -0.1], ["0", -2.4]]]
+    # From the cache the same log-probabilities come back, with no call.
+    again, usage2 = _client(fake_server, tmp_path).run([request])
+    assert again[0].status == CACHED and again[0].logprobs == results[0].logprobs
+    assert usage2.calls == 0 and fake_server.requests == 1
+    # Asking for log-probabilities is part of the key; a plain request is another one, and the
+    # keys of requests that do not ask are unchanged by the option existing.
+    plain = LLMRequest.chat(None, "rate it", "eval_test:x")
+    client = _client(fake_server, tmp_path)
+    assert client.key_for(plain) != client.key_for(request)
+    results3, _ = client.run([plain])
+    assert "logprobs" not in fake_server.bodies[-1] and results3[0].logprobs is None
+
+
+def test_a_server_without_log_probabilities_gives_none(fake_server, tmp_path):
+    fake_server.responder = lambda body: "<answer>1</answer>"
+    request = LLMRequest(messages=(("user", "x"),), template="eval_test:x", top_logprobs=3)
+    results, _ = _client(fake_server, tmp_path).run([request])
+    assert results[0].status == OK and results[0].logprobs is None
+
+
+def test_a_grammar_goes_in_the_body_and_the_key(fake_server, tmp_path):
+    fake_server.responder = lambda body: "<answer>1</answer>"
+    grammar = 'root ::= "<answer>" ("0" | "1") "</answer>"'
+    constrained = LLMRequest(messages=(("user", "x"),), template="eval_test:x", grammar=grammar)
+    free = LLMRequest(messages=(("user", "x"),), template="eval_test:x")
+    client = _client(fake_server, tmp_path)
+    assert client.key_for(constrained) != client.key_for(free)
+    client.run([constrained, free])
+    assert sorted(b.get("grammar", "") for b in fake_server.bodies) == ["", grammar]

@@ -1,0 +1,136 @@
+"""Dagster wiring of evaluations: the `evaluation` group, partitioned by scorer name (one dynamic
+partition per `recrm eval --name`, which registers it with its spec under results/.scorers/).
+
+- `evaluation/scorer` (observable source): per name, a data version from its configuration hash
+  and its release's manifest sha256. `recrm eval` observes it before every evaluation (in the UI:
+  "Observe sources"), so a result shows stale only when its configuration or its release changed.
+- `evaluation/result`: runs the evaluation of one name (assets/evaluation/run.py) and shows its
+  metrics with intervals and its chart.
+"""
+
+import base64
+import time
+import warnings
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    DataVersion,
+    DataVersionsByPartition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    observable_source_asset,
+)
+
+from assets.evaluation.chart import render_chart
+from assets.evaluation.leaderboard import board_row, column_name
+from assets.evaluation.release import manifest_sha256
+from assets.evaluation.results import SUMMARY_FILE, load_spec
+from assets.evaluation.run import evaluate
+from assets.evaluation.spec import data_version
+from assets.partitions import SCORERS
+from pipelines.resources import EvaluationSettings
+from schemas.evaluation import PAPER_COLUMNS, SHORT_NAMES
+
+# Observable source assets are "beta" in dagster 1.13; the warning says nothing to our users.
+warnings.filterwarnings("ignore", message=".*observable_source_asset.*", category=Warning)
+
+
+def scorer_versions(results_dir: Path, names: list[str]) -> dict[str, str]:
+    """name -> data version, for the names whose spec and release can be read."""
+    versions = {}
+    for name in names:
+        try:
+            spec = load_spec(results_dir, name)
+            versions[name] = data_version(spec, manifest_sha256(Path(spec.release)))
+        except (FileNotFoundError, ValueError):
+            continue  # unregistered, or its release is gone: nothing to compare against
+    return versions
+
+
+@observable_source_asset(
+    key=["evaluation", "scorer"],
+    group_name="evaluation",
+    partitions_def=SCORERS,
+    description="Each evaluation's configuration and release (data version: config hash + "
+    "release manifest sha256).",
+)
+def scorer(context, evaluation: EvaluationSettings) -> DataVersionsByPartition:
+    names = context.instance.get_dynamic_partitions(SCORERS.name)
+    return DataVersionsByPartition(scorer_versions(Path(evaluation.results_dir), names))
+
+
+def metrics_markdown(summary: dict) -> str:
+    """Every metric of every dimension, x100 with its 95% interval."""
+    lines = [
+        "| dimension | metric | value | 95% interval | entries | invalid |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for dim, figures in summary["dimensions"].items():
+        for metric, f in figures["metrics"].items():
+            value = "–" if f["value"] is None else f"{f['value'] * 100:.2f}"
+            interval = "" if f["low"] is None else f"{f['low'] * 100:.2f} – {f['high'] * 100:.2f}"
+            lines.append(
+                f"| {SHORT_NAMES[dim]} | {metric} | {value} | {interval} | {figures['entries']} | "
+                f"{figures['invalid_rate'] * 100:.1f}% |"
+            )
+    return "\n".join(lines)
+
+
+def chart_markdown(summary: dict) -> str:
+    board = {
+        "release": summary["release"],
+        "split": summary["evaluation"]["split"],
+        "rows": [board_row(summary)],
+    }
+    encoded = base64.b64encode(render_chart(board)).decode("ascii")
+    return f"![{summary['name']}](data:image/png;base64,{encoded})"
+
+
+def result_metadata(summary: dict, folder: Path) -> dict:
+    headline = {}
+    for dim, label, metric in PAPER_COLUMNS:
+        figure = summary["dimensions"].get(dim, {}).get("metrics", {}).get(metric)
+        if figure and figure["value"] is not None:
+            headline[column_name(dim, label)] = round(figure["value"] * 100, 2)
+    return {
+        "metrics": MetadataValue.md(metrics_markdown(summary)),
+        "chart": MetadataValue.md(chart_markdown(summary)),
+        **headline,
+        "entries": sum(f["entries"] for f in summary["dimensions"].values()),
+        "invalid_rate": MetadataValue.json(
+            {d: f["invalid_rate"] for d, f in summary["dimensions"].items()}
+        ),
+        "release": summary["release"]["version"],
+        "scorer": MetadataValue.json(summary["scorer"]),
+        "llm_usage": MetadataValue.json(summary["llm_usage"] or {}),
+        "summary": MetadataValue.path(str(folder / SUMMARY_FILE)),
+    }
+
+
+@asset(
+    key=["evaluation", "result"],
+    group_name="evaluation",
+    partitions_def=SCORERS,
+    deps=[scorer.key],
+    description="One evaluation's items.parquet and summary.json under "
+    "results/<release version>/<name>/ (metrics with 95% bootstrap intervals).",
+)
+def result(context: AssetExecutionContext, evaluation: EvaluationSettings) -> MaterializeResult:
+    results_dir = Path(evaluation.results_dir)
+    spec = load_spec(results_dir, context.partition_key)
+    context.log.info(f"evaluating {spec.name}: {spec.scorer.describe()} on {spec.release}")
+    calls = {"n": 0, "logged": time.monotonic()}
+
+    def progress() -> None:  # judge calls, logged at most every 10 s (the run's event log)
+        calls["n"] += 1
+        if time.monotonic() - calls["logged"] >= 10:
+            calls["logged"] = time.monotonic()
+            context.log.info(f"{calls['n']} judge calls answered")
+
+    evaluated = evaluate(spec, results_dir, on_call=progress)
+    return MaterializeResult(
+        metadata=result_metadata(evaluated.summary, evaluated.path),
+        data_version=DataVersion(evaluated.summary["data_version"]),
+    )
