@@ -1,9 +1,10 @@
 """Query-item relevance entries: sampled (query, item) pairs graded 0-3 on the ESCI scale.
 
-An expert label wins where one exists (label_source `human`, confidence 1.0); every other pair is
-graded by the heuristic labeler from text, category and behaviour, including the domain's
-query-category affinity learnt from the click log (label_source `heuristic`, confidence < 1),
-which the LLM-judge layer may revisit.
+An expert label wins where one exists (label_source `human`, confidence 1.0). Every other pair is
+graded by the relevance labeler from what the prompt shows, read with the domain's vocabulary
+learned from its catalog and its expert slice (label_source `heuristic`, confidence < 1; see
+labeler.py). No engagement enters a label. Labels below the labeler's MIN_CONFIDENCE are written
+too: the LLM-judge layer decides them, or leaves them out when no judge is configured.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import polars as pl
 
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params
+from assets.dimensions.common.splits import domain_split
 from assets.dimensions.common.text import item_text_sql
-from assets.dimensions.query_item_relevance.affinity import (
-    attach_category_lift,
-    token_category_lift_sql,
-)
-from assets.dimensions.query_item_relevance.labeler import heuristic_labels
+from assets.dimensions.query_item_relevance.labeler import MIN_CONFIDENCE, label_pairs
 from assets.dimensions.query_item_relevance.sampling import candidate_pairs_sql
+from assets.dimensions.query_item_relevance.vocabulary import DomainVocabulary, learn_vocabulary
 from assets.staging.tables import raw_source
 from core.templates import load_template
 from core.warehouse import Warehouse
@@ -26,9 +25,25 @@ from core.warehouse import Warehouse
 DIMENSION = "query_item_relevance"
 
 
-def label_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
+def domain_vocabulary(wh: Warehouse, domain: str) -> DomainVocabulary:
+    """The domain's vocabulary from its item profiles and expert annotations."""
+    items = wh.query(
+        "SELECT item.item_id, item.title, item.category, item.tags, item.price, "
+        "item.attributes FROM stg_item_profiles WHERE domain = $domain ORDER BY item_id",
+        {"domain": domain},
+    )
+    annotations = wh.query(
+        f"SELECT trim(query) AS query, item_id, label FROM {raw_source(wh, 'annotations')} "
+        "WHERE domain = $domain AND label BETWEEN 0 AND 3 AND query IS NOT NULL "
+        "ORDER BY query, item_id, label",
+        {"domain": domain},
+    )
+    return learn_vocabulary(items, annotations)
+
+
+def label_with_humans_first(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFrame:
     """Pairs + label (int8), label_source and label_confidence: human where annotated."""
-    scored = heuristic_labels(pairs)
+    scored = label_pairs(pairs, vocabulary)
     human = pl.col("human_label").is_not_null()
     return scored.with_columns(
         pl.when(human)
@@ -46,17 +61,22 @@ def label_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
 
 def build_relevance_entries(
     wh: Warehouse, domain: str, seed: int, fractions: dict[str, float], cap: int | None = None
-) -> pl.DataFrame:
-    """The domain's relevance entries (at most `cap` pairs; None = all), split by user."""
+) -> tuple[pl.DataFrame, dict]:
+    """(the domain's relevance entries, at most `cap` candidate pairs (None = all), split by
+    the release's policy; metadata: counts held out, by evidence, below MIN_CONFIDENCE)."""
     template = load_template(DIMENSION)
     prov = provenance_params(wh, domain, DIMENSION, template)
+    split = domain_split(wh, domain, seed, fractions)
     pairs = wh.query(
         f"SELECT *, {item_text_sql('item')} AS item_text FROM ("
-        f"{candidate_pairs_sql(raw_source(wh, 'annotations'), seed, cap)}) s",
+        f"{candidate_pairs_sql(raw_source(wh, 'annotations'), raw_source(wh, 'requests'), seed, cap, split)}"
+        ") s",
         {"domain": domain},
     )
-    lifts = wh.query(token_category_lift_sql(), {"domain": domain})
-    labelled = label_pairs(attach_category_lift(pairs, lifts))
+    held_by_sampling = int(pairs["held_out"].sum()) if pairs.height else 0
+    pairs = pairs.filter(~pl.col("held_out"))
+    vocabulary = domain_vocabulary(wh, domain)
+    labelled = label_with_humans_first(pairs, vocabulary)
     frame = labelled.with_columns(
         pl.lit(DIMENSION).alias("dimension"),
         pl.struct(
@@ -71,4 +91,20 @@ def build_relevance_entries(
             pl.lit(None, dtype=pl.String).alias("operator"),
         ).alias("provenance"),
     )
-    return finalize_entries(frame, DIMENSION, template, seed, fractions)
+    entries, held_by_split = finalize_entries(
+        frame, DIMENSION, template, split, time_column="request_ts"
+    )
+    rule = labelled.filter(pl.col("label_source") == "heuristic")
+    metadata = {
+        "vocabulary": vocabulary.describe(),
+        "pairs_by_origin": _counts(labelled, "origin"),
+        "rule_labels_by_evidence": _counts(rule, "evidence"),
+        "rule_labels_below_min_confidence": int((rule["label_confidence"] < MIN_CONFIDENCE).sum()),
+    }
+    return entries, {"held_out": held_by_sampling + held_by_split, **metadata}
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    if frame.height == 0:
+        return {}
+    return {str(k): int(n) for k, n in frame.group_by(column).len().sort(column).iter_rows()}

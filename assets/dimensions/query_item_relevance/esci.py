@@ -1,5 +1,5 @@
-"""The real ESCI shopping-query sample as a check of the heuristic labeler: load it in the
-labeler's input layout and measure agreement with the human E/S/C/I judgements."""
+"""The real ESCI shopping-query sample as a check of the relevance labelers: load it in the
+labelers' input layout and measure agreement with the human E/S/C/I judgements."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.dimensions.query_item_relevance.labeler import heuristic_labels
+from assets.dimensions.query_item_relevance.lexical import lexical_labels
 
 ESCI_GRADES = {"Exact": 3, "Substitute": 2, "Complement": 1, "Irrelevant": 0}
 ESCI_RELATIVE_PATH = Path("shared/data/public/esci_dev/esci_dev.csv")
@@ -53,4 +53,4 @@ def agreement(labelled: pl.DataFrame) -> dict[str, float]:
 
 
 def esci_agreement(path: Path) -> dict[str, float]:
-    return agreement(heuristic_labels(load_esci(path)))
+    return agreement(lexical_labels(load_esci(path)))
