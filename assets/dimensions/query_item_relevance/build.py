@@ -15,6 +15,7 @@ from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import domain_split
 from assets.dimensions.common.text import item_text_sql
+from assets.dimensions.query_item_relevance.balance import take_catalog_pairs
 from assets.dimensions.query_item_relevance.labeler import MIN_CONFIDENCE, label_pairs
 from assets.dimensions.query_item_relevance.sampling import candidate_pairs_sql
 from assets.dimensions.query_item_relevance.vocabulary import DomainVocabulary, learn_vocabulary
@@ -76,7 +77,8 @@ def build_relevance_entries(
     held_by_sampling = int(pairs["held_out"].sum()) if pairs.height else 0
     pairs = pairs.filter(~pl.col("held_out"))
     vocabulary = domain_vocabulary(wh, domain)
-    labelled = label_with_humans_first(pairs, vocabulary)
+    candidates = label_with_humans_first(pairs, vocabulary)
+    labelled = take_catalog_pairs(candidates)
     frame = labelled.with_columns(
         pl.lit(DIMENSION).alias("dimension"),
         pl.struct(
@@ -98,6 +100,7 @@ def build_relevance_entries(
     metadata = {
         "vocabulary": vocabulary.describe(),
         "pairs_by_origin": _counts(labelled, "origin"),
+        "catalog_candidates": int((candidates["origin"] == "catalog").sum()),
         "rule_labels_by_evidence": _counts(rule, "evidence"),
         "rule_labels_below_min_confidence": int((rule["label_confidence"] < MIN_CONFIDENCE).sum()),
     }

@@ -46,9 +46,12 @@ def label_pairs(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFra
             pl.lit(None, dtype=pl.String).alias("evidence"),
         )
     intents = query_intents(pairs.select("query").unique(), vocabulary)
-    lexical = lexical_labels(pairs.select("query", "title", "category", "tags", "description",
-                                          "attributes"))  # fmt: skip
-    facts = vocabulary.item_facts.rename({"canonical": "item_canonical"})
+    facts = vocabulary.item_facts.select(
+        "item_id",
+        pl.col("canonical").alias("item_canonical"),
+        pl.col("price").alias("_price"),
+        pl.col("features").alias("_features"),
+    )
     relations = vocabulary.relations.select(
         pl.col("query_canonical").alias("intent"),
         "item_canonical",
@@ -56,13 +59,9 @@ def label_pairs(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFra
         pl.col("confidence").alias("relation_confidence"),
     )
     joined = (
-        pairs.with_columns(
-            lexical["label"].alias("_lexical_label"),
-            lexical["label_confidence"].alias("_lexical_confidence"),
-        )
-        .with_row_index("_order")
+        pairs.with_row_index("_order")
         .join(intents, on="query", how="left")
-        .join(facts.rename({"price": "_price", "features": "_features"}), on="item_id", how="left")
+        .join(facts, on="item_id", how="left")
         .join(relations, on=["intent", "item_canonical"], how="left")
         .sort("_order")
     )
@@ -72,6 +71,23 @@ def label_pairs(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFra
         pl.col("feature").is_null() | pl.col("_features").list.contains(pl.col("feature"))
     )
     related = known & ~same & pl.col("relation_grade").is_not_null()
+    # The lexical grade, for the pairs neither the intent nor a relation decides.
+    fallback = joined.with_columns((~(same | related)).alias("_fallback"))["_fallback"]
+    undecided = joined.filter(fallback)
+    lexical = lexical_labels(
+        undecided.select("query", "title", "category", "tags", "description", "attributes")
+    )
+    joined = joined.with_columns(
+        pl.lit(None, dtype=pl.Int8).alias("_lexical_label"),
+        pl.lit(None, dtype=pl.Float64).alias("_lexical_confidence"),
+    ).update(
+        undecided.select(
+            "_order",
+            lexical["label"].alias("_lexical_label"),
+            lexical["label_confidence"].alias("_lexical_confidence"),
+        ),
+        on="_order",
+    )
     label = (
         pl.when(same)
         .then(pl.when(needs_met).then(3).otherwise(2))

@@ -2,18 +2,20 @@
 
 Three sources:
 - every distinct (query, shown item) pair of the domain;
-- catalog pairs: for every query, CATALOG_PAIRS_PER_QUERY items of the domain's catalog that were
-  not shown with it, chosen by seeded hash. Platforms mostly show relevant items, so shown pairs
-  alone under-represent complements and unrelated items; these keep every grade represented;
-- every expert-annotated pair, with its majority label (ties to the lower grade).
+- every expert-annotated pair, with its majority label (ties to the lower grade);
+- catalog candidates: for every query, up to CATALOG_CANDIDATES_PER_QUERY items of the domain's
+  catalog that were not shown with it, drawn by seeded hash. Platforms mostly show relevant
+  items, so shown pairs alone under-represent complements and unrelated items; after labelling,
+  `balance.py` takes from these candidates the pairs that lift each grade to its floor.
 
 A pair stands for one request, whose user and time place it in a split (common/splits.py): the
 earliest request that showed it (a catalog pair: that issued its query) among those the split
 policy admits, i.e. whose time lies in its user's split window. A pair shown only by requests
 the policy rejects is held out (`held_out`), like any entry outside its user's window; an
-annotated pair never shown carries no user or time. Annotated pairs are always kept under a cap;
-the rest are taken round-robin over the item categories in seeded-hash order, so small categories
-are represented before large ones fill it. The domain's share across domains is settled later by
+annotated pair never shown carries no user or time. Under a cap, annotated pairs are always kept
+and the other shown pairs are taken round-robin over the item categories in seeded-hash order, so
+small categories are represented before large ones fill it; catalog candidates are not capped
+(the balancing takes few of them). The domain's share across domains is settled later by
 the benchmark selection.
 """
 
@@ -23,16 +25,16 @@ from assets.dimensions.common.splits import DomainSplit
 from core.ids import sql_stable_id, sql_unit_interval
 
 SOURCE_ROWS_PER_PAIR = 5  # impressions cited in provenance per pair (the earliest ones)
-CATALOG_PAIRS_PER_QUERY = 1
-_CATALOG_DRAWS = 3  # hash draws per catalog pair (a draw may hit an item shown with the query)
+CATALOG_CANDIDATES_PER_QUERY = 10
+_CATALOG_DRAWS = 2  # hash draws per candidate (a draw may hit an item shown with the query)
 
 
 def candidate_pairs_sql(
     annotations: str, requests: str, seed: int, cap: int | None, split: DomainSplit
 ) -> str:
     """SELECT of the sampled pairs for $domain: entry_id, domain, query, item_id, item fields,
-    origin (shown / catalog / annotated), human_label, user_id_hash, request_id, request_ts,
-    source_row_ids, held_out."""
+    origin (shown / annotated / catalog), order_key (the seeded order), human_label,
+    user_id_hash, request_id, request_ts, source_row_ids, held_out."""
     if cap is not None and cap < 0:
         raise ValueError(f"sample cap must be >= 0, got {cap}")
     entry_id = sql_stable_id("query_item_relevance", ["c.domain", "c.query", "c.item_id"])
@@ -42,7 +44,7 @@ def candidate_pairs_sql(
     draw = sql_unit_interval(f"query_item_relevance/catalog/{int(seed)}", ["q.query", "d.j"])
     admitted = split.case_sql("user_id_hash", "request_ts", "request_id")
     limit = f"LIMIT {int(cap)}" if cap is not None else ""
-    draws = _CATALOG_DRAWS * CATALOG_PAIRS_PER_QUERY
+    draws = _CATALOG_DRAWS * CATALOG_CANDIDATES_PER_QUERY
     return f"""
 WITH occurrences AS (
     SELECT domain, trim(query) AS query, item_id, request_id, user_id_hash, request_ts,
@@ -68,15 +70,18 @@ first_request AS (
     GROUP BY domain, query
 ),
 catalog AS (
-    SELECT item_id, row_number() OVER (ORDER BY item_id) - 1 AS idx,
-           count(*) OVER () AS n
+    SELECT item_id, row_number() OVER (ORDER BY item_id) - 1 AS idx
     FROM stg_item_profiles WHERE domain = $domain
 ),
-drawn AS (
-    SELECT q.domain, q.query, c.item_id, min(d.j) AS j
+draws AS (
+    SELECT q.domain, q.query, d.j,
+           CAST(floor({draw} * (SELECT count(*) FROM catalog)) AS BIGINT) AS idx
     FROM first_request q
     CROSS JOIN (SELECT unnest(range({draws})) AS j) d
-    JOIN catalog c ON c.idx = CAST(floor({draw} * c.n) AS BIGINT)
+),
+drawn AS (
+    SELECT d.domain, d.query, c.item_id, min(d.j) AS j
+    FROM draws d JOIN catalog c ON c.idx = d.idx
     GROUP BY ALL
 ),
 catalog_pairs AS (
@@ -85,7 +90,7 @@ catalog_pairs AS (
         FROM drawn d
         ANTI JOIN (SELECT DISTINCT domain, query, item_id FROM occurrences) o
           ON o.domain = d.domain AND o.query = d.query AND o.item_id = d.item_id
-    ) WHERE k <= {CATALOG_PAIRS_PER_QUERY}
+    ) WHERE k <= {CATALOG_CANDIDATES_PER_QUERY}
 ),
 votes AS (
     SELECT domain, trim(query) AS query, item_id, label, count(*) AS n,
@@ -101,11 +106,7 @@ ann AS (
     FROM votes
     GROUP BY domain, query, item_id
 ),
-keys AS (
-    SELECT domain, query, item_id, 'shown' AS origin FROM occurrences
-    UNION
-    SELECT domain, query, item_id, 'catalog' AS origin FROM catalog_pairs
-),
+keys AS (SELECT DISTINCT domain, query, item_id, 'shown' AS origin FROM occurrences),
 -- The sample is chosen on narrow keys; the per-pair aggregates and item payloads are computed
 -- for the chosen pairs only (a domain shows ~450k distinct pairs for a cap of ~20k).
 c AS (
@@ -124,9 +125,14 @@ ranked AS (
     JOIN stg_item_profiles ip ON ip.domain = c.domain AND ip.item_id = c.item_id
 ),
 chosen AS (
-    SELECT * FROM ranked
-    ORDER BY human_label IS NULL, rank_in_category, order_key, query, item_id
-    {limit}
+    (SELECT * FROM ranked
+     ORDER BY human_label IS NULL, rank_in_category, order_key, query, item_id
+     {limit})
+    UNION ALL
+    SELECT c.domain, c.query, c.item_id, 'catalog' AS origin, NULL AS human_label,
+           {order_key} AS order_key, NULL AS rank_in_category
+    FROM catalog_pairs c
+    ANTI JOIN ann a ON a.domain = c.domain AND a.query = c.query AND a.item_id = c.item_id
 ),
 shown AS (
     SELECT o.domain, o.query, o.item_id,
@@ -144,7 +150,7 @@ shown AS (
     GROUP BY o.domain, o.query, o.item_id
 )
 SELECT {entry_id} AS entry_id, c.domain, c.query, c.item_id, ip.item, c.origin,
-       c.human_label,
+       c.order_key, c.human_label,
        coalesce(s.user_id_hash, CASE WHEN c.origin = 'catalog' THEN f.user_id_hash END)
            AS user_id_hash,
        coalesce(s.request_id, CASE WHEN c.origin = 'catalog' THEN f.request_id END)
@@ -164,5 +170,6 @@ JOIN stg_item_profiles ip ON ip.domain = c.domain AND ip.item_id = c.item_id
 LEFT JOIN shown s ON s.domain = c.domain AND s.query = c.query AND s.item_id = c.item_id
 LEFT JOIN first_request f ON f.domain = c.domain AND f.query = c.query
 LEFT JOIN ann a ON a.domain = c.domain AND a.query = c.query AND a.item_id = c.item_id
-ORDER BY c.human_label IS NULL, c.rank_in_category, c.order_key, c.query, c.item_id
+ORDER BY c.origin = 'catalog', c.human_label IS NULL, c.rank_in_category, c.order_key,
+         c.query, c.item_id
 """
