@@ -151,6 +151,20 @@ def domain_split(wh: Warehouse, domain: str, seed: int, fractions: dict[str, flo
     return DomainSplit(policy, domain_cut(wh, domain, policy))
 
 
+def split_policy_record(
+    wh: Warehouse, seed: int, fractions: dict[str, float], domains: list[str]
+) -> dict:
+    """What a release states about its split: the policy, its parameters, each domain's cut
+    (ISO time, naive UTC as the logs; null: no cut)."""
+    policy = SplitPolicy.build(seed, fractions)
+    cuts = {d: domain_cut(wh, d, policy) for d in sorted(domains)}
+    return {
+        **policy.describe(),
+        "seed": policy.seed,
+        "cuts": {d: None if c is None else c.isoformat() for d, c in cuts.items()},
+    }
+
+
 def assign_splits(
     frame: pl.DataFrame, dimension: str, split: DomainSplit, time_column: str | None = None
 ) -> pl.DataFrame:
