@@ -197,9 +197,9 @@ def label_sources_section(manifest: dict) -> list[str]:
             if not s:
                 continue
             rows = s["rows"]
-            sources = {k: v for k, v in s.get("label_sources", {}).items() if k != "synthetic"}
+            sources = s.get("label_sources", {})
             text = ", ".join(f"{k} {_pct(v, rows)}" for k, v in sorted(sources.items())) or "-"
-            synthetic = s.get("label_sources", {}).get("synthetic", 0)
+            synthetic = s.get("synthetic_rows", 0)
             lines.append(f"| `{dim}` | {split} | {rows:,} | {text} | {_pct(synthetic, rows)} |")
         low = info.get("left_out", {}).get("low_confidence", 0)
         if low:
@@ -241,9 +241,9 @@ def fields_section() -> list[str]:
 LIMITATIONS = (
     "The sample release is built from synthetic logs (`loggen`); agreement with truth is"
     " measured there and on a small real sample (ESCI relevance), not on real behaviour logs.",
-    "Rule relevance labels read the domain's vocabulary, learned from its catalog and from its"
-    " expert annotations (all splits): category relations are aggregate knowledge, not pair"
-    " labels, but an expert slice of another split informs them.",
+    "Rule relevance labels read the domain's vocabulary, learned from its catalog and from the"
+    " expert labels of train pairs only; where the expert slice is small, fewer pairs can be"
+    " decided without a judge.",
     "Relevance pairs no rule could decide are left out without an LLM judge, so the released"
     " pairs lean towards the decidable ones; catalog pairs (items never shown with the query)"
     " are added to keep every grade represented.",

@@ -96,23 +96,23 @@ def label_distribution(con: duckdb.DuckDBPyConnection, table: str, dimension: st
     return out
 
 
-def label_sources(con: duckdb.DuckDBPyConnection, table: str) -> dict:
-    """split -> {label_source: rows, ..., "synthetic": rows} (synthetic: is_synthetic entries,
-    or label_source `synthetic` where the dimension has no such column)."""
+def label_sources(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict, dict]:
+    """(split -> {label_source: rows}, split -> synthetic rows): synthetic entries are the
+    `is_synthetic` ones, or those labelled `synthetic` where a dimension has no such column."""
     columns = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
     synthetic = (
         "coalesce(is_synthetic, false)" if "is_synthetic" in columns
         else "label_source = 'synthetic'"
     )  # fmt: skip
-    out: dict[str, dict[str, int]] = {}
+    sources: dict[str, dict[str, int]] = {}
+    synthetic_rows: dict[str, int] = {}
     for split, source, n, synth in con.execute(
         f'SELECT split, label_source, count(*), count(*) FILTER (WHERE {synthetic}) FROM "{table}" '
         "GROUP BY ALL ORDER BY ALL"
     ).fetchall():
-        counts = out.setdefault(split, {"synthetic": 0})
-        counts[source] = int(n)
-        counts["synthetic"] += int(synth)
-    return out
+        sources.setdefault(split, {})[source] = int(n)
+        synthetic_rows[split] = synthetic_rows.get(split, 0) + int(synth)
+    return sources, synthetic_rows
 
 
 def write_dimension(
@@ -122,7 +122,7 @@ def write_dimension(
     sources (with the synthetic entries) per split."""
     table = benchmark_table(dimension)
     distribution = label_distribution(con, table, dimension)
-    sources = label_sources(con, table)
+    sources, synthetic = label_sources(con, table)
     unknown = sorted(set(distribution) - set(SPLITS))
     if unknown:
         raise ReleaseError(f"{table} has rows in unknown split(s) {unknown}")
@@ -132,6 +132,7 @@ def write_dimension(
             "rows": sum(s.rows for s in shards),
             "label_distribution": distribution.get(split, {}),
             "label_sources": sources.get(split, {}),
+            "synthetic_rows": synthetic.get(split, 0),
             "shards": [asdict(s) for s in shards],
         }
     return {

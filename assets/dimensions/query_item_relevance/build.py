@@ -2,8 +2,8 @@
 
 An expert label wins where one exists (label_source `human`, confidence 1.0). Every other pair is
 graded by the relevance labeler from what the prompt shows, read with the domain's vocabulary
-learned from its catalog and its expert slice (label_source `heuristic`, confidence < 1; see
-labeler.py). No engagement enters a label. Labels below the labeler's MIN_CONFIDENCE are written
+learned from its catalog and the expert labels of train pairs (label_source `heuristic`,
+confidence < 1; see labeler.py): an expert label of a held-out pair never shapes a train label. No engagement enters a label. Labels below the labeler's MIN_CONFIDENCE are written
 too: the LLM-judge layer decides them, or leaves them out when no judge is configured.
 """
 
@@ -13,7 +13,7 @@ import polars as pl
 
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params
-from assets.dimensions.common.splits import domain_split
+from assets.dimensions.common.splits import DomainSplit, assign_splits, domain_split
 from assets.dimensions.common.text import item_text_sql
 from assets.dimensions.query_item_relevance.balance import take_catalog_pairs
 from assets.dimensions.query_item_relevance.labeler import MIN_CONFIDENCE, label_pairs
@@ -26,8 +26,11 @@ from core.warehouse import Warehouse
 DIMENSION = "query_item_relevance"
 
 
-def domain_vocabulary(wh: Warehouse, domain: str) -> DomainVocabulary:
-    """The domain's vocabulary from its item profiles and expert annotations."""
+def domain_vocabulary(
+    wh: Warehouse, domain: str, learn_from: pl.DataFrame | None = None
+) -> DomainVocabulary:
+    """The domain's vocabulary from its item profiles and the expert annotations of the
+    (query, item_id) pairs in `learn_from` (None: every annotation)."""
     items = wh.query(
         "SELECT item.item_id, item.title, item.category, item.tags, item.price, "
         "item.attributes FROM stg_item_profiles WHERE domain = $domain ORDER BY item_id",
@@ -39,7 +42,21 @@ def domain_vocabulary(wh: Warehouse, domain: str) -> DomainVocabulary:
         "ORDER BY query, item_id, label",
         {"domain": domain},
     )
+    if learn_from is not None:
+        annotations = annotations.join(
+            learn_from.select("query", "item_id").unique(), on=["query", "item_id"], how="semi"
+        )
     return learn_vocabulary(items, annotations)
+
+
+def train_pairs(pairs: pl.DataFrame, split: DomainSplit) -> pl.DataFrame:
+    """The pairs the split policy places in train: the only ones whose expert labels may teach
+    the labeler (a held-out pair's label must not shape the labels of train entries)."""
+    keys = pairs.select(
+        "entry_id", pl.struct("user_id_hash").alias("provenance"), "request_ts", "query", "item_id"
+    )
+    placed = assign_splits(keys, DIMENSION, split, time_column="request_ts")
+    return placed.filter(pl.col("split") == "train").select("query", "item_id")
 
 
 def label_with_humans_first(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFrame:
@@ -76,7 +93,7 @@ def build_relevance_entries(
     )
     held_by_sampling = int(pairs["held_out"].sum()) if pairs.height else 0
     pairs = pairs.filter(~pl.col("held_out"))
-    vocabulary = domain_vocabulary(wh, domain)
+    vocabulary = domain_vocabulary(wh, domain, learn_from=train_pairs(pairs, split))
     candidates = label_with_humans_first(pairs, vocabulary)
     labelled = take_catalog_pairs(candidates)
     frame = labelled.with_columns(
