@@ -7,7 +7,8 @@ engagement of the pair or of anyone else enters a label.
    feature it asks for.
 2. An item of the intent's category is an exact match (3) when it meets the price cap and has
    the feature asked for, else a substitute (2): the ESCI reading of "matches the intent but not
-   every stated need".
+   every stated need". Where the feature's name may be the query's subject itself ("麻辣" in
+   "麻辣烫"), an item lacking it is left undecided.
 3. An item of another category gets the grade the domain's experts give that category pair
    (substitute, complement or unrelated), with the confidence of their agreement.
 4. Where neither decides (no intent, an item without a known category, a category pair the
@@ -72,8 +73,7 @@ def label_pairs(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFra
     )
     related = known & ~same & pl.col("relation_grade").is_not_null()
     # The lexical grade, for the pairs neither the intent nor a relation decides.
-    fallback = joined.with_columns((~(same | related)).alias("_fallback"))["_fallback"]
-    undecided = joined.filter(fallback)
+    undecided = joined.filter(~(same | related))
     lexical = lexical_labels(
         undecided.select("query", "title", "category", "tags", "description", "attributes")
     )
@@ -96,8 +96,14 @@ def label_pairs(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFra
         .otherwise(pl.col("_lexical_label"))
         .cast(pl.Int8)
     )
+    # an item that only misses a feature whose name may be the subject itself: not decided
+    unsure_feature = (
+        same & pl.col("feature_ambiguous") & ~pl.col("_features").list.contains(pl.col("feature"))
+    )
     confidence = (
-        pl.when(same)
+        pl.when(same & unsure_feature)
+        .then(pl.min_horizontal("intent_confidence", pl.lit(FALLBACK_CONFIDENCE)))
+        .when(same)
         .then(pl.col("intent_confidence"))
         .when(related)
         .then(pl.min_horizontal("intent_confidence", "relation_confidence"))

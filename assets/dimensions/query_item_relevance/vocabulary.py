@@ -37,9 +37,17 @@ MERGE_SIMILARITY = 0.35  # cosine of two categories' name profiles for one categ
 FEATURE_PRECISION = 0.98  # share of a tag's items that have the key
 FEATURE_RECALL = 0.2  # share of the key's items that show the tag
 FEATURE_MIN_ITEMS = 5
+# A feature name whose words also name a category in the catalog (lexicon weight at least this:
+# "麻辣" in 麻辣烫, "late-night" beside the "late night" of skewer bars) may be the query's subject
+# rather than a requirement: whether an item lacking the feature still matches is left undecided.
+FEATURE_AMBIGUITY = 0.25
 EVIDENCE_SATURATION = 3  # expert exact labels of a query word for its evidence to count fully
 RELATION_SATURATION = 2  # expert labels of a category pair for its grade to count fully
 EVIDENCE_MARGIN = 0.3  # intent margin an expert-labelled query needs to teach a relation
+# Score of the best category at which the query's evidence counts fully (a word every item of a
+# category carries, or a query word the experts labelled exact EVIDENCE_SATURATION times, scores
+# about 1): below it the intent's confidence shrinks with the evidence.
+INTENT_SATURATION = 1.0
 # Attribute keys that are not descriptive text: the item's language and its feature keys.
 NOT_TEXT_KEYS = ("lang", "features")
 # Where a query states a price cap, in Chinese and English ("50元以内", "under ¥50").
@@ -49,7 +57,7 @@ CAP_PATTERNS = (
 )
 
 CATEGORIES_SCHEMA = {"category": pl.String, "canonical": pl.String}
-FEATURES_SCHEMA = {"name": pl.String, "feature": pl.String}
+FEATURES_SCHEMA = {"name": pl.String, "feature": pl.String, "ambiguous": pl.Boolean}
 WEIGHTS_SCHEMA = {"token": pl.String, "canonical": pl.String, "weight": pl.Float64}
 RELATIONS_SCHEMA = {
     "query_canonical": pl.String,
@@ -121,6 +129,8 @@ def learn_vocabulary(items: pl.DataFrame, annotations: pl.DataFrame | None) -> D
         item_facts = _item_facts(con)
         con.register("item_facts", item_facts)
         lexicon = _lexicon(con)
+        con.register("lexicon_v", lexicon)
+        features = _mark_ambiguous(con)
         vocabulary = DomainVocabulary(
             categories=categories,
             features=features,
@@ -212,6 +222,27 @@ def _feature_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         """
         )
         .pl()
+        .cast({"name": pl.String, "feature": pl.String})
+    )
+
+
+def _mark_ambiguous(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """feature_names + ambiguous (see FEATURE_AMBIGUITY)."""
+    return (
+        con.sql(
+            f"""
+            WITH w AS (
+                SELECT t.name, max(l.weight) AS weight
+                FROM (SELECT name, unnest({tokens_sql("name")}) AS token FROM feature_names) t
+                JOIN lexicon_v l USING (token)
+                GROUP BY t.name
+            )
+            SELECT f.name, f.feature, coalesce(w.weight >= {FEATURE_AMBIGUITY}, false) AS ambiguous
+            FROM feature_names f LEFT JOIN w USING (name)
+            ORDER BY f.name, f.feature
+            """
+        )
+        .pl()
         .cast(FEATURES_SCHEMA)
     )
 
@@ -279,9 +310,10 @@ def _lexicon(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def parsed_queries_sql(queries: str, features: str) -> str:
-    """SELECT query, price_cap, feature, tokens over the distinct queries of `queries` (a
-    relation with a `query` column): the stated price cap, the feature named (the longest
-    feature name the query contains) and the tokens of what is left (the query's subject)."""
+    """SELECT query, price_cap, feature, feature_ambiguous, tokens over the distinct queries of
+    `queries` (a relation with a `query` column): the stated price cap, the feature named (the
+    longest feature name the query contains; whether that name may be the subject itself) and
+    the tokens of what is left (the query's subject)."""
     cap = " ".join(
         f"WHEN regexp_matches(query, '{p}') THEN regexp_extract(query, '{p}', 1)"
         for p in CAP_PATTERNS
@@ -296,24 +328,27 @@ WITH q AS (
 ),
 named AS (
     SELECT q.query, arg_max(f.name, (length(f.name), f.name)) AS name,
-           arg_max(f.feature, (length(f.name), f.name)) AS feature
+           arg_max(f.feature, (length(f.name), f.name)) AS feature,
+           arg_max(f.ambiguous, (length(f.name), f.name)) AS feature_ambiguous
     FROM q JOIN {features} f ON contains(lower(q.query), lower(f.name))
     GROUP BY q.query
 ),
 subject AS (
-    SELECT q.query, q.price_cap, n.feature,
+    SELECT q.query, q.price_cap, n.feature, coalesce(n.feature_ambiguous, false) AS feature_ambiguous,
            CASE WHEN n.name IS NULL THEN q.rest ELSE replace(q.rest, lower(n.name), ' ') END
                AS rest
     FROM q LEFT JOIN named n ON n.query = q.query
 )
-SELECT query, price_cap, feature, {tokens_sql("rest")} AS tokens FROM subject
+SELECT query, price_cap, feature, feature_ambiguous, {tokens_sql("rest")} AS tokens
+FROM subject
 """
 
 
 def query_intents(queries: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFrame:
     """Per distinct query: price_cap, feature, intent (canonical category or null) and
-    intent_confidence in [0, 1]: (best - second best score) / best, over the catalog lexicon
-    and the experts' query evidence."""
+    intent_confidence in [0, 1]: (best - second best score) / best, times min(1, best /
+    INTENT_SATURATION), over the catalog lexicon and the experts' query evidence: a clear winner
+    on little evidence is not a confident one."""
     con = duckdb.connect()
     try:
         con.register("queries", queries.select("query"))
@@ -342,9 +377,10 @@ def query_intents(queries: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.Dat
                        coalesce(max(CASE WHEN r = 2 THEN score END), 0.0) AS s2
                 FROM ranked GROUP BY query
             )
-            SELECT p.query, p.price_cap, p.feature, b.intent,
-                   CASE WHEN b.s1 > 0 THEN (b.s1 - b.s2) / b.s1 ELSE 0.0 END
-                       AS intent_confidence
+            SELECT p.query, p.price_cap, p.feature, p.feature_ambiguous, b.intent,
+                   CASE WHEN b.s1 > 0
+                        THEN (b.s1 - b.s2) / b.s1 * least(1.0, b.s1 / {INTENT_SATURATION})
+                        ELSE 0.0 END AS intent_confidence
             FROM parsed p LEFT JOIN best b ON b.query = p.query
             ORDER BY p.query
             """

@@ -91,7 +91,9 @@ def test_categories_in_two_languages_are_one(vocabulary):
 
 
 def test_feature_names_in_both_languages(vocabulary):
-    assert dict(vocabulary.features.iter_rows()) == {"spicy": "spicy", "麻辣": "spicy"}
+    features = vocabulary.features.select("name", "feature")
+    assert dict(features.iter_rows()) == {"spicy": "spicy", "麻辣": "spicy"}
+    assert not vocabulary.features["ambiguous"].any()
     facts = vocabulary.item_facts.filter(pl.col("item_id") == "noodles-00")
     assert facts["features"][0].to_list() == ["spicy"]
 
@@ -140,6 +142,36 @@ def test_grades_from_intent_modifiers_and_relations(vocabulary):
     assert out["label_confidence"][7] <= FALLBACK_CONFIDENCE < MIN_CONFIDENCE
     assert (out["label_confidence"].head(5) >= MIN_CONFIDENCE).all()
     assert out.select(pairs.columns).equals(pairs)
+
+
+def test_a_feature_name_that_may_be_the_subject_leaves_a_lacking_item_undecided():
+    """ "麻辣" names a feature, and is also how every 麻辣烫 shop is named: for "麻辣烫" an item
+    without the spicy key may well be exact, so the rule does not decide it."""
+    catalog = _catalog().with_columns(
+        pl.when(pl.col("item_id").str.starts_with("noodles") & (pl.col("category") == "面条"))
+        .then(pl.lit("老王麻辣烫"))
+        .otherwise(pl.col("title"))
+        .alias("title")
+    )
+    experts = pl.concat(
+        [
+            _annotations(),
+            pl.DataFrame(
+                [("麻辣烫", f"noodles-{i:02d}", 3) for i in (4, 8, 12)],
+                schema=["query", "item_id", "label"],
+                orient="row",
+            ),
+        ]
+    )
+    vocabulary = learn_vocabulary(catalog, experts)
+    assert dict(vocabulary.features.select("name", "ambiguous").iter_rows())["麻辣"]
+    pairs = _pairs([("麻辣烫", "noodles-00"), ("麻辣烫", "noodles-02")]).with_columns(
+        pl.lit("老王麻辣烫").alias("title")
+    )
+    out = label_pairs(pairs, vocabulary)
+    spicy, plain = out.row(0, named=True), out.row(1, named=True)
+    assert spicy["label"] == 3 and spicy["label_confidence"] >= MIN_CONFIDENCE
+    assert plain["label"] == 2 and plain["label_confidence"] < MIN_CONFIDENCE
 
 
 def test_labels_ignore_columns_the_prompt_does_not_show(vocabulary):
