@@ -1,8 +1,10 @@
 """Paper-scale build benchmark: wall time, peak memory and entries per second, beside a floor.
 
 Steps, each in its own child process (peak memory = max RSS of that child, from wait4):
-1. `recrm generate-logs` sized to supply the `paper` profile counts (about 9,500 users per domain
-   over 3 domains gives ~1.2M impressions and ~80k engaged multi-item requests);
+1. `recrm generate-logs` sized to supply the `paper` profile counts after the split policy holds
+   out about 44% of the candidate entries (user and time holdout; 9,500 users per domain over 3
+   domains gave ~1.2M impressions and ~80k engaged multi-item requests, so about 16,500 are
+   needed for 960,862 behaviour and 75,648 ranking entries);
 2. `recrm build --profile paper` (ingest -> staging -> dimensions -> judged -> benchmark ->
    release), or with `--through benchmark` the same assets up to the benchmark layer through
    `pipelines.runner.run_layers` (no release);
@@ -16,7 +18,7 @@ Steps, each in its own child process (peak memory = max RSS of that child, from 
    on this machine. It holds the rows in memory (about 7 GiB at paper scale); where it fails, the
    rest is still reported.
 
-Usage: .venv/bin/python benchmarks/bench_build_paper.py [--users 9500] [--workdir DIR] [--keep]
+Usage: .venv/bin/python benchmarks/bench_build_paper.py [--users 16500] [--workdir DIR] [--keep]
        [--through release|benchmark] [--profile paper] [--dimensions a,b (with benchmark)]
 Goal: build wall time within 3x the floor, peak under 4 GiB, on 2 cores.
 """
@@ -187,7 +189,7 @@ def output_size(workdir: Path, warehouse: Path) -> tuple[int, int, dict[str, int
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--users", type=int, default=9500, help="users per domain")
+    ap.add_argument("--users", type=int, default=16500, help="users per domain")
     ap.add_argument("--days", type=int, default=14)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--profile", default="paper")

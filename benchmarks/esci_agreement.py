@@ -1,4 +1,5 @@
-"""Agreement of the heuristic query-item relevance labeler with human ESCI judgements.
+"""Agreement of the relevance labelers with human ESCI judgements (a real public sample), beside
+the majority class.
 
 Usage: .venv/bin/python benchmarks/esci_agreement.py [path/to/esci_dev.csv]
 Default path: <repo>/../shared/data/public/esci_dev/esci_dev.csv (labels E/S/C/I -> 3/2/1/0).
@@ -11,10 +12,10 @@ from pathlib import Path
 
 from assets.dimensions.query_item_relevance.esci import (
     default_esci_path,
-    esci_agreement,
+    esci_comparison,
     load_esci,
 )
-from assets.dimensions.query_item_relevance.labeler import heuristic_labels
+from assets.dimensions.query_item_relevance.lexical import lexical_labels
 
 
 def main(argv: list[str]) -> int:
@@ -22,13 +23,16 @@ def main(argv: list[str]) -> int:
     if not path.is_file():
         print(f"ESCI sample not found at {path}", file=sys.stderr)
         return 2
-    result = esci_agreement(path)
-    labelled = heuristic_labels(load_esci(path))
+    results = esci_comparison(path)
+    rows = next(iter(results.values()))["rows"]
+    print(f"ESCI sample: {path} ({rows} rows, human labels)")
+    print(f"{'labeler':18s} {'exact':>7s} {'binary':>7s} {'decided':>8s}")
+    for name, r in results.items():
+        decided = f"{r['decided']:.3f}" if "decided" in r else "-"
+        print(f"{name:18s} {r['exact_agreement']:7.3f} {r['binary_agreement']:7.3f} {decided:>8s}")
+    labelled = lexical_labels(load_esci(path))
     confusion = labelled.group_by("gold", "label").len().sort("gold", "label")
-    print(f"ESCI sample: {path} ({result['rows']} rows)")
-    print(f"exact grade agreement:   {result['exact_agreement']:.3f}")
-    print(f"binary (>= 2) agreement: {result['binary_agreement']:.3f}")
-    print("confusion (gold, heuristic, count):")
+    print("lexical confusion (gold, label, count):")
     for gold, label, n in confusion.iter_rows():
         print(f"  {gold} {label} {n}")
     return 0

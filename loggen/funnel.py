@@ -28,6 +28,7 @@ from loggen.population import SENSITIVITY_STRENGTH, UserBlock
 US = 1_000_000  # microseconds per second
 DAY_US = 86_400 * US
 LOCAL_UTC_OFFSET_H = 8  # the cities are in China
+TIME_ZONE = "Asia/Shanghai"  # written to each domain's domain.toml (no daylight saving: +8)
 EVENT_CODES = ("click", "add_to_cart", "favorite", "order")
 SCENE_WEIGHTS = (0.6, 0.25, 0.15)  # search, home_feed, nearby (agent_chat is chosen separately)
 TRAVEL_SHARE = {"hotel": 0.55}  # share of requests made for another city

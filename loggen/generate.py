@@ -31,10 +31,25 @@ from loggen.frames import (
     request_ids,
     requests_frame,
 )
-from loggen.funnel import BlockLogs, DomainModel, simulate_block
+from loggen.funnel import TIME_ZONE, BlockLogs, DomainModel, simulate_block
 from loggen.items import build_items
 from loggen.population import make_user_block, users_frame
+from loggen.truth import (
+    CATEGORY_GRADES,
+    CATEGORY_GRADES_SCHEMA,
+    IMPRESSIONS_TRUTH,
+    IMPRESSIONS_TRUTH_SCHEMA,
+    ITEMS_TRUTH,
+    ITEMS_TRUTH_SCHEMA,
+    REQUESTS_TRUTH,
+    REQUESTS_TRUTH_SCHEMA,
+    category_grades_frame,
+    impressions_truth_frame,
+    items_truth_frame,
+    requests_truth_frame,
+)
 from loggen.writer import TableWriter
+from schemas.domain import DomainSettings, domain_file
 from schemas.logs import CONTRACT_TABLES
 
 TRUTH_DIR = "_truth"  # folders starting with "_" are not domains
@@ -123,10 +138,24 @@ def _generate_domain(
         "annotations_truth": TableWriter(
             truth_dir / "annotations_truth.parquet", PARQUET, ANNOTATION_TRUTH_SCHEMA
         ),
+        "impressions_truth": TableWriter(
+            truth_dir / IMPRESSIONS_TRUTH, PARQUET, IMPRESSIONS_TRUTH_SCHEMA
+        ),
+        "requests_truth": TableWriter(truth_dir / REQUESTS_TRUTH, PARQUET, REQUESTS_TRUTH_SCHEMA),
+        "items_truth": TableWriter(truth_dir / ITEMS_TRUTH, PARQUET, ITEMS_TRUTH_SCHEMA),
+        "category_grades": TableWriter(
+            truth_dir / CATEGORY_GRADES, PARQUET, CATEGORY_GRADES_SCHEMA
+        ),
     }
     result = DomainResult(name)
+    # The generated times are naive UTC of Chinese local life: prompts show them in this zone.
+    domain_file(out, name).write_text(
+        DomainSettings(time_zone=TIME_ZONE).to_toml(), encoding="utf-8"
+    )
     try:
         writers["items"].write(items.frame)
+        truth["items_truth"].write(items_truth_frame(domain, items))
+        truth["category_grades"].write(category_grades_frame(model))
         per_chunk = chunk_blocks(cfg, model)
         quota = -(-cfg.annotations * 3 // (2 * cfg.blocks)) + 2 if cfg.annotations else 0
         seen_pairs: set[tuple[str, str]] = set()
@@ -147,6 +176,8 @@ def _generate_domain(
             impressions = impressions_frame(logs, ids, items)
             writers["requests"].write(requests)
             writers["impressions"].write(impressions)
+            truth["requests_truth"].write(requests_truth_frame(domain, logs, ids))
+            truth["impressions_truth"].write(impressions_truth_frame(logs, ids, items))
             writers["events"].write(events_frame(logs, ids, requests, items))
             if agent is not None and (logs.req_retrieved > 0).any():
                 rates_cls, make_turns = agent

@@ -153,9 +153,18 @@ LABEL_VALUES: dict[str, tuple[int, ...]] = {
     "query_item_relevance": (0, 1, 2, 3),
     "behavior_prediction": (0, 1, 2),
 }
-# Dimensions whose entries are split by user (no user in two splits) vs by time.
-SPLIT_BY_USER = ("instruction_following", "factual_consistency", "query_item_relevance")
-SPLIT_BY_TIME = ("behavior_prediction", "item_ranking")
+# What each label value means (item_ranking: the values of `candidate_labels`).
+LABEL_NAMES: dict[str, dict[int, str]] = {
+    "instruction_following": {0: "violates", 1: "complies"},
+    "factual_consistency": {0: "hallucinated", 1: "consistent"},
+    "query_item_relevance": {0: "irrelevant", 1: "complement", 2: "substitute", 3: "exact"},
+    "behavior_prediction": {0: "ignored", 1: "clicked", 2: "ordered"},
+    "item_ranking": {0: "ignored", 1: "clicked", 2: "ordered"},
+}
+# Every dimension is split by one release-wide policy, by user and time
+# (assets/dimensions/common/splits.py). These carry the entry's time in `context.ts`, so their
+# expectations check the time side of it on the entries themselves.
+TIMED_DIMENSIONS = ("behavior_prediction", "item_ranking")
 
 
 def entry_schema(dimension: str) -> pa.Schema:

@@ -41,3 +41,45 @@ def assert_file_released() -> Callable[[Path], None]:
         assert done.returncode == 0, done.stderr
 
     return check
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def build_sample_release(workdir: Path, out: Path, *extra: str) -> Path:
+    """Run `recrm build` of sample_logs from `workdir` (a copy of the repo's dagster.yaml makes a
+    real instance); the warehouse is `workdir/warehouse.duckdb`. Returns the release folder."""
+    import shutil
+
+    from pipelines.cli import main
+
+    shutil.copy(REPO / "dagster.yaml", workdir / "dagster.yaml")
+    code = main(
+        [
+            "build",
+            "--logs",
+            str(REPO / "sample_logs"),
+            "--warehouse",
+            str(workdir / "warehouse.duckdb"),
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
+    assert code == 0
+    (release,) = [p for p in out.iterdir() if p.is_dir()]
+    return release
+
+
+@pytest.fixture(scope="session")
+def sample_release_builder() -> Callable[..., Path]:
+    return build_sample_release
+
+
+@pytest.fixture(scope="session")
+def sample_release(tmp_path_factory) -> Path:
+    """One release of sample_logs for the session (its warehouse: `<release>/../../warehouse.duckdb`)."""
+    work = tmp_path_factory.mktemp("quickstart")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        return build_sample_release(work, work / "releases")

@@ -18,34 +18,7 @@ from schemas.entries import DIMENSIONS
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-
-
-def _build(workdir: Path, out: Path, *extra: str) -> Path:
-    """Run `recrm build` from `workdir` (a copy of the repo's dagster.yaml makes a real instance)."""
-    shutil.copy(REPO / "dagster.yaml", workdir / "dagster.yaml")
-    code = main(
-        [
-            "build",
-            "--logs",
-            str(REPO / "sample_logs"),
-            "--warehouse",
-            str(workdir / "warehouse.duckdb"),
-            "--out",
-            str(out),
-            *extra,
-        ]
-    )
-    assert code == 0
-    (release,) = [p for p in out.iterdir() if p.is_dir()]
-    return release
-
-
-@pytest.fixture(scope="module")
-def sample_release(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("quickstart")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(work)
-        return _build(work, work / "releases")
+# `sample_release` (tests/conftest.py): one `recrm build` of sample_logs for the session.
 
 
 def test_release_has_every_dimension_and_split(sample_release: Path):
@@ -58,7 +31,10 @@ def test_release_has_every_dimension_and_split(sample_release: Path):
     # Every input file of the sample is fingerprinted.
     fingerprinted = {Path(i["path"]).name for i in manifest["inputs"]["files"]}
     shipped = {p.name for p in (REPO / "sample_logs").glob("*/*") if p.is_file()}
-    assert shipped <= fingerprinted
+    assert shipped - {"domain.toml"} <= fingerprinted
+    # and each domain's settings file, beside its settings
+    for domain, recorded in manifest["domains"].items():
+        assert recorded["source_file"] == f"{domain}/domain.toml" and len(recorded["sha256"]) == 64
 
 
 def test_release_loads_with_real_readers(sample_release: Path):
@@ -91,9 +67,11 @@ def test_recrm_validate_accepts_then_catches_tampering(sample_release: Path, tmp
     assert main(["validate", str(copy)]) != 0
 
 
-def test_rebuild_is_byte_identical(sample_release: Path, tmp_path: Path, monkeypatch):
+def test_rebuild_is_byte_identical(
+    sample_release: Path, sample_release_builder, tmp_path: Path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
-    again = _build(tmp_path, tmp_path / "releases")
+    again = sample_release_builder(tmp_path, tmp_path / "releases")
     first = json.loads((sample_release / "manifest.json").read_text())
     second = json.loads((again / "manifest.json").read_text())
     for m in (first, second):

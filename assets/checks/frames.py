@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.sql import quote_ident
-from schemas.entries import SPLIT_BY_TIME, SPLIT_BY_USER, entry_schema
+from schemas.entries import TIMED_DIMENSIONS, entry_schema
 from schemas.expectations.benchmark import nested_columns, text_columns
 
 # Nullable pandas dtypes keep integer and boolean columns typed when they hold nulls (a numpy
@@ -83,13 +83,13 @@ def benchmark_frame_sql(
         raise ValueError("only the text part of a suite can be validated on a subset of rows")
     if "provenance" in present:
         select.append("provenance.user_id_hash AS user_id_hash")
-        if dimension in SPLIT_BY_USER and "split" in present:
+        if "split" in present:
             select.append(
                 "CASE WHEN provenance.user_id_hash IS NULL THEN NULL ELSE "
                 "count(DISTINCT split) OVER (PARTITION BY provenance.user_id_hash) END "
                 "AS user_split_count"
             )
-    if dimension in SPLIT_BY_TIME and {"history", "context"} <= present:
+    if dimension in TIMED_DIMENSIONS and {"history", "context"} <= present:
         select.append(
             "CASE WHEN context.ts IS NULL THEN false "
             "WHEN history IS NULL OR len(history) = 0 THEN true "
@@ -98,8 +98,9 @@ def benchmark_frame_sql(
         )
         if {"split", "domain"} <= present:
             select.append(
-                "CASE WHEN split = 'test' THEN context.ts > max(CASE WHEN split = 'train' "
-                "THEN context.ts END) OVER (PARTITION BY domain) END AS test_after_train"
+                "CASE WHEN split IN ('validation', 'test') THEN context.ts > max(CASE WHEN "
+                "split = 'train' THEN context.ts END) OVER (PARTITION BY domain) END "
+                "AS test_after_train"
             )
     if {"gold_ranking", "candidates"} <= present:
         ids = "list_transform(candidates, lambda c: c.item_id)"

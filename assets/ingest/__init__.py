@@ -10,6 +10,7 @@ One partitioned asset per contract table (`assets.py`), each running `table.inge
 - `privacy.py`   user ids -> keyed hashes, personal data in text masked (core.anonymize)
 - `accepted.py`, `quarantine.py`  the SELECTs of the warehouse rows and the quarantine rows
 - `table.py`     the whole of one table, written in one warehouse transaction
+- `domain_settings.py`  `<domain>/domain.toml` (time zone, ...) -> `raw_domain_settings`
 
 Every record read is accepted or quarantined (asserted): read = accepted + quarantined.
 """

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from assets.ingest.domain_settings import DOMAIN_SETTINGS_TABLE, ingest_domain_settings
 from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS
 from core.settings import warn_if_default_key
@@ -62,3 +63,28 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
 
 
 INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]
+
+
+@asset(
+    key=["ingest", "domain_settings"],
+    group_name="ingest",
+    partitions_def=DOMAINS,
+    description=(
+        "The domain's settings from `<domain>/domain.toml` (schemas/domain.py: time zone; "
+        f"absent file = defaults) -> `{DOMAIN_SETTINGS_TABLE}`."
+    ),
+    kinds={"duckdb"},
+)
+def domain_settings(
+    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+) -> MaterializeResult:
+    settings = build.settings(warehouse_path=warehouse.path)
+    with warehouse.session() as wh:
+        row = ingest_domain_settings(wh, Path(settings.logs_root), context.partition_key)
+    return MaterializeResult(
+        metadata={
+            "rows": 1,
+            "file": row["source_file"] or "absent: defaults apply",
+            "settings": row["settings"],
+        }
+    )

@@ -12,6 +12,7 @@ Every run records its LLM usage in `llm_usage` and in the metadata.
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from assets.dimensions.common.left_out import LOW_CONFIDENCE, record_left_out
 from assets.llm.generate import GENERATED_TABLE, generate_turns, write_generated_turns
 from assets.llm.judged import judge_entries
 from assets.llm.judges import JUDGES
@@ -49,10 +50,14 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
                 write_usage(wh, asset_name, dimension, domain, Usage())
                 state = "off" if not config.enabled else "no judge for this dimension"
                 return MaterializeResult(metadata={"rows": rows, "llm": state})
+            judge = JUDGES[dimension]
             if not config.enabled:
-                rows = copy_entries(wh, dimension, domain)
+                rows, left_out = copy_entries(wh, dimension, domain, judge.undecided_sql)
+                record_left_out(wh, dimension, domain, LOW_CONFIDENCE, left_out)
                 write_usage(wh, asset_name, dimension, domain, Usage())
-                return MaterializeResult(metadata={"rows": rows, "llm": "off"})
+                return MaterializeResult(
+                    metadata={"rows": rows, "llm": "off", "left_out_undecided": left_out}
+                )
             entries = wh.read_partition(entries_table(dimension), domain)
             outcome = judge_entries(
                 dimension,
@@ -67,6 +72,9 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
                 [outcome.frame],
                 entry_schema(dimension),
                 ordered=True,
+            )
+            record_left_out(
+                wh, dimension, domain, LOW_CONFIDENCE, outcome.metadata.get("left_out_undecided", 0)
             )
             write_usage(wh, asset_name, dimension, domain, outcome.usage)
             if outcome.usage.budget_skipped:

@@ -102,6 +102,12 @@ def judge_entries(
         metadata["dropped_disagreeing"] = before - merged.height
 
     apply = (answered & pl.col("decides")).fill_null(False)
+    if judge.undecided_sql:
+        # What no rule could decide and the judge did not answer is left out, not guessed.
+        undecided = pl.sql_expr(judge.undecided_sql).fill_null(False) & ~apply
+        before = merged.height
+        merged = merged.filter(~undecided)
+        metadata["left_out_undecided"] = before - merged.height
     metadata["decided_by_judge"] = merged.filter(apply).height
     judge_model = judge_model_label(client.config.model, template)
     merged = merged.with_columns(

@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
+from assets.dimensions.query_item_relevance.labeler import UNDECIDED_SQL
 from schemas.entries import entry_schema
 from schemas.llm_outputs import (
     CONFIDENCE,
@@ -41,6 +42,10 @@ class Judge:
     payload: tuple[str, ...]  # entry columns a deciding verdict replaces
     select: Callable[[], pl.Expr]  # entries to judge
     verdicts: Callable[[pl.DataFrame, list], pl.DataFrame]
+    # Entries whose rule label is too unsure to release (SQL predicate over entry columns): the
+    # judge decides them; with no judge, or no answer from it, they are left out. None: every
+    # rule label stands.
+    undecided_sql: str | None = None
 
     def verdict_schema(self) -> pa.Schema:
         entry = entry_schema(self.dimension)
@@ -141,7 +146,9 @@ FACTUAL = Judge(
 
 # -- graded query-item relevance -----------------------------------------------------------------
 def _relevance_verdicts(todo: pl.DataFrame, values: list[RelevanceVerdict | None]) -> pl.DataFrame:
-    decides = todo.select(_uncertain().alias("d"))["d"].to_list()
+    # The judge decides the labels the rules leave undecided (labeler.MIN_CONFIDENCE); every
+    # other label is judged only to measure agreement.
+    decides = todo.select(pl.sql_expr(UNDECIDED_SQL).fill_null(False).alias("d"))["d"].to_list()
     rows = []
     for entry_id, decide, value in zip(todo["entry_id"], decides, values, strict=True):
         row = {"entry_id": entry_id, "decides": decide}
@@ -163,6 +170,7 @@ RELEVANCE = Judge(
     payload=(),
     select=lambda: pl.col("label_source") != "synthetic",
     verdicts=_relevance_verdicts,
+    undecided_sql=UNDECIDED_SQL,
 )
 
 JUDGES: dict[str, Judge] = {j.dimension: j for j in (INSTRUCTION, FACTUAL, RELEVANCE)}

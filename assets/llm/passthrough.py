@@ -50,13 +50,19 @@ def view_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
     return rows
 
 
-def copy_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
-    """Replace the domain's rows of `judged_<dim>` with its rows of `entries_<dim>`; returns rows."""
+def copy_entries(
+    warehouse: Warehouse, dimension: str, domain: str, leave_out: str | None = None
+) -> tuple[int, int]:
+    """Replace the domain's rows of `judged_<dim>` with its rows of `entries_<dim>`, except those
+    matching the SQL predicate `leave_out` (labels no rule could decide, with no judge to);
+    returns (rows copied, rows left out)."""
     source = _require_entries(warehouse, dimension, domain)
-    return warehouse.write_partition_files(
+    keep = f" AND NOT coalesce({leave_out}, false)" if leave_out else ""
+    rows = warehouse.write_partition_files(
         judged_table(dimension),
         domain,
-        [f'SELECT * FROM "{source}" WHERE domain = $domain'],
+        [f'SELECT * FROM "{source}" WHERE domain = $domain{keep}'],
         entry_schema(dimension),
         params={"domain": domain},
     )
+    return rows, warehouse.count(source, domain) - rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import yaml
 
-from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
+from schemas.entries import DIMENSIONS, LABEL_COLUMN, LABEL_NAMES, SPLITS, entry_schema
 
 DESCRIPTIONS = {
     "instruction_following": "does the agent's response comply with its instruction's constraints"
@@ -85,6 +85,9 @@ def render_card(manifest: dict) -> str:
             for split, s in info["splits"].items()
         ]
         lines.append(f"- `{dim}` ({what}): " + "; ".join(parts))
+    lines += split_policy_section(manifest)
+    lines += label_sources_section(manifest)
+    lines += fields_section()
     lines += [
         "",
         "## Loading",
@@ -111,6 +114,171 @@ def render_card(manifest: dict) -> str:
         "## License",
         "",
         "Apache-2.0, as RecRM-Bench. The source logs keep their own licenses.",
-        "",
     ]
-    return "\n".join(lines)
+    lines += limitations_section()
+    lines += citation_section(manifest)
+    return "\n".join(lines) + "\n"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "-"
+
+
+def split_policy_section(manifest: dict) -> list[str]:
+    policy = manifest.get("split_policy") or {}
+    if not policy:
+        return []
+    users = policy.get("user_shares", {})
+    q = policy.get("time_quantile")
+    lines = [
+        "",
+        "## Split policy",
+        "",
+        f"One policy for every dimension and domain (`{policy['policy']}` v{policy['version']}),"
+        " so that nothing from a test entry's user and time reaches a train entry of any"
+        " dimension:",
+        "",
+        "- **users**: every user (keyed hash) is placed once, by a seeded hash of the user alone,"
+        " in a train, validation or test group ("
+        + ", ".join(f"{s} {users.get(s, 0):.1%}" for s in SPLITS)
+        + " of users); a user's entries in every dimension and domain can only go to that"
+        " split.",
+        "- **time**: per domain, one cut instant"
+        + (f" (the {q:.3f} quantile of the domain's request times)" if q is not None else "")
+        + ": train entries are strictly earlier, validation and test entries at or after it;"
+        " train holds nothing from the period test entries come from.",
+        "- an entry whose time falls outside its user's window (a train user's entry after the"
+        " cut, a test user's before it) is held out of the release, not moved. Annotated pairs"
+        " never shown carry no user or time and are placed by their entry id.",
+        "",
+        "The cut and the user shares keep the asked fractions ("
+        + ", ".join(f"{s} {v:.0%}" for s, v in policy.get("fractions", {}).items())
+        + f") among the kept entries and keep as many as possible (about"
+        f" {policy.get('expected_kept_share', 1.0):.0%} of them). The leak audit checks users,"
+        " responses, (user, item) and (query, item) pairs and time windows across splits and"
+        " dimensions on every release.",
+        "",
+        "| domain | cut (UTC) | prompts' time zone |",
+        "|---|---|---|",
+    ]
+    zones = manifest.get("domains", {})
+    for domain, cut in policy.get("cuts", {}).items():
+        zone = zones.get(domain, {}).get("time_zone", "UTC")
+        lines.append(f"| `{domain}` | {cut or '-'} | {zone} |")
+    held = policy.get("held_out", {})
+    if held:
+        lines += [
+            "",
+            "Entries held out by the policy: "
+            + ", ".join(f"`{d}` {n:,}" for d, n in held.items())
+            + ".",
+        ]
+    return lines
+
+
+def label_sources_section(manifest: dict) -> list[str]:
+    lines = [
+        "",
+        "## Label sources and synthetic entries",
+        "",
+        "Where each released label came from (`label_source`), and the share of synthetic"
+        " entries (negatives made by perturbing a real one), per dimension and split.",
+        "",
+        "| dimension | split | rows | label sources | synthetic |",
+        "|---|---|---:|---|---:|",
+    ]
+    left = []
+    for dim in DIMENSIONS:
+        info = manifest["dimensions"].get(dim)
+        if not info:
+            continue
+        for split in SPLITS:
+            s = info["splits"].get(split)
+            if not s:
+                continue
+            rows = s["rows"]
+            sources = s.get("label_sources", {})
+            text = ", ".join(f"{k} {_pct(v, rows)}" for k, v in sorted(sources.items())) or "-"
+            synthetic = s.get("synthetic_rows", 0)
+            lines.append(f"| `{dim}` | {split} | {rows:,} | {text} | {_pct(synthetic, rows)} |")
+        low = info.get("left_out", {}).get("low_confidence", 0)
+        if low:
+            left.append(f"`{dim}` {low:,}")
+    lines += [
+        "",
+        "Labels no rule could decide with confidence go to the LLM judge when one is configured"
+        " (`llm_judge`); without one they are left out rather than guessed. Left out for that"
+        " reason (before the size profile's selection): "
+        + (", ".join(left) if left else "none")
+        + ".",
+    ]
+    return lines
+
+
+def fields_section() -> list[str]:
+    lines = ["", "## Fields", ""]
+    common = [f.name for f in entry_schema(DIMENSIONS[0])][:9]
+    lines.append(
+        "Every config has "
+        + ", ".join(f"`{c}`" for c in common)
+        + " (see the release schema); besides, per config:"
+    )
+    for dim in DIMENSIONS:
+        lines += ["", f"- `{dim}`:"]
+        for field in entry_schema(dim):
+            if field.name in common:
+                continue
+            note = ""
+            if field.name in ("label", "candidate_labels"):
+                names = ", ".join(f"{k} = {v}" for k, v in LABEL_NAMES[dim].items())
+                note = f" ({names})"
+            elif field.name == "gold_ranking":
+                note = " (item ids, most engaged first)"
+            lines.append(f"  - `{field.name}`: {field.type}{note}")
+    return lines
+
+
+LIMITATIONS = (
+    "The sample release is built from synthetic logs (`loggen`); agreement with truth is"
+    " measured there and on a small real sample (ESCI relevance), not on real behaviour logs.",
+    "Rule relevance labels read the domain's vocabulary, learned from its catalog and from the"
+    " expert labels of train pairs only; where the expert slice is small, fewer pairs can be"
+    " decided without a judge.",
+    "Relevance pairs no rule could decide are left out without an LLM judge, so the released"
+    " pairs lean towards the decidable ones; catalog pairs (items never shown with the query)"
+    " are added to keep every grade represented.",
+    "The split policy holds out entries outside their user's time window (about half of the"
+    " candidates with an 80/10/10 split); short queries recur across users, so (query, item)"
+    " pairs do recur across splits (the leak audit reports how many).",
+    "Behaviour and ranking labels are logged engagement: position-biased, and an item shown"
+    " but never looked at counts as ignored. Display positions are withheld from prompts.",
+)
+
+
+def limitations_section() -> list[str]:
+    return ["", "## Known limitations", "", *[f"- {text}" for text in LIMITATIONS]]
+
+
+def citation_section(manifest: dict) -> list[str]:
+    version = manifest["version"]
+    key = "recrm_rebuild_" + "".join(c if c.isalnum() else "_" for c in version)
+    return [
+        "",
+        "## Citation",
+        "",
+        "Cite the benchmark this release rebuilds, and the release itself:",
+        "",
+        "```bibtex",
+        "@misc{recrmbench2026,",
+        "  title         = {RecRM-Bench},",
+        "  year          = {2026},",
+        "  eprint        = {2605.11874},",
+        "  archivePrefix = {arXiv},",
+        "  note          = {Meituan; dataset wwzeng/RecRM-Bench}",
+        "}",
+        f"@misc{{{key},",
+        f"  title        = {{RecRM-Bench rebuild {version}}},",
+        f"  note         = {{recrm-pipeline, release schema {manifest['schema_version']}}},",
+        "}",
+        "```",
+    ]

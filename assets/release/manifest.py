@@ -113,8 +113,19 @@ def build_manifest(
     dimensions: dict[str, dict],
     usage: dict[str, dict[str, int]],
     created_at: datetime | None = None,
+    split_policy: dict | None = None,
+    domains: dict[str, dict] | None = None,
 ) -> dict:
+    """`split_policy`: the release's split policy and each domain's cut
+    (`common.splits.split_policy_record`), with the entries it held out per dimension added
+    here; `domains`: each domain's settings (time zone, ...) and the file they came from."""
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
+    policy = dict(split_policy or {})
+    if policy:
+        policy["held_out"] = {
+            dim: info.get("left_out", {}).get("split_policy", 0)
+            for dim, info in sorted(dimensions.items())
+        }
     return {
         "schema_version": SCHEMA_VERSION,
         "version": version,
@@ -129,6 +140,8 @@ def build_manifest(
         "dimensions": {
             dim: {**dimensions[dim], "llm_usage": usage[dim]} for dim in sorted(dimensions)
         },
+        "split_policy": policy,
+        "domains": domains or {},
     }
 
 

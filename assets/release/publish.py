@@ -17,6 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from assets.dimensions.common.left_out import left_out_counts
+from assets.dimensions.common.splits import split_policy_record
+from assets.ingest.domain_settings import recorded_domain_settings
 from assets.release.card import render_card
 from assets.release.manifest import (
     MANIFEST_FILE,
@@ -33,6 +36,7 @@ from assets.release.shards import write_splits
 from core.settings import Settings
 from core.warehouse import Warehouse
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
+from schemas.profiles import get_profile
 
 TMP_PREFIX = ".tmp-release-"
 
@@ -92,12 +96,33 @@ def label_distribution(con: duckdb.DuckDBPyConnection, table: str, dimension: st
     return out
 
 
+def label_sources(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict, dict]:
+    """(split -> {label_source: rows}, split -> synthetic rows): synthetic entries are the
+    `is_synthetic` ones, or those labelled `synthetic` where a dimension has no such column."""
+    columns = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+    synthetic = (
+        "coalesce(is_synthetic, false)" if "is_synthetic" in columns
+        else "label_source = 'synthetic'"
+    )  # fmt: skip
+    sources: dict[str, dict[str, int]] = {}
+    synthetic_rows: dict[str, int] = {}
+    for split, source, n, synth in con.execute(
+        f'SELECT split, label_source, count(*), count(*) FILTER (WHERE {synthetic}) FROM "{table}" '
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        sources.setdefault(split, {})[source] = int(n)
+        synthetic_rows[split] = synthetic_rows.get(split, 0) + int(synth)
+    return sources, synthetic_rows
+
+
 def write_dimension(
     con: duckdb.DuckDBPyConnection, dimension: str, out: Path, shard_rows: int
 ) -> dict:
-    """Shards of every split of one dimension, and its counts and label distributions."""
+    """Shards of every split of one dimension, its counts, label distributions and label
+    sources (with the synthetic entries) per split."""
     table = benchmark_table(dimension)
     distribution = label_distribution(con, table, dimension)
+    sources, synthetic = label_sources(con, table)
     unknown = sorted(set(distribution) - set(SPLITS))
     if unknown:
         raise ReleaseError(f"{table} has rows in unknown split(s) {unknown}")
@@ -106,6 +131,8 @@ def write_dimension(
         splits[split] = {
             "rows": sum(s.rows for s in shards),
             "label_distribution": distribution.get(split, {}),
+            "label_sources": sources.get(split, {}),
+            "synthetic_rows": synthetic.get(split, 0),
             "shards": [asdict(s) for s in shards],
         }
     return {
@@ -154,6 +181,11 @@ def publish_release(
             settings.profile, inputs_fingerprint(files), settings, _shard_digests(dimensions)
         )
         _check_version_name(version)
+        left_out = left_out_counts(warehouse)
+        for dim, info in dimensions.items():
+            info["left_out"] = left_out.get(dim, {})
+        domains = sorted({f["domain"] for f in files} | set(recorded_domain_settings(warehouse)))
+        profile = get_profile(settings.profile)
         manifest = build_manifest(
             version=version,
             settings=settings,
@@ -162,6 +194,10 @@ def publish_release(
             dimensions=dimensions,
             usage=llm_usage(warehouse),
             created_at=created_at,
+            split_policy=split_policy_record(
+                warehouse, settings.seed, profile.split_fractions, domains
+            ),
+            domains=recorded_domain_settings(warehouse),
         )
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")

@@ -84,7 +84,7 @@ def test_dagster_dev_serves_ingest_assets(tmp_path):
             for n in data["assetNodes"]
             if n["assetKey"]["path"][0] == "ingest"
         }
-        assert set(ingest) == set(CONTRACT_TABLES)
+        assert set(ingest) == {*CONTRACT_TABLES, "domain_settings"}
         assert all(n["groupName"] == "ingest" and n["isPartitioned"] for n in ingest.values())
         [repo] = data["repositoriesOrError"]["nodes"]
         assert {"new_domain_sensor", "release_after_domains"} <= {

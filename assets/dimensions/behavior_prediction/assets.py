@@ -1,5 +1,7 @@
 """Dagster definition of [behavior_prediction, entries]."""
 
+from dagster import AssetKey
+
 from assets.dimensions.behavior_prediction.build import DIMENSION, write_behavior_entries
 from assets.dimensions.common.asset_factory import STAGING, entries_asset
 
@@ -8,6 +10,6 @@ behavior_prediction_entries = entries_asset(
     lambda wh, domain, seed, profile: write_behavior_entries(
         wh, domain, seed, profile.split_fractions
     ),
-    deps=STAGING,
+    deps=[*STAGING, AssetKey(["ingest", "domain_settings"])],
     description="one entry per shown item, labelled 0 shown / 1 clicked / 2 ordered from the log",
 )

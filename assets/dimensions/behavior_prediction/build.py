@@ -15,7 +15,7 @@ import polars as pl
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
-from assets.dimensions.common.splits import assign_splits
+from assets.dimensions.common.splits import assign_splits, domain_split
 from assets.dimensions.common.sql_entries import (
     BUCKET_ROWS,
     bucket_count,
@@ -23,6 +23,7 @@ from assets.dimensions.common.sql_entries import (
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
+from assets.ingest.domain_settings import read_domain_settings
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
 from core.templates import load_template
@@ -69,25 +70,32 @@ WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket
 
 
 def behavior_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]):
-    """(entry_id, split) for every entry of the domain, by time over the whole domain."""
+    """(entry_id, split) for every candidate entry of the domain by the release's split policy
+    (user and time; split null: held out)."""
     keys = wh.query(
         f"SELECT {_entry_id('ri')} AS entry_id, ri.domain, "
+        "struct_pack(user_id_hash := ri.user_id_hash) AS provenance, "
         "struct_pack(ts := ri.request_ts) AS context "
         "FROM stg_request_items ri WHERE ri.domain = $domain",
         {"domain": domain},
     )
-    return assign_splits(keys, DIMENSION, seed, fractions).select("entry_id", "split")
+    split = domain_split(wh, domain, seed, fractions)
+    return assign_splits(keys, DIMENSION, split).select("entry_id", "split")
 
 
 def build_behavior_entries(
     wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
 ) -> pl.DataFrame:
-    """The domain's behaviour-prediction entries in entry schema, split by time, as a frame
+    """The domain's behaviour-prediction entries in entry schema, split by the release's policy, as a frame
     (rendered in polars; the reference the set-based writer is tested against)."""
     template = load_template(DIMENSION)
-    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
+              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     rows = wh.query(behavior_rows_sql(raw_source(wh, "users")), params)
-    return finalize_entries(rows, DIMENSION, template, seed, fractions)
+    entries, _ = finalize_entries(
+        rows, DIMENSION, template, domain_split(wh, domain, seed, fractions)
+    )
+    return entries
 
 
 def write_behavior_entries(
@@ -100,7 +108,8 @@ def write_behavior_entries(
     """Build and write the domain's entries set-based, CONCURRENT_BUCKETS hash buckets at a
     time, with about `bucket_rows` shown items in flight; returns the metadata."""
     template = load_template(DIMENSION)
-    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
+              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     splits = behavior_splits(wh, domain, seed, fractions)
     users = raw_source(wh, "users")
     return write_entries_sql(

@@ -1,12 +1,14 @@
 """The last step every log-derived dimension shares: render prompt and answer with the
-dimension's versioned template, assign splits, keep exactly the entry-schema columns, write the
-domain's rows of `entries_<dim>`, and describe them (rows, label and split distribution)."""
+dimension's versioned template, assign splits by the release's split policy (dropping the
+entries it holds out), keep exactly the entry-schema columns, write the domain's rows of
+`entries_<dim>`, and describe them (rows, label and split distribution, entries left out)."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from assets.dimensions.common.splits import assign_splits
+from assets.dimensions.common.left_out import SPLIT_POLICY, record_left_out
+from assets.dimensions.common.splits import DomainSplit, assign_splits
 from core.templates import PromptTemplate
 from core.warehouse import Warehouse
 from schemas.entries import LABEL_COLUMN, entries_table, entry_schema
@@ -16,20 +18,24 @@ def finalize_entries(
     frame: pl.DataFrame,
     dimension: str,
     template: PromptTemplate,
-    seed: int,
-    fractions: dict[str, float],
-) -> pl.DataFrame:
-    """Rendered, split entries in entry_schema(dimension) column order (text helpers dropped)."""
-    rendered = frame.with_columns(
-        template.render_prompt(frame).alias("prompt"),
-        template.render_answer(frame).alias("answer"),
-    )
+    split: DomainSplit,
+    time_column: str | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """(rendered entries the split policy keeps, in entry_schema(dimension) column order;
+    how many it held out). `time_column`: the entry's time, see `assign_splits`."""
     names = entry_schema(dimension).names
-    missing = [n for n in names if n not in rendered.columns and n != "split"]
+    missing = [
+        n for n in names if n not in frame.columns and n not in ("split", "prompt", "answer")
+    ]
     if missing:
         raise ValueError(f"{dimension}: entry frame lacks columns {missing}")
-    rendered = rendered.select([n for n in names if n in rendered.columns and n != "split"])
-    return assign_splits(rendered, dimension, seed, fractions).select(names)
+    placed = assign_splits(frame, dimension, split, time_column)
+    kept = placed.filter(pl.col("split").is_not_null())
+    rendered = kept.with_columns(
+        template.render_prompt(kept).alias("prompt"),
+        template.render_answer(kept).alias("answer"),
+    )
+    return rendered.select(names), placed.height - kept.height
 
 
 def label_distribution(frame: pl.DataFrame, dimension: str) -> dict[str, int]:
@@ -49,16 +55,21 @@ def split_distribution(frame: pl.DataFrame) -> dict[str, int]:
     return {k: int(n) for k, n in counts.iter_rows()}
 
 
-def write_entries(wh: Warehouse, dimension: str, domain: str, frame: pl.DataFrame) -> dict:
-    """Replace the domain's rows of entries_<dim>; returns the asset metadata."""
+def write_entries(
+    wh: Warehouse, dimension: str, domain: str, frame: pl.DataFrame, held_out: int = 0
+) -> dict:
+    """Replace the domain's rows of entries_<dim> and its count of entries the split policy
+    held out; returns the asset metadata."""
     schema = entry_schema(dimension)
     # Parquet-backed like every entries table (`core.file_tables`); in frame order, which the
     # LLM judge layer reads them in.
     rows = wh.write_partition_files(
         entries_table(dimension), domain, [frame.to_arrow()], schema, ordered=True
     )
+    record_left_out(wh, dimension, domain, SPLIT_POLICY, held_out)
     return {
         "rows": int(rows),
         "label_distribution": label_distribution(frame, dimension),
         "split_distribution": split_distribution(frame),
+        "held_out_by_split_policy": int(held_out),
     }

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.left_out import SPLIT_POLICY, record_left_out
 from assets.dimensions.common.render_sql import answer_sql, prompt_sql
 from core.templates import PromptTemplate
 from core.warehouse import Warehouse
@@ -81,12 +82,16 @@ def write_entries_sql(
     buckets: int = 1,
     concurrency: int = 1,
 ) -> dict:
-    """Store the splits, write the domain's entries; returns the metadata. `rows_sql(buckets,
-    bucket)` gives the row SQL of one hash bucket of the domain's requests, `concurrency`
-    buckets are written at once; the rows are stored in no particular order (every reader of
-    entries tables sorts or aggregates)."""
-    split_rows = splits.select(pl.lit(domain).alias("domain"), "entry_id", "split").unique(
-        "entry_id", keep="first", maintain_order=True
+    """Store the splits, write the domain's entries; returns the metadata. `splits` holds every
+    candidate entry's split, null for those the split policy holds out (not written, counted).
+    `rows_sql(buckets, bucket)` gives the row SQL of one hash bucket of the domain's requests,
+    `concurrency` buckets are written at once; the rows are stored in no particular order (every
+    reader of entries tables sorts or aggregates)."""
+    held_out = int(splits["split"].null_count())
+    split_rows = (
+        splits.filter(pl.col("split").is_not_null())
+        .select(pl.lit(domain).alias("domain"), "entry_id", "split")
+        .unique("entry_id", keep="first", maintain_order=True)
     )
     wh.write_partition(splits_table(dimension), domain, split_rows, schema=SPLITS_SCHEMA)
     selects = [
@@ -101,7 +106,13 @@ def write_entries_sql(
             f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "
             f"{split_rows.height}; the entry rows and their split keys disagree"
         )
-    return {"rows": int(rows), "buckets": buckets, **describe_entries(wh, dimension, domain)}
+    record_left_out(wh, dimension, domain, SPLIT_POLICY, held_out)
+    return {
+        "rows": int(rows),
+        "buckets": buckets,
+        "held_out_by_split_policy": held_out,
+        **describe_entries(wh, dimension, domain),
+    }
 
 
 def describe_entries(wh: Warehouse, dimension: str, domain: str) -> dict:

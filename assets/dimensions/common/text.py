@@ -7,6 +7,14 @@ from __future__ import annotations
 
 NO_HISTORY = "(no earlier activity)"
 NO_PROFILE = "(no profile)"
+# The bound parameter holding the domain's IANA time zone (schemas/domain.py): log timestamps
+# are naive UTC, prompts show the domain's local time and name the zone.
+TIME_ZONE_PARAM = "$time_zone"
+
+
+def local_time_sql(ts: str, zone: str = TIME_ZONE_PARAM) -> str:
+    """A naive-UTC TIMESTAMP expression as the naive local time of `zone`."""
+    return f"timezone({zone}, {ts} AT TIME ZONE 'UTC')"
 
 
 def item_text_sql(item: str) -> str:
@@ -35,9 +43,10 @@ def item_texts_cte() -> str:
 
 
 def history_text_sql(history: str) -> str:
-    """One line per HISTORY_EVENT (oldest first): time, action, title, category, item id."""
+    """One line per HISTORY_EVENT (oldest first): local time, action, title, category, item id."""
     line = (
-        "'- ' || strftime(e.ts, '%Y-%m-%d %H:%M') || ' ' || coalesce(e.action, '?') || ': ' || "
+        f"'- ' || strftime({local_time_sql('e.ts')}, '%Y-%m-%d %H:%M') || ' ' || "
+        "coalesce(e.action, '?') || ': ' || "
         "coalesce(e.title, '(unknown item)') || ' [' || coalesce(e.category, '?') || '] (' || "
         "coalesce(e.item_id, '') || ')'"
     )
@@ -59,11 +68,13 @@ def user_text_sql(user: str) -> str:
 
 
 def context_text_sql(context: str) -> str:
-    """The CONTEXT struct: query, local time with weekday, city, coordinates, scene."""
+    """The CONTEXT struct: query, local time with weekday and the zone's name, city,
+    coordinates, scene."""
     return (
         "concat_ws(chr(10), "
         f"'query: ' || coalesce({context}.query, ''), "
-        f"'time: ' || strftime({context}.ts, '%Y-%m-%d %H:%M (%A)'), "
+        f"'time: ' || strftime({local_time_sql(f'{context}.ts')}, '%Y-%m-%d %H:%M (%A)') "
+        f"|| ' local time (' || {TIME_ZONE_PARAM} || ')', "
         f"'city: ' || {context}.city, "
         f"'location: ' || printf('%.4f, %.4f', {context}.lat, {context}.lon), "
         f"'scene: ' || {context}.scene)"

@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from assets.dimensions.common.entries import finalize_entries, write_entries
 from assets.dimensions.common.provenance import provenance_params
+from assets.dimensions.common.splits import domain_split
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.partitions import DOMAINS
 from core.templates import load_template
@@ -131,13 +132,14 @@ def transcript_assets(
                 provenance_params(wh, domain, name, template),
             )
             summary = dim.describe(frame)
+            held_out = 0
             if frame.height:
-                out = finalize_entries(
-                    frame, name, template, settings.seed, profile.split_fractions
-                )
+                split = domain_split(wh, domain, settings.seed, profile.split_fractions)
+                # the turn's time (its request's) decides the split window with its user
+                out, held_out = finalize_entries(frame, name, template, split, time_column="ts")
             else:
                 out = pl.from_arrow(entry_schema(name).empty_table())
-            metadata = write_entries(wh, name, domain, out)
+            metadata = write_entries(wh, name, domain, out, held_out)
             return MaterializeResult(metadata={**summary, **metadata})
 
     return labelled, synthetic, entries

@@ -12,7 +12,7 @@ import polars as pl
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
-from assets.dimensions.common.splits import assign_splits
+from assets.dimensions.common.splits import assign_splits, domain_split
 from assets.dimensions.common.sql_entries import (
     BUCKET_ROWS,
     bucket_count,
@@ -20,6 +20,7 @@ from assets.dimensions.common.sql_entries import (
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
+from assets.ingest.domain_settings import read_domain_settings
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
 from core.templates import load_template
@@ -30,9 +31,11 @@ MIN_CANDIDATES = 2
 
 
 def eligible_requests_sql() -> str:
-    """Requests of $domain with >= 2 shown items and >= 1 engagement: domain, request_id, ts."""
+    """Requests of $domain with >= 2 shown items and >= 1 engagement: domain, request_id, ts,
+    user."""
     return f"""
-SELECT domain, request_id, any_value(request_ts) AS request_ts
+SELECT domain, request_id, any_value(request_ts) AS request_ts,
+       any_value(user_id_hash) AS user_id_hash
 FROM stg_request_items
 WHERE domain = $domain
 GROUP BY domain, request_id
@@ -96,25 +99,33 @@ JOIN bundle b ON b.domain = g.domain AND b.request_id = g.request_id
 
 
 def ranking_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]):
-    """(entry_id, split) for every ranking entry of the domain, by time over the whole domain."""
+    """(entry_id, split) for every candidate ranking entry of the domain by the release's
+    split policy (user and time; split null: held out)."""
     entry_id = sql_stable_id(DIMENSION, ["e.domain", "e.request_id"])
     keys = wh.query(
-        f"SELECT {entry_id} AS entry_id, e.domain, struct_pack(ts := e.request_ts) AS context "
+        f"SELECT {entry_id} AS entry_id, e.domain, "
+        "struct_pack(user_id_hash := e.user_id_hash) AS provenance, "
+        "struct_pack(ts := e.request_ts) AS context "
         f"FROM ({eligible_requests_sql()}) e",
         {"domain": domain},
     )
-    return assign_splits(keys, DIMENSION, seed, fractions).select("entry_id", "split")
+    split = domain_split(wh, domain, seed, fractions)
+    return assign_splits(keys, DIMENSION, split).select("entry_id", "split")
 
 
 def build_ranking_entries(
     wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
 ) -> pl.DataFrame:
-    """The domain's item-ranking entries in entry schema, split by time, as a frame (rendered
+    """The domain's item-ranking entries in entry schema, split by the release's policy, as a frame (rendered
     in polars; the reference the set-based writer is tested against)."""
     template = load_template(DIMENSION)
-    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
+              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
-    return finalize_entries(rows, DIMENSION, template, seed, fractions)
+    entries, _ = finalize_entries(
+        rows, DIMENSION, template, domain_split(wh, domain, seed, fractions)
+    )
+    return entries
 
 
 def write_ranking_entries(
@@ -127,7 +138,8 @@ def write_ranking_entries(
     """Build and write the domain's entries set-based, in hash buckets of about `bucket_rows`
     shown items; returns the metadata."""
     template = load_template(DIMENSION)
-    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template)}
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
+              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     splits = ranking_splits(wh, domain, seed, fractions)
     shown = wh.count("stg_request_items", domain)
     users = raw_source(wh, "users")

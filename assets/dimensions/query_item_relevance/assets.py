@@ -6,18 +6,20 @@ from assets.dimensions.common.asset_factory import STAGING, entries_asset
 from assets.dimensions.common.entries import write_entries
 from assets.dimensions.query_item_relevance.build import DIMENSION, build_relevance_entries
 
-query_item_relevance_entries = entries_asset(
-    DIMENSION,
+
+def _write(wh, domain, seed, profile) -> dict:
     # The per-domain sample is capped at the profile's count: the benchmark selection then takes
     # each domain's proportional share of the deduplicated pool.
-    lambda wh, domain, seed, profile: write_entries(
-        wh,
-        DIMENSION,
-        domain,
-        build_relevance_entries(
-            wh, domain, seed, profile.split_fractions, cap=profile.counts.get(DIMENSION)
-        ),
-    ),
+    entries, metadata = build_relevance_entries(
+        wh, domain, seed, profile.split_fractions, cap=profile.counts.get(DIMENSION)
+    )
+    held_out = metadata.pop("held_out")
+    return {**write_entries(wh, DIMENSION, domain, entries, held_out), **metadata}
+
+
+query_item_relevance_entries = entries_asset(
+    DIMENSION,
+    _write,
     deps=[*STAGING, AssetKey(["ingest", "annotations"])],
-    description="(query, shown item) pairs graded 0-3 (ESCI): expert labels, else heuristic",
+    description="(query, item) pairs graded 0-3 (ESCI): expert labels, else the evidence labeler",
 )

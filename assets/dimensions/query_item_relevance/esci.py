@@ -1,5 +1,5 @@
-"""The real ESCI shopping-query sample as a check of the heuristic labeler: load it in the
-labeler's input layout and measure agreement with the human E/S/C/I judgements."""
+"""The real ESCI shopping-query sample as a check of the relevance labelers: load it in the
+labelers' input layout and measure agreement with the human E/S/C/I judgements."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.dimensions.query_item_relevance.labeler import heuristic_labels
+from assets.dimensions.query_item_relevance.lexical import lexical_labels
 
 ESCI_GRADES = {"Exact": 3, "Substitute": 2, "Complement": 1, "Irrelevant": 0}
 ESCI_RELATIVE_PATH = Path("shared/data/public/esci_dev/esci_dev.csv")
@@ -53,4 +53,37 @@ def agreement(labelled: pl.DataFrame) -> dict[str, float]:
 
 
 def esci_agreement(path: Path) -> dict[str, float]:
-    return agreement(heuristic_labels(load_esci(path)))
+    return agreement(lexical_labels(load_esci(path)))
+
+
+def esci_comparison(path: Path) -> dict[str, dict]:
+    """Agreement with the human ESCI labels of: the majority class (the sample's most frequent
+    grade, an optimistic baseline: it is read from the labels it is scored on), the lexical
+    labeler, and the evidence labeler with the vocabulary it can learn from the sample's products
+    as a catalog (`decided`: share of pairs it labels at MIN_CONFIDENCE or above; the rest it
+    leaves to a judge, and its fallback grade for them is the lexical one)."""
+    from assets.dimensions.query_item_relevance.labeler import MIN_CONFIDENCE, label_pairs
+    from assets.dimensions.query_item_relevance.vocabulary import learn_vocabulary
+
+    esci = (
+        load_esci(path)
+        .with_row_index("_i")
+        .with_columns(
+            pl.format("esci-{}", "_i").alias("item_id"),
+            pl.lit(None, dtype=pl.String).alias("category"),
+            pl.lit(None, dtype=pl.List(pl.String)).alias("tags"),
+            pl.lit(None, dtype=pl.String).alias("attributes"),
+            pl.lit(None, dtype=pl.Float64).alias("price"),
+        )
+    )
+    majority = esci["gold"].mode().sort()[0]
+    vocabulary = learn_vocabulary(
+        esci.select("item_id", "title", "category", "tags", "price", "attributes"), None
+    )
+    evidence = label_pairs(esci, vocabulary)
+    decided = (evidence["label_confidence"] >= MIN_CONFIDENCE).mean()
+    return {
+        "majority_class": agreement(esci.with_columns(pl.lit(majority).alias("label"))),
+        "lexical": agreement(lexical_labels(esci)),
+        "evidence_labeler": {**agreement(evidence), "decided": float(decided)},
+    }

@@ -1,140 +1,125 @@
-"""The heuristic relevance labeler: ESCI grade 0-3 from text overlap, category match and the
-behaviour the pair drew, with a confidence below 1 (only expert labels have confidence 1).
+"""The relevance labeler: an ESCI grade for a (query, item) pair from what the prompt shows, the
+query's words and the item's facts, read with the domain's vocabulary (vocabulary.py). No
+engagement of the pair or of anyone else enters a label.
 
-Text evidence works for Chinese and English alike: English words (lower-cased, light plural
-stemming, stop words dropped) and Chinese character bigrams (single characters for one-character
-runs) are extracted from the query and from the item, and the labeler measures which share of the
-query's tokens the title covers and the title with tags, description and attributes covers,
-and (separately) whether the category matches.
-Category evidence comes from the text (the category's words in the query) or, where the click
-log links the query's words to the item's category (`category_lift`, see affinity.py), from
-behaviour; the stronger of the two counts. The pair's own behaviour shifts the score: an order is
-strong evidence of an exact match, a click weaker, an item shown and ignored weakly negative. The score maps to the grade by fixed thresholds; the
-confidence grows with the score's distance to the nearest threshold.
+1. The query's intent: the category its words name (catalog lexicon and the experts' query
+   evidence), with a confidence from the margin over the runner-up; its stated price cap; the
+   feature it asks for.
+2. An item of the intent's category is an exact match (3) when it meets the price cap and has
+   the feature asked for, else a substitute (2): the ESCI reading of "matches the intent but not
+   every stated need". Where the feature's name may be the query's subject itself ("麻辣" in
+   "麻辣烫"), an item lacking it is left undecided.
+3. An item of another category gets the grade the domain's experts give that category pair
+   (substitute, complement or unrelated), with the confidence of their agreement.
+4. Where neither decides (no intent, an item without a known category, a category pair the
+   experts never graded), the lexical labeler's grade stands with a confidence of at most
+   FALLBACK_CONFIDENCE.
 
-Everything runs as one DuckDB query over the frame: no Python loop over rows.
+A label whose confidence is below MIN_CONFIDENCE is not released on the rule's word: an LLM
+judge decides it when one is configured, otherwise the entry is left out (counted in the
+manifest). Matching is language-aware: categories named in two languages are one category, and
+a feature is found by its name in either language or by its key.
 """
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
-STOP_WORDS = (
-    "a", "an", "and", "the", "of", "for", "with", "to", "in", "on", "at", "by", "from", "or",
-    "near", "me", "my", "is", "it", "no", "not", "without",
-)  # fmt: skip
-# Score thresholds of grades 1, 2 and 3 (chosen with the 107-row ESCI sample in view: a
-# calibration, not a held-out result; see benchmarks/esci_agreement.py).
-THRESHOLDS = (0.15, 0.3, 0.55)
-# Score shift by logged engagement: 2 ordered, 1 clicked, 0 shown and ignored, null unknown.
-BEHAVIOUR_SHIFT = {2: 0.25, 1: 0.1, 0: -0.05}  # an order alone (no text match) gives 1
-CATEGORY_WEIGHT = 0.3  # a same-category item alone reaches substitute (2)
-# Behavioural category evidence: lift 1 (none) .. 1 + AFFINITY_SPAN (full CATEGORY_WEIGHT).
-AFFINITY_SPAN = 0.3
-ITEM_TEXT_WEIGHT = 0.75  # coverage by the whole item text counts less than by the title
-MAX_CONFIDENCE = 0.95
+from assets.dimensions.query_item_relevance.lexical import MAX_CONFIDENCE, lexical_labels
+from assets.dimensions.query_item_relevance.vocabulary import DomainVocabulary, query_intents
+
+MIN_CONFIDENCE = 0.5  # a rule label below this is left to the judge, or left out
+# The entries a rule could not decide, as an SQL predicate over entry columns (the judge layer
+# filters with it in DuckDB and in polars).
+UNDECIDED_SQL = f"label_source = 'heuristic' AND coalesce(label_confidence, 0.0) < {MIN_CONFIDENCE}"
+FALLBACK_CONFIDENCE = 0.3  # the most a lexical fallback grade is trusted
+# How a label was decided (the `evidence` column).
+EVIDENCE = ("intent_category", "expert_relation", "lexical")
 
 
-def tokens_sql(text: str) -> str:
-    """DuckDB expression: distinct English word stems + Chinese character bigrams of `text`."""
-    stops = "[" + ", ".join(f"'{w}'" for w in STOP_WORDS) + "]"
-    words = (
-        f"list_filter(list_transform(regexp_extract_all(lower(coalesce({text}, '')), '[a-z0-9]+'), "
-        "lambda w: regexp_replace(regexp_replace(w, '(ss|sh|ch|x)es$', '\\1'), '([^s])s$', '\\1')), "
-        f"lambda w: length(w) >= 2 AND NOT list_contains({stops}, w))"
+def label_pairs(pairs: pl.DataFrame, vocabulary: DomainVocabulary) -> pl.DataFrame:
+    """`pairs` (query, item_id, title, category, tags, description, attributes, ...) + label
+    (int8), label_confidence (in [0, MAX_CONFIDENCE]) and evidence (one of EVIDENCE)."""
+    if pairs.height == 0:
+        return pairs.with_columns(
+            pl.lit(None, dtype=pl.Int8).alias("label"),
+            pl.lit(None, dtype=pl.Float64).alias("label_confidence"),
+            pl.lit(None, dtype=pl.String).alias("evidence"),
+        )
+    intents = query_intents(pairs.select("query").unique(), vocabulary)
+    facts = vocabulary.item_facts.select(
+        "item_id",
+        pl.col("canonical").alias("item_canonical"),
+        pl.col("price").alias("_price"),
+        pl.col("features").alias("_features"),
     )
-    han = (
-        f"flatten(list_transform(regexp_extract_all(coalesce({text}, ''), '\\p{{Han}}+'), "
-        "lambda r: CASE WHEN length(r) = 1 THEN [r] "
-        "ELSE list_transform(range(1, length(r)), lambda i: substr(r, i, 2)) END))"
+    relations = vocabulary.relations.select(
+        pl.col("query_canonical").alias("intent"),
+        "item_canonical",
+        pl.col("grade").alias("relation_grade"),
+        pl.col("confidence").alias("relation_confidence"),
     )
-    return f"list_distinct(list_concat({words}, {han}))"
-
-
-def _band_sql(score: str) -> tuple[str, str]:
-    t1, t2, t3 = THRESHOLDS
+    joined = (
+        pairs.with_row_index("_order")
+        .join(intents, on="query", how="left")
+        .join(facts, on="item_id", how="left")
+        .join(relations, on=["intent", "item_canonical"], how="left")
+        .sort("_order")
+    )
+    known = pl.col("intent").is_not_null() & pl.col("item_canonical").is_not_null()
+    same = known & (pl.col("intent") == pl.col("item_canonical"))
+    needs_met = (pl.col("price_cap").is_null() | (pl.col("_price") <= pl.col("price_cap"))) & (
+        pl.col("feature").is_null() | pl.col("_features").list.contains(pl.col("feature"))
+    )
+    related = known & ~same & pl.col("relation_grade").is_not_null()
+    # The lexical grade, for the pairs neither the intent nor a relation decides.
+    undecided = joined.filter(~(same | related))
+    lexical = lexical_labels(
+        undecided.select("query", "title", "category", "tags", "description", "attributes")
+    )
+    joined = joined.with_columns(
+        pl.lit(None, dtype=pl.Int8).alias("_lexical_label"),
+        pl.lit(None, dtype=pl.Float64).alias("_lexical_confidence"),
+    ).update(
+        undecided.select(
+            "_order",
+            lexical["label"].alias("_lexical_label"),
+            lexical["label_confidence"].alias("_lexical_confidence"),
+        ),
+        on="_order",
+    )
     label = (
-        f"CASE WHEN {score} >= {t3} THEN 3 WHEN {score} >= {t2} THEN 2 "
-        f"WHEN {score} >= {t1} THEN 1 ELSE 0 END"
+        pl.when(same)
+        .then(pl.when(needs_met).then(3).otherwise(2))
+        .when(related)
+        .then(pl.col("relation_grade"))
+        .otherwise(pl.col("_lexical_label"))
+        .cast(pl.Int8)
     )
-    margin = (
-        f"CASE WHEN {score} >= {t3} THEN {score} - {t3} "
-        f"WHEN {score} >= {t2} THEN least({score} - {t2}, {t3} - {score}) "
-        f"WHEN {score} >= {t1} THEN least({score} - {t1}, {t2} - {score}) "
-        f"ELSE {t1} - {score} END"
+    # an item that only misses a feature whose name may be the subject itself: not decided
+    unsure_feature = (
+        same & pl.col("feature_ambiguous") & ~pl.col("_features").list.contains(pl.col("feature"))
     )
-    return label, margin
-
-
-def labeler_sql(source: str) -> str:
-    """SELECT over `source` (query, title, category, tags, description, attributes,
-    category_lift, engagement) adding text_score, score, label (int8) and label_confidence."""
-    shift = " ".join(f"WHEN {k} THEN {v}" for k, v in BEHAVIOUR_SHIFT.items())
-    label, margin = _band_sql("score")
-    return f"""
-WITH tok AS (
-    SELECT *,
-           {tokens_sql("query")} AS _q,
-           {tokens_sql("title")} AS _t,
-           {tokens_sql("category")} AS _c,
-           {tokens_sql("coalesce(array_to_string(tags, ' '), '') || ' ' || coalesce(description, '') || ' ' || coalesce(attributes, '')")} AS _a
-    FROM {source}
-),
-cov AS (
-    SELECT *,
-           CASE WHEN len(_q) = 0 THEN 0.0
-                ELSE len(list_intersect(_q, _t)) / len(_q) END AS title_coverage,
-           CASE WHEN len(_q) = 0 THEN 0.0
-                ELSE len(list_intersect(_q, list_distinct(list_concat(_t, _a)))) / len(_q)
-           END AS item_coverage,
-           (len(list_intersect(_q, _c)) > 0
-            OR (length(coalesce(category, '')) > 0
-                AND contains(lower(coalesce(query, '')), lower(category)))) AS category_match
-    FROM tok
-),
-scored AS (
-    SELECT *,
-           greatest(title_coverage, {ITEM_TEXT_WEIGHT} * item_coverage)
-             + greatest(
-                 CASE WHEN category_match THEN {CATEGORY_WEIGHT} ELSE 0 END,
-                 {CATEGORY_WEIGHT} * least(1.0, greatest(0.0,
-                     (coalesce(category_lift, 1.0) - 1.0) / {AFFINITY_SPAN}))
-               ) AS text_score
-    FROM cov
-),
-shifted AS (
-    SELECT *, text_score + CASE CAST(engagement AS INTEGER) {shift} ELSE 0 END AS score
-    FROM scored
-)
-SELECT * EXCLUDE (_q, _t, _c, _a),
-       CAST({label} AS TINYINT) AS label,
-       round(0.5 + ({MAX_CONFIDENCE} - 0.5) * least(1.0, ({margin}) / 0.25), 3)
-           AS label_confidence
-FROM shifted
-"""
-
-
-def heuristic_labels(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` + title_coverage, item_coverage, category_match, text_score, score, label,
-    label_confidence. Needs query and title; category, tags, description, attributes,
-    category_lift and engagement are optional (missing means no evidence)."""
-    if not {"query", "title"} <= set(frame.columns):
-        raise ValueError(f"heuristic labeler needs query and title columns, got {frame.columns}")
-    defaults = {
-        "category": pl.lit(None, dtype=pl.String),
-        "tags": pl.lit(None, dtype=pl.List(pl.String)),
-        "description": pl.lit(None, dtype=pl.String),
-        "attributes": pl.lit(None, dtype=pl.String),
-        "category_lift": pl.lit(None, dtype=pl.Float64),
-        "engagement": pl.lit(None, dtype=pl.Int8),
-    }
-    added = [expr.alias(name) for name, expr in defaults.items() if name not in frame.columns]
-    src = frame.with_columns(added).with_row_index("_order")
-    con = duckdb.connect()
-    try:
-        con.register("_labeler_input", src)
-        out = con.sql(labeler_sql("_labeler_input") + " ORDER BY _order").pl()
-    finally:
-        con.close()
-    return out.drop("_order", *[name for name in defaults if name not in frame.columns])
+    confidence = (
+        pl.when(same & unsure_feature)
+        .then(pl.min_horizontal("intent_confidence", pl.lit(FALLBACK_CONFIDENCE)))
+        .when(same)
+        .then(pl.col("intent_confidence"))
+        .when(related)
+        .then(pl.min_horizontal("intent_confidence", "relation_confidence"))
+        .otherwise(pl.min_horizontal("_lexical_confidence", pl.lit(FALLBACK_CONFIDENCE)))
+    )
+    evidence = (
+        pl.when(same)
+        .then(pl.lit(EVIDENCE[0]))
+        .when(related)
+        .then(pl.lit(EVIDENCE[1]))
+        .otherwise(pl.lit(EVIDENCE[2]))
+    )
+    scale = pl.when(same | related).then(MAX_CONFIDENCE).otherwise(1.0)
+    return joined.select(
+        *pairs.columns,
+        label.alias("label"),
+        (confidence * scale).round(3).alias("label_confidence"),
+        evidence.alias("evidence"),
+    )

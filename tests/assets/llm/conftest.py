@@ -93,7 +93,14 @@ def qir_rows(domain: str = "food", n: int = 4) -> pa.Table:
     for i in range(n):
         human = i == 0
         rows.append(
-            _common(dim, i, domain, "human" if human else "heuristic", 1.0 if human else 0.6)
+            # heuristic 1 and 2 below the labeler's MIN_CONFIDENCE (undecided), 3 above it
+            _common(
+                dim,
+                i,
+                domain,
+                "human" if human else "heuristic",
+                1.0 if human else (0.3, 0.3, 0.45, 0.8)[i % 4],
+            )  # fmt: skip
             | {"query": f"noodles {i}", "item": ITEM | {"item_id": f"i{i}"}, "label": i % 4}
         )
     return pa.Table.from_pylist(rows, schema=entry_schema(dim))

@@ -41,11 +41,18 @@ def test_without_endpoint_the_layer_copies_the_domain(tmp_path, no_llm_env, make
         )
     assert result.success
     (mat,) = result.asset_materializations_for_node(asset_def.op.name)
-    assert mat.metadata["rows"].value == 2
+    # The human label and nothing else: the one rule label below MIN_CONFIDENCE is left out.
+    assert mat.metadata["rows"].value == 1 and mat.metadata["left_out_undecided"].value == 1
     assert mat.metadata["llm"].value == "off"
     copied = wh.query(f"SELECT * FROM judged_{dim} ORDER BY entry_id")
-    expected = wh.query(f"SELECT * FROM entries_{dim} WHERE domain = 'hotel' ORDER BY entry_id")
+    expected = wh.query(
+        f"SELECT * FROM entries_{dim} WHERE domain = 'hotel' AND label_source = 'human' "
+        "ORDER BY entry_id"
+    )
     assert copied.equals(expected)
+    assert wh.query(
+        "SELECT dimension, reason, rows FROM entries_left_out WHERE domain = 'hotel'"
+    ).rows() == [(dim, "low_confidence", 1)]
 
 
 def _materialize(asset_def, wh, partition="food"):
@@ -74,10 +81,10 @@ def test_with_an_endpoint_the_judge_runs_and_usage_is_recorded(
     asset_def = next(a for a in JUDGED_ASSETS if AssetKey([dim, "judged"]) in a.keys)
     meta = _materialize(asset_def, wh)
     assert meta["llm"] == "on" and meta["rows"] == 4 and meta["llm_calls"] == 4
-    assert meta["decided_by_judge"] == 3 and meta["n_heuristic"] == 3 and meta["n_human"] == 1
+    assert meta["decided_by_judge"] == 2 and meta["n_heuristic"] == 3 and meta["n_human"] == 1
     assert "sk-should-not-show" not in str(meta)
     judged = wh.query(f"SELECT label, label_source FROM judged_{dim} ORDER BY entry_id")
-    assert judged["label_source"].to_list() == ["human", "llm_judge", "llm_judge", "llm_judge"]
+    assert judged["label_source"].to_list() == ["human", "llm_judge", "llm_judge", "heuristic"]
     usage = wh.query("SELECT * FROM llm_usage").to_dicts()
     assert usage == [
         {

@@ -34,7 +34,8 @@ def test_relevance_judge_replaces_heuristic_labels_and_keeps_human(
         "human",
         "<answer>?</answer>",
     )
-    for i in (1, 2, 3):
+    # The judge decides the labels the rules left undecided (below MIN_CONFIDENCE) ...
+    for i in (1, 2):
         row = rows[f"que-food-{i}"]
         assert (row["label"], row["label_source"], row["label_confidence"]) == (
             3,
@@ -43,9 +44,18 @@ def test_relevance_judge_replaces_heuristic_labels_and_keeps_human(
         )
         assert row["answer"] == "<answer>3</answer>"
         assert row["provenance"]["judge_model"].startswith("fake (judge_relevance.v1 sha256:")
+    # ... and a confident rule label stands (judged only to measure agreement).
+    confident = rows["que-food-3"]
+    assert (confident["label"], confident["label_source"], confident["label_confidence"]) == (
+        3,
+        "heuristic",
+        0.8,
+    )
+    assert confident["provenance"]["judge_model"] is None
     assert out.frame.schema == entries.schema
     meta = out.metadata
-    assert meta["judged"] == 4 and meta["decided_by_judge"] == 3
+    assert meta["judged"] == 4 and meta["decided_by_judge"] == 2
+    assert meta["left_out_undecided"] == 0
     assert meta["n_human"] == 1 and meta["agreement_human"] == 0.0
     assert meta["n_heuristic"] == 3 and meta["agreement_heuristic"] == pytest.approx(
         1 / 3, abs=1e-3
@@ -54,6 +64,19 @@ def test_relevance_judge_replaces_heuristic_labels_and_keeps_human(
     prompts = {b["messages"][-1]["content"] for b in fake_server.bodies}
     prompt = next(p for p in prompts if "noodles 0" in p)
     assert "Beef Noodles" in prompt and "price: 12.00" in prompt
+
+
+def test_undecided_labels_the_judge_does_not_answer_are_left_out(
+    fake_server, tmp_path, templates, make_rows
+):
+    fake_server.responder = lambda body: "not json at all"
+    entries = pl.from_arrow(make_rows["query_item_relevance"]())
+    out = judge_entries(
+        "query_item_relevance", entries, _client(fake_server, tmp_path, max_retries=0)
+    )
+    # Human and confident rule labels stay; the two undecided ones are not guessed.
+    assert sorted(out.frame["entry_id"]) == ["que-food-0", "que-food-3"]
+    assert out.metadata["left_out_undecided"] == 2 and out.metadata["decided_by_judge"] == 0
 
 
 def test_agree_only_drops_contradicted_labels(fake_server, tmp_path, templates, make_rows):
@@ -137,7 +160,8 @@ def test_failed_requests_are_counted_not_fatal(fake_server, tmp_path, templates,
     client = _client(fake_server, tmp_path, concurrency=1, max_retries=1)
     out = judge_entries("query_item_relevance", entries, client)
     assert out.usage.failures == 1 and out.metadata["judged"] == 3
-    assert out.frame.height == 4
+    # The failed request was an undecided rule label's: left out, not guessed, and counted.
+    assert out.metadata["left_out_undecided"] == 1 and out.frame.height == 3
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,24 @@ def test_copy_replaces_only_the_domain(tmp_path, make_rows):
     wh = Warehouse(tmp_path / "wh.duckdb")
     dim = "factual_consistency"
     wh.write_table(f"entries_{dim}", make_rows[dim]("food"), schema=entry_schema(dim))
-    assert copy_entries(wh, dim, "food") == 3
-    assert copy_entries(wh, dim, "food") == 3  # idempotent
-    assert copy_entries(wh, dim, "hotel") == 0
+    assert copy_entries(wh, dim, "food") == (3, 0)
+    assert copy_entries(wh, dim, "food") == (3, 0)  # idempotent
+    assert copy_entries(wh, dim, "hotel") == (0, 0)
     assert wh.count(judged_table(dim)) == 3
     schema = wh.query_arrow(f"SELECT * FROM {judged_table(dim)}").schema
     assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in entry_schema(dim)]
+
+
+def test_copy_leaves_out_what_no_rule_decided(tmp_path, make_rows):
+    """With no judge, relevance labels below the labeler's MIN_CONFIDENCE are not released."""
+    from assets.llm.judges import JUDGES
+
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    dim = "query_item_relevance"
+    wh.write_table(f"entries_{dim}", make_rows[dim]("food"), schema=entry_schema(dim))
+    assert copy_entries(wh, dim, "food", JUDGES[dim].undecided_sql) == (2, 2)
+    kept = wh.query(f"SELECT label_source, label_confidence FROM {judged_table(dim)} ORDER BY 2")
+    assert kept.rows() == [("heuristic", 0.8), ("human", 1.0)]
 
 
 def test_missing_entries_table_names_the_asset(tmp_path):

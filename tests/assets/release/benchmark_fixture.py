@@ -1,8 +1,9 @@
 """Small, valid `benchmark_<dimension>` tables for all five dimensions, built in code.
 
 Entries are plain dicts (easy to corrupt in a test) turned into Arrow tables in the entry schema.
-Splits follow the rules the suites check: by user for the text dimensions (each user in one
-split), by time for the behaviour ones (test after train, history before the request).
+Splits follow the rules the suites check (the release's split policy): each user in one split, and
+in the timed dimensions every held-out entry after the domain's train entries, history before
+the request.
 """
 
 from __future__ import annotations
@@ -91,13 +92,10 @@ def make_entries(dim: str, n: int = 24) -> list[dict]:
         elif dim == "query_item_relevance":
             row |= {"query": f"noodles {i}", "item": _item(i), "label": i % 4}
         else:
-            # By time: per domain, the first two thirds are train, then validation, then test.
+            # The split policy: the user's split, and train entries before every held-out one.
             rank = i // 2
-            third = n // 2 // 3
-            row["split"] = (
-                "train" if rank < 2 * third else "validation" if rank < 2.5 * third else "test"
-            )
-            ts = T0 + timedelta(hours=rank)
+            held_out = row["split"] != "train"
+            ts = T0 + timedelta(hours=rank + (10 * n if held_out else 0))
             row["provenance"]["user_id_hash"] = user
             row |= {
                 "user": {

@@ -223,6 +223,8 @@ def test_empty_split_is_declared_in_manifest_but_not_in_card(
     assert m["dimensions"]["factual_consistency"]["splits"]["validation"] == {
         "rows": 0,
         "label_distribution": {},
+        "label_sources": {},
+        "synthetic_rows": 0,
         "shards": [],
     }
     assert validate_release(root) == []

@@ -40,8 +40,16 @@ def test_conforms_to_the_entry_schema(entries, staged_warehouse):
 
 
 def test_one_entry_per_impression_with_log_labels(entries, staged_warehouse):
+    from assets.dimensions.behavior_prediction.build import behavior_splits
+
     ri = staged_warehouse.query("SELECT request_id, item_id, engagement FROM stg_request_items")
-    assert entries.height == ri.height
+    held_out = sum(
+        behavior_splits(staged_warehouse, d, 7, FRACTIONS)["split"].null_count()
+        for d in ("food_delivery", "hotel")
+    )
+    # Every impression is an entry, unless the split policy holds it out (its time lies
+    # outside its user's split window).
+    assert held_out > 0 and entries.height + held_out == ri.height
     assert entries["entry_id"].n_unique() == entries.height
     j = entries.select(
         pl.col("provenance").struct.field("request_id"),
@@ -78,14 +86,21 @@ def test_provenance_and_prompt(entries):
     assert row["candidate"]["title"] in row["prompt"]
     assert row["context"]["query"] in row["prompt"]
     assert "{{" not in row["prompt"]
+    # No domain.toml in this warehouse: times are UTC, and the prompt says so.
+    assert "local time (UTC)" in row["prompt"]
+    assert "display position) is withheld" in row["prompt"]
 
 
-def test_split_by_time_per_domain(entries):
+def test_split_by_user_and_time_per_domain(entries):
     for (domain,), part in entries.group_by("domain"):
         ts = part.with_columns(pl.col("context").struct.field("ts").alias("ts"))
         train_max = ts.filter(pl.col("split") == "train")["ts"].max()
-        test_min = ts.filter(pl.col("split") == "test")["ts"].min()
-        assert train_max < test_min, domain
+        held_min = ts.filter(pl.col("split") != "train")["ts"].min()
+        assert train_max < held_min, domain
+    users = entries.group_by(pl.col("provenance").struct.field("user_id_hash")).agg(
+        pl.col("split").n_unique().alias("k")
+    )
+    assert users["k"].max() == 1
 
 
 def test_deterministic(entries, staged_warehouse):

@@ -1,149 +1,170 @@
+"""The release-wide split policy: users placed once, train before the domain's cut, held-out
+splits at or after it; what falls outside its user's window is held out."""
+
+import math
 from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
 
-from assets.dimensions.common.splits import SplitError, assign_splits
+from assets.dimensions.common.splits import (
+    DomainSplit,
+    SplitError,
+    SplitPolicy,
+    assign_splits,
+    domain_cut,
+)
+from core.warehouse import Warehouse
 
 FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+START = datetime(2026, 1, 1)
 
 
-def _user_frame(n_users: int = 400, per_user: int = 5) -> pl.DataFrame:
-    rows = [
-        (f"e{u}_{k}", "hotel" if u % 2 else "food_delivery", f"user{u:04d}")
-        for u in range(n_users)
-        for k in range(1 + (u % per_user))
-    ]
-    return pl.DataFrame(
+def _frame(n_users: int = 600, per_user: int = 20, timed: bool = True) -> pl.DataFrame:
+    """Each user active over the whole period; entries every few hours."""
+    rows = []
+    for u in range(n_users):
+        for k in range(per_user):
+            ts = START + timedelta(hours=7 * k + u % 5)
+            rows.append((f"e{u}_{k}", "hotel", f"user{u:04d}", ts))
+    frame = pl.DataFrame(
         {
             "entry_id": [r[0] for r in rows],
             "domain": [r[1] for r in rows],
             "provenance": [{"user_id_hash": r[2], "request_id": None} for r in rows],
         }
     )
+    if timed:
+        frame = frame.with_columns(pl.Series("context", [{"query": "q", "ts": r[3]} for r in rows]))
+    return frame
 
 
-def _time_frame(n: int = 1000, domains=("hotel", "food_delivery")) -> pl.DataFrame:
-    start = datetime(2026, 1, 1)
-    rows = []
-    for d in domains:
-        for i in range(n):
-            # Many exact ties: 10 entries share each timestamp.
-            rows.append((f"{d}{i}", d, start + timedelta(minutes=i // 10)))
-    return pl.DataFrame(
-        {
-            "entry_id": [r[0] for r in rows],
-            "domain": [r[1] for r in rows],
-            "context": [{"query": "q", "ts": r[2]} for r in rows],
-        }
-    )
+def _cut(frame: pl.DataFrame, policy: SplitPolicy) -> datetime:
+    ts = frame["context"].struct.field("ts")
+    return ts.quantile(policy.time_quantile, interpolation="lower")
 
 
-def test_by_user_never_puts_a_user_in_two_splits():
-    out = assign_splits(_user_frame(), "query_item_relevance", 1, FRACTIONS)
-    per_user = out.group_by(pl.col("provenance").struct.field("user_id_hash")).agg(
+def _split(frame: pl.DataFrame, seed: int = 1, fractions=FRACTIONS) -> pl.DataFrame:
+    policy = SplitPolicy.build(seed, fractions)
+    cut = _cut(frame, policy) if policy.time_quantile is not None else None
+    return assign_splits(frame, "behavior_prediction", DomainSplit(policy, cut))
+
+
+def test_policy_parameters_keep_the_asked_shares():
+    policy = SplitPolicy.build(1, FRACTIONS)
+    q = policy.time_quantile
+    assert q == pytest.approx(math.sqrt(0.8) / (math.sqrt(0.8) + math.sqrt(0.2)))
+    users = policy.user_shares
+    assert sum(users) == pytest.approx(1.0)
+    kept = [users[0] * q, users[1] * (1 - q), users[2] * (1 - q)]
+    assert [k / sum(kept) for k in kept] == pytest.approx([0.8, 0.1, 0.1])
+    assert policy.expected_kept == pytest.approx(sum(kept))
+    assert SplitPolicy.build(1, {"train": 1.0}).time_quantile is None
+
+
+def test_a_user_is_in_one_split_and_train_lies_before_every_held_out_entry():
+    out = _split(_frame())
+    placed = out.filter(pl.col("split").is_not_null())
+    per_user = placed.group_by(pl.col("provenance").struct.field("user_id_hash")).agg(
         pl.col("split").n_unique().alias("k")
     )
     assert per_user["k"].max() == 1
-    assert set(out["split"]) == {"train", "validation", "test"}
+    ts = placed.with_columns(pl.col("context").struct.field("ts").alias("ts"))
+    last_train = ts.filter(pl.col("split") == "train")["ts"].max()
+    assert ts.filter(pl.col("split") != "train")["ts"].min() > last_train
+    # Held out: a train user's entries after the cut, a held-out user's before it.
+    held = out.filter(pl.col("split").is_null())
+    assert 0 < held.height < out.height
 
 
-def test_by_user_fractions_are_respected_approximately():
-    frame = _user_frame(n_users=3000, per_user=1)
-    shares = assign_splits(frame, "instruction_following", 5, FRACTIONS)["split"].value_counts(
-        normalize=True
-    )
-    got = dict(zip(shares["split"], shares["proportion"], strict=True))
+def test_kept_entries_come_out_in_the_asked_fractions():
+    out = _split(_frame(n_users=3000, per_user=10))
+    placed = out.filter(pl.col("split").is_not_null())
+    shares = dict(placed["split"].value_counts(normalize=True).iter_rows())
     for name, target in FRACTIONS.items():
-        assert abs(got[name] - target) < 0.03, got
+        assert abs(shares[name] - target) < 0.03, shares
+    kept = placed.height / out.height
+    assert abs(kept - SplitPolicy.build(1, FRACTIONS).expected_kept) < 0.05
 
 
-def test_by_user_is_deterministic_and_depends_on_seed():
-    frame = _user_frame()
-    a = assign_splits(frame, "factual_consistency", 11, FRACTIONS)
+def test_the_same_user_gets_the_same_group_in_every_dimension_and_order():
+    frame = _frame(200, 5)
+    policy = SplitPolicy.build(11, FRACTIONS)
+    split = DomainSplit(policy, None)  # no cut: only the user groups
+    a = assign_splits(frame, "behavior_prediction", split)
     b = assign_splits(
-        frame.sample(fraction=1.0, shuffle=True, seed=3), "factual_consistency", 11, FRACTIONS
+        frame.sample(fraction=1.0, shuffle=True, seed=3).drop("context"),
+        "instruction_following",
+        split,
     )
-    assert a.equals(assign_splits(frame, "factual_consistency", 11, FRACTIONS))
-    # The same user gets the same split whatever the row order.
-    assert a.sort("entry_id").equals(b.sort("entry_id"))
-    c = assign_splits(frame, "factual_consistency", 12, FRACTIONS)
+    assert (
+        a.select("entry_id", "split")
+        .sort("entry_id")
+        .equals(b.select("entry_id", "split").sort("entry_id"))
+    )
+    c = assign_splits(
+        frame, "behavior_prediction", DomainSplit(SplitPolicy.build(12, FRACTIONS), None)
+    )
     assert not a["split"].equals(c["split"])
 
 
-def test_by_user_without_user_hash_falls_back_to_entry():
+def test_entries_without_user_or_time():
     frame = pl.DataFrame(
         {
-            "entry_id": [f"e{i}" for i in range(50)],
-            "domain": ["hotel"] * 50,
-            "provenance": [{"user_id_hash": None, "request_id": None}] * 50,
+            "entry_id": [f"e{i}" for i in range(60)],
+            "domain": ["hotel"] * 60,
+            "provenance": [{"user_id_hash": None, "request_id": None}] * 60,
+            "request_ts": [None] * 60,
         },
         schema_overrides={
-            "provenance": pl.Struct({"user_id_hash": pl.String, "request_id": pl.String})
+            "provenance": pl.Struct({"user_id_hash": pl.String, "request_id": pl.String}),
+            "request_ts": pl.Datetime("us"),
         },
     )
-    out = assign_splits(frame, "query_item_relevance", 1, FRACTIONS)
-    assert out["split"].null_count() == 0
-    assert out["split"].n_unique() > 1
+    split = DomainSplit(SplitPolicy.build(1, FRACTIONS), START)
+    out = assign_splits(frame, "query_item_relevance", split, time_column="request_ts")
+    # No user and no time: nothing of anyone's to leak; placed by the entry id, never held out.
+    assert out["split"].null_count() == 0 and out["split"].n_unique() > 1
 
 
-@pytest.mark.parametrize("dimension", ["behavior_prediction", "item_ranking"])
-def test_by_time_test_strictly_later_than_train_per_domain(dimension):
-    out = assign_splits(_time_frame(), dimension, 1, FRACTIONS).with_columns(
-        pl.col("context").struct.field("ts").alias("ts")
-    )
-    for (domain,), part in out.group_by("domain"):
-        bounds = part.group_by("split").agg(
-            pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")
-        )
-        b = {r["split"]: r for r in bounds.iter_rows(named=True)}
-        assert b["train"]["hi"] < b["validation"]["lo"], domain
-        assert b["validation"]["hi"] < b["test"]["lo"], domain
-        shares = part["split"].value_counts(normalize=True)
-        got = dict(zip(shares["split"], shares["proportion"], strict=True))
-        for name, target in FRACTIONS.items():
-            assert abs(got[name] - target) < 0.02, got
+def test_ties_at_the_cut_go_to_the_later_side():
+    frame = _frame(400, 4)
+    policy = SplitPolicy.build(1, FRACTIONS)
+    cut = _cut(frame, policy)
+    out = assign_splits(frame, "behavior_prediction", DomainSplit(policy, cut))
+    at_cut = out.filter(pl.col("context").struct.field("ts") == cut)
+    assert at_cut.height and "train" not in set(at_cut["split"].drop_nulls())
 
 
-def test_by_time_ties_at_a_cut_go_to_the_later_split():
-    start = datetime(2026, 1, 1)
-    # 8 early entries, then 4 entries at the same instant that straddle the 80% quantile.
-    ts = [start + timedelta(hours=i) for i in range(7)] + [start + timedelta(days=2)] * 3
-    frame = pl.DataFrame(
-        {
-            "entry_id": [f"e{i}" for i in range(10)],
-            "domain": ["hotel"] * 10,
-            "context": [{"ts": t} for t in ts],
-        }
-    )
-    out = assign_splits(frame, "behavior_prediction", 1, FRACTIONS)
-    tied = out.filter(pl.col("context").struct.field("ts") == start + timedelta(days=2))
-    assert tied["split"].n_unique() == 1
-    assert tied["split"][0] in {"validation", "test"}
-    assert (out["split"] == "train").sum() == 7
-
-
-def test_by_time_edge_fractions_and_errors():
-    frame = _time_frame(n=50, domains=("hotel",))
-    all_train = assign_splits(frame, "item_ranking", 1, {"train": 1.0})
+def test_errors_and_edges():
+    frame = _frame(50, 2)
+    all_train = _split(frame, fractions={"train": 1.0})
     assert set(all_train["split"]) == {"train"}
-    all_test = assign_splits(frame, "item_ranking", 1, {"test": 1.0})
+    all_test = _split(frame, fractions={"test": 1.0})
     assert set(all_test["split"]) == {"test"}
     with pytest.raises(SplitError, match="sum to 1"):
-        assign_splits(frame, "item_ranking", 1, {"train": 0.5, "test": 0.2})
+        SplitPolicy.build(1, {"train": 0.5, "test": 0.2})
     with pytest.raises(SplitError, match="unknown split"):
-        assign_splits(frame, "item_ranking", 1, {"dev": 1.0})
+        SplitPolicy.build(1, {"dev": 1.0})
     no_ts = frame.with_columns(
         pl.lit(None).cast(pl.Struct({"ts": pl.Datetime("us")})).alias("context")
     )
     with pytest.raises(SplitError, match="no context.ts"):
-        assign_splits(no_ts, "item_ranking", 1, FRACTIONS)
-
-
-def test_split_column_is_filled_in_place_and_empty_frames_pass():
-    frame = _user_frame(20, 1).with_columns(pl.lit(None, dtype=pl.String).alias("split"))
-    out = assign_splits(frame, "query_item_relevance", 1, FRACTIONS)
-    assert out.columns == frame.columns
-    assert out["split"].null_count() == 0
-    empty = assign_splits(frame.head(0), "query_item_relevance", 1, FRACTIONS)
+        _split(no_ts)
+    empty = _split(frame.head(0))
     assert empty.height == 0 and "split" in empty.columns
+
+
+def test_domain_cut_is_the_quantile_of_the_domains_requests(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    times = [START + timedelta(hours=h) for h in range(100)]
+    wh.write_table(
+        "raw_requests",
+        pl.DataFrame({"domain": ["hotel"] * 100 + ["food"] * 3, "ts": times + times[:3]}),
+    )
+    policy = SplitPolicy.build(1, FRACTIONS)
+    cut = domain_cut(wh, "hotel", policy)
+    assert cut in times
+    assert abs(sum(t < cut for t in times) / 100 - policy.time_quantile) <= 0.01
+    assert domain_cut(wh, "food", policy) <= times[2]
+    assert domain_cut(wh, "books", policy) is None

@@ -12,10 +12,11 @@ from assets.dimensions.common.text import (
 )
 
 
-def _one(expr: str, select_from: str) -> str:
+def _one(expr: str, select_from: str, time_zone: str = "UTC") -> str:
     con = duckdb.connect()
     try:
-        return con.execute(f"SELECT {expr} FROM ({select_from}) t").fetchone()[0]
+        params = {"time_zone": time_zone} if "$time_zone" in expr else {}
+        return con.execute(f"SELECT {expr} FROM ({select_from}) t", params).fetchone()[0]
     finally:
         con.close()
 
@@ -40,15 +41,21 @@ def test_item_text_leaves_out_null_fields():
 
 
 def test_history_text_one_line_per_event_or_placeholder():
-    rows = _one(
-        history_text_sql("t.h"),
+    history = (
         "SELECT [{'item_id': 'i1', 'title': 'A', 'category': 'c', 'action': 'click', "
         "'ts': TIMESTAMP '2026-03-01 08:05:00'}, {'item_id': 'i2', 'title': NULL, "
-        "'category': NULL, 'action': 'order', 'ts': TIMESTAMP '2026-03-02 09:00:00'}] AS h",
+        "'category': NULL, 'action': 'order', 'ts': TIMESTAMP '2026-03-02 19:00:00'}] AS h"
     )
+    rows = _one(history_text_sql("t.h"), history)
     assert rows.split("\n") == [
         "- 2026-03-01 08:05 click: A [c] (i1)",
-        "- 2026-03-02 09:00 order: (unknown item) [?] (i2)",
+        "- 2026-03-02 19:00 order: (unknown item) [?] (i2)",
+    ]
+    # Stored times are naive UTC; shown in the domain's zone (Shanghai: +8, the next day).
+    local = _one(history_text_sql("t.h"), history, time_zone="Asia/Shanghai")
+    assert local.split("\n") == [
+        "- 2026-03-01 16:05 click: A [c] (i1)",
+        "- 2026-03-03 03:00 order: (unknown item) [?] (i2)",
     ]
     empty = _one(
         history_text_sql("t.h"),
@@ -61,11 +68,15 @@ def test_history_text_one_line_per_event_or_placeholder():
 def test_user_and_context_text():
     assert _one(user_text_sql("t.u"), "SELECT {'city': NULL, 'age_band': NULL, 'gender': NULL, "
                 "'member_level': NULL, 'preferences': ''} AS u") == NO_PROFILE  # fmt: skip
-    ctx = _one(
-        context_text_sql("t.c"),
-        f"SELECT {{'query': 'q', 'ts': TIMESTAMP '{datetime(2026, 3, 1, 8, 0)}', "
-        "'city': 'Shanghai', 'lat': 31.2, 'lon': 121.4, 'scene': NULL} AS c",
+    context = (
+        f"SELECT {{'query': 'q', 'ts': TIMESTAMP '{datetime(2026, 3, 1, 20, 0)}', "
+        "'city': 'Shanghai', 'lat': 31.2, 'lon': 121.4, 'scene': NULL} AS c"
     )
-    assert ctx == (
-        "query: q\ntime: 2026-03-01 08:00 (Sunday)\ncity: Shanghai\nlocation: 31.2000, 121.4000"
+    assert _one(context_text_sql("t.c"), context) == (
+        "query: q\ntime: 2026-03-01 20:00 (Sunday) local time (UTC)\ncity: Shanghai\n"
+        "location: 31.2000, 121.4000"
+    )
+    # 20:00 UTC on a Sunday is 04:00 on Monday in Shanghai, and the prompt names the zone.
+    assert _one(context_text_sql("t.c"), context, time_zone="Asia/Shanghai").split("\n")[1] == (
+        "time: 2026-03-02 04:00 (Monday) local time (Asia/Shanghai)"
     )

@@ -7,6 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.common.splits import DomainSplit, SplitPolicy
 from assets.dimensions.factual_consistency.build import (
     DIMENSION,
     assemble_entries,
@@ -90,9 +91,8 @@ def test_synthesis_balance_and_entries(labelled):
     meta = describe(frame)
     assert meta["unsupported_claims_by_field"]["name"] > 0 and 0 < meta["synthetic_share"] < 1
     template = load_template(DIMENSION)
-    entries = finalize_entries(
-        frame, DIMENSION, template, 9, {"train": 0.8, "validation": 0.1, "test": 0.1}
-    )
+    split = DomainSplit(SplitPolicy.build(9, {"train": 0.8, "validation": 0.1, "test": 0.1}), None)
+    entries, _ = finalize_entries(frame, DIMENSION, template, split, time_column="ts")
     assert entries.columns == entry_schema(DIMENSION).names
     entries.to_arrow().cast(entry_schema(DIMENSION))
     row = entries.row(0, named=True)

@@ -7,6 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.common.splits import DomainSplit, SplitPolicy
 from assets.dimensions.factual_consistency.evidence import evidence_items
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.instruction_following.build import (
@@ -121,9 +122,8 @@ def test_entries_follow_the_entry_schema(labelled):
     assert frame["entry_id"].n_unique() == frame.height
     assert frame.select("instruction", "query", "response").n_unique() == frame.height
     template = load_template(DIMENSION)
-    entries = finalize_entries(
-        frame, DIMENSION, template, 5, {"train": 0.8, "validation": 0.1, "test": 0.1}
-    )
+    split = DomainSplit(SplitPolicy.build(5, {"train": 0.8, "validation": 0.1, "test": 0.1}), None)
+    entries, _ = finalize_entries(frame, DIMENSION, template, split, time_column="ts")
     assert entries.columns == entry_schema(DIMENSION).names
     entries.to_arrow().cast(entry_schema(DIMENSION))  # types fit the contract
     row = entries.filter(pl.col("provenance").struct.field("operator").is_not_null()).row(

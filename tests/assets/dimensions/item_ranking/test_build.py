@@ -31,7 +31,15 @@ def test_only_engaged_requests_with_two_or_more_candidates(entries, staged_wareh
         .agg(pl.len().alias("n"), pl.col("engagement").max().alias("top"))
         .filter((pl.col("n") >= 2) & (pl.col("top") >= 1))
     )
-    assert entries.height == eligible.height > 0
+    from assets.dimensions.item_ranking.build import ranking_splits
+
+    held_out = sum(
+        ranking_splits(staged_warehouse, d, 7, FRACTIONS)["split"].null_count()
+        for d in ("food_delivery", "hotel")
+    )
+    # Every eligible request is an entry unless the split policy holds it out.
+    assert entries.height + held_out == eligible.height and entries.height > 0
+    assert set(entries["provenance"].struct.field("request_id")) <= set(eligible["request_id"])
     assert (entries["candidates"].list.len() >= 2).all()
 
 
@@ -67,6 +75,9 @@ def test_every_candidate_is_in_the_prompt_and_history_is_clean(entries):
     row = entries.row(0, named=True)
     for c in row["candidates"]:
         assert f"[{c['item_id']}]" in row["prompt"]
+    assert "listed in a random order" in row["prompt"]
+    assert "display positions are withheld" in row["prompt"]
+    assert "local time (UTC)" in row["prompt"]
     flat = (
         entries.select(pl.col("context").struct.field("ts").alias("req_ts"), "history")
         .explode("history")

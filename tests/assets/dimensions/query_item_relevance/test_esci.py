@@ -9,6 +9,7 @@ from assets.dimensions.query_item_relevance.esci import (
     agreement,
     default_esci_path,
     esci_agreement,
+    esci_comparison,
     load_esci,
 )
 
@@ -28,6 +29,19 @@ def test_heuristic_agreement_with_human_esci_labels():
     irrelevant = (load_esci(ESCI)["gold"] < 2).mean()
     assert result["binary_agreement"] > irrelevant + 0.3
     assert result["exact_agreement"] > 0.4
+
+
+@pytest.mark.skipif(not ESCI.is_file(), reason=f"ESCI sample not present at {ESCI}")
+def test_comparison_beside_the_majority_class():
+    results = esci_comparison(ESCI)
+    assert set(results) == {"majority_class", "lexical", "evidence_labeler"}
+    rows = load_esci(ESCI).height
+    assert all(r["rows"] == rows for r in results.values())
+    # ESCI products carry no category or attributes to learn a vocabulary from: the evidence
+    # labeler decides none of them on its own (a judge would), and falls back to the lexical
+    # grade.
+    assert results["evidence_labeler"]["decided"] == 0.0
+    assert results["evidence_labeler"]["exact_agreement"] == results["lexical"]["exact_agreement"]
 
 
 def test_agreement_counts():

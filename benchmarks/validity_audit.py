@@ -1,0 +1,249 @@
+"""Validity audit of a fresh build: labels against the generator's truth, leaks across splits and
+dimensions, prompts' time context. Prints figures; `--json FILE` also writes them.
+
+Usage: .venv/bin/python benchmarks/validity_audit.py [--seed N] [--users 300] [--days 14]
+       [--logs DIR] [--workdir DIR] [--keep] [--json FILE]
+
+Without --seed (and --logs) it builds the shipped `sample_logs/`; with --seed it first generates a
+drop with the sample's own command (sample_logs/README.md) and that seed. The build runs as
+`recrm build` in a child process, with no LLM endpoint (the labels a build makes on its own).
+
+Sections (each a function of the audit context returning printed lines and figures; add one to
+SECTIONS to measure something else):
+- relevance: released relevance labels against the generator's true grade (agreement, Cohen's
+  kappa, grade shares, by label source, language pairing, domain and split; entries left out);
+- leaks: the leak audit (assets/checks/validity/leaks.py) over the benchmark tables, and the
+  cross-dimension twins the issue measured (behaviour test pairs with a relevance train twin);
+- prompts: behaviour and ranking prompts state local time in the domain's zone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from assets.checks.validity.leaks import ANY, MUST_BE_ZERO, warehouse_leak_audit  # noqa: E402
+from assets.checks.validity.relevance import relevance_agreement  # noqa: E402
+from core.warehouse import Warehouse  # noqa: E402
+
+RECRM = str(Path(sys.executable).with_name("recrm"))
+SAMPLE_COMMAND = "generate-logs --domains food_delivery,hotel,movie_tickets --format mixed"
+
+
+@dataclass
+class Audit:
+    logs: Path
+    warehouse: Warehouse
+    release: Path
+    manifest: dict
+
+    def shards(self, dimension: str) -> pl.DataFrame:
+        return pl.read_parquet(sorted((self.release / dimension).glob("*.parquet")))
+
+
+def run(cmd: list[str], cwd: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECRM_LLM")}
+    env["RECRM_HASH_KEY"] = "validity-audit-key"
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+def build(args: argparse.Namespace, workdir: Path) -> Audit:
+    logs = Path(args.logs) if args.logs else REPO / "sample_logs"
+    if args.seed is not None:
+        logs = workdir / "logs"
+        run(
+            [RECRM, *SAMPLE_COMMAND.split(), "--users", str(args.users), "--days", str(args.days),
+             "--seed", str(args.seed), "--out", str(logs)],
+            workdir,
+        )  # fmt: skip
+    shutil.copy(REPO / "dagster.yaml", workdir / "dagster.yaml")
+    warehouse = workdir / "warehouse.duckdb"
+    releases = workdir / "releases"
+    run([RECRM, "build", "--logs", str(logs), "--warehouse", str(warehouse), "--out",
+         str(releases)], workdir)  # fmt: skip
+    (release,) = [p for p in releases.iterdir() if p.is_dir()]
+    manifest = json.loads((release / "manifest.json").read_text())
+    return Audit(logs, Warehouse(warehouse), release, manifest)
+
+
+def relevance_section(audit: Audit) -> tuple[list[str], dict]:
+    entries = audit.shards("query_item_relevance")
+    result = relevance_agreement(entries, audit.logs / "_truth")
+    per_domain = {
+        d: relevance_agreement(part, audit.logs / "_truth")
+        for (d,), part in entries.group_by("domain", maintain_order=True)
+    }
+    left_out = audit.manifest["dimensions"]["query_item_relevance"].get("left_out", {})
+    lines = [
+        f"relevance entries {result.entries:,} (truth for {result.with_truth:,})",
+        f"  agreement with true grade {result.agreement:.4f}   kappa {result.kappa:.4f}   "
+        f"binary (>=2) {result.binary_agreement:.4f}",
+        f"  mean label {result.mean_label:.3f}   mean truth {result.mean_truth:.3f}",
+        "  grade shares (released): "
+        + ", ".join(f"{g}: {v:.3f}" for g, v in result.grade_shares.items())
+        + f"   (min {result.min_grade_share:.3f})",
+        "  truth shares:            " + ", ".join(f"{g}: {v:.3f}" for g, v in result.truth_shares.items()),
+        "  left out: " + (", ".join(f"{k} {v:,}" for k, v in left_out.items()) or "none"),
+    ]  # fmt: skip
+    for name, parts in (
+        ("by label source", result.by_source),
+        ("by language pairing", result.by_language),
+        ("by split", result.by_split),
+    ):
+        lines.append(
+            f"  {name}: "
+            + "; ".join(f"{k} {v['rows']:,} rows {v['agreement']:.4f}" for k, v in parts.items())
+        )
+    lines.append(
+        "  by domain: "
+        + "; ".join(
+            f"{d} {r.entries:,} rows {r.agreement:.4f} (min grade share {r.min_grade_share:.3f})"
+            for d, r in per_domain.items()
+        )
+    )
+    figures = {
+        **result.as_dict(),
+        "min_grade_share": result.min_grade_share,
+        "left_out": left_out,
+        "by_domain": {d: r.as_dict() for d, r in per_domain.items()},
+    }
+    return lines, figures
+
+
+def _auc(scores: pl.Series, positive: pl.Series) -> float | None:
+    """Mann-Whitney AUC of `scores` for `positive` (ties count half)."""
+    frame = pl.DataFrame({"s": scores, "y": positive}).drop_nulls()
+    n_pos, n_neg = int(frame["y"].sum()), int((~frame["y"]).sum())
+    if not n_pos or not n_neg:
+        return None
+    ranks = frame["s"].rank("average")
+    return float((ranks.filter(frame["y"]).sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def leaks_section(audit: Audit) -> tuple[list[str], dict]:
+    table = warehouse_leak_audit(audit.warehouse)
+    anyd = table.filter(pl.col("train_dimension") == ANY)
+    lines = ["leak audit (held-out units found in train, any dimension):"]
+    summary = (
+        anyd.group_by("measure", "held_out_split", maintain_order=True)
+        .agg(pl.col("leaked").sum(), pl.col("total").sum())
+        .with_columns((pl.col("leaked") / pl.col("total")).alias("share"))
+    )
+    for m, split, leaked, total, share in summary.iter_rows():
+        flag = "  MUST BE 0" if m in MUST_BE_ZERO and leaked else ""
+        lines.append(f"  {m:17s} {split:10s} {leaked:>7,} of {total:>8,} ({share:.4f}){flag}")
+    # The issue's cross-dimension measure: behaviour test pairs with a relevance-train twin, and
+    # how well that twin's label predicts the test engagement.
+    behaviour = audit.shards("behavior_prediction").filter(pl.col("split") == "test")
+    relevance = audit.shards("query_item_relevance").filter(pl.col("split") == "train")
+    twins = behaviour.select(
+        "domain",
+        pl.col("context").struct.field("query").str.strip_chars().alias("query"),
+        pl.col("candidate").struct.field("item_id").alias("item_id"),
+        (pl.col("label") >= 1).alias("engaged"),
+    ).join(
+        relevance.select(
+            "domain", "query", pl.col("item").struct.field("item_id").alias("item_id"),
+            pl.col("label").alias("twin_label"),
+        ),
+        on=["domain", "query", "item_id"],
+        how="left",
+    )  # fmt: skip
+    with_twin = twins.filter(pl.col("twin_label").is_not_null())
+    auc = _auc(with_twin["twin_label"], with_twin["engaged"]) if with_twin.height else None
+    share = with_twin.height / max(twins.height, 1)
+    lines.append(
+        f"  behaviour test entries with a relevance-train twin: {with_twin.height:,} of "
+        f"{twins.height:,} ({share:.4f}); twin label -> engagement AUC "
+        + ("n/a" if auc is None else f"{auc:.3f}")
+    )
+    leaked = anyd.filter(pl.col("measure").is_in(MUST_BE_ZERO) & (pl.col("leaked") > 0))
+    figures = {
+        "must_be_zero_leaks": leaked.height,
+        "summary": summary.to_dicts(),
+        "behaviour_test_relevance_train_twins": {
+            "rows": with_twin.height,
+            "share": share,
+            "auc": auc,
+        },  # fmt: skip
+    }
+    return lines, figures
+
+
+def prompts_section(audit: Audit) -> tuple[list[str], dict]:
+    zones = {d: s.get("time_zone") for d, s in audit.manifest.get("domains", {}).items()}
+    lines, figures = [], {}
+    for dim in ("behavior_prediction", "item_ranking"):
+        shards = audit.shards(dim)
+        con = duckdb.connect()
+        con.register("e", shards.select("domain", "prompt", "context"))
+        con.register("z", pl.DataFrame({"domain": list(zones), "zone": list(zones.values())}))
+        row = con.execute(
+            """
+            SELECT count(*) AS n,
+                   count(*) FILTER (WHERE contains(e.prompt, 'local time (' || z.zone || ')')) AS named,
+                   count(*) FILTER (WHERE contains(e.prompt, 'time: ' || strftime(
+                       timezone(z.zone, e.context.ts AT TIME ZONE 'UTC'), '%Y-%m-%d %H:%M'))) AS local
+            FROM e JOIN z USING (domain)
+            """
+        ).fetchone()  # fmt: skip
+        con.close()
+        n, named, local = row
+        lines.append(
+            f"{dim}: {n:,} prompts; naming the domain's zone {named:,}; showing the request at "
+            f"its local time {local:,}"
+        )
+        figures[dim] = {"prompts": n, "zone_named": named, "local_time_shown": local}
+    lines.append("  zones: " + ", ".join(f"{d} {z}" for d, z in sorted(zones.items())))
+    return lines, figures
+
+
+SECTIONS = {"relevance": relevance_section, "leaks": leaks_section, "prompts": prompts_section}
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seed", type=int, help="generate a drop with this seed (else sample_logs)")
+    p.add_argument("--users", type=int, default=300)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--logs", help="an existing log root with its _truth folder")
+    p.add_argument("--workdir", type=Path)
+    p.add_argument("--keep", action="store_true", help="keep the work folder")
+    p.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = p.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="validity-audit-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        audit = build(args, workdir)
+        source = f"seed {args.seed}" if args.seed is not None else str(audit.logs)
+        print(f"validity audit of release {audit.release.name} built from {source}")
+        figures = {"release": audit.release.name, "logs": source}
+        for name, section in SECTIONS.items():
+            lines, figures[name] = section(audit)
+            print(f"\n[{name}]")
+            print("\n".join(lines))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
