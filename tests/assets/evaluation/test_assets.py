@@ -5,6 +5,7 @@ only when its configuration or its release changes."""
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 from pathlib import Path
 
@@ -83,7 +84,10 @@ def test_eval_materializes_a_partition_that_goes_stale_only_on_change(tmp_path, 
         chart = metadata["chart"].value
         assert chart.startswith("![maj](data:image/png;base64,")
         assert base64.b64decode(chart.split(",", 1)[1].rstrip(")")).startswith(b"\x89PNG")
-        assert metadata["UBP ACC"].value > 0
+        # The headline columns are the summary's figures x100.
+        summary = json.loads((out / "fixture" / "maj" / "summary.json").read_text())
+        acc = summary["dimensions"]["behavior_prediction"]["metrics"]["acc"]["value"]
+        assert metadata["UBP ACC"].value == round(acc * 100, 2)
         assert _status(instance, "maj") == StaleStatus.FRESH
 
     # Observing again with nothing changed keeps it fresh.
