@@ -24,7 +24,12 @@ _spec.loader.exec_module(benchmark_fixture)
 CODE = {"package": "recrm-pipeline", "version": "0.1.0", "git_commit": "0" * 40}
 ENTRIES = 60  # per dimension: 10 in each test split
 
-GRADES = {"instruction_following": 2, "factual_consistency": 2, "query_item_relevance": 4}
+GRADES = {
+    "instruction_following": 2,
+    "factual_consistency": 2,
+    "query_item_relevance": 4,
+    "behavior_prediction": 3,
+}
 CONTRACT = {
     "instruction_following": "<answer>1</answer> (compliant) or <answer>0</answer> (not compliant)",
     "factual_consistency": "<answer>1</answer> (consistent) or <answer>0</answer> (hallucinated)",
