@@ -28,7 +28,7 @@ from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
 from assets.checks.results import results_dir, store_outcome
 from assets.checks.validation import SuiteOutcome
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from core.sql import quote_ident
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
@@ -96,7 +96,7 @@ def _ingest_check(table: ContractTable, kind: str):
     def _check(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> AssetCheckResult:
-        domain = context.partition_key
+        domain = domain_key(context)
         severity = AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN
         suite = suite_of(table)
         # The keys suite reads a few columns; loading every column of a million raw rows into
