@@ -22,6 +22,7 @@ from assets.ingest.privacy import is_user_id
 from assets.ingest.quarantine import quarantine_sql
 from assets.ingest.read import StagedFile, stage_file
 from assets.ingest.reference import check_duplicates, check_references
+from core.ids import hash_params
 from core.paths import check_domain
 from core.warehouse import PartitionWrite, Warehouse
 from schemas.logs import (
@@ -157,8 +158,8 @@ def ingest_table(
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, domain: str, hash_key: str) -> pa.Table:
     params = {"domain": domain}
-    if "$hash_key" in sql:
-        params["hash_key"] = hash_key
+    if "$hash_ipad" in sql:
+        params |= hash_params(hash_key)
     return con.sql(sql, params=params).to_arrow_table()
 
 
