@@ -18,12 +18,14 @@ import pyarrow as pa
 from assets.ingest.accepted import accepted_sql
 from assets.ingest.cast import TimestampWindow, cast_table
 from assets.ingest.discover import IngestError, ignored_files, table_files
-from assets.ingest.privacy import is_user_id
+from assets.ingest.personal_ids import hit_tokens, known_user_hashes, replace_tokens
+from assets.ingest.privacy import hashed, is_id, is_user_id, stored_name
 from assets.ingest.quarantine import quarantine_sql
 from assets.ingest.read import StagedFile, stage_file
 from assets.ingest.reference import check_duplicates, check_references
 from core.ids import hash_params
 from core.paths import check_domain
+from core.sql import quote_ident
 from core.warehouse import PartitionWrite, Warehouse
 from schemas.logs import (
     CONTRACT_TABLES,
@@ -81,6 +83,7 @@ def ingest_table(
             f"(expected {table.name}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
         )
     known = _known_keys(warehouse, domain, table)
+    known_hashes = _known_user_hashes(warehouse, domain)
     result = IngestResult(domain, table.name, absent=not files)
     result.ignored = {
         name: why
@@ -112,6 +115,9 @@ def ingest_table(
                 quarantine_sql("_checked", table.name, columns, csv_positions),
                 domain,
                 hash_key,
+            )
+            accepted, quarantine = _mask_personal_ids(
+                con, table, columns, accepted, quarantine, known_hashes, hash_key, personal_columns
             )
             kinds = con.execute(
                 "SELECT trim(regexp_extract(_reason, '^[A-Za-z -]+')) AS kind, count(*) FROM _checked "
@@ -173,6 +179,46 @@ def _files_table(result: IngestResult) -> pa.Table:
             "rows_read": [f["rows_read"] for f in result.files],
         },
         schema=INGEST_FILES_SCHEMA,
+    )
+
+
+def _known_user_hashes(warehouse: Warehouse, domain: str) -> pa.Table:
+    if not warehouse.path.exists():
+        return pa.table({"h": pa.array([], pa.string())})
+    with warehouse.connect(read_only=True) as con:
+        return known_user_hashes(con, domain)
+
+
+def _mask_personal_ids(
+    con, table, columns, accepted, quarantine, known_hashes, hash_key, personal_columns
+):
+    """Raw user ids (and values of `personal_columns`) in free text -> `[USER]`
+    (`personal_ids`): the ids are this table's own and the domain's ingested ones."""
+    own = [c for c in columns if is_user_id(c) or c in personal_columns]
+    con.register("_known_user_hashes", known_hashes)
+    hashes_sql = "SELECT h FROM _known_user_hashes" + "".join(
+        f" UNION ALL SELECT {hashed(quote_ident(c))} AS h FROM _checked" for c in own
+    )
+    text = [
+        stored_name(c)
+        for c, t in table.columns.items()
+        if pa.types.is_string(t) and not is_id(c) and not is_user_id(c)
+    ]
+    con.register("_accepted_out", accepted)
+    con.register("_quarantine_out", quarantine)
+    try:
+        tokens = hit_tokens(
+            con,
+            {"_accepted_out": text, "_quarantine_out": ["reason", "raw"]},
+            hashes_sql,
+            hash_params(hash_key),
+        )
+    finally:
+        for name in ("_known_user_hashes", "_accepted_out", "_quarantine_out"):
+            con.unregister(name)
+    return (
+        replace_tokens(con, "accepted", accepted, text, tokens),
+        replace_tokens(con, "quarantine", quarantine, ["reason", "raw"], tokens),
     )
 
 
