@@ -6,6 +6,8 @@ release manifest (secrets excluded).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import tomllib
 import warnings
@@ -37,14 +39,51 @@ class Settings(BaseModel):
     release_shard_rows: int = Field(
         100_000, gt=0, description="rows per Parquet shard of a release (changes shard bytes)"
     )
+    timestamp_window_start: str = Field(
+        "2000-01-01", description="earliest plausible log timestamp (UTC); earlier: quarantined"
+    )
+    timestamp_window_future_days: float = Field(
+        1.0,
+        ge=0,
+        description="latest plausible timestamp: now + this many days; later: quarantined",
+    )
+    allow_dev_key: bool = Field(
+        False, description="allow building with the PUBLIC development hash key (demos, tests)"
+    )
 
     @property
     def hash_key_is_default(self) -> bool:
         return self.hash_key == DEV_HASH_KEY
 
+    @property
+    def hash_key_id(self) -> str:
+        """Which key hashed the user ids, safe to publish: a digest of the key, never the key."""
+        return key_id(self.hash_key)
+
+    def require_usable_key(self) -> None:
+        """Building with the public development key needs an explicit opt-in (`--allow-dev-key`
+        or RECRM_ALLOW_DEV_KEY=1): anyone can reverse hashes made with a public key."""
+        if self.hash_key_is_default and not self.allow_dev_key:
+            raise DevKeyRefused(
+                "RECRM_HASH_KEY is not set, and the public development key would let anyone "
+                "reverse the user-id hashes: set RECRM_HASH_KEY to a secret, or pass "
+                "--allow-dev-key (RECRM_ALLOW_DEV_KEY=1) for a demo build."
+            )
+
     def public_dict(self) -> dict:
         """The configuration without secrets, as it goes into manifests and metadata."""
-        return self.model_dump(mode="json", exclude={"hash_key"})
+        return self.model_dump(mode="json", exclude={"hash_key", "allow_dev_key"})
+
+
+class DevKeyRefused(RuntimeError):
+    """A build asked to hash user ids with the public development key without opting in."""
+
+
+def key_id(key: str) -> str:
+    """`hmac-sha256:<16 hex>`: a digest naming a key (HMAC of a fixed label with the key), so
+    that two releases can be told to share a key without the key being recoverable."""
+    digest = hmac.new(key.encode("utf-8"), b"recrm key id", hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest[:16]}"
 
 
 _ENV_FIELDS = {
@@ -56,6 +95,9 @@ _ENV_FIELDS = {
     "RECRM_HASH_KEY": "hash_key",
     "RECRM_RELEASE_VERSION": "release_version",
     "RECRM_RELEASE_SHARD_ROWS": "release_shard_rows",
+    "RECRM_ALLOW_DEV_KEY": "allow_dev_key",
+    "RECRM_TIMESTAMP_WINDOW_START": "timestamp_window_start",
+    "RECRM_TIMESTAMP_WINDOW_FUTURE_DAYS": "timestamp_window_future_days",
 }
 
 

@@ -17,7 +17,7 @@ from assets.llm.generate import GENERATED_TABLE, generate_turns, write_generated
 from assets.llm.judged import judge_entries
 from assets.llm.judges import JUDGES
 from assets.llm.passthrough import copy_entries, judged_table, view_entries
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from core.llm.cache import ResponseCache
 from core.llm.client import LLMClient
 from core.llm.usage import Usage, build_budget, write_usage
@@ -41,7 +41,7 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
     def _judged(
         context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
     ) -> MaterializeResult:
-        domain = context.partition_key
+        domain = domain_key(context)
         with warehouse.session() as wh:
             config = llm.config()
             asset_name = f"{dimension}/judged"
@@ -115,7 +115,7 @@ JUDGED_ASSETS = [_judged_asset(d) for d in DIMENSIONS]
 def generated_turns(
     context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         config = llm.config()
         asset_name = "instruction_following/generated_turns"

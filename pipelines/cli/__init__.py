@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
+from core.paths import private_umask
 from pipelines.cli import build, generate_logs, ingest, leaderboard, validate
 from pipelines.cli import eval as evaluate  # the module `recrm eval`; not the builtin
 from pipelines.cli.common import console
@@ -27,7 +29,24 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """The reason a command failed, as a sentence for users: the first line of the message,
+    without a `SomeError:` class-name prefix (Dagster adds one to the errors it re-raises)."""
+    text = str(exc).strip()
+    if not text:
+        return f"{type(exc).__name__} (no message; RECRM_DEBUG=1 shows the traceback)"
+    line = text.splitlines()[0]
+    return _CLASS_PREFIX.sub("", line)
+
+
+_CLASS_PREFIX = re.compile(
+    r"(?:(?<=: )|^)(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Failed|Refused|Invalid)(?:\([^)]*\))?: "
+)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Warehouses, quarantined raw text, run storage and releases this process writes are owner-only.
+    private_umask()
     args = make_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -37,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the CLI's contract: one line, non-zero exit
         if os.environ.get("RECRM_DEBUG"):
             raise
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = one_line(exc)
         print(f"recrm {args.command}: error: {reason}", file=sys.stderr)
         return 1
 

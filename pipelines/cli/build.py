@@ -26,6 +26,11 @@ def register(subparsers) -> None:
     p.add_argument("--version", help="release version (default: derived from the inputs)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing release version")
     p.add_argument("--domain", action="append", help="only these domains (repeatable)")
+    p.add_argument(
+        "--allow-dev-key",
+        action="store_true",
+        help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
+    )
     p.add_argument("--seed", type=int, help="build seed")
     p.set_defaults(func=run)
 
@@ -39,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         release_version=args.version,
         overwrite_release=args.overwrite or None,
+        allow_dev_key=args.allow_dev_key or None,
     )
+    settings.require_usable_key()
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
     layers = [("domain layers", DOMAIN_LAYERS, True), ("release", RELEASE_LAYERS, False)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.paths import check_domain
 from core.settings import load_settings
 from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
 from pipelines.jobs import INGEST
-from pipelines.runner import BuildFailed, discover_domains, run_layers
+from pipelines.runner import BuildFailed, run_layers, scan_log_root
 
 
 def register(subparsers) -> None:
@@ -16,11 +17,19 @@ def register(subparsers) -> None:
     p.add_argument("--logs", type=Path, required=True, help="log root: one folder per domain")
     p.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
     p.add_argument("--domain", action="append", help="only these domains (repeatable)")
+    p.add_argument(
+        "--allow-dev-key",
+        action="store_true",
+        help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(logs_root=args.logs, warehouse_path=args.warehouse)
+    settings = load_settings(
+        logs_root=args.logs, warehouse_path=args.warehouse, allow_dev_key=args.allow_dev_key or None
+    )
+    settings.require_usable_key()
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
     try:
@@ -39,7 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def select_domains(logs_root: Path, wanted: list[str] | None) -> list[str]:
-    found = discover_domains(logs_root)
+    for name in wanted or []:
+        check_domain(name)
+    found, skipped = scan_log_root(logs_root)
+    for name, why in skipped.items():
+        console.print(
+            f"[bold yellow]WARNING:[/bold yellow] folder {name!r} skipped: {why}",
+            markup=True,
+            soft_wrap=True,
+        )
     if not found:
         raise BuildFailed(f"no domain folders with log files under {logs_root}")
     if wanted:
@@ -78,3 +95,11 @@ def print_ingest_summary(report) -> None:
             ["domain", "table", "reason", "records"],
             reasons,
         )
+    ignored = sorted(
+        (m.partition, name, why)
+        for m in report.materializations
+        if m.asset == "ingest/domain_settings"
+        for name, why in (m.metadata.get("ignored_files") or {}).items()
+    )
+    if ignored:
+        print_table("files not read (ignored)", ["domain", "file", "why"], ignored)
