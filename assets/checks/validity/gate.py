@@ -36,7 +36,7 @@ from assets.checks.validity.leaks import MUST_BE_ZERO, leaks_found, release_leak
 from assets.checks.validity.relevance import relevance_agreement, truth_domains
 from assets.evaluation.baselines import fit_baseline
 from assets.evaluation.metrics import accuracy, ranking_point_metrics, roc_auc
-from core.settings import ValidityThresholds
+from core.settings import Settings, ValidityThresholds
 
 RESPONSE_DIMENSIONS = ("instruction_following", "factual_consistency")
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -265,3 +265,11 @@ def truth_dir_of(logs_root: Path | None) -> Path | None:
         return None
     path = Path(logs_root) / "_truth"
     return path if truth_domains(path) else None
+
+
+def release_validity(release_dir: Path, settings: Settings) -> ValidityReport:
+    """The gate of a release built with `settings`: its thresholds, its seed, and the truth of
+    its log root when the drop has one."""
+    return validity_report(
+        release_dir, settings.validity, truth_dir_of(settings.logs_root), settings.seed
+    )
