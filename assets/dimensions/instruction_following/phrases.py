@@ -36,6 +36,7 @@ from assets.dimensions.instruction_following.verify import detect_language
 SAMPLE_ROWS = 2_000
 _SENTENCE = re.compile(r".+?(?:[。！？!?]+|\.(?=\s|$)|$)", re.S)
 _PREFIX = re.compile(r"^[ \t]*(?:\d{1,2}[.、)）]|[-*•·])[ \t]*")
+_LEAD = re.compile(r"^[^\w\u4e00-\u9fff]+")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def reason_sentences(text: str, rec: Recommendation) -> list[str]:
     out = []
     for m in _SENTENCE.finditer(text, rec.name_span[1], end):
         s, e = m.start(), m.end()
-        sentence = text[s:e].strip().lstrip("—–-:：;；,，。. ").strip()
+        # what is left of the facts' punctuation, a closing bracket of the name, a dash
+        sentence = _LEAD.sub("", text[s:e].strip()).strip()
         if not sentence or any(a < e and b > s for a, b in taken):
             continue
         if re.search(r"\w", sentence):

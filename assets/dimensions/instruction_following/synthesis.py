@@ -24,6 +24,7 @@ from assets.dimensions.factual_consistency.responses import (
     Recommendation,
     json_body,
     json_recommendations,
+    parse_response,
     strict_json,
 )
 from assets.dimensions.factual_consistency.synthesis import number_text
@@ -32,6 +33,7 @@ from assets.dimensions.instruction_following.phrases import (
     PhraseBank,
     fill,
     line_template,
+    reason_sentences,
 )
 from assets.dimensions.instruction_following.verify import detect_language
 from schemas.constraints import Constraint
@@ -289,21 +291,30 @@ def _sentence_join(lang: str) -> str:
 
 
 def _with_word(word: str, sentence: str, lang: str) -> str:
-    """A logged sentence that now says `word` first."""
-    if lang == "zh" or not sentence:
+    """A logged sentence that now says `word`, the sentence's own wording and case kept
+    (Chinese: the word leads it; English: it closes it)."""
+    if lang == "zh":
         return word + sentence
-    return word[:1].upper() + word[1:] + " " + sentence[:1].lower() + sentence[1:]
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    return body.rstrip(".!?") + ", " + word + end
 
 
-def _reasons_for(bank: PhraseBank, lang: str, rng: random.Random, need: int) -> list[str] | None:
-    """Distinct logged sentences of `lang` (reasons, then closers) adding up to `need`
-    characters; None when the bank has too few."""
-    pool = list(bank.phrases.get(("reason", lang), [])) + list(
-        bank.phrases.get(("closer", lang), [])
-    )
+def _fresh_reasons(bank: PhraseBank, lang: str, text: str, rng: random.Random) -> list[str]:
+    """The bank's logged reasons of `lang`, shuffled, those the response does not say first."""
+    pool = list(bank.phrases.get(("reason", lang), []))
     rng.shuffle(pool)
+    return [r for r in pool if r not in text] + [r for r in pool if r in text]
+
+
+def _reasons_for(
+    bank: PhraseBank, lang: str, text: str, rng: random.Random, need: int
+) -> list[str] | None:
+    """Logged reasons of `lang` adding up to `need` characters (fresh ones first); None when
+    the bank has none."""
+    pool = _fresh_reasons(bank, lang, text, rng)
     out, total = [], 0
-    for sentence in pool * 4:  # a long limit may need a sentence more than once
+    for sentence in pool * 8:  # a long limit may need a sentence more than once
         if total >= need:
             break
         out.append(sentence)
@@ -365,24 +376,7 @@ def perturb(
         return _add(text, parsed, is_json, rng.sample(pool, add), lang, rng, bank)
     if op == "exceed_length":
         c = _constraint(constraints, "max_length")
-        sentences = _reasons_for(bank, lang, rng, c.chars - len(text) + 1)
-        if not sentences:
-            return None
-        if is_json:
-            doc = _doc(text)
-            objects = [o for o in _recs(doc) if isinstance(o, dict) and "reason" in o]
-            for j, sentence in enumerate(sentences):
-                if objects:
-                    o = objects[j % len(objects)]
-                    o["reason"] = str(o["reason"]) + _sentence_join(lang) + sentence
-                elif isinstance(doc, dict):
-                    doc["summary"] = str(doc.get("summary") or "") + _sentence_join(lang) + sentence
-                else:
-                    return None
-            out = _dump(doc, text)
-        else:
-            out = _add_sentences(text, recs, sentences, lang)
-        return out if len(out) > c.chars else None
+        return _lengthened(text, parsed, is_json, evidence, c.chars, lang, rng, bank)
     if op == "wrong_language":
         target = "en" if lang == "zh" else "zh"
         if is_json:
@@ -419,22 +413,7 @@ def perturb(
         return _replace(text, parsed, is_json, rng.choice(targets), rng.choice(over), lang, rng, bank)  # fmt: skip
     if op == "add_forbidden_word":
         c = _constraint(constraints, "forbidden_content")
-        word = rng.choice(c.words)
-        logged = bank.pick("reason", lang, rng)
-        if logged is None:
-            return None
-        sentence = _with_word(word, logged, lang)
-        if is_json:
-            doc = _doc(text)
-            target = next((o for o in _recs(doc) if isinstance(o, dict) and "reason" in o), None)
-            if target is not None:
-                target["reason"] = str(target["reason"]) + _sentence_join(lang) + sentence
-            elif isinstance(doc, dict):
-                doc["summary"] = str(doc.get("summary") or "") + _sentence_join(lang) + sentence
-            else:
-                return None
-            return _dump(doc, text)
-        return _add_sentences(text, [rng.choice(recs)] if recs else [], [sentence], lang)
+        return _with_forbidden(text, parsed, is_json, rng.choice(c.words), lang, rng, bank)
     if op == "drop_must_mention":
         must = _must_ids(constraints, evidence)
         hit = [r for r in recs if r.item_id in must]
@@ -452,6 +431,72 @@ def perturb(
             return _replace(text, parsed, is_json, hit[0], rng.choice(pool), lang, rng, bank)
         return _remove(text, is_json, hit[0], recs)
     raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
+
+
+def _lengthened(text, parsed, is_json, evidence, chars, lang, rng, bank) -> str | None:
+    """The response over `chars` characters: more retrieved items, each in the wording of the
+    response's own lines (or objects), then, if still short, logged reasons after its lines."""
+    pool = [e for e in evidence if e.item_id not in {r.item_id for r in parsed.recommendations}]
+    rng.shuffle(pool)
+    out = text
+    for k in range(1, len(pool) + 1):
+        if len(out) > chars:
+            break
+        out = _add(text, parsed, is_json, pool[:k], lang, rng, bank) or out
+    if len(out) > chars:
+        return out
+    sentences = _reasons_for(bank, lang, text, rng, chars - len(out) + 1)
+    if not sentences:
+        return None
+    reparsed = parse_response(out, evidence)
+    if is_json:
+        doc = _doc(out)
+        objects = [o for o in _recs(doc) if isinstance(o, dict) and "reason" in o]
+        if not objects:
+            return None
+        for j, sentence in enumerate(sentences):
+            o = objects[j % len(objects)]
+            o["reason"] = str(o["reason"]) + _sentence_join(lang) + sentence
+        out = _dump(doc, out)
+    else:
+        out = _add_sentences(out, reparsed.recommendations, sentences, lang)
+    return out if len(out) > chars else None
+
+
+def _with_forbidden(text, parsed, is_json, word, lang, rng, bank) -> str | None:
+    """The response saying `word` inside one of its own reasons (a JSON `reason`, or a free
+    sentence of a line); a logged reason saying it when the response has none."""
+    if is_json:
+        doc = _doc(text)
+        objects = [
+            o for o in _recs(doc) if isinstance(o, dict) and isinstance(o.get("reason"), str)
+        ]
+        if objects:
+            target = rng.choice(objects)
+            target["reason"] = _with_word(word, target["reason"], lang)
+            return _dump(doc, text)
+        if isinstance(doc, dict) and isinstance(doc.get("summary"), str):
+            doc["summary"] = _with_word(word, doc["summary"], lang)
+            return _dump(doc, text)
+        return None
+    options = [
+        (rec, sentence)
+        for rec in parsed.recommendations
+        for sentence in reason_sentences(text, rec)
+    ]
+    if options:
+        rec, sentence = rng.choice(options)
+        start, end = rec.span
+        at = text.find(sentence, rec.name_span[1], end)
+        if at >= 0:
+            return text[:at] + _with_word(word, sentence, lang) + text[at + len(sentence) :]
+    fresh = _fresh_reasons(bank, lang, text, rng)
+    if not fresh:
+        return None
+    recs = parsed.recommendations
+    return _add_sentences(
+        text, [rng.choice(recs)] if recs else [], [_with_word(word, fresh[0], lang)], lang
+    )
 
 
 def _add_sentences(text: str, recs: list[Recommendation], sentences: list[str], lang: str) -> str:
