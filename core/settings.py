@@ -23,6 +23,35 @@ CONFIG_FILE_ENV = "RECRM_CONFIG"
 DEFAULT_CONFIG_FILE = "recrm.toml"
 
 
+class ValidityThresholds(BaseModel):
+    """Bounds of the validity gate (`assets/checks/validity/gate.py`): a release whose shortcut
+    baselines score above them, that leaks, or whose relevance labels disagree with the truth
+    (where a drop has it) fails the blocking `["release"]:validity` check and `recrm validate`."""
+
+    marker_max_acc: float = Field(
+        0.55, ge=0, le=1, description="marker rule ACC on test (IF, FC); 0.5 is chance"
+    )
+    response_ngram_max_auc: float = Field(
+        0.60, ge=0, le=1, description="response-only character n-gram classifier AUC (IF, FC)"
+    )
+    synthetic_detector_max_auc: float = Field(
+        0.70, ge=0, le=1, description="synthetic-vs-logged detector AUC on the response (IF, FC)"
+    )
+    length_max_auc: float = Field(0.65, ge=0, le=1, description="response-length-only AUC (IF, FC)")
+    position_max_auc: float = Field(
+        0.60, ge=0, le=1, description="listing-order-only per-list AUC (item ranking)"
+    )
+    max_leaks: int = Field(
+        0, ge=0, description="held-out units found in train (users, responses, pairs, time)"
+    )
+    relevance_min_agreement: float = Field(
+        0.85, ge=0, le=1, description="relevance labels equal to the true grade (with _truth)"
+    )
+    relevance_min_grade_share: float = Field(
+        0.10, ge=0, le=1, description="smallest share of a relevance grade (with _truth)"
+    )
+
+
 class Settings(BaseModel):
     """Paths and knobs shared by the CLI, the Dagster resources and the benchmarks."""
 
@@ -49,6 +78,10 @@ class Settings(BaseModel):
     )
     allow_dev_key: bool = Field(
         False, description="allow building with the PUBLIC development hash key (demos, tests)"
+    )
+    validity: ValidityThresholds = Field(
+        default_factory=ValidityThresholds,
+        description="bounds of the validity gate ([recrm.validity] in recrm.toml)",
     )
 
     @property
