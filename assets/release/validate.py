@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
@@ -21,7 +22,14 @@ from assets.release.card import card_header
 from assets.release.manifest import read_manifest
 from assets.release.publish import label_distribution
 from assets.release.shards import file_sha256
-from schemas.entries import DIMENSIONS, SCHEMA_VERSION, SPLITS, entry_schema
+from schemas.entries import (
+    DIMENSIONS,
+    LABEL_NAME_COLUMNS,
+    SCHEMA_VERSION,
+    SPLITS,
+    entry_schema,
+)
+from schemas.features import HF_METADATA_KEY, release_arrow_schema
 
 _SHARD_NAME = re.compile(r"^(?P<split>[a-z]+)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
 
@@ -72,7 +80,7 @@ def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) 
             problems.append(f"{dim}: split {split} missing from the manifest")
     for split in sorted(set(splits) - set(SPLITS)):
         problems.append(f"{dim}: unknown split {split!r} in the manifest")
-    expected_schema = entry_schema(dim)
+    expected_schema = release_arrow_schema(dim)
     present_paths = []
     dim_rows = 0
     for split in [s for s in SPLITS if s in splits]:
@@ -108,7 +116,11 @@ def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) 
             if meta.num_rows != shard["rows"]:
                 problems.append(f"{rel}: {meta.num_rows} rows, manifest says {shard['rows']}")
             if not schema.equals(expected_schema, check_metadata=False):
-                problems.append(f"{rel}: schema differs from entry_schema({dim})")
+                problems.append(f"{rel}: schema differs from release_schema({dim})")
+            elif (schema.metadata or {}).get(HF_METADATA_KEY) != expected_schema.metadata[
+                HF_METADATA_KEY
+            ]:
+                problems.append(f"{rel}: Hugging Face features metadata missing or different")
             rows += meta.num_rows
             present_paths.append(path)
         if rows != entry.get("rows"):
@@ -126,6 +138,19 @@ def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) 
 def _parquet_relation(paths: list[Path]) -> str:
     files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     return f"read_parquet([{files}])"
+
+
+def _warehouse_typed_relation(dim: str, paths: list[Path]) -> str:
+    """The shards with their label columns back in the warehouse types the suites check (a
+    release widens them to int64 for Hugging Face's ClassLabel)."""
+    schema = entry_schema(dim)
+    casts = [
+        f'CAST("{name}" AS {"TINYINT[]" if pa.types.is_list(schema.field(name).type) else "TINYINT"})'
+        f' AS "{name}"'
+        for name in LABEL_NAME_COLUMNS
+        if name in schema.names
+    ]
+    return f"(SELECT * REPLACE ({', '.join(casts)}) FROM {_parquet_relation(paths)})"
 
 
 def _check_labels(dim: str, paths: list[Path], splits: dict) -> list[str]:
@@ -183,7 +208,7 @@ def validate_expectations(
             continue
         con = duckdb.connect()
         try:
-            outcome = validate_benchmark(con, dim, _parquet_relation(paths), profile)
+            outcome = validate_benchmark(con, dim, _warehouse_typed_relation(dim, paths), profile)
         finally:
             con.close()
         store_outcome(results_dir, f"{dim}.release", outcome)
