@@ -20,7 +20,7 @@ import duckdb
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
-from assets.release.card import render_card
+from assets.release.card import example_rows, render_card
 from assets.release.manifest import (
     MANIFEST_FILE,
     build_manifest,
@@ -200,7 +200,9 @@ def publish_release(
             domains=recorded_domain_settings(warehouse),
         )
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
-        (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
+        (tmp / "README.md").write_text(
+            render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
+        )
         return _move_into_place(tmp, releases / version, manifest, settings.overwrite_release)
     finally:
         if tmp.exists():
