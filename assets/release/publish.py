@@ -20,7 +20,8 @@ import duckdb
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
-from assets.release.card import example_rows, render_card
+from assets.release.card import DESCRIPTIONS, example_rows, render_card
+from assets.release.croissant import write_croissant
 from assets.release.manifest import (
     MANIFEST_FILE,
     build_manifest,
@@ -199,6 +200,8 @@ def publish_release(
             ),
             domains=recorded_domain_settings(warehouse),
         )
+        # Files describing the release, listed (with their sha256) in the manifest.
+        manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         (tmp / "README.md").write_text(
             render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"

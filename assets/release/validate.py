@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from assets.release.card import card_header
+from assets.release.croissant import CROISSANT_FILE
 from assets.release.manifest import read_manifest
 from assets.release.publish import label_distribution
 from assets.release.shards import file_sha256
@@ -69,6 +70,36 @@ def validate_release(release_dir: Path) -> list[str]:
             f"manifest totals.rows {manifest.get('totals', {}).get('rows')} != sum of dimensions {total}"
         )
     problems += _check_card(release_dir, manifest)
+    problems += _check_metadata_files(release_dir, manifest)
+    return problems
+
+
+def _check_metadata_files(release_dir: Path, manifest: dict) -> list[str]:
+    """The files the manifest lists under `metadata_files` (croissant.json) are there, with
+    their sha256; croissant.json describes exactly the manifest's shards, with their sha256."""
+    import json
+
+    problems = []
+    for entry in manifest.get("metadata_files") or []:
+        path = release_dir / entry["path"]
+        if not path.is_file():
+            problems.append(f"{entry['path']}: missing (listed in the manifest)")
+        elif file_sha256(path) != entry["sha256"]:
+            problems.append(f"{entry['path']}: sha256 differs from the manifest (modified)")
+        elif entry["path"] == CROISSANT_FILE:
+            described = {
+                d["contentUrl"]: d.get("sha256")
+                for d in json.loads(path.read_text(encoding="utf-8")).get("distribution", [])
+                if d.get("@type") == "cr:FileObject"
+            }
+            shards = {
+                s["path"]: s["sha256"]
+                for info in (manifest.get("dimensions") or {}).values()
+                for split in (info.get("splits") or {}).values()
+                for s in split.get("shards") or []
+            }
+            if described != shards:
+                problems.append(f"{CROISSANT_FILE}: files or sha256 differ from the manifest's")
     return problems
 
 
