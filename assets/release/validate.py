@@ -211,8 +211,11 @@ def _check_card(release_dir: Path, manifest: dict) -> list[str]:
         header = yaml.safe_load(parts[1]) or {}
     except yaml.YAMLError as exc:
         return [f"README.md YAML header does not parse: {exc}"]
-    if header.get("configs") != card_header(manifest)["configs"]:
+    expected = card_header(manifest)
+    if header.get("configs") != expected["configs"]:
         return ["README.md configs do not list the manifest's shards"]
+    if header.get("dataset_info") != expected["dataset_info"]:
+        return ["README.md dataset_info (features, examples per split) differs from the manifest's"]
     return []
 
 

@@ -140,3 +140,17 @@ def test_label_distribution_is_in_numeric_order(release):
     card = render_card(manifest)
     line = next(x for x in card.splitlines() if x.startswith("- `item_ranking`"))
     assert "train: 2=1, 5=2, 10=3, null=1" in line
+
+
+def test_validate_catches_a_card_whose_dataset_info_disagrees(release):
+    from assets.release.validate import validate_release
+
+    card = release.path / "README.md"
+    text = card.read_text(encoding="utf-8")
+    rows = release.manifest["dimensions"]["item_ranking"]["splits"]["train"]["rows"]
+    edited = text.replace(f"num_examples: {rows}\n", f"num_examples: {rows + 1}\n", 1)
+    assert edited != text
+    card.write_text(edited, encoding="utf-8")
+    assert validate_release(release.path) == [
+        "README.md dataset_info (features, examples per split) differs from the manifest's"
+    ]
