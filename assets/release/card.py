@@ -331,8 +331,8 @@ def example_rows(release_dir: Path, manifest: dict) -> dict[str, dict]:
         for split in SPLITS:
             shards = splits.get(split, {}).get("shards") or []
             if shards:
-                table = pq.ParquetFile(Path(release_dir) / shards[0]["path"]).read_row_group(0)
-                rows[dim] = table.slice(0, 1).to_pylist()[0]
+                batches = pq.ParquetFile(Path(release_dir) / shards[0]["path"]).iter_batches(1)
+                rows[dim] = next(batches).to_pylist()[0]
                 break
     return rows
 
