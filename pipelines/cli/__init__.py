@@ -11,11 +11,11 @@ import re
 import sys
 
 from core.paths import private_umask
-from pipelines.cli import build, generate_logs, ingest, leaderboard, validate
+from pipelines.cli import build, generate_logs, ingest, leaderboard, publish, validate
 from pipelines.cli import eval as evaluate  # the module `recrm eval`; not the builtin
 from pipelines.cli.common import console
 
-COMMANDS = (generate_logs, ingest, build, validate, evaluate, leaderboard)
+COMMANDS = (generate_logs, ingest, build, validate, publish, evaluate, leaderboard)
 
 
 def make_parser() -> argparse.ArgumentParser:
