@@ -28,6 +28,7 @@ _NOT_CONTENT = (
     "releases_dir",
     "release_version",
     "overwrite_release",
+    "dagster_ui_url",
 )
 
 
