@@ -20,9 +20,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.defaults import DEFAULTS, ENV_VARS
 
 # The development key is public on purpose: it makes the pipeline runnable out of the box, and
 # `hash_key_is_default` makes every entry point warn loudly when it is in use.
@@ -36,9 +38,9 @@ class ConfigError(ValueError):
     """A configuration file or value that cannot be used; the message names file and key."""
 
 
-def _env(field: str, variable: str) -> AliasChoices:
+def _env(field: str) -> AliasChoices:
     # The field's own name (keyword arguments, recrm.toml) or its environment variable.
-    return AliasChoices(field, variable)
+    return AliasChoices(field, ENV_VARS[field])
 
 
 class Settings(BaseModel):
@@ -49,53 +51,62 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     logs_root: Path = Field(
-        Path("sample_logs"),
+        Path(DEFAULTS["logs_root"]),
         description="folder with one sub-folder per domain",
-        validation_alias=_env("logs_root", "RECRM_LOGS_ROOT"),
+        validation_alias=_env("logs_root"),
     )
     warehouse_path: Path = Field(
-        Path("data/warehouse.duckdb"),
+        Path(DEFAULTS["warehouse_path"]),
         description="DuckDB file",
-        validation_alias=_env("warehouse_path", "RECRM_WAREHOUSE"),
+        validation_alias=_env("warehouse_path"),
     )
     releases_dir: Path = Field(
-        Path("releases"),
+        Path(DEFAULTS["releases_dir"]),
         description="where versioned releases go",
-        validation_alias=_env("releases_dir", "RECRM_RELEASES_DIR"),
+        validation_alias=_env("releases_dir"),
     )
     profile: str = Field(
-        "small",
+        DEFAULTS["profile"],
         description="size profile, see schemas/profiles.py",
-        validation_alias=_env("profile", "RECRM_PROFILE"),
+        validation_alias=_env("profile"),
     )
     seed: int = Field(
-        20260511,
+        DEFAULTS["seed"],
         description="build seed; every random choice derives from it",
-        validation_alias=_env("seed", "RECRM_SEED"),
+        validation_alias=_env("seed"),
     )
     hash_key: str = Field(
         DEV_HASH_KEY,
         description="key of the user-id hash",
         repr=False,
-        validation_alias=_env("hash_key", "RECRM_HASH_KEY"),
+        validation_alias=_env("hash_key"),
     )
     release_version: str | None = Field(
         None,
         description="release version; default from inputs",
-        validation_alias=_env("release_version", "RECRM_RELEASE_VERSION"),
+        validation_alias=_env("release_version"),
     )
     overwrite_release: bool = Field(False, description="replace an existing release version")
     release_shard_rows: int = Field(
-        100_000,
+        DEFAULTS["release_shard_rows"],
         gt=0,
         description="rows per Parquet shard of a release (changes shard bytes)",
-        validation_alias=_env("release_shard_rows", "RECRM_RELEASE_SHARD_ROWS"),
+        validation_alias=_env("release_shard_rows"),
     )
     dagster_ui_url: str = Field(
-        "http://127.0.0.1:3000",
+        DEFAULTS["dagster_ui_url"],
         description="where `dagster dev` serves the UI: the CLI prints run links under it",
-        validation_alias=_env("dagster_ui_url", "RECRM_DAGSTER_UI_URL"),
+        validation_alias=_env("dagster_ui_url"),
     )
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, name: str) -> str:
+        from schemas.profiles import PROFILES
+
+        if name not in PROFILES:
+            raise ValueError(f"unknown size profile {name!r}; known: {', '.join(PROFILES)}")
+        return name
 
     @property
     def hash_key_is_default(self) -> bool:
