@@ -4,9 +4,14 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from assets.ingest.domain_settings import DOMAIN_SETTINGS_TABLE, ingest_domain_settings
+from assets.ingest.domain_settings import (
+    DOMAIN_SETTINGS_SCHEMA,
+    DOMAIN_SETTINGS_TABLE,
+    ingest_domain_settings,
+)
 from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS
+from assets.table_metadata import table_metadata, table_spec
 from core.settings import warn_if_default_key
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
@@ -44,7 +49,8 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
             f"Raw `{table.name}` ({kind}) of one domain, cast to the contract, user ids hashed, "
             f"text masked -> `{table.warehouse_table}`; broken records -> `quarantine`."
         ),
-        kinds={"duckdb"},
+        kinds={"duckdb", "great_expectations"},
+        metadata=table_spec(table.warehouse_table, table.warehouse_schema()),
     )
     def _ingest(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
@@ -57,7 +63,12 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
             result = ingest_table(
                 wh, Path(settings.logs_root), context.partition_key, table, settings.hash_key
             )
-        return MaterializeResult(metadata=ingest_metadata(result, settings.hash_key_is_default))
+            standard = table_metadata(
+                wh, table.warehouse_table, table.warehouse_schema(), result.accepted
+            )
+        return MaterializeResult(
+            metadata={**ingest_metadata(result, settings.hash_key_is_default), **standard}
+        )
 
     return _ingest
 
@@ -74,6 +85,7 @@ INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]
         f"absent file = defaults) -> `{DOMAIN_SETTINGS_TABLE}`."
     ),
     kinds={"duckdb"},
+    metadata=table_spec(DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA),
 )
 def domain_settings(
     context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
@@ -81,8 +93,10 @@ def domain_settings(
     settings = build.settings(warehouse_path=warehouse.path)
     with warehouse.session() as wh:
         row = ingest_domain_settings(wh, Path(settings.logs_root), context.partition_key)
+        standard = table_metadata(wh, DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA, 1)
     return MaterializeResult(
         metadata={
+            **standard,
             "rows": 1,
             "file": row["source_file"] or "absent: defaults apply",
             "settings": row["settings"],
