@@ -75,6 +75,7 @@ class RunRecord:
     run_id: str
     success: bool
     seconds: float
+    data_docs: str | None = None  # index.html of the Data Docs site holding its check results
 
 
 @dataclass
@@ -264,6 +265,23 @@ class _StepCounter:
         return on_event
 
 
+def add_data_docs(settings: Settings, run_id: str) -> str | None:
+    """Add the run's check results to the warehouse's GX Data Docs site (failed runs too: their
+    failures are what the pages are for); its index.html, or None when the run checked nothing.
+    A site that cannot be built is a warning, not a failed build."""
+    import warnings
+
+    from assets.checks.data_docs import add_run_to_site
+    from assets.checks.results import validation_root
+
+    try:
+        index = add_run_to_site(validation_root(settings.warehouse_path), run_id)
+    except Exception as exc:  # the build's outcome does not depend on its report
+        warnings.warn(f"Data Docs of run {run_id} not built: {exc}", stacklevel=2)
+        return None
+    return str(index) if index else None
+
+
 def run_job(
     defs: Definitions,
     job_name: str,
@@ -289,9 +307,9 @@ def run_job(
         tags={CLI_TAG: "true", REPOSITORY_LABEL_TAG: REPOSITORY_LABEL},
         run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
     )
-    report.runs.append(
-        RunRecord(job_name, partition_key, run_id, result.success, time.monotonic() - started)
-    )
+    seconds = time.monotonic() - started
+    docs = add_data_docs(settings, run_id)
+    report.runs.append(RunRecord(job_name, partition_key, run_id, result.success, seconds, docs))
     _collect(result, report)
     if not result.success:
         where = f" (domain {partition_key})" if partition_key else ""

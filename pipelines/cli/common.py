@@ -63,6 +63,7 @@ def runs_json(report: RunReport, settings: Settings) -> list[dict]:
             "success": r.success,
             "seconds": round(r.seconds, 1),
             "url": run_url(settings, r.run_id),
+            "data_docs": r.data_docs,
         }
         for r in report.runs
     ]
@@ -81,6 +82,9 @@ def print_runs(report: RunReport, settings: Settings, out: Console | None = None
             rows,
             out,
         )
+    docs = [r.data_docs for r in report.runs if r.data_docs]
+    if docs:
+        (out or console).print(f"Data Docs (validation results): {docs[-1]}", markup=False)
 
 
 def print_check_failures(report: RunReport, out: Console | None = None) -> None:
