@@ -279,7 +279,7 @@ def add_data_docs(settings: Settings, run_id: str) -> str | None:
     except Exception as exc:  # the build's outcome does not depend on its report
         warnings.warn(f"Data Docs of run {run_id} not built: {exc}", stacklevel=2)
         return None
-    return str(index) if index else None
+    return str(index.resolve()) if index else None
 
 
 def run_job(

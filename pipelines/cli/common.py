@@ -70,21 +70,21 @@ def runs_json(report: RunReport, settings: Settings) -> list[dict]:
 
 
 def print_runs(report: RunReport, settings: Settings, out: Console | None = None) -> None:
-    """Each Dagster run of the command: job, domain, run id and its page in the UI."""
-    rows = [
-        (r["job"], r["domain"] or "", r["run_id"], f"{r['seconds']:.1f}s", r["url"])
-        for r in runs_json(report, settings)
-    ]
-    if rows:
-        print_table(
-            "Dagster runs (open with `dagster dev`)",
-            ["job", "domain", "run id", "time", "UI"],
-            rows,
-            out,
+    """Each Dagster run of the command, one line each (never cut): job, domain, time, its page
+    in the UI (the URL ends with the run id); then the Data Docs site of the checks."""
+    out = out or console
+    runs = runs_json(report, settings)
+    if runs:
+        out.print("Dagster runs (open the links while `dagster dev` runs):", markup=False)
+    for r in runs:
+        where = f"{r['job']} {r['domain']}" if r["domain"] else r["job"]
+        state = "" if r["success"] else " FAILED"
+        out.print(
+            f"  {where} ({r['seconds']:.1f}s){state}: {r['url']}", markup=False, soft_wrap=True
         )
     docs = [r.data_docs for r in report.runs if r.data_docs]
     if docs:
-        (out or console).print(f"Data Docs (validation results): {docs[-1]}", markup=False)
+        out.print(f"Data Docs (validation results): {docs[-1]}", markup=False, soft_wrap=True)
 
 
 def print_check_failures(report: RunReport, out: Console | None = None) -> None:
