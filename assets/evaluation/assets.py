@@ -30,7 +30,13 @@ from assets.evaluation.results import SUMMARY_FILE, load_spec
 from assets.evaluation.run import evaluate
 from assets.evaluation.spec import data_version
 from assets.partitions import SCORERS
-from assets.table_metadata import COLUMN_SCHEMA, ROW_COUNT, TABLE_NAME, column_schema
+from assets.table_metadata import (
+    COLUMN_SCHEMA,
+    ROW_COUNT,
+    TABLE_NAME,
+    column_schema,
+    records_table,
+)
 from pipelines.resources import EvaluationSettings
 from schemas.evaluation import ITEMS_SCHEMA, PAPER_COLUMNS, SHORT_NAMES
 
@@ -103,12 +109,21 @@ def result_metadata(summary: dict, folder: Path) -> dict:
         "entries": sum(f["entries"] for f in summary["dimensions"].values()),
         ROW_COUNT: sum(f["entries"] for f in summary["dimensions"].values()),
         TABLE_NAME: str(folder / "items.parquet"),
-        "invalid_rate": MetadataValue.json(
-            {d: f["invalid_rate"] for d, f in summary["dimensions"].items()}
+        "invalid_rate": records_table(
+            [
+                {"dimension": d, "invalid_rate": f["invalid_rate"]}
+                for d, f in summary["dimensions"].items()
+            ],
+            {"dimension": "string", "invalid_rate": "float"},
         ),
         "release": summary["release"]["version"],
-        "scorer": MetadataValue.json(summary["scorer"]),
-        "llm_usage": MetadataValue.json(summary["llm_usage"] or {}),
+        "scorer": MetadataValue.md(
+            "\n".join(f"- **{k}**: `{v}`" for k, v in sorted(summary["scorer"].items()))
+        ),
+        "llm_usage": records_table(
+            [summary["llm_usage"]] if summary["llm_usage"] else [],
+            {k: "int" for k in summary["llm_usage"] or {}},
+        ),
         "summary": MetadataValue.path(str(folder / SUMMARY_FILE)),
     }
 
