@@ -248,7 +248,7 @@ def validate_expectations(
         store_outcome(results_dir, f"{dim}.release", outcome)
         problems += [f"{dim}: {f.describe()}" for f in outcome.failed]
     if docs_dir is not None:
-        build_data_docs(results_dir, docs_dir)
+        build_data_docs(results_dir, docs_dir, run_name=f"release-{manifest['version']}")
     return problems
 
 
