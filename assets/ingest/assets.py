@@ -22,6 +22,7 @@ def ingest_metadata(result: IngestResult, default_key: bool) -> dict:
         "read": result.read,
         "accepted": result.accepted,
         "quarantined": result.quarantined,
+        "ignored": result.ignored,  # event types left out by the domain's mapping
         "files": [f["path"] for f in result.files],
         "quarantine_reasons": result.reasons,
         "hash_key": DEFAULT_KEY_WARNING if default_key else "secret key from RECRM_HASH_KEY",

@@ -18,11 +18,13 @@ import pyarrow as pa
 from assets.ingest.accepted import accepted_sql
 from assets.ingest.cast import cast_table
 from assets.ingest.discover import IngestError, table_files
+from assets.ingest.mapping import apply_mapping, rename_columns
 from assets.ingest.privacy import is_user_id
 from assets.ingest.quarantine import quarantine_sql
 from assets.ingest.read import StagedFile, stage_file
 from assets.ingest.reference import check_duplicates, check_references
 from core.warehouse import PartitionWrite, Warehouse
+from schemas.domain import load_domain_settings
 from schemas.logs import (
     CONTRACT_TABLES,
     FILE_SUFFIXES,
@@ -54,17 +56,21 @@ class IngestResult:
     files: list[dict] = field(default_factory=list)  # path, format, sha256, rows_read
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason kind -> records
     absent: bool = False  # an optional table with no file in the drop
+    ignored: int = 0  # records of event types the domain's mapping leaves out on purpose
 
 
 def ingest_table(
     warehouse: Warehouse, logs_root: Path, domain: str, table: ContractTable, hash_key: str
 ) -> IngestResult:
-    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse."""
-    files = table_files(logs_root, domain, table.name)
+    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse, through the
+    domain's source mapping (`domain.toml`, assets/ingest/mapping.py)."""
+    mapping = load_domain_settings(logs_root, domain)
+    stem = mapping.file_stem(table.name)
+    files = table_files(logs_root, domain, stem)
     if not files and table.name in REQUIRED_TABLES:
         raise IngestError(
             f"{logs_root / domain}: no file for required table {table.name!r} "
-            f"(expected {table.name}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
+            f"(expected {stem}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
         )
     known = _known_keys(warehouse, domain, table)
     result = IngestResult(domain, table.name, absent=not files)
@@ -74,8 +80,11 @@ def ingest_table(
         try:
             con.execute("SET TimeZone = 'UTC'")
             staged = [stage_file(con, f, i, Path(work)) for i, f in enumerate(files)]
+            for s in staged:
+                rename_columns(con, s, table.name, mapping.table_mapping(table.name))
             _require_columns(staged, table)
             columns = _union(con, staged)
+            result.ignored = apply_mapping(con, "_staged", table, mapping, domain, columns)
             cast_table(con, "_staged", "_checked", table, columns)
             con.execute("DROP TABLE _staged")
             check_references(con, "_checked", table, domain, known)
@@ -103,9 +112,9 @@ def ingest_table(
     result.read = sum(s.rows_read for s in staged)
     result.accepted, result.quarantined = accepted.num_rows, quarantine.num_rows
     result.reasons = dict(kinds)
-    assert result.read == result.accepted + result.quarantined, (
+    assert result.read == result.accepted + result.quarantined + result.ignored, (
         f"{domain}/{table.name}: read {result.read} != accepted {result.accepted} "
-        f"+ quarantined {result.quarantined}"
+        f"+ quarantined {result.quarantined} + ignored {result.ignored}"
     )
     result.files = [
         {
