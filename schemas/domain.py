@@ -256,7 +256,7 @@ class DomainSettings(_Strict):
         """The file's text (the values that differ from the defaults, plus the time zone)."""
         data = self.declared()
         lines = [
-            "# Settings of this service domain (schemas/domain.py; docs/bring-your-own-logs.md).",
+            "# Settings of this service domain (schemas/domain.py).",
             "# time_zone: IANA zone of the domain's users; prompts show times in it.",
         ]
         lines += _toml_lines(data)

@@ -157,9 +157,11 @@ ANNOTATIONS = ContractTable(
 CONTRACT_TABLES: dict[str, ContractTable] = {
     t.name: t for t in (ITEMS, USERS, REQUESTS, IMPRESSIONS, EVENTS, AGENT_TURNS, ANNOTATIONS)
 }
-# Tables every domain drop must have; the others may be absent. Without impressions (what was
-# shown and ignored) behaviour and ranking entries have no logged negatives.
-REQUIRED_TABLES = ("items", "requests", "events")
+# Tables every domain drop must have; the others may be absent, and the capability preflight
+# (assets/capabilities.py) says which dimensions the tables present support: without requests
+# and events no behaviour, without impressions no logged negatives, without queries or
+# annotations no relevance, without agent turns no instruction following or factual consistency.
+REQUIRED_TABLES = ("items",)
 EVENT_TYPES = ("click", "add_to_cart", "favorite", "order")
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".json.gz")
 

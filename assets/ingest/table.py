@@ -72,7 +72,7 @@ def ingest_table(
             f"{logs_root / domain}: no file for required table {table.name!r} "
             f"(expected {stem}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
         )
-    known = _known_keys(warehouse, domain, table)
+    known = _known_keys(warehouse, domain, table) if files else {}  # absent: nothing to check
     result = IngestResult(domain, table.name, absent=not files)
     with tempfile.TemporaryDirectory(prefix="recrm-ingest-") as work:
         # A private database; large tables spill into the work folder, not the current one.
@@ -87,7 +87,8 @@ def ingest_table(
             result.ignored = apply_mapping(con, "_staged", table, mapping, domain, columns)
             cast_table(con, "_staged", "_checked", table, columns)
             con.execute("DROP TABLE _staged")
-            check_references(con, "_checked", table, domain, known)
+            if files:
+                check_references(con, "_checked", table, domain, known)
             check_duplicates(con, "_checked", table, hash_key)
             extra = [c for c in columns if c not in table.columns]
             csv_positions = {
