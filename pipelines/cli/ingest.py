@@ -63,9 +63,12 @@ def print_ingest_summary(report) -> None:
                 md.get("read"),
                 md.get("accepted"),
                 md.get("quarantined"),
+                md.get("ignored") or 0,  # event types the domain.toml leaves out
             )
         )
-    print_table("ingest", ["domain", "table", "read", "accepted", "quarantined"], sorted(rows))
+    print_table(
+        "ingest", ["domain", "table", "read", "accepted", "quarantined", "ignored"], sorted(rows)
+    )
     reasons = sorted(
         (m.partition, m.asset.removeprefix("ingest/"), kind, n)
         for m in report.materializations
