@@ -9,11 +9,28 @@ import argparse
 import os
 import sys
 
-from pipelines.cli import build, generate_logs, import_logs, ingest, leaderboard, validate
+from pipelines.cli import (
+    build,
+    generate_logs,
+    import_logs,
+    ingest,
+    inspect_logs,
+    leaderboard,
+    validate,
+)
 from pipelines.cli import eval as evaluate  # the module `recrm eval`; not the builtin
 from pipelines.cli.common import console
 
-COMMANDS = (generate_logs, import_logs, ingest, build, validate, evaluate, leaderboard)
+COMMANDS = (
+    generate_logs,
+    import_logs,
+    inspect_logs,
+    ingest,
+    build,
+    validate,
+    evaluate,
+    leaderboard,
+)
 
 
 def make_parser() -> argparse.ArgumentParser:

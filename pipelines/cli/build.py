@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from assets.capabilities import preflight_failure
+from core.llm.config import load_llm_config
 from core.settings import load_settings
 from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
 from pipelines.cli.ingest import print_ingest_summary, select_domains
@@ -42,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
     )
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
+    # Before any work: a dimension a drop cannot support fails here, naming the cause, rather
+    # than as "row count 0" after the build.
+    failure = preflight_failure(settings.logs_root, domains, load_llm_config().enabled)
+    if failure:
+        raise BuildFailed(failure)
     layers = [("domain layers", DOMAIN_LAYERS, True), ("release", RELEASE_LAYERS, False)]
     try:
         with console.status("building") as status:

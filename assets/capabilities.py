@@ -1,0 +1,189 @@
+"""Capability preflight: which benchmark dimensions a domain's drop can support, and why not.
+
+Read from the drop's files through the domain's mapping (`domain.toml`), before any work, so a
+build never runs for minutes to fail on a symptom ("row count 0"), and never makes entries from
+a placeholder. What each dimension needs:
+
+| dimension | needs |
+|---|---|
+| behavior_prediction | requests, events, and impressions (what was shown and ignored: the negatives) |
+| item_ranking | the same: requests, events, impressions |
+| query_item_relevance | items with titles, and queries in requests or expert annotations |
+| instruction_following | agent turns, or an LLM endpoint plus queries and impressions to answer |
+| factual_consistency | the same as instruction following |
+
+Counts are of records as read (before quarantine); the ingest's own counts are authoritative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from assets.ingest.discover import LogFile, table_files
+from core.sql import quote_ident
+from schemas.domain import DomainSettings, load_domain_settings
+from schemas.entries import DIMENSIONS
+from schemas.logs import CONTRACT_TABLES
+
+
+@dataclass
+class DropProfile:
+    """What a domain's drop holds, as far as the dimensions care."""
+
+    domain: str
+    rows: dict[str, int] = field(default_factory=dict)  # contract table -> records (0: absent)
+    queries: int = 0  # requests with a non-empty query
+    titled_items: int = 0  # items with a non-empty title
+    event_types: dict[str, int] = field(default_factory=dict)  # contract type -> records
+    problems: list[str] = field(default_factory=list)  # files the preflight could not read
+
+
+@dataclass(frozen=True)
+class Capability:
+    dimension: str
+    supported: bool
+    reason: str  # why not; or what the entries rest on
+
+
+def _relation(file: LogFile) -> str:
+    path = str(file.path).replace("'", "''")
+    if file.format == "parquet":
+        return f"read_parquet('{path}')"
+    if file.format == "csv":
+        return f"read_csv('{path}', all_varchar = true, header = true, ignore_errors = true)"
+    return f"read_json('{path}', format = 'newline_delimited', ignore_errors = true)"
+
+
+def _columns(con, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+
+
+def _count(con, relation: str, source_col: str | None) -> int:
+    if source_col is None:
+        return 0
+    col = quote_ident(source_col)
+    return con.execute(
+        f"SELECT count(*) FROM {relation} WHERE nullif(trim(CAST({col} AS VARCHAR)), '') "
+        "IS NOT NULL"
+    ).fetchall()[0][0]
+
+
+def profile_drop(
+    logs_root: Path, domain: str, settings: DomainSettings | None = None
+) -> DropProfile:
+    """Count what the domain's files hold, per contract table, through the mapping."""
+    settings = settings or load_domain_settings(logs_root, domain)
+    profile = DropProfile(domain)
+    con = duckdb.connect()
+    try:
+        for table in CONTRACT_TABLES:
+            mapping = settings.table_mapping(table)
+            renamed = {source: contract for contract, source in mapping.columns.items()}
+            total = 0
+            for file in table_files(logs_root, domain, settings.file_stem(table)):
+                relation = _relation(file)
+                try:
+                    cols = {renamed.get(c, c): c for c in _columns(con, relation)}
+                    total += con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+                    if table == "requests":
+                        profile.queries += _count(con, relation, cols.get("query"))
+                    elif table == "items":
+                        profile.titled_items += _count(con, relation, cols.get("title"))
+                        if "title" in mapping.defaults:
+                            profile.titled_items = total
+                    elif table == "events" and "event_type" in cols:
+                        for kind, n in con.execute(
+                            f"SELECT trim({quote_ident(cols['event_type'])}), count(*) "
+                            f"FROM {relation} GROUP BY 1"
+                        ).fetchall():
+                            if kind:
+                                kind = settings.events.map.get(kind, kind)
+                                if kind not in settings.events.ignore:
+                                    profile.event_types[kind] = profile.event_types.get(kind, 0) + n
+                except duckdb.Error as exc:
+                    first = str(exc).strip().splitlines()[0]
+                    profile.problems.append(f"{file.relpath}: not read by the preflight ({first})")
+            profile.rows[table] = total
+    finally:
+        con.close()
+    return profile
+
+
+def capabilities(profile: DropProfile, llm_enabled: bool = False) -> list[Capability]:
+    """One Capability per dimension (schemas.entries.DIMENSIONS order)."""
+    rows = profile.rows
+    behaviour_missing = [t for t in ("requests", "events") if not rows.get(t)]
+    if behaviour_missing:
+        behaviour = (False, f"no {' and no '.join(behaviour_missing)}: no behaviour logged")
+    elif not rows.get("impressions"):
+        behaviour = (
+            False,
+            "no impressions: what was shown and ignored is unknown, so there are no logged "
+            "negatives (a negative sampler is not available yet)",
+        )
+    else:
+        behaviour = (
+            True,
+            f"{rows['impressions']:,} impressions, {rows['events']:,} events",
+        )
+    if not profile.titled_items:
+        relevance = (False, "items have no title: no item text to judge relevance on")
+    elif not profile.queries and not rows.get("annotations"):
+        relevance = (
+            False,
+            "no query in requests and no annotations: nothing to judge relevance against "
+            "(a placeholder query is never graded)",
+        )
+    else:
+        relevance = (
+            True,
+            f"{profile.queries:,} requests with a query, {rows.get('annotations', 0):,} annotations",
+        )
+    if rows.get("agent_turns"):
+        transcripts = (True, f"{rows['agent_turns']:,} logged agent turns")
+    elif not llm_enabled:
+        transcripts = (False, "no agent turns and no LLM endpoint: no responses to judge")
+    elif not profile.queries or not rows.get("impressions"):
+        transcripts = (
+            False,
+            "no agent turns, and the LLM has nothing to answer (needs requests with a query "
+            "and the items shown for them)",
+        )
+    else:
+        transcripts = (
+            True,
+            "responses generated by the LLM for logged requests (marked generated)",
+        )
+    verdicts = {
+        "behavior_prediction": behaviour,
+        "item_ranking": behaviour,
+        "query_item_relevance": relevance,
+        "instruction_following": transcripts,
+        "factual_consistency": transcripts,
+    }
+    return [Capability(d, *verdicts[d]) for d in DIMENSIONS]
+
+
+def unsupported(caps: list[Capability]) -> list[Capability]:
+    return [c for c in caps if not c.supported]
+
+
+def preflight_failure(logs_root: Path, domains: list[str], llm_enabled: bool) -> str | None:
+    """One line naming each domain's unsupported dimensions and the cause, or None when every
+    domain supports every dimension (what a release is made of today)."""
+    lacking = []
+    for domain in domains:
+        missing = unsupported(capabilities(profile_drop(logs_root, domain), llm_enabled))
+        if missing:
+            causes = "; ".join(f"{c.dimension}: {c.reason}" for c in missing)
+            lacking.append(f"domain {domain!r} cannot support {causes}")
+    if not lacking:
+        return None
+    return (
+        " | ".join(lacking)
+        + f" (a release holds every dimension of every domain: build the other domains with "
+        f"--domain; `recrm inspect {logs_root}` shows what each drop supports)"
+    )
