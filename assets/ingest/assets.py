@@ -4,11 +4,12 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from assets.capabilities import capabilities, profile_drop
 from assets.ingest.domain_settings import DOMAIN_SETTINGS_TABLE, ingest_domain_settings
 from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS
 from core.settings import warn_if_default_key
-from pipelines.resources import BuildSettings, WarehouseResource
+from pipelines.resources import BuildSettings, LLMResource, WarehouseResource
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 
 DEFAULT_KEY_WARNING = (
@@ -77,15 +78,26 @@ INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]
     kinds={"duckdb"},
 )
 def domain_settings(
-    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    build: BuildSettings,
+    llm: LLMResource,
 ) -> MaterializeResult:
     settings = build.settings(warehouse_path=warehouse.path)
     with warehouse.session() as wh:
         row = ingest_domain_settings(wh, Path(settings.logs_root), context.partition_key)
+    # The capability preflight (`recrm inspect`), shown in the UI with the domain's settings.
+    caps = capabilities(
+        profile_drop(Path(settings.logs_root), context.partition_key), llm.config().enabled
+    )
     return MaterializeResult(
         metadata={
             "rows": 1,
             "file": row["source_file"] or "absent: defaults apply",
             "settings": row["settings"],
+            "capabilities": {
+                c.dimension: ("supported: " if c.supported else "NOT supported: ") + c.reason
+                for c in caps
+            },
         }
     )

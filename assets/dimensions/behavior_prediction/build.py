@@ -23,10 +23,10 @@ from assets.dimensions.common.sql_entries import (
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
+from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
-from core.templates import load_template
 from core.warehouse import Warehouse
 
 DIMENSION = "behavior_prediction"
@@ -88,7 +88,7 @@ def build_behavior_entries(
 ) -> pl.DataFrame:
     """The domain's behaviour-prediction entries in entry schema, split by the release's policy, as a frame
     (rendered in polars; the reference the set-based writer is tested against)."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     rows = wh.query(behavior_rows_sql(raw_source(wh, "users")), params)
@@ -107,7 +107,7 @@ def write_behavior_entries(
 ) -> dict:
     """Build and write the domain's entries set-based, CONCURRENT_BUCKETS hash buckets at a
     time, with about `bucket_rows` shown items in flight; returns the metadata."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     splits = behavior_splits(wh, domain, seed, fractions)

@@ -20,10 +20,10 @@ from assets.dimensions.common.sql_entries import (
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
+from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
-from core.templates import load_template
 from core.warehouse import Warehouse
 
 DIMENSION = "item_ranking"
@@ -118,7 +118,7 @@ def build_ranking_entries(
 ) -> pl.DataFrame:
     """The domain's item-ranking entries in entry schema, split by the release's policy, as a frame (rendered
     in polars; the reference the set-based writer is tested against)."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
@@ -137,7 +137,7 @@ def write_ranking_entries(
 ) -> dict:
     """Build and write the domain's entries set-based, in hash buckets of about `bucket_rows`
     shown items; returns the metadata."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     splits = ranking_splits(wh, domain, seed, fractions)
