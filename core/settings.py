@@ -37,6 +37,9 @@ class Settings(BaseModel):
     release_shard_rows: int = Field(
         100_000, gt=0, description="rows per Parquet shard of a release (changes shard bytes)"
     )
+    max_quarantine_rate: float = Field(
+        0.01, ge=0, le=1, description="share of a table's records quarantined that fails ingest"
+    )
 
     @property
     def hash_key_is_default(self) -> bool:
@@ -56,6 +59,7 @@ _ENV_FIELDS = {
     "RECRM_HASH_KEY": "hash_key",
     "RECRM_RELEASE_VERSION": "release_version",
     "RECRM_RELEASE_SHARD_ROWS": "release_shard_rows",
+    "RECRM_MAX_QUARANTINE_RATE": "max_quarantine_rate",
 }
 
 

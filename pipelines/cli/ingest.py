@@ -16,11 +16,20 @@ def register(subparsers) -> None:
     p.add_argument("--logs", type=Path, required=True, help="log root: one folder per domain")
     p.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
     p.add_argument("--domain", action="append", help="only these domains (repeatable)")
+    p.add_argument(
+        "--max-quarantine-rate",
+        type=float,
+        help="fail when a table quarantines more than this share of its records (default 0.01)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(logs_root=args.logs, warehouse_path=args.warehouse)
+    settings = load_settings(
+        logs_root=args.logs,
+        warehouse_path=args.warehouse,
+        max_quarantine_rate=args.max_quarantine_rate,
+    )
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
     try:
@@ -35,7 +44,26 @@ def run(args: argparse.Namespace) -> int:
     print_ingest_summary(report)
     print_check_failures(report)  # the ingest checks that only warn
     console.print(f"warehouse: {settings.warehouse_path}")
+    over = quarantine_over(report, settings.max_quarantine_rate)
+    if over:
+        raise BuildFailed(
+            "quarantine rate above max_quarantine_rate "
+            f"{settings.max_quarantine_rate:.2%}: "
+            + "; ".join(f"{d}/{t} {q:,} of {r:,} records ({q / r:.1%})" for d, t, r, q in over)
+            + " (reasons above and in the warehouse table `quarantine`)"
+        )
     return 0
+
+
+def quarantine_over(report, max_rate: float) -> list[tuple[str, str, int, int]]:
+    """(domain, table, read, quarantined) of every table whose quarantined share exceeds
+    `max_rate`: a drop that mostly fails the contract must not pass as ingested."""
+    over = []
+    for m in report.materializations:
+        read, quarantined = m.metadata.get("read"), m.metadata.get("quarantined")
+        if m.asset.startswith("ingest/") and read and quarantined / read > max_rate:
+            over.append((m.partition, m.asset.removeprefix("ingest/"), read, quarantined))
+    return sorted(over)
 
 
 def select_domains(logs_root: Path, wanted: list[str] | None) -> list[str]:

@@ -110,6 +110,8 @@ def test_one_domain_with_quarantine_summary(clean_drop, tmp_path, capsys):
                 str(warehouse),
                 "--domain",
                 "cinema",
+                "--max-quarantine-rate",
+                "0.5",
             ]
         )
         == 0
@@ -135,3 +137,17 @@ def test_a_run_opens_the_warehouse_file_once_and_releases_it(
     (clean_drop / "cinema" / "items.csv.gz").unlink()
     assert main(["ingest", "--logs", str(clean_drop), "--warehouse", str(warehouse)]) == 1
     assert_file_released(warehouse)
+
+
+def test_quarantine_rate_above_the_threshold_fails_ingest(clean_drop, tmp_path, capsys):
+    """One of three requests quarantined (33%) is over the default 1%: exit 1, the table and
+    its rate named, after the summary that shows the reasons."""
+    with (clean_drop / "cinema" / "requests.jsonl").open("a") as fh:
+        fh.write('{"request_id": "R3", "user_id": "USR-3", "ts": "never", "query": "q"}\n')
+    args = ["ingest", "--logs", str(clean_drop), "--warehouse", str(tmp_path / "w.duckdb")]
+    assert main([*args, "--domain", "cinema"]) == 1
+    captured = capsys.readouterr()
+    assert "bad type" in captured.out  # the summary came first
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1
+    assert "quarantine rate above max_quarantine_rate 1.00%: cinema/requests 1 of 3" in err
