@@ -171,19 +171,72 @@ def unsupported(caps: list[Capability]) -> list[Capability]:
     return [c for c in caps if not c.supported]
 
 
-def preflight_failure(logs_root: Path, domains: list[str], llm_enabled: bool) -> str | None:
-    """One line naming each domain's unsupported dimensions and the cause, or None when every
-    domain supports every dimension (what a release is made of today)."""
-    lacking = []
-    for domain in domains:
-        missing = unsupported(capabilities(profile_drop(logs_root, domain), llm_enabled))
-        if missing:
-            causes = "; ".join(f"{c.dimension}: {c.reason}" for c in missing)
-            lacking.append(f"domain {domain!r} cannot support {causes}")
-    if not lacking:
-        return None
-    return (
-        " | ".join(lacking)
-        + f" (a release holds every dimension of every domain: build the other domains with "
-        f"--domain; `recrm inspect {logs_root}` shows what each drop supports)"
+def plan_dimensions(
+    logs_root: Path, domains: list[str], wanted: list[str] | None, llm_enabled: bool
+) -> tuple[list[str], str | None]:
+    """(the dimensions a build of `domains` makes, a one-line failure or None). Without
+    `wanted`: every dimension all the domains support; with it: those, each of which every
+    domain must support. A failure names each domain, dimension and cause."""
+    caps = {d: capabilities(profile_drop(logs_root, d), llm_enabled) for d in domains}
+    hint = f"`recrm inspect {logs_root}` shows what each drop supports"
+    if wanted is not None:
+        chosen = release_dimensions(wanted)
+        lacking = [
+            f"domain {domain!r} cannot support {c.dimension}: {c.reason}"
+            for domain, found in caps.items()
+            for c in found
+            if c.dimension in chosen and not c.supported
+        ]
+        if lacking:
+            return chosen, "; ".join(
+                lacking
+            ) + f" (leave it out of --dimensions, or the domain out with --domain; {hint})"
+        return chosen, None
+    chosen = [
+        d
+        for d in DIMENSIONS
+        if all(c.supported for found in caps.values() for c in found if c.dimension == d)
+    ]
+    if chosen:
+        return chosen, None
+    causes = " | ".join(
+        f"domain {domain!r}: " + "; ".join(f"{c.dimension}: {c.reason}" for c in unsupported(found))
+        for domain, found in caps.items()
+        if unsupported(found)
     )
+    return [], f"no dimension is supported by every domain: {causes} ({hint})"
+
+
+def release_dimensions(chosen: list[str] | None) -> list[str]:
+    """The dimensions a release holds, in schema order (None: all)."""
+    if chosen is None:
+        return list(DIMENSIONS)
+    unknown = sorted(set(chosen) - set(DIMENSIONS))
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {unknown} (one of {', '.join(DIMENSIONS)})")
+    return [d for d in DIMENSIONS if d in chosen]
+
+
+def left_out_dimensions(
+    logs_root: Path, domains: list[str], chosen: list[str], llm_enabled: bool
+) -> dict[str, dict[str, str]]:
+    """dimension -> domain -> why the release leaves it out (the manifest and card say so)."""
+    left = [d for d in DIMENSIONS if d not in chosen]
+    if not left:
+        return {}
+    reasons: dict[str, dict[str, str]] = {d: {} for d in left}
+    for domain in domains:
+        try:
+            caps = {
+                c.dimension: c for c in capabilities(profile_drop(logs_root, domain), llm_enabled)
+            }
+        except (OSError, ValueError) as exc:  # the logs moved since the build
+            caps = {}
+            unread = f"not chosen for this release (logs not readable now: {exc})"
+        for dim in left:
+            cap = caps.get(dim)
+            if cap is None:
+                reasons[dim][domain] = unread
+            else:
+                reasons[dim][domain] = cap.reason if not cap.supported else "supported, not chosen"
+    return reasons

@@ -37,6 +37,9 @@ class Settings(BaseModel):
     release_shard_rows: int = Field(
         100_000, gt=0, description="rows per Parquet shard of a release (changes shard bytes)"
     )
+    dimensions: list[str] | None = Field(
+        None, description="dimensions the release holds (None: all); the rest are left out"
+    )
     max_quarantine_rate: float = Field(
         0.01, ge=0, le=1, description="share of a table's records quarantined that fails ingest"
     )

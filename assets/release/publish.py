@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.capabilities import left_out_dimensions, release_dimensions
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
@@ -33,9 +34,10 @@ from assets.release.manifest import (
     read_manifest,
 )
 from assets.release.shards import write_splits
+from core.llm.config import load_llm_config
 from core.settings import Settings
 from core.warehouse import Warehouse
-from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
+from schemas.entries import LABEL_COLUMN, SPLITS
 from schemas.profiles import get_profile
 
 TMP_PREFIX = ".tmp-release-"
@@ -157,10 +159,11 @@ def publish_release(
     code: dict | None = None,
     created_at: datetime | None = None,
 ) -> Published:
-    """Write the release of the five `benchmark_<dimension>` tables under settings.releases_dir."""
-    missing = [
-        benchmark_table(d) for d in DIMENSIONS if not warehouse.table_exists(benchmark_table(d))
-    ]
+    """Write the release of the `benchmark_<dimension>` tables under settings.releases_dir:
+    every dimension, or those of `settings.dimensions` (the others are listed as left out, with
+    each domain's reason, in the manifest and the card)."""
+    chosen = release_dimensions(settings.dimensions)
+    missing = [benchmark_table(d) for d in chosen if not warehouse.table_exists(benchmark_table(d))]
     if missing:
         raise ReleaseError(
             f"warehouse {warehouse.path} has no {', '.join(missing)}: build the benchmark layer first"
@@ -174,7 +177,7 @@ def publish_release(
         tmp.mkdir()
         with warehouse.connect(read_only=True) as con:
             dimensions = {
-                d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in DIMENSIONS
+                d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in chosen
             }
         files = input_files(warehouse)
         version = settings.release_version or derive_version(
@@ -198,6 +201,9 @@ def publish_release(
                 warehouse, settings.seed, profile.split_fractions, domains
             ),
             domains=recorded_domain_settings(warehouse),
+            left_out_dimensions=left_out_dimensions(
+                Path(settings.logs_root), domains, chosen, load_llm_config().enabled
+            ),
         )
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assets.capabilities import preflight_failure
+from assets.capabilities import plan_dimensions
 from core.llm.config import load_llm_config
 from core.settings import load_settings
 from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
 from pipelines.cli.ingest import print_ingest_summary, select_domains
-from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS
+from pipelines.jobs import domain_layers, release_layers
 from pipelines.runner import BuildFailed, RunReport, run_layers
 from schemas.entries import DIMENSIONS, LABEL_COLUMN
 
@@ -29,6 +29,11 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing release version")
     p.add_argument("--domain", action="append", help="only these domains (repeatable)")
     p.add_argument("--seed", type=int, help="build seed")
+    p.add_argument(
+        "--dimensions",
+        help="comma-separated dimensions the release holds (default: every dimension that every "
+        "selected domain's logs support; `recrm inspect` lists them)",
+    )
     p.set_defaults(func=run)
 
 
@@ -44,12 +49,24 @@ def run(args: argparse.Namespace) -> int:
     )
     warn_about_key(settings)
     domains = select_domains(settings.logs_root, args.domain)
-    # Before any work: a dimension a drop cannot support fails here, naming the cause, rather
-    # than as "row count 0" after the build.
-    failure = preflight_failure(settings.logs_root, domains, load_llm_config().enabled)
+    # Before any work: the dimensions the drops support (or those asked for, if supported);
+    # a dimension a drop cannot support fails here naming the cause, not as "row count 0" later.
+    wanted = (
+        [d.strip() for d in args.dimensions.split(",") if d.strip()] if args.dimensions else None
+    )
+    chosen, failure = plan_dimensions(
+        settings.logs_root, domains, wanted, load_llm_config().enabled
+    )
     if failure:
         raise BuildFailed(failure)
-    layers = [("domain layers", DOMAIN_LAYERS, True), ("release", RELEASE_LAYERS, False)]
+    if chosen != list(DIMENSIONS):
+        left = [d for d in DIMENSIONS if d not in chosen]
+        console.print(f"building {', '.join(chosen)}; left out: {', '.join(left)} (recrm inspect)")
+        settings = settings.model_copy(update={"dimensions": chosen})
+    layers = [
+        ("domain layers", domain_layers(chosen), True),
+        ("release", release_layers(chosen), False),
+    ]
     try:
         with console.status("building") as status:
             report = run_layers(layers, domains, settings, on_step=lambda s: status.update(s))

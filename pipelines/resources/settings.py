@@ -14,6 +14,7 @@ class BuildSettings(ConfigurableResource):
     release_version: str | None = None
     overwrite_release: bool = False
     release_shard_rows: int = 100_000
+    dimensions: list[str] | None = None  # the release's dimensions (None: all)
 
     def settings(self, warehouse_path: str | None = None) -> Settings:
         return load_settings(
@@ -24,5 +25,6 @@ class BuildSettings(ConfigurableResource):
             release_version=self.release_version,
             overwrite_release=self.overwrite_release,
             release_shard_rows=self.release_shard_rows,
+            dimensions=self.dimensions,
             warehouse_path=warehouse_path,
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.capabilities import capabilities, preflight_failure, profile_drop
+from assets.capabilities import capabilities, plan_dimensions, profile_drop
 from pipelines.cli import main
 from schemas.domain import DomainSettings, EventMapping, TableMapping, domain_file
 
@@ -103,19 +103,32 @@ def test_build_fails_first_on_the_cause_and_inspect_reports_it(tmp_path, capsys,
     monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
     root = _drop(tmp_path / "logs", "esci", {"items.csv": ITEMS, "annotations.csv":
                  "query,item_id,label,annotator\ntea,I1,3,a\n"})  # fmt: skip
-    assert preflight_failure(root, ["esci"], llm_enabled=False).startswith(
-        "domain 'esci' cannot support instruction_following: no agent turns"
+    assert plan_dimensions(root, ["esci"], None, llm_enabled=False) == (
+        ["query_item_relevance"],
+        None,
+    )
+    chosen, failure = plan_dimensions(root, ["esci"], ["behavior_prediction"], False)
+    assert failure.startswith(
+        "domain 'esci' cannot support behavior_prediction: no requests and no events"
     )
     assert main(["inspect", str(root)]) == 0
     out = capsys.readouterr().out
     assert "yes query_item_relevance: 0 requests with a query, 1 annotations" in out
     assert "NO  behavior_prediction: no requests and no events" in out
-    code = main(["build", "--logs", str(root), "--warehouse", str(tmp_path / "w.duckdb"),
-                 "--out", str(tmp_path / "rel")])  # fmt: skip
+    build = ["build", "--logs", str(root), "--warehouse", str(tmp_path / "w.duckdb"),
+             "--out", str(tmp_path / "rel")]  # fmt: skip
+    assert main([*build, "--dimensions", "query_item_relevance,item_ranking"]) == 1
     err = capsys.readouterr().err.strip()
-    assert code == 1 and len(err.splitlines()) == 1
-    assert "behavior_prediction: no requests and no events: no behaviour logged" in err
+    assert len(err.splitlines()) == 1
+    assert "domain 'esci' cannot support item_ranking: no requests and no events" in err
     assert not (tmp_path / "w.duckdb").exists()  # nothing was done
+    (root / "esci" / "annotations.csv").unlink()
+    assert main(build) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("recrm build: error: no dimension is supported by every domain: "
+                          "domain 'esci': instruction_following: no agent turns")  # fmt: skip
+    assert "query_item_relevance: no query in requests and no annotations" in err
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 @pytest.mark.parametrize("llm", [False, True])
