@@ -6,7 +6,7 @@ a placeholder. What each dimension needs:
 
 | dimension | needs |
 |---|---|
-| behavior_prediction | requests, events, and impressions (what was shown and ignored: the negatives) |
+| behavior_prediction | requests, events, and impressions (what was shown and ignored: the negatives), or sampled negatives (`[negatives]` in domain.toml) |
 | item_ranking | the same: requests, events, impressions |
 | query_item_relevance | items with titles, and queries in requests or expert annotations |
 | instruction_following | agent turns, or an LLM endpoint plus queries and impressions to answer |
@@ -39,6 +39,7 @@ class DropProfile:
     titled_items: int = 0  # items with a non-empty title
     event_types: dict[str, int] = field(default_factory=dict)  # contract type -> records
     problems: list[str] = field(default_factory=list)  # files the preflight could not read
+    sampled_negatives: int = 0  # domain.toml [negatives] per_request
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def profile_drop(
 ) -> DropProfile:
     """Count what the domain's files hold, per contract table, through the mapping."""
     settings = settings or load_domain_settings(logs_root, domain)
-    profile = DropProfile(domain)
+    profile = DropProfile(domain, sampled_negatives=settings.negatives.per_request)
     con = duckdb.connect()
     try:
         for table in CONTRACT_TABLES:
@@ -118,11 +119,17 @@ def capabilities(profile: DropProfile, llm_enabled: bool = False) -> list[Capabi
     behaviour_missing = [t for t in ("requests", "events") if not rows.get(t)]
     if behaviour_missing:
         behaviour = (False, f"no {' and no '.join(behaviour_missing)}: no behaviour logged")
+    elif not rows.get("impressions") and profile.sampled_negatives:
+        behaviour = (
+            True,
+            f"{rows['events']:,} events; no impressions, so {profile.sampled_negatives} "
+            "negatives per request are sampled from the catalog (label_source 'sampled')",
+        )
     elif not rows.get("impressions"):
         behaviour = (
             False,
             "no impressions: what was shown and ignored is unknown, so there are no logged "
-            "negatives (a negative sampler is not available yet)",
+            "negatives (set [negatives] per_request in domain.toml to sample them)",
         )
     else:
         behaviour = (

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import polars as pl
 
-from schemas.domain import DOMAIN_FILE, DomainSettings
+from schemas.domain import DOMAIN_FILE, DomainSettings, NegativeSampling
 from schemas.logs import CONTRACT_TABLES
 
+# Implicit-feedback sources log no impressions: behaviour and ranking entries then rest on
+# negatives sampled from the catalog (assets/staging/negatives.py), as the written domain.toml
+# says and each entry's label_source ("sampled") records.
+SAMPLED_NEGATIVES = NegativeSampling(per_request=4, seed=0)
 SESSION_GAP_SECONDS = 30 * 60  # a user's events further apart start a new request
 # Lowercase letters, digits, `_` and `-`, starting with a letter or digit: a folder name, a
 # Dagster partition key and part of a file name everywhere (no path separators, no dots).

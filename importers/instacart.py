@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from importers.common import (
+    SAMPLED_NEGATIVES,
     ImportFailed,
     ImportResult,
     read_text_csv,
@@ -138,6 +139,7 @@ def import_instacart(
         events = events.join(items.select("item_id"), on="item_id", how="semi")
     users = requests.select("user_id").unique().sort("user_id")
     settings = DomainSettings(
+        negatives=SAMPLED_NEGATIVES,
         time_zone=time_zone,
         currency="USD",
         languages=["en"],

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from importers.common import (
+    SAMPLED_NEGATIVES,
     ImportResult,
     drop_duplicate_events,
     read_text_csv,
@@ -72,6 +73,7 @@ def import_movielens(src: Path, out_root: Path, domain: str) -> ImportResult:
         events = events.join(items.select("item_id"), on="item_id", how="semi")
     kinds = set(events["event_type"].unique())
     settings = DomainSettings(
+        negatives=SAMPLED_NEGATIVES,
         languages=["en"],
         source=SourceSpec(format=FORMAT, description="MovieLens (ml-latest-small layout)"),
         wording=Wording(platform="a movie recommendation service", service="movies"),

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from importers.common import (
+    SAMPLED_NEGATIVES,
     ImportFailed,
     ImportResult,
     drop_duplicate_events,
@@ -119,6 +120,7 @@ def import_recbole(src: Path, out_root: Path, domain: str) -> ImportResult:
     ).sort("user_id")
     signals = [Signal(table="events", column="rating", kind="rating")] if "rating" in events else []
     settings = DomainSettings(
+        negatives=SAMPLED_NEGATIVES,
         source=SourceSpec(format=FORMAT, description=f"RecBole atomic files: {name}"),
         events=EventMapping(map={"interaction": "click"}),
         signals=signals,

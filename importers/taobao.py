@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from importers.common import (
+    SAMPLED_NEGATIVES,
     ImportFailed,
     ImportResult,
     drop_duplicate_events,
@@ -66,6 +67,7 @@ def import_taobao_userbehavior(src: Path, out_root: Path, domain: str) -> Import
     )
     users = raw.select("user_id").unique().sort("user_id")
     settings = DomainSettings(
+        negatives=SAMPLED_NEGATIVES,
         time_zone="Asia/Shanghai",
         currency="CNY",
         languages=["zh"],

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from importers.common import (
+    SAMPLED_NEGATIVES,
     ImportFailed,
     ImportResult,
     drop_duplicate_events,
@@ -124,6 +125,7 @@ def import_yelp(
     if "stars" in events.columns:
         signals.append(Signal(table="events", column="stars", kind="rating"))
     settings = DomainSettings(
+        negatives=SAMPLED_NEGATIVES,
         time_zone=time_zone,
         currency="USD",
         languages=["en"],

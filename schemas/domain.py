@@ -150,6 +150,16 @@ class EventMapping(_Strict):
         return self
 
 
+class NegativeSampling(_Strict):
+    """Where impressions were not logged: `per_request` items drawn per request from the
+    domain's catalog, weighted by popularity (events per item), seeded, never an item the
+    request engaged with, stand in for what was shown and ignored. Entries built on them say
+    `label_source = "sampled"`. 0 = off: without impressions, no behaviour or ranking entries."""
+
+    per_request: int = Field(0, ge=0, le=100)
+    seed: int = 0
+
+
 class Signal(_Strict):
     table: str
     column: str  # the source column (kept in the row's `extra`)
@@ -178,6 +188,7 @@ class DomainSettings(_Strict):
     wording: Wording = Field(default_factory=Wording)
     tables: dict[str, TableMapping] = Field(default_factory=dict)
     events: EventMapping = Field(default_factory=EventMapping)
+    negatives: NegativeSampling = Field(default_factory=NegativeSampling)
     signals: list[Signal] = Field(default_factory=list)
 
     @field_validator("time_zone")
@@ -288,7 +299,7 @@ def _toml_lines(data: dict, prefix: str = "") -> list[str]:
     """Scalars and inline tables first, then sub-tables, then arrays of tables."""
     lines, tables, arrays = [], [], []
     for key, value in data.items():
-        section = prefix == "" and key in ("source", "wording", "events")
+        section = prefix == "" and key in ("source", "wording", "events", "negatives")
         if isinstance(value, dict) and (
             section or any(isinstance(v, dict) for v in value.values())
         ):

@@ -10,7 +10,13 @@ import pytest
 
 from assets.capabilities import capabilities, plan_dimensions, profile_drop
 from pipelines.cli import main
-from schemas.domain import DomainSettings, EventMapping, TableMapping, domain_file
+from schemas.domain import (
+    DomainSettings,
+    EventMapping,
+    NegativeSampling,
+    TableMapping,
+    domain_file,
+)
 
 SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
 
@@ -136,3 +142,14 @@ def test_no_requests_no_transcripts_even_with_an_llm(tmp_path, llm):
     root = _drop(tmp_path, "cat", {"items.csv": ITEMS})
     ok, _ = _verdicts(root, "cat", llm)["factual_consistency"]
     assert not ok
+
+
+def test_sampled_negatives_stand_in_for_missing_impressions(tmp_path):
+    settings = DomainSettings(negatives=NegativeSampling(per_request=4))
+    root = _drop(tmp_path, "clicks", {
+        "items.csv": ITEMS, "requests.csv": REQUESTS,
+        "events.csv": "request_id,user_id,item_id,ts,event_type\n"
+                      "R1,U1,I1,2026-01-01T10:00:00,click\n",
+    }, settings)  # fmt: skip
+    ok, reason = _verdicts(root, "clicks")["behavior_prediction"]
+    assert ok and "4 negatives per request are sampled" in reason and "'sampled'" in reason

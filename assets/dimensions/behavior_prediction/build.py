@@ -25,6 +25,7 @@ from assets.dimensions.common.sql_entries import (
 from assets.dimensions.common.text import item_texts_cte
 from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
+from assets.staging.negatives import label_source_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
 from core.warehouse import Warehouse
@@ -53,7 +54,7 @@ WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        ri.domain,
-       'log' AS label_source,
+       {label_source_sql("ri.source_row_id")} AS label_source,
        CAST(NULL AS DOUBLE) AS label_confidence,
        {provenance_sql("ri.user_id_hash", "ri.request_id", "[ri.source_row_id]")} AS provenance,
        b."user", b.history, b.context,

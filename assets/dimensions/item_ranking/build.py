@@ -22,6 +22,7 @@ from assets.dimensions.common.sql_entries import (
 from assets.dimensions.common.text import item_texts_cte
 from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
+from assets.staging.negatives import label_source_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
 from core.warehouse import Warehouse
@@ -76,6 +77,7 @@ grouped AS (
            list(CAST(engagement AS TINYINT) ORDER BY shuffle_key, item_id) AS candidate_labels,
            list(item_id ORDER BY engagement DESC, position, item_id) AS gold_ranking,
            list(source_row_id ORDER BY position, item_id) AS source_row_ids,
+           max({label_source_sql("source_row_id")}) AS label_source,
            string_agg(item_text, chr(10) ORDER BY shuffle_key, item_id) AS candidates_text
     FROM shown
     GROUP BY domain, request_id
@@ -84,7 +86,7 @@ grouped AS (
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        g.domain,
-       'log' AS label_source,
+       g.label_source,  -- 'sampled' when its candidates include sampled negatives
        CAST(NULL AS DOUBLE) AS label_confidence,
        {provenance_sql("g.user_id_hash", "g.request_id", "g.source_row_ids")} AS provenance,
        b."user", b.history, b.context,
