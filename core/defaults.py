@@ -15,6 +15,7 @@ DEFAULTS: dict[str, object] = {
     "allow_dev_key": False,
     "timestamp_window_start": "2000-01-01",
     "timestamp_window_future_days": 1.0,
+    "max_quarantine_rate": 0.01,
 }
 
 ENV_VARS: dict[str, str] = {
@@ -30,6 +31,7 @@ ENV_VARS: dict[str, str] = {
     "allow_dev_key": "RECRM_ALLOW_DEV_KEY",
     "timestamp_window_start": "RECRM_TIMESTAMP_WINDOW_START",
     "timestamp_window_future_days": "RECRM_TIMESTAMP_WINDOW_FUTURE_DAYS",
+    "max_quarantine_rate": "RECRM_MAX_QUARANTINE_RATE",
 }
 
 

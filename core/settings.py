@@ -144,6 +144,16 @@ class Settings(BaseModel):
         default_factory=ValidityThresholds,
         description="bounds of the validity gate ([recrm.validity] in recrm.toml)",
     )
+    dimensions: list[str] | None = Field(
+        None, description="dimensions the release holds (None: all); the rest are left out"
+    )
+    max_quarantine_rate: float = Field(
+        DEFAULTS["max_quarantine_rate"],
+        ge=0,
+        le=1,
+        description="share of a table's records quarantined that fails ingest",
+        validation_alias=_env("max_quarantine_rate"),
+    )
     dagster_ui_url: str = Field(
         DEFAULTS["dagster_ui_url"],
         description="where `dagster dev` serves the UI: the CLI prints run links under it",

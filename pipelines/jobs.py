@@ -4,7 +4,7 @@ Asset groups are the layers: `ingest`, `staging`, one group per dimension (parti
 domain), `benchmark` (all domains together: selection to the size profile) and `release`.
 """
 
-from dagster import AssetSelection, define_asset_job
+from dagster import AssetKey, AssetSelection, define_asset_job
 
 from assets.partitions import DOMAINS
 from schemas.entries import DIMENSIONS
@@ -12,6 +12,18 @@ from schemas.entries import DIMENSIONS
 INGEST = AssetSelection.groups("ingest")
 DOMAIN_LAYERS = AssetSelection.groups("ingest", "staging", *DIMENSIONS)
 RELEASE_LAYERS = AssetSelection.groups("benchmark", "release")
+
+
+def domain_layers(dimensions: list[str]) -> AssetSelection:
+    """DOMAIN_LAYERS for a release of only `dimensions` (capability-aware builds)."""
+    return AssetSelection.groups("ingest", "staging", *dimensions)
+
+
+def release_layers(dimensions: list[str]) -> AssetSelection:
+    """RELEASE_LAYERS for a release of only `dimensions`: their benchmark assets and the release."""
+    benchmarks = [AssetKey([d, "benchmark"]) for d in dimensions]
+    return AssetSelection.assets(*benchmarks, AssetKey(["release"]))
+
 
 ingest_job = define_asset_job(
     "ingest_domain",

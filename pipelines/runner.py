@@ -282,9 +282,19 @@ def code_location(settings: Settings, resources: dict | None = None) -> Definiti
     )
 
 
-def job_steps(defs: Definitions, job_name: str) -> int:
-    """How many steps (asset and check ops) one run of the job executes."""
+def job_steps(defs: Definitions, job_name: str, keys: list | None = None) -> int:
+    """How many steps (asset and check ops) one run of the job executes (about as many as the
+    selected assets when the run is limited to `keys`)."""
+    if keys is not None:
+        return len(keys)
     return len(defs.resolve_job_def(job_name).graph.node_dict)
+
+
+def selected_keys(defs: Definitions, selection) -> list | None:
+    """The asset keys of `selection` (None: the whole job)."""
+    if selection is None:
+        return None
+    return sorted(selection.resolve(defs.resolve_asset_graph()))
 
 
 def run_url(settings: Settings, run_id: str) -> str:
@@ -364,9 +374,11 @@ def run_job(
     partition_key: str | None = None,
     report: RunReport | None = None,
     counter: _StepCounter | None = None,
+    asset_keys: list | None = None,
 ) -> RunReport:
     """Run the named job of `defs` in process (for one partition, or unpartitioned), as a run of
-    that job in the code location: the UI lists it in the job's history."""
+    that job in the code location: the UI lists it in the job's history. `asset_keys` limits the
+    run to those assets of the job (a release of fewer dimensions)."""
     report = report if report is not None else RunReport()
     job = defs.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
@@ -377,6 +389,7 @@ def run_job(
         instance=instance,
         partition_key=partition_key,
         run_id=run_id,
+        asset_selection=asset_keys,
         raise_on_error=False,
         tags={
             CLI_TAG: "true",
@@ -436,15 +449,20 @@ def run_jobs(
     settings: Settings,
     on_progress: Callable[[StepProgress], None] | None = None,
     resources: dict | None = None,
+    selections: dict | None = None,
 ) -> RunReport:
     """Run each (job name, partitioned) in order: once per domain when partitioned. Every step
-    of every run is reported to `on_progress` (step i of n over the whole command)."""
+    of every run is reported to `on_progress` (step i of n over the whole command).
+    `selections`: job name -> AssetSelection limiting that job's runs (capability-aware builds)."""
     from assets.partitions import DOMAINS
 
     for domain in domains:
         check_domain(domain)
     defs = code_location(settings, resources)
-    total = sum(job_steps(defs, name) * (len(domains) if part else 1) for name, part in jobs)
+    keys = {name: selected_keys(defs, (selections or {}).get(name)) for name, _ in jobs}
+    total = sum(
+        job_steps(defs, name, keys[name]) * (len(domains) if part else 1) for name, part in jobs
+    )
     counter = _StepCounter(total, on_progress)
     report = RunReport()
     with project_instance() as instance, held_open(settings.warehouse_path):
@@ -455,7 +473,7 @@ def run_jobs(
             instance.add_dynamic_partitions(DOMAINS.name, new)
         for name, partitioned in jobs:
             for key in domains if partitioned else [None]:
-                run_job(defs, name, settings, instance, key, report, counter)
+                run_job(defs, name, settings, instance, key, report, counter, keys[name])
     return report
 
 

@@ -18,7 +18,9 @@ DIMENSIONS = (
     "item_ranking",
 )
 SPLITS = ("train", "validation", "test")
-LABEL_SOURCES = ("rule", "llm_judge", "synthetic", "log", "human", "heuristic")
+# "sampled": a behaviour or ranking label whose negative was drawn from the catalog because the
+# logs have no impressions (staging/negatives.py).
+LABEL_SOURCES = ("rule", "llm_judge", "synthetic", "log", "human", "heuristic", "sampled")
 
 TS = pa.timestamp("us")
 

@@ -49,15 +49,16 @@ class ContractTable:
         return pa.schema(fields)
 
 
+# Real catalogs often lack titles, categories or prices (an orders log has ids only): an item
+# needs only its id. What a missing column costs is stated per dimension by the capability
+# preflight (assets/capabilities.py): no title, no text for relevance; no price, no price facts.
 ITEMS = ContractTable(
     name="items",
-    required={
-        "item_id": pa.string(),
+    required={"item_id": pa.string()},
+    optional={
         "title": pa.string(),
         "category": pa.string(),
         "price": pa.float64(),
-    },
-    optional={
         "description": pa.string(),
         "tags": pa.list_(pa.string()),
         "rating": pa.float64(),
@@ -87,8 +88,10 @@ USERS = ContractTable(
 
 REQUESTS = ContractTable(
     name="requests",
-    required={"request_id": pa.string(), "user_id": pa.string(), "ts": TS, "query": pa.string()},
+    # No query (clicks or orders without search): no query-item relevance entry is made from it.
+    required={"request_id": pa.string(), "user_id": pa.string(), "ts": TS},
     optional={
+        "query": pa.string(),
         "city": pa.string(),
         "lat": pa.float64(),
         "lon": pa.float64(),
@@ -154,8 +157,11 @@ ANNOTATIONS = ContractTable(
 CONTRACT_TABLES: dict[str, ContractTable] = {
     t.name: t for t in (ITEMS, USERS, REQUESTS, IMPRESSIONS, EVENTS, AGENT_TURNS, ANNOTATIONS)
 }
-# Tables every domain drop must have; the others may be absent.
-REQUIRED_TABLES = ("items", "requests", "impressions", "events")
+# Tables every domain drop must have; the others may be absent, and the capability preflight
+# (assets/capabilities.py) says which dimensions the tables present support: without requests
+# and events no behaviour, without impressions no logged negatives, without queries or
+# annotations no relevance, without agent turns no instruction following or factual consistency.
+REQUIRED_TABLES = ("items",)
 EVENT_TYPES = ("click", "add_to_cart", "favorite", "order")
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".json.gz")
 

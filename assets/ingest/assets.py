@@ -4,6 +4,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from assets.capabilities import capabilities, profile_drop
 from assets.ingest.cast import TimestampWindow
 from assets.ingest.discover import ignored_files
 from assets.ingest.domain_settings import (
@@ -15,7 +16,8 @@ from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS, domain_key
 from assets.table_metadata import table_metadata, table_spec
 from core.settings import warn_if_default_key
-from pipelines.resources import BuildSettings, WarehouseResource
+from pipelines.resources import BuildSettings, LLMResource, WarehouseResource
+from schemas.domain import load_domain_settings
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 
 DEFAULT_KEY_WARNING = (
@@ -29,6 +31,7 @@ def ingest_metadata(result: IngestResult, default_key: bool) -> dict:
         "read": result.read,
         "accepted": result.accepted,
         "quarantined": result.quarantined,
+        "ignored": result.ignored_records,  # event types left out by the domain's mapping
         "files": [f["path"] for f in result.files],
         "quarantine_reasons": result.reasons,
         "hash_key": DEFAULT_KEY_WARNING if default_key else "secret key from RECRM_HASH_KEY",
@@ -97,16 +100,23 @@ INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]
     metadata=table_spec(DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA),
 )
 def domain_settings(
-    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    build: BuildSettings,
+    llm: LLMResource,
 ) -> MaterializeResult:
     settings = build.settings(warehouse_path=warehouse.path)
     domain = domain_key(context)
     with warehouse.session() as wh:
         row = ingest_domain_settings(wh, Path(settings.logs_root), domain)
         standard = table_metadata(wh, DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA, 1)
-    ignored = ignored_files(Path(settings.logs_root), domain, list(CONTRACT_TABLES))
+    mapping = load_domain_settings(Path(settings.logs_root), domain)
+    stems = [mapping.file_stem(t) for t in CONTRACT_TABLES]
+    ignored = ignored_files(Path(settings.logs_root), domain, stems)
     for name, why in ignored.items():
         context.log.warning(f"{domain}/{name} is ignored: {why}")
+    # The capability preflight (`recrm inspect`), shown in the UI with the domain's settings.
+    caps = capabilities(profile_drop(Path(settings.logs_root), domain), llm.config().enabled)
     return MaterializeResult(
         metadata={
             **standard,
@@ -115,5 +125,9 @@ def domain_settings(
             "settings": row["settings"],
             # Every file of the folder is either read by an ingest asset or named here.
             "ignored_files": ignored,
+            "capabilities": {
+                c.dimension: ("supported: " if c.supported else "NOT supported: ") + c.reason
+                for c in caps
+            },
         }
     )

@@ -56,13 +56,14 @@ def read_domain_settings(wh: Warehouse, domain: str) -> DomainSettings:
 
 
 def recorded_domain_settings(wh: Warehouse) -> dict[str, dict]:
-    """domain -> {settings..., source_file, sha256} of every recorded domain (for the manifest)."""
+    """domain -> {time_zone and the settings the file declares, source_file, sha256} of every
+    recorded domain (for the manifest)."""
     if not wh.table_exists(DOMAIN_SETTINGS_TABLE):
         return {}
     rows = wh.query(f"SELECT * FROM {DOMAIN_SETTINGS_TABLE} ORDER BY domain")
     return {
         r["domain"]: {
-            **DomainSettings.model_validate_json(r["settings"]).model_dump(),
+            **DomainSettings.model_validate_json(r["settings"]).declared(),
             "source_file": r["source_file"],
             "sha256": r["sha256"],
         }

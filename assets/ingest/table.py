@@ -18,6 +18,7 @@ import pyarrow as pa
 from assets.ingest.accepted import accepted_sql
 from assets.ingest.cast import TimestampWindow, cast_table
 from assets.ingest.discover import IngestError, ignored_files, table_files
+from assets.ingest.mapping import apply_mapping, rename_columns
 from assets.ingest.personal_ids import hit_tokens, known_user_hashes, replace_tokens
 from assets.ingest.privacy import hashed, is_id, is_user_id, stored_name
 from assets.ingest.quarantine import quarantine_sql
@@ -27,6 +28,7 @@ from core.ids import hash_params
 from core.paths import check_domain
 from core.sql import quote_ident
 from core.warehouse import PartitionWrite, Warehouse
+from schemas.domain import load_domain_settings
 from schemas.logs import (
     CONTRACT_TABLES,
     FILE_SUFFIXES,
@@ -60,6 +62,7 @@ class IngestResult:
     absent: bool = False  # an optional table with no file in the drop
     # Files that look like this table's but are not read (`events.tsv`, `events.parquet.gz`).
     ignored: dict[str, str] = field(default_factory=dict)
+    ignored_records: int = 0  # records of event types the domain's mapping leaves out on purpose
 
 
 def ingest_table(
@@ -71,24 +74,28 @@ def ingest_table(
     window: TimestampWindow | None = None,
     personal_columns: tuple[str, ...] = (),
 ) -> IngestResult:
-    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse.
+    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse, through the
+    domain's source mapping (`domain.toml`, assets/ingest/mapping.py).
 
     `window`: plausible timestamps (default 2000-01-01 to now + 1 day); `personal_columns`: id
     columns besides the user ids whose raw values must not appear in free text."""
     check_domain(domain)
-    files = table_files(logs_root, domain, table.name)
+    mapping = load_domain_settings(logs_root, domain)
+    stem = mapping.file_stem(table.name)
+    files = table_files(logs_root, domain, stem)
     if not files and table.name in REQUIRED_TABLES:
         raise IngestError(
             f"{logs_root / domain}: no file for required table {table.name!r} "
-            f"(expected {table.name}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
+            f"(expected {stem}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
         )
-    known = _known_keys(warehouse, domain, table)
+    known = _known_keys(warehouse, domain, table) if files else {}  # absent: nothing to check
     known_hashes = _known_user_hashes(warehouse, domain)
     result = IngestResult(domain, table.name, absent=not files)
+    stems = [mapping.file_stem(t) for t in CONTRACT_TABLES]
     result.ignored = {
         name: why
-        for name, why in ignored_files(logs_root, domain, list(CONTRACT_TABLES)).items()
-        if name.lower().startswith(table.name)
+        for name, why in ignored_files(logs_root, domain, stems).items()
+        if name.lower().startswith(stem.lower())
     }
     with tempfile.TemporaryDirectory(prefix="recrm-ingest-") as work:
         # A private database; large tables spill into the work folder, not the current one.
@@ -96,12 +103,16 @@ def ingest_table(
         try:
             con.execute("SET TimeZone = 'UTC'")
             staged = [stage_file(con, f, i, Path(work)) for i, f in enumerate(files)]
+            for s in staged:
+                rename_columns(con, s, table.name, mapping.table_mapping(table.name))
             _require_columns(staged, table)
             _require_records(staged, table)
             columns = _union(con, staged)
+            result.ignored_records = apply_mapping(con, "_staged", table, mapping, domain, columns)
             cast_table(con, "_staged", "_checked", table, columns, window)
             con.execute("DROP TABLE _staged")
-            check_references(con, "_checked", table, domain, known)
+            if files:
+                check_references(con, "_checked", table, domain, known)
             check_duplicates(con, "_checked", table, hash_key)
             extra = [c for c in columns if c not in table.columns]
             csv_positions = {
@@ -129,9 +140,9 @@ def ingest_table(
     result.read = sum(s.rows_read for s in staged)
     result.accepted, result.quarantined = accepted.num_rows, quarantine.num_rows
     result.reasons = dict(kinds)
-    assert result.read == result.accepted + result.quarantined, (
+    assert result.read == result.accepted + result.quarantined + result.ignored_records, (
         f"{domain}/{table.name}: read {result.read} != accepted {result.accepted} "
-        f"+ quarantined {result.quarantined}"
+        f"+ quarantined {result.quarantined} + ignored {result.ignored_records}"
     )
     result.files = [
         {

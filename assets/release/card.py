@@ -138,6 +138,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
             + " | ".join(f"{c:,}" for c in counts)
             + f" | {info['rows']:,} |"
         )
+    lines += left_out_dimensions_section(manifest)
     lines += ["", "## Label distributions", ""]
     for dim in DIMENSIONS:
         info = manifest["dimensions"].get(dim)
@@ -521,3 +522,22 @@ def citation_section(manifest: dict) -> list[str]:
         "}",
         "```",
     ]
+
+
+def left_out_dimensions_section(manifest: dict) -> list[str]:
+    """The dimensions this release does not hold, and why, per domain (capability preflight)."""
+    left = manifest.get("left_out_dimensions") or {}
+    if not left:
+        return []
+    lines = [
+        "",
+        "## Dimensions left out",
+        "",
+        "This release holds only the dimensions its logs support (or that were chosen);"
+        " nothing was generated from a placeholder. Left out, and why:",
+        "",
+    ]
+    for dim, reasons in left.items():
+        why = "; ".join(f"{domain}: {reason}" for domain, reason in sorted(reasons.items()))
+        lines.append(f"- `{dim}`: {why or 'not chosen'}")
+    return lines

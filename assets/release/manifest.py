@@ -117,6 +117,7 @@ def build_manifest(
     created_at: datetime | None = None,
     split_policy: dict | None = None,
     domains: dict[str, dict] | None = None,
+    left_out_dimensions: dict[str, dict[str, str]] | None = None,
 ) -> dict:
     """`split_policy`: the release's split policy and each domain's cut
     (`common.splits.split_policy_record`), with the entries it held out per dimension added
@@ -144,6 +145,8 @@ def build_manifest(
         },
         "split_policy": policy,
         "domains": domains or {},
+        # dimension -> domain -> why this release does not hold it (capability-aware builds)
+        "left_out_dimensions": left_out_dimensions or {},
     }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.capabilities import left_out_dimensions, release_dimensions
 from assets.checks.validity.gate import release_validity
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
@@ -35,9 +36,10 @@ from assets.release.manifest import (
     read_manifest,
 )
 from assets.release.shards import write_splits
+from core.llm.config import load_llm_config
 from core.settings import Settings
 from core.warehouse import Warehouse
-from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
+from schemas.entries import LABEL_COLUMN, SPLITS
 from schemas.profiles import get_profile
 
 TMP_PREFIX = ".tmp-release-"
@@ -159,10 +161,11 @@ def publish_release(
     code: dict | None = None,
     created_at: datetime | None = None,
 ) -> Published:
-    """Write the release of the five `benchmark_<dimension>` tables under settings.releases_dir."""
-    missing = [
-        benchmark_table(d) for d in DIMENSIONS if not warehouse.table_exists(benchmark_table(d))
-    ]
+    """Write the release of the `benchmark_<dimension>` tables under settings.releases_dir:
+    every dimension, or those of `settings.dimensions` (the others are listed as left out, with
+    each domain's reason, in the manifest and the card)."""
+    chosen = release_dimensions(settings.dimensions)
+    missing = [benchmark_table(d) for d in chosen if not warehouse.table_exists(benchmark_table(d))]
     if missing:
         raise ReleaseError(
             f"warehouse {warehouse.path} has no {', '.join(missing)}: build the benchmark layer first"
@@ -176,7 +179,7 @@ def publish_release(
         tmp.mkdir()
         with warehouse.connect(read_only=True) as con:
             dimensions = {
-                d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in DIMENSIONS
+                d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in chosen
             }
         files = input_files(warehouse)
         version = settings.release_version or derive_version(
@@ -200,6 +203,9 @@ def publish_release(
                 warehouse, settings.seed, profile.split_fractions, domains
             ),
             domains=recorded_domain_settings(warehouse),
+            left_out_dimensions=left_out_dimensions(
+                Path(settings.logs_root), domains, chosen, load_llm_config().enabled
+            ),
         )
         # The validity gate's table (shortcut baselines, leaks, relevance vs truth) on the
         # shards just written: one additive manifest key, and the card's "Validity" section.

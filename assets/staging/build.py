@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from assets.ingest.domain_settings import read_domain_settings
 from assets.staging.histories import DEFAULT_HISTORY_K, user_histories_sql
 from assets.staging.items import item_profiles_sql
+from assets.staging.negatives import sampled_impressions_sql
 from assets.staging.sessions import request_items_sql
 from assets.staging.tables import (
     ITEM_PROFILES_SCHEMA,
@@ -26,8 +28,14 @@ def stage_item_profiles(wh: Warehouse, domain: str) -> int:
 
 def stage_request_items(wh: Warehouse, domain: str) -> int:
     require_raw(wh, ("requests", "impressions", "events"), domain)
+    sql = request_items_sql()
+    sampling = read_domain_settings(wh, domain).negatives
+    if sampling.per_request and not wh.count("raw_impressions", domain):
+        # No impressions logged: engaged items plus sampled negatives (staging/negatives.py).
+        sampled = sampled_impressions_sql(sampling.per_request, sampling.seed)
+        sql = request_items_sql(impressions=f"({sampled})")
     return wh.write_partition(
-        STG_REQUEST_ITEMS, domain, request_items_sql(), {"domain": domain}, REQUEST_ITEMS_SCHEMA
+        STG_REQUEST_ITEMS, domain, sql, {"domain": domain}, REQUEST_ITEMS_SCHEMA
     )
 
 

@@ -8,8 +8,11 @@ other interaction short of an order (add to cart, favourite), 0 when the item wa
 from __future__ import annotations
 
 
-def request_items_sql(requests: str = '"raw_requests"') -> str:
-    """SELECT producing stg_request_items rows for domain $domain."""
+def request_items_sql(
+    requests: str = '"raw_requests"', impressions: str = "raw_impressions"
+) -> str:
+    """SELECT producing stg_request_items rows for domain $domain (`impressions`: the logged
+    ones, or sampled ones, staging/negatives.py)."""
     return f"""
 WITH ev AS (
     SELECT request_id, item_id,
@@ -29,7 +32,7 @@ SELECT i.domain, i.request_id, r.user_id_hash, r.ts AS request_ts, r.query, r.ci
        ev.first_event_ts,
        'raw_impressions:' || coalesce(i.source_file, '') || ':' || CAST(i.source_row AS VARCHAR)
            AS source_row_id
-FROM raw_impressions i
+FROM {impressions} i
 JOIN {requests} r ON r.domain = i.domain AND r.request_id = i.request_id
 LEFT JOIN ev ON ev.request_id = i.request_id AND ev.item_id = i.item_id
 WHERE i.domain = $domain

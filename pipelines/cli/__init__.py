@@ -20,6 +20,8 @@ from core.paths import private_umask
 # name -> (module under pipelines.cli, one-line help). A new command: add its module and a row.
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate-logs": ("generate_logs", "write a seeded synthetic log drop"),
+    "import": ("import_logs", "convert a public dataset (RecBole, Taobao, ...) into a log drop"),
+    "inspect": ("inspect_logs", "report which dimensions each domain's logs can support"),
     "ingest": ("ingest", "ingest a log drop into the DuckDB warehouse"),
     "build": ("build", "build every dimension and publish a release"),
     "validate": ("validate", "re-check a release against its manifest"),

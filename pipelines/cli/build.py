@@ -66,15 +66,24 @@ def register(subparsers) -> None:
         action="store_true",
         help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
     )
+    p.add_argument(
+        "--dimensions",
+        help="comma-separated dimensions the release holds (default: every dimension that every "
+        "selected domain's logs support; `recrm inspect` lists them)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from assets.capabilities import plan_dimensions
+    from core.llm.config import load_llm_config
     from core.settings import load_settings
     from pipelines.cli.common import console_for, warn_about_key
     from pipelines.cli.ingest import select_domains
     from pipelines.cli.progress import step_progress
+    from pipelines.jobs import domain_layers, release_layers
     from pipelines.runner import BuildFailed, run_jobs
+    from schemas.entries import DIMENSIONS
 
     # Every argument is checked before any work: settings (profile, types), the log root and
     # the domains asked for.
@@ -92,11 +101,32 @@ def run(args: argparse.Namespace) -> int:
     console = console_for(args.json)
     warn_about_key(settings, console)
     domains = select_domains(settings.logs_root, args.domain, console)
+    # Before any work: the dimensions the drops support (or those asked for, if supported);
+    # a dimension a drop cannot support fails here naming the cause, not as "row count 0" later.
+    wanted = (
+        [d.strip() for d in args.dimensions.split(",") if d.strip()] if args.dimensions else None
+    )
+    chosen, failure = plan_dimensions(
+        settings.logs_root, domains, wanted, load_llm_config().enabled
+    )
+    if failure:
+        raise BuildFailed(failure)
+    selections = None
+    if chosen != list(DIMENSIONS):
+        left = [d for d in DIMENSIONS if d not in chosen]
+        console.print(
+            f"building {', '.join(chosen)}; left out: {', '.join(left)} (recrm inspect)",
+            markup=False,
+        )
+        settings = settings.model_copy(update={"dimensions": chosen})
+        selections = {DOMAIN_JOB: domain_layers(chosen), RELEASE_JOB: release_layers(chosen)}
     publish = not args.domain
     jobs = [(DOMAIN_JOB, True)] + ([(RELEASE_JOB, False)] if publish else [])
     try:
         with step_progress(console) as on_progress:
-            report = run_jobs(jobs, domains, settings, on_progress=on_progress)
+            report = run_jobs(
+                jobs, domains, settings, on_progress=on_progress, selections=selections
+            )
     except BuildFailed as exc:
         if exc.url:
             console.print(f"failed run: {exc.url}", markup=False)

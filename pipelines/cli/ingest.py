@@ -33,6 +33,12 @@ def register(subparsers) -> None:
         help="print a machine-readable summary on stdout (progress goes to stderr)",
     )
     p.add_argument(
+        "--max-quarantine-rate",
+        type=float,
+        help="fail when a table quarantines more than this share of its records "
+        f"({describe_default('max_quarantine_rate')})",
+    )
+    p.add_argument(
         "--allow-dev-key",
         action="store_true",
         help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
@@ -53,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.runner import BuildFailed, run_jobs
 
     settings = load_settings(
-        logs_root=args.logs, warehouse_path=args.warehouse, allow_dev_key=args.allow_dev_key or None
+        logs_root=args.logs,
+        warehouse_path=args.warehouse,
+        allow_dev_key=args.allow_dev_key or None,
+        max_quarantine_rate=args.max_quarantine_rate,
     )
     settings.require_usable_key()
     console = console_for(args.json)
@@ -68,21 +77,45 @@ def run(args: argparse.Namespace) -> int:
         if exc.report is not None:
             print_check_failures(exc.report, console)
         raise
+    over = quarantine_over(report, settings.max_quarantine_rate)
+    failure = (
+        "quarantine rate above max_quarantine_rate "
+        f"{settings.max_quarantine_rate:.2%}: "
+        + "; ".join(f"{d}/{t} {q:,} of {r:,} records ({q / r:.1%})" for d, t, r, q in over)
+        + " (reasons in the summary and in the warehouse table `quarantine`)"
+        if over
+        else None
+    )
     if args.json:
         doc = {
             "command": "ingest",
-            "success": True,
+            "success": not over,
             "warehouse": str(settings.warehouse_path),
             "runs": runs_json(report, settings),
             "ingest": ingest_rows(report),
         }
+        if failure:
+            doc["error"] = failure
         print(json.dumps(doc, indent=2, default=str))
-        return 0
-    print_ingest_summary(report, console)
-    print_check_failures(report, console)  # the ingest checks that only warn
-    console.print(f"warehouse: {settings.warehouse_path}", markup=False)
-    print_runs(report, settings, console)
+    else:
+        print_ingest_summary(report, console)
+        print_check_failures(report, console)  # the ingest checks that only warn
+        console.print(f"warehouse: {settings.warehouse_path}", markup=False)
+        print_runs(report, settings, console)
+    if failure:
+        raise BuildFailed(failure)
     return 0
+
+
+def quarantine_over(report, max_rate: float) -> list[tuple[str, str, int, int]]:
+    """(domain, table, read, quarantined) of every table whose quarantined share exceeds
+    `max_rate`: a drop that mostly fails the contract must not pass as ingested."""
+    over = []
+    for m in report.materializations:
+        read, quarantined = m.metadata.get("read"), m.metadata.get("quarantined")
+        if m.asset.startswith("ingest/") and read and quarantined / read > max_rate:
+            over.append((m.partition, m.asset.removeprefix("ingest/"), read, quarantined))
+    return sorted(over)
 
 
 def select_domains(logs_root: Path, wanted: list[str] | None, console=None) -> list[str]:
@@ -120,6 +153,7 @@ def ingest_rows(report) -> list[dict]:
                 "read": md.get("read"),
                 "accepted": md.get("accepted"),
                 "quarantined": md.get("quarantined"),
+                "ignored": md.get("ignored") or 0,  # event records the domain.toml leaves out
                 "quarantine_reasons": md.get("quarantine_reasons") or {},
             }
         )
@@ -132,8 +166,11 @@ def print_ingest_summary(report, console=None) -> None:
     rows = ingest_rows(report)
     print_table(
         "ingest",
-        ["domain", "table", "read", "accepted", "quarantined"],
-        [(r["domain"], r["table"], r["read"], r["accepted"], r["quarantined"]) for r in rows],
+        ["domain", "table", "read", "accepted", "quarantined", "ignored"],
+        [
+            (r["domain"], r["table"], r["read"], r["accepted"], r["quarantined"], r["ignored"])
+            for r in rows
+        ],
         console,
     )
     reasons = sorted(

@@ -42,6 +42,7 @@ def default_resources(settings: Settings | None = None) -> dict:
             overwrite_release=settings.overwrite_release,
             release_shard_rows=settings.release_shard_rows,
             allow_dev_key=settings.allow_dev_key,
+            dimensions=settings.dimensions,
         ),
         # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
         "llm": LLMResource(),

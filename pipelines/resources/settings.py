@@ -16,6 +16,7 @@ class BuildSettings(ConfigurableResource):
     release_shard_rows: int = 100_000
     # Opt-in to hashing with the public development key (else RECRM_ALLOW_DEV_KEY=1).
     allow_dev_key: bool = False
+    dimensions: list[str] | None = None  # the release's dimensions (None: all)
 
     def settings(self, warehouse_path: str | None = None) -> Settings:
         return load_settings(
@@ -26,6 +27,7 @@ class BuildSettings(ConfigurableResource):
             release_version=self.release_version,
             overwrite_release=self.overwrite_release,
             release_shard_rows=self.release_shard_rows,
+            dimensions=self.dimensions,
             warehouse_path=warehouse_path,
             allow_dev_key=self.allow_dev_key or None,
         )

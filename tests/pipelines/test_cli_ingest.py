@@ -39,7 +39,7 @@ def test_ingest_prints_summary_and_fills_warehouse(clean_drop, tmp_path, capsys,
 
 
 def test_missing_required_table_fails_with_one_line(clean_drop, tmp_path, capsys):
-    (clean_drop / "cinema" / "events.csv.gz").unlink()
+    (clean_drop / "cinema" / "items.csv.gz").unlink()
     code = main(
         [
             "ingest",
@@ -54,8 +54,8 @@ def test_missing_required_table_fails_with_one_line(clean_drop, tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert code == 1
     assert len(err.splitlines()) == 1
-    assert "cinema: no file for required table 'events'" in err
-    assert err.startswith("recrm ingest: error: ingest__events")
+    assert "cinema: no file for required table 'items'" in err
+    assert err.startswith("recrm ingest: error: ingest__items")
 
 
 def test_missing_log_root_fails(tmp_path, capsys):
@@ -67,7 +67,7 @@ def test_missing_log_root_fails(tmp_path, capsys):
 def test_console_script_exit_code(clean_drop, tmp_path):
     """The installed `recrm` entry point: broken CSV header -> non-zero, reason names the file."""
     (clean_drop / "books" / "items.parquet").unlink()
-    (clean_drop / "books" / "items.csv").write_text("item_id,title\nI1,a\n")
+    (clean_drop / "books" / "items.csv").write_text("title,price\na,1\n")
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     proc = subprocess.run(
         [
@@ -91,8 +91,7 @@ def test_console_script_exit_code(clean_drop, tmp_path):
         proc.stderr.strip()
         .splitlines()[-1]
         .endswith(
-            "books/items.csv: lacks required column(s) category, price (has item_id, title) "
-            "(domain books)"
+            "books/items.csv: lacks required column(s) item_id (has title, price) (domain books)"
         )
     )
 
@@ -111,6 +110,8 @@ def test_one_domain_with_quarantine_summary(clean_drop, tmp_path, capsys):
                 str(warehouse),
                 "--domain",
                 "cinema",
+                "--max-quarantine-rate",
+                "0.5",
             ]
         )
         == 0
@@ -133,6 +134,20 @@ def test_a_run_opens_the_warehouse_file_once_and_releases_it(
     assert warehouse_opens == [False]  # 2 domains x 7 tables, each with its checks: one open
     assert_file_released(warehouse)
 
-    (clean_drop / "cinema" / "events.csv.gz").unlink()
+    (clean_drop / "cinema" / "items.csv.gz").unlink()
     assert main(["ingest", "--logs", str(clean_drop), "--warehouse", str(warehouse)]) == 1
     assert_file_released(warehouse)
+
+
+def test_quarantine_rate_above_the_threshold_fails_ingest(clean_drop, tmp_path, capsys):
+    """One of three requests quarantined (33%) is over the default 1%: exit 1, the table and
+    its rate named, after the summary that shows the reasons."""
+    with (clean_drop / "cinema" / "requests.jsonl").open("a") as fh:
+        fh.write('{"request_id": "R3", "user_id": "USR-3", "ts": "never", "query": "q"}\n')
+    args = ["ingest", "--logs", str(clean_drop), "--warehouse", str(tmp_path / "w.duckdb")]
+    assert main([*args, "--domain", "cinema"]) == 1
+    captured = capsys.readouterr()
+    assert "bad type" in captured.out  # the summary came first
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1
+    assert "quarantine rate above max_quarantine_rate 1.00%: cinema/requests 1 of 3" in err

@@ -23,10 +23,11 @@ from assets.dimensions.common.sql_entries import (
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
+from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
+from assets.staging.negatives import label_source_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id
-from core.templates import load_template
 from core.warehouse import Warehouse
 
 DIMENSION = "behavior_prediction"
@@ -53,7 +54,7 @@ WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        ri.domain,
-       'log' AS label_source,
+       {label_source_sql("ri.source_row_id")} AS label_source,
        CAST(NULL AS DOUBLE) AS label_confidence,
        {provenance_sql("ri.user_id_hash", "ri.request_id", "[ri.source_row_id]")} AS provenance,
        b."user", b.history, b.context,
@@ -88,7 +89,7 @@ def build_behavior_entries(
 ) -> pl.DataFrame:
     """The domain's behaviour-prediction entries in entry schema, split by the release's policy, as a frame
     (rendered in polars; the reference the set-based writer is tested against)."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     rows = wh.query(behavior_rows_sql(raw_source(wh, "users")), params)
@@ -107,7 +108,7 @@ def write_behavior_entries(
 ) -> dict:
     """Build and write the domain's entries set-based, CONCURRENT_BUCKETS hash buckets at a
     time, with about `bucket_rows` shown items in flight; returns the metadata."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     splits = behavior_splits(wh, domain, seed, fractions)

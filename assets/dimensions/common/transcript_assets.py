@@ -12,10 +12,10 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 from assets.dimensions.common.entries import finalize_entries, write_entries
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import domain_split
+from assets.dimensions.common.wording import domain_template
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.partitions import DOMAINS, domain_key
 from assets.table_metadata import table_metadata, table_spec
-from core.templates import load_template
 from core.warehouse import Warehouse
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entries_table, entry_schema
@@ -135,7 +135,7 @@ def transcript_assets(
             domain = domain_key(context)
             settings = build.settings(warehouse_path=warehouse.path)
             profile = get_profile(settings.profile)
-            template = load_template(name)
+            template = domain_template(wh, name, domain)
             frame = dim.assemble_entries(
                 _read(wh, dim.labelled_table, domain),
                 _read(wh, dim.synthetic_table, domain),

@@ -20,10 +20,11 @@ from assets.dimensions.common.sql_entries import (
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
+from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
+from assets.staging.negatives import label_source_sql
 from assets.staging.tables import raw_source
 from core.ids import sql_stable_id, sql_unit_interval
-from core.templates import load_template
 from core.warehouse import Warehouse
 
 DIMENSION = "item_ranking"
@@ -76,6 +77,7 @@ grouped AS (
            list(CAST(engagement AS TINYINT) ORDER BY shuffle_key, item_id) AS candidate_labels,
            list(item_id ORDER BY engagement DESC, position, item_id) AS gold_ranking,
            list(source_row_id ORDER BY position, item_id) AS source_row_ids,
+           max({label_source_sql("source_row_id")}) AS label_source,
            string_agg(item_text, chr(10) ORDER BY shuffle_key, item_id) AS candidates_text
     FROM shown
     GROUP BY domain, request_id
@@ -84,7 +86,7 @@ grouped AS (
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
        g.domain,
-       'log' AS label_source,
+       g.label_source,  -- 'sampled' when its candidates include sampled negatives
        CAST(NULL AS DOUBLE) AS label_confidence,
        {provenance_sql("g.user_id_hash", "g.request_id", "g.source_row_ids")} AS provenance,
        b."user", b.history, b.context,
@@ -118,7 +120,7 @@ def build_ranking_entries(
 ) -> pl.DataFrame:
     """The domain's item-ranking entries in entry schema, split by the release's policy, as a frame (rendered
     in polars; the reference the set-based writer is tested against)."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
@@ -137,7 +139,7 @@ def write_ranking_entries(
 ) -> dict:
     """Build and write the domain's entries set-based, in hash buckets of about `bucket_rows`
     shown items; returns the metadata."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
     splits = ranking_splits(wh, domain, seed, fractions)

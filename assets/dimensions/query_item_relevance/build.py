@@ -15,12 +15,12 @@ from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import DomainSplit, assign_splits, domain_split
 from assets.dimensions.common.text import item_text_sql
+from assets.dimensions.common.wording import domain_template
 from assets.dimensions.query_item_relevance.balance import take_catalog_pairs
 from assets.dimensions.query_item_relevance.labeler import MIN_CONFIDENCE, label_pairs
 from assets.dimensions.query_item_relevance.sampling import candidate_pairs_sql
 from assets.dimensions.query_item_relevance.vocabulary import DomainVocabulary, learn_vocabulary
 from assets.staging.tables import raw_source
-from core.templates import load_template
 from core.warehouse import Warehouse
 
 DIMENSION = "query_item_relevance"
@@ -82,7 +82,7 @@ def build_relevance_entries(
 ) -> tuple[pl.DataFrame, dict]:
     """(the domain's relevance entries, at most `cap` candidate pairs (None = all), split by
     the release's policy; metadata: counts held out, by evidence, below MIN_CONFIDENCE)."""
-    template = load_template(DIMENSION)
+    template = domain_template(wh, DIMENSION, domain)
     prov = provenance_params(wh, domain, DIMENSION, template)
     split = domain_split(wh, domain, seed, fractions)
     pairs = wh.query(

@@ -149,17 +149,26 @@ def test_ingest_files_manifest(ingested, module_drop):
 
 
 def test_missing_required_table_names_folder(drop, tmp_path):
+    for path in (drop / DOMAIN).glob("items*"):
+        path.unlink()
+    warehouse = Warehouse(tmp_path / "wh.duckdb")
+    with pytest.raises(IngestError, match=r"logs/food: no file for required table 'items'"):
+        ingest_table(warehouse, drop, DOMAIN, CONTRACT_TABLES["items"], HASH_KEY)
+
+
+def test_absent_optional_tables_ingest_empty(drop, tmp_path):
+    """Events (and so requests) are optional since issue 13: an absent table is an empty
+    partition, not an error, and nothing is checked against absent parents."""
     (drop / DOMAIN / "events.csv.gz").unlink()
     warehouse = Warehouse(tmp_path / "wh.duckdb")
-    with pytest.raises(IngestError, match=r"logs/food: no file for required table 'events'"):
-        ingest_table(warehouse, drop, DOMAIN, CONTRACT_TABLES["events"], HASH_KEY)
+    result = ingest_table(warehouse, drop, DOMAIN, CONTRACT_TABLES["events"], HASH_KEY)
+    assert result.absent and (result.read, result.accepted, result.quarantined) == (0, 0, 0)
 
 
 def test_missing_required_column_names_file(drop, tmp_path):
-    (drop / DOMAIN / "items.csv").write_text("item_id,title,price\nI1,x,1\n")
-    with pytest.raises(
-        IngestError, match=r"food/items.csv lacks the required column\(s\) category"
-    ):
+    # An item needs only its id (title, category and price are optional since issue 13).
+    (drop / DOMAIN / "items.csv").write_text("title,category,price\nx,food,1\n")
+    with pytest.raises(IngestError, match=r"food/items.csv lacks the required column\(s\) item_id"):
         ingest_table(
             Warehouse(tmp_path / "w.duckdb"), drop, DOMAIN, CONTRACT_TABLES["items"], HASH_KEY
         )
@@ -168,5 +177,5 @@ def test_missing_required_column_names_file(drop, tmp_path):
 def test_references_need_ingested_parents(drop, tmp_path):
     with pytest.raises(IngestError, match="ingest/requests has not been materialized"):
         ingest_table(
-            Warehouse(tmp_path / "w.duckdb"), drop, DOMAIN, CONTRACT_TABLES["agent_turns"], HASH_KEY
+            Warehouse(tmp_path / "w.duckdb"), drop, DOMAIN, CONTRACT_TABLES["events"], HASH_KEY
         )

@@ -3,12 +3,14 @@ import polars as pl
 import pytest
 
 from assets.dimensions.common.render_sql import answer_sql, prompt_sql, render_sql
+from assets.dimensions.common.wording import worded
 from core.templates import TemplateError, load_template
+from schemas.domain import DomainSettings
 
 
 @pytest.mark.parametrize("name", ["behavior_prediction", "item_ranking", "query_item_relevance"])
 def test_sql_rendering_is_byte_identical_to_polars(name):
-    tpl = load_template(name)
+    tpl = worded(load_template(name), DomainSettings(), "hotel")
     values = {
         "user_text": ["city: 上海; gender: f", None],
         "history_text": ["- 2026-03-01 08:00 click: 烤鸭 [烤鸭] (i1)", "(no earlier activity)"],

@@ -8,6 +8,7 @@ from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.splits import DomainSplit, SplitPolicy
+from assets.dimensions.common.wording import worded
 from assets.dimensions.factual_consistency.build import (
     DIMENSION,
     assemble_entries,
@@ -26,6 +27,7 @@ from assets.dimensions.factual_consistency.synthesis import (
 )
 from core import parallel
 from core.templates import load_template
+from schemas.domain import DomainSettings
 from schemas.entries import entry_schema
 
 PROV = {
@@ -96,7 +98,7 @@ def test_synthesis_balance_and_entries(labelled):
     assert frame["entry_id"].n_unique() == frame.height
     meta = describe(frame)
     assert meta["unsupported_claims_by_field"]["name"] > 0 and 0 < meta["synthetic_share"] < 1
-    template = load_template(DIMENSION)
+    template = worded(load_template(DIMENSION), DomainSettings(), "food_delivery")
     split = DomainSplit(SplitPolicy.build(9, {"train": 0.8, "validation": 0.1, "test": 0.1}), None)
     entries, _ = finalize_entries(frame, DIMENSION, template, split, time_column="ts")
     assert entries.columns == entry_schema(DIMENSION).names

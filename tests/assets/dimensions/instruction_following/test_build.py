@@ -8,6 +8,7 @@ from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.splits import DomainSplit, SplitPolicy
+from assets.dimensions.common.wording import worded
 from assets.dimensions.factual_consistency.evidence import evidence_items
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.instruction_following.build import (
@@ -27,6 +28,7 @@ from assets.dimensions.instruction_following.synthesis import (
 from assets.dimensions.instruction_following.verify import violations
 from core import parallel
 from core.templates import load_template
+from schemas.domain import DomainSettings
 from schemas.entries import entry_schema
 
 PROV = {
@@ -123,7 +125,7 @@ def test_entries_follow_the_entry_schema(labelled):
     frame = assemble_entries(doubled, synthetic, "food_delivery", 5, 0.5, PROV)
     assert frame["entry_id"].n_unique() == frame.height
     assert frame.select("instruction", "query", "response").n_unique() == frame.height
-    template = load_template(DIMENSION)
+    template = worded(load_template(DIMENSION), DomainSettings(), "food_delivery")
     split = DomainSplit(SplitPolicy.build(5, {"train": 0.8, "validation": 0.1, "test": 0.1}), None)
     entries, _ = finalize_entries(frame, DIMENSION, template, split, time_column="ts")
     assert entries.columns == entry_schema(DIMENSION).names
