@@ -23,6 +23,7 @@ from assets.ingest.domain_settings import recorded_domain_settings
 from assets.release.card import render_card
 from assets.release.manifest import (
     MANIFEST_FILE,
+    SIGNING_KEY_ENV,
     build_manifest,
     code_version,
     derive_version,
@@ -31,8 +32,10 @@ from assets.release.manifest import (
     llm_usage,
     manifest_json,
     read_manifest,
+    seal_manifest,
 )
 from assets.release.shards import write_splits
+from core.paths import private_dir
 from core.settings import Settings
 from core.warehouse import Warehouse
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
@@ -167,6 +170,8 @@ def publish_release(
         )
     code = code if code is not None else code_version()
     releases = Path(settings.releases_dir)
+    if not releases.exists():
+        private_dir(releases)  # owner-only until the user shares a release on purpose
     releases.mkdir(parents=True, exist_ok=True)
     remove_orphaned_temporaries(releases)
     tmp = releases / _temporary_name()
@@ -199,6 +204,7 @@ def publish_release(
             ),
             domains=recorded_domain_settings(warehouse),
         )
+        manifest = seal_manifest(manifest, os.environ.get(SIGNING_KEY_ENV) or None)
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
         return _move_into_place(tmp, releases / version, manifest, settings.overwrite_release)
