@@ -6,7 +6,8 @@ patterns would pass exactly the forms the masking misses. Here
 - phone numbers are found by Google's libphonenumber (`phonenumbers.PhoneNumberMatcher`, numbers
   valid for their region: mainland China, and any number written with its `+` country code; US
   numbers too), after Unicode NFKC folding (full-width digits, `＋`, `＠`);
-- bank cards by the Luhn checksum over every run of 13-19 digits (spaces or dashes between);
+- bank cards by issuer prefix and the Luhn checksum over every run of 13-19 digits (spaces or
+  dashes between);
 - resident ID numbers by their GB 11643 (ISO 7064 MOD 11-2) check character and birth date;
 - IP addresses by the standard library's `ipaddress` parser over address-like tokens;
 - e-mail addresses by splitting at `@` and checking the parts (local part, dotted domain, TLD).
@@ -29,7 +30,7 @@ _REGIONS = ("CN", "US")
 _MIN_PHONE_DIGITS = 7
 # A run of digits (single spaces or dashes between) not glued to letters: `4111 1111 ...`, not
 # the digits inside a hex id such as `0e4111111111111111bd`.
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?![0-9A-Za-z])")
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?![0-9A-WYZa-wyz])")
 # Where a phone number could be: 7+ digits with separators a phone may hold. Only these windows
 # go to libphonenumber's matcher (which is slow on long prompts and decides on its own).
 # Digits glued to letters (`fd-i0000230`, hex ids) are ids, not phones.
@@ -63,6 +64,12 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_prefix(digits: str) -> bool:
+    """Issuer prefixes of payment cards: 3 (Amex, JCB, Diners), 4 (Visa), 5 (Mastercard),
+    6 (UnionPay, Discover), 2221-2720 (Mastercard). Order numbers starting `2026...` are not."""
+    return digits[0] in "3456" or (len(digits) == 16 and 2221 <= int(digits[:4]) <= 2720)
+
+
 def _id_number_valid(value: str) -> bool:
     if len(value) != 18 or not value[:17].isdigit():
         return False
@@ -86,7 +93,7 @@ def _digit_runs(text: str) -> list[Finding]:
             continue
         if len(digits) == 18 and _id_number_valid(digits):
             found.append(Finding("ID", m.start(), end))
-        elif 13 <= len(digits) <= 19 and _luhn(digits):
+        elif 13 <= len(digits) <= 19 and _card_prefix(digits) and _luhn(digits):
             found.append(Finding("CARD", m.start(), end))
     return found
 

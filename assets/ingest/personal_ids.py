@@ -56,7 +56,9 @@ def replace_tokens(
     if not tokens or not columns or data.num_rows == 0:
         return data
     alternation = "|".join(tokens)  # tokens hold only letters, digits, `_` and `-`
-    pattern = f"(^|[^{_EDGE}])({alternation})($|[^{_EDGE}])"
+    # A token ends at a character outside ids; a `.` counts as an end unless a digit follows it
+    # (`42.5` is a price, not the user `42`), and as a start unless a digit precedes it.
+    pattern = f"(^|^\\.|[^{_EDGE}.]|[^0-9]\\.)({alternation})($|\\.$|[^{_EDGE}.]|\\.[^0-9])"
     con.register(f"_{name}_in", data)
     try:
         # Applied twice: two hits separated by one character share that character.
@@ -65,8 +67,8 @@ def replace_tokens(
             f"$p, '\\1{USER_TOKEN}\\3', 'g') AS {quote_ident(c)}"
             for c in columns
         )
-        out = con.execute(
-            f"SELECT * REPLACE ({sets}) FROM _{name}_in", {"p": pattern}
+        out = con.sql(
+            f"SELECT * REPLACE ({sets}) FROM _{name}_in", params={"p": pattern}
         ).to_arrow_table()
     finally:
         con.unregister(f"_{name}_in")
@@ -88,6 +90,7 @@ def known_user_hashes(con: duckdb.DuckDBPyConnection, domain: str) -> pa.Table:
     ]
     if not parts:
         return pa.table({"h": pa.array([], pa.string())})
-    return con.execute(
-        f"SELECT DISTINCT h FROM ({' UNION ALL '.join(parts)}) WHERE h IS NOT NULL", {"d": domain}
+    return con.sql(
+        f"SELECT DISTINCT h FROM ({' UNION ALL '.join(parts)}) WHERE h IS NOT NULL",
+        params={"d": domain},
     ).to_arrow_table()
