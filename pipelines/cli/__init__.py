@@ -45,8 +45,16 @@ _CLASS_PREFIX = re.compile(
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Warehouses, quarantined raw text, run storage and releases this process writes are owner-only.
-    private_umask()
+    # Warehouses, quarantined raw text, run storage and releases this process writes are
+    # owner-only (the mask is restored on return, for callers that embed the CLI).
+    previous = private_umask()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

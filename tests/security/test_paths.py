@@ -57,7 +57,7 @@ def test_confined_refuses_symlinks_and_dotdot(tmp_path):
         confined(root, root / "link" / "x")
     with pytest.raises(PathRefused, match="outside"):
         confined(root, root / ".." / "outside")
-    assert confined(root, "a/b") == (root / "a" / "b").resolve()
+    assert confined(root, root / "a/b") == (root / "a" / "b").resolve()
 
 
 def test_partition_key_escaping_the_log_root_reads_writes_and_deletes_nothing(
