@@ -266,7 +266,7 @@ def _require_columns(staged: list[StagedFile], table: ContractTable) -> None:
             what = "no line of the file has the key(s)" if s.file.format == "jsonl" else "column(s)"
             raise IngestError(
                 f"{s.file.relpath} lacks the required {what} {', '.join(lacking)} "
-                f"of table {table.name!r} (it has {has})."
+                f"of table {table.name!r} (it has {has})"
             )
 
 
@@ -282,7 +282,7 @@ def _require_records(staged: list[StagedFile], table: ContractTable) -> None:
             if all(s.file.path.stat().st_size == 0 for s in staged)
             else ("holds no records (a header only)")
         )
-        raise IngestError(f"{names} {kind}: the required table {table.name!r} needs records.")
+        raise IngestError(f"{names} {kind}: the required table {table.name!r} needs records")
 
 
 def _union(con: duckdb.DuckDBPyConnection, staged: list[StagedFile]) -> list[str]:

@@ -77,7 +77,7 @@ def test_non_integer_values_in_integer_columns_are_quarantined_not_rounded(logs,
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("events.csv", "", "food/events.csv is empty: the required table 'events' needs records."),
+        ("events.csv", "", "food/events.csv is empty: the required table 'events' needs records"),
         (
             "events.csv",
             "request_id,user_id,item_id,ts,event_type\n",
