@@ -209,7 +209,7 @@ def _mask_personal_ids(
     try:
         tokens = hit_tokens(
             con,
-            {"_accepted_out": text, "_quarantine_out": ["reason", "raw"]},
+            {"_accepted_out": [*text, "extra"], "_quarantine_out": ["reason", "raw"]},
             hashes_sql,
             hash_params(hash_key),
         )
@@ -217,7 +217,7 @@ def _mask_personal_ids(
         for name in ("_known_user_hashes", "_accepted_out", "_quarantine_out"):
             con.unregister(name)
     return (
-        replace_tokens(con, "accepted", accepted, text, tokens),
+        replace_tokens(con, "accepted", accepted, [*text, "extra"], tokens),
         replace_tokens(con, "quarantine", quarantine, ["reason", "raw"], tokens),
     )
 

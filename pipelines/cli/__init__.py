@@ -35,8 +35,10 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if not text:
         return f"{type(exc).__name__} (no message; RECRM_DEBUG=1 shows the traceback)"
-    line = text.splitlines()[0]
-    return _CLASS_PREFIX.sub("", line)
+    line = _CLASS_PREFIX.sub("", text.splitlines()[0])
+    # File and folder names come from the drop: control characters (a terminal escape in a file
+    # name) are shown escaped, never sent to the terminal.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 _CLASS_PREFIX = re.compile(

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.settings import Settings, warn_if_default_key
@@ -20,9 +21,15 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[obje
         table.add_column(col, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(
-            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+            *("" if v is None else f"{v:,}" if isinstance(v, int) else _shown(str(v)) for v in row)
         )
     console.print(table)
+
+
+def _shown(text: str) -> str:
+    """Text from the data (file names, reasons) as printed: rich markup escaped, control
+    characters shown escaped rather than sent to the terminal."""
+    return escape("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
 def warn_about_key(settings: Settings) -> None:

@@ -162,3 +162,10 @@ def test_a_lookalike_domain_folder_is_not_built(tmp_path):
     make_domain(logs, "fооd")  # Cyrillic о
     domains, skipped = scan_log_root(logs)
     assert domains == ["food"] and list(skipped) == ["fооd"]
+
+
+def test_a_terminal_escape_in_a_file_name_is_not_sent_to_the_terminal():
+    from pipelines.cli import one_line
+
+    line = one_line(RuntimeError("IngestError: food/items-\x1b[31mred.csv lacks x\nsecond"))
+    assert line == "food/items-\\x1b[31mred.csv lacks x"

@@ -153,3 +153,28 @@ def test_llm_client_refuses_to_send_personal_data(tmp_path):
     assert "139" not in results[0].error
     assert results[1].answered
     assert issubclass(PersonalDataRefused, Exception)
+
+
+def test_a_raw_user_id_in_an_extra_field_is_replaced(tmp_path):
+    """A drop that names its user column `UserId` (not the contract's `user_id`) keeps it as an
+    extra field: the raw id in it must not survive either."""
+    logs = tmp_path / "logs"
+    folder = make_domain(logs)
+    rows = [
+        {
+            "request_id": "R1",
+            "user_id": "USR-7",
+            "ts": "2026-05-01",
+            "query": "q",
+            "UserId": "USR-7",
+        },
+        {"request_id": "R2", "user_id": "42", "ts": "2026-05-01", "query": "q", "note": "by 42"},
+    ]
+    write_jsonl(folder / "requests.jsonl", rows)
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    for table in ("items", "requests"):
+        ingest_table(wh, logs, DOMAIN, CONTRACT_TABLES[table], KEY)
+    extras = [
+        dict(r[0]) for r in wh.query("SELECT extra FROM raw_requests ORDER BY request_id").rows()
+    ]
+    assert extras == [{"UserId": "[USER]"}, {"note": "by [USER]"}]
