@@ -35,7 +35,14 @@ _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?![0-9A-WYZa-wyz])")
 # go to libphonenumber's matcher (which is slow on long prompts and decides on its own).
 # Digits glued to letters (`fd-i0000230`, hex ids) are ids, not phones.
 _PHONE_WINDOW = re.compile(r"(?<![A-Za-z0-9_])[+(]?\d[\d \-.()/]{5,24}\d(?![A-Za-z0-9_])")
-_ADDRESS_TOKEN = re.compile(r"[0-9A-Fa-f:.]+")
+# Address-shaped tokens (the `ipaddress` parser decides): dotted quads, and hex groups with at
+# least two colons (a clock time has one).
+_ADDRESS_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z.:])(?:\d{1,3}(?:\.\d{1,3}){3}"
+    r"|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?)(?![0-9A-Za-z.:])"
+)
+_ANY_DIGIT = re.compile(r"\d")
+_DECIMAL = re.compile(r"\d{1,6}\.\d+")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+\-]+$")
 _EMAIL_DOMAIN = re.compile(r"^[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -110,8 +117,10 @@ def _phones(text: str) -> list[Finding]:
     found: dict[tuple[int, int], Finding] = {}
     text = _DATE_TIME.sub(lambda m: " " * len(m.group()), text)
     for window in _PHONE_WINDOW.finditer(text):
-        if sum(c.isdigit() for c in window.group()) < _MIN_PHONE_DIGITS:
+        if len(_ANY_DIGIT.findall(window.group())) < _MIN_PHONE_DIGITS:
             continue
+        if _DECIMAL.fullmatch(window.group()):
+            continue  # a coordinate or an amount, `121.5002`
         a, b = max(0, window.start() - 8), min(len(text), window.end() + 2)
         piece = text[a:b]
         for region in _REGIONS:
@@ -124,17 +133,14 @@ def _phones(text: str) -> list[Finding]:
 def _ips(text: str) -> list[Finding]:
     found = []
     for m in _ADDRESS_TOKEN.finditer(text):
-        token = m.group().strip(".:")
-        if token.count(".") < 3 and token.count(":") < 2:
-            continue
+        token = m.group()
         if not any(c.isdigit() for c in token):
             continue
         try:
             ipaddress.ip_address(token)
         except ValueError:
             continue
-        start = m.start() + m.group().index(token)
-        found.append(Finding("IP", start, start + len(token)))
+        found.append(Finding("IP", m.start(), m.end()))
     return found
 
 
@@ -161,7 +167,7 @@ def find_personal_data(text: str | None) -> list[Finding]:
     if not text:
         return []
     text = normalize(text)
-    digits = sum(c.isdigit() for c in text)
+    digits = len(_ANY_DIGIT.findall(text))
     findings: list[Finding] = []
     if "@" in text:
         findings += _emails(text)
