@@ -27,7 +27,7 @@ from assets.checks.frames import suite_columns
 from assets.checks.personal_data import scan_relation
 from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
-from assets.checks.results import results_dir, store_outcome
+from assets.checks.results import results_dir, site_index, store_outcome, validation_root
 from assets.checks.validation import SuiteOutcome
 from assets.partitions import DOMAINS, domain_key
 from core.sql import quote_ident
@@ -38,8 +38,9 @@ from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 from schemas.profiles import get_profile
 
 
-def check_metadata(outcome: SuiteOutcome, stored) -> dict:
-    """Metadata of a check result: counts, the failed expectations, where the result is."""
+def check_metadata(outcome: SuiteOutcome, stored, warehouse_path) -> dict:
+    """Metadata of a check result: counts, the failed expectations, where the result is, and
+    the Data Docs site that shows it (built when the run ends: `recrm` adds each run)."""
     lines = [f"- {f.describe()}" for f in outcome.failed]
     return {
         "suite": outcome.suite,
@@ -49,6 +50,7 @@ def check_metadata(outcome: SuiteOutcome, stored) -> dict:
         "failed_expectations": MetadataValue.json(outcome.failures_json()),
         "failures": MetadataValue.md("\n".join(lines) if lines else "none"),
         "result_path": MetadataValue.path(str(stored)),
+        "data_docs": MetadataValue.path(str(site_index(validation_root(warehouse_path)))),
     }
 
 
@@ -78,7 +80,10 @@ def _benchmark_check(dimension: str):
             f"{dimension}.benchmark",
             outcome,
         )
-        return AssetCheckResult(passed=outcome.success, metadata=check_metadata(outcome, stored))
+        return AssetCheckResult(
+            passed=outcome.success,
+            metadata=check_metadata(outcome, stored, settings.warehouse_path),
+        )
 
     return _check
 
@@ -151,7 +156,7 @@ def _ingest_check(table: ContractTable, kind: str):
         return AssetCheckResult(
             passed=outcome.success,
             severity=severity,
-            metadata={**check_metadata(outcome, stored), "domain": domain},
+            metadata={**check_metadata(outcome, stored, warehouse.path), "domain": domain},
         )
 
     return _check

@@ -6,9 +6,14 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from assets.ingest.cast import TimestampWindow
 from assets.ingest.discover import ignored_files
-from assets.ingest.domain_settings import DOMAIN_SETTINGS_TABLE, ingest_domain_settings
+from assets.ingest.domain_settings import (
+    DOMAIN_SETTINGS_SCHEMA,
+    DOMAIN_SETTINGS_TABLE,
+    ingest_domain_settings,
+)
 from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS, domain_key
+from assets.table_metadata import table_metadata, table_spec
 from core.settings import warn_if_default_key
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
@@ -47,7 +52,8 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
             f"Raw `{table.name}` ({kind}) of one domain, cast to the contract, user ids hashed, "
             f"text masked -> `{table.warehouse_table}`; broken records -> `quarantine`."
         ),
-        kinds={"duckdb"},
+        kinds={"duckdb", "great_expectations"},
+        metadata=table_spec(table.warehouse_table, table.warehouse_schema()),
     )
     def _ingest(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
@@ -65,10 +71,13 @@ def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
             result = ingest_table(
                 wh, Path(settings.logs_root), domain, table, settings.hash_key, window
             )
+            standard = table_metadata(
+                wh, table.warehouse_table, table.warehouse_schema(), result.accepted
+            )
         metadata = ingest_metadata(result, settings.hash_key_is_default)
         metadata["hash_key_id"] = settings.hash_key_id
         metadata["timestamp_window"] = window.describe()
-        return MaterializeResult(metadata=metadata)
+        return MaterializeResult(metadata={**metadata, **standard})
 
     return _ingest
 
@@ -85,6 +94,7 @@ INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]
         f"absent file = defaults) -> `{DOMAIN_SETTINGS_TABLE}`."
     ),
     kinds={"duckdb"},
+    metadata=table_spec(DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA),
 )
 def domain_settings(
     context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
@@ -93,11 +103,13 @@ def domain_settings(
     domain = domain_key(context)
     with warehouse.session() as wh:
         row = ingest_domain_settings(wh, Path(settings.logs_root), domain)
+        standard = table_metadata(wh, DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA, 1)
     ignored = ignored_files(Path(settings.logs_root), domain, list(CONTRACT_TABLES))
     for name, why in ignored.items():
         context.log.warning(f"{domain}/{name} is ignored: {why}")
     return MaterializeResult(
         metadata={
+            **standard,
             "rows": 1,
             "file": row["source_file"] or "absent: defaults apply",
             "settings": row["settings"],
