@@ -25,6 +25,11 @@ Goal: build wall time within 3x the floor, peak under 4 GiB, on 2 cores.
 
 from __future__ import annotations
 
+import os as _os
+
+# Synthetic logs: building them with the public development hash key is fine (issue 17).
+_os.environ.setdefault("RECRM_ALLOW_DEV_KEY", "1")
+
 import argparse
 import os
 import shutil

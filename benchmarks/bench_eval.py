@@ -20,6 +20,11 @@
 
 from __future__ import annotations
 
+import os as _os
+
+# Synthetic logs: building them with the public development hash key is fine (issue 17).
+_os.environ.setdefault("RECRM_ALLOW_DEV_KEY", "1")
+
 import argparse
 import importlib.util
 import os

@@ -7,6 +7,11 @@ Default path: <repo>/../shared/data/public/esci_dev/esci_dev.csv (labels E/S/C/I
 
 from __future__ import annotations
 
+import os as _os
+
+# Synthetic logs: building them with the public development hash key is fine (issue 17).
+_os.environ.setdefault("RECRM_ALLOW_DEV_KEY", "1")
+
 import sys
 from pathlib import Path
 

@@ -24,6 +24,11 @@ SECTIONS to measure something else):
 
 from __future__ import annotations
 
+import os as _os
+
+# Synthetic logs: building them with the public development hash key is fine (issue 17).
+_os.environ.setdefault("RECRM_ALLOW_DEV_KEY", "1")
+
 import argparse
 import json
 import os

@@ -50,11 +50,9 @@ def _shown(name: object) -> str:
 def confined(root: Path | str, path: Path | str, what: str = "path") -> Path:
     """`path` resolved (symlinks followed), if it lies inside the resolved `root`; else refused.
 
-    A relative `path` is taken relative to `root`."""
+    A relative `path` is relative to the current folder, like `root` (pass `root / name`)."""
     root_resolved = Path(root).resolve()
     candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = root_resolved / candidate
     if "\x00" in str(candidate):
         raise PathRefused(f"The {what} {_shown(str(path))} contains a NUL byte and is refused.")
     resolved = candidate.resolve()

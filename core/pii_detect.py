@@ -6,7 +6,8 @@ patterns would pass exactly the forms the masking misses. Here
 - phone numbers are found by Google's libphonenumber (`phonenumbers.PhoneNumberMatcher`, numbers
   valid for their region: mainland China, and any number written with its `+` country code; US
   numbers too), after Unicode NFKC folding (full-width digits, `＋`, `＠`);
-- bank cards by the Luhn checksum over every run of 13-19 digits (spaces or dashes between);
+- bank cards by issuer prefix and the Luhn checksum over every run of 13-19 digits (spaces or
+  dashes between);
 - resident ID numbers by their GB 11643 (ISO 7064 MOD 11-2) check character and birth date;
 - IP addresses by the standard library's `ipaddress` parser over address-like tokens;
 - e-mail addresses by splitting at `@` and checking the parts (local part, dotted domain, TLD).
@@ -29,12 +30,19 @@ _REGIONS = ("CN", "US")
 _MIN_PHONE_DIGITS = 7
 # A run of digits (single spaces or dashes between) not glued to letters: `4111 1111 ...`, not
 # the digits inside a hex id such as `0e4111111111111111bd`.
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?![0-9A-Za-z])")
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d)+(?![0-9A-WYZa-wyz])")
 # Where a phone number could be: 7+ digits with separators a phone may hold. Only these windows
 # go to libphonenumber's matcher (which is slow on long prompts and decides on its own).
 # Digits glued to letters (`fd-i0000230`, hex ids) are ids, not phones.
 _PHONE_WINDOW = re.compile(r"(?<![A-Za-z0-9_])[+(]?\d[\d \-.()/]{5,24}\d(?![A-Za-z0-9_])")
-_ADDRESS_TOKEN = re.compile(r"[0-9A-Fa-f:.]+")
+# Address-shaped tokens (the `ipaddress` parser decides): dotted quads, and hex groups with at
+# least two colons (a clock time has one).
+_ADDRESS_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z.:])(?:\d{1,3}(?:\.\d{1,3}){3}"
+    r"|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?)(?![0-9A-Za-z.:])"
+)
+_ANY_DIGIT = re.compile(r"\d")
+_DECIMAL = re.compile(r"\d{1,6}\.\d+")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+\-]+$")
 _EMAIL_DOMAIN = re.compile(r"^[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -63,6 +71,12 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_prefix(digits: str) -> bool:
+    """Issuer prefixes of payment cards: 3 (Amex, JCB, Diners), 4 (Visa), 5 (Mastercard),
+    6 (UnionPay, Discover), 2221-2720 (Mastercard). Order numbers starting `2026...` are not."""
+    return digits[0] in "3456" or (len(digits) == 16 and 2221 <= int(digits[:4]) <= 2720)
+
+
 def _id_number_valid(value: str) -> bool:
     if len(value) != 18 or not value[:17].isdigit():
         return False
@@ -86,7 +100,7 @@ def _digit_runs(text: str) -> list[Finding]:
             continue
         if len(digits) == 18 and _id_number_valid(digits):
             found.append(Finding("ID", m.start(), end))
-        elif 13 <= len(digits) <= 19 and _luhn(digits):
+        elif 13 <= len(digits) <= 19 and _card_prefix(digits) and _luhn(digits):
             found.append(Finding("CARD", m.start(), end))
     return found
 
@@ -103,8 +117,10 @@ def _phones(text: str) -> list[Finding]:
     found: dict[tuple[int, int], Finding] = {}
     text = _DATE_TIME.sub(lambda m: " " * len(m.group()), text)
     for window in _PHONE_WINDOW.finditer(text):
-        if sum(c.isdigit() for c in window.group()) < _MIN_PHONE_DIGITS:
+        if len(_ANY_DIGIT.findall(window.group())) < _MIN_PHONE_DIGITS:
             continue
+        if _DECIMAL.fullmatch(window.group()):
+            continue  # a coordinate or an amount, `121.5002`
         a, b = max(0, window.start() - 8), min(len(text), window.end() + 2)
         piece = text[a:b]
         for region in _REGIONS:
@@ -117,17 +133,14 @@ def _phones(text: str) -> list[Finding]:
 def _ips(text: str) -> list[Finding]:
     found = []
     for m in _ADDRESS_TOKEN.finditer(text):
-        token = m.group().strip(".:")
-        if token.count(".") < 3 and token.count(":") < 2:
-            continue
+        token = m.group()
         if not any(c.isdigit() for c in token):
             continue
         try:
             ipaddress.ip_address(token)
         except ValueError:
             continue
-        start = m.start() + m.group().index(token)
-        found.append(Finding("IP", start, start + len(token)))
+        found.append(Finding("IP", m.start(), m.end()))
     return found
 
 
@@ -154,7 +167,7 @@ def find_personal_data(text: str | None) -> list[Finding]:
     if not text:
         return []
     text = normalize(text)
-    digits = sum(c.isdigit() for c in text)
+    digits = len(_ANY_DIGIT.findall(text))
     findings: list[Finding] = []
     if "@" in text:
         findings += _emails(text)

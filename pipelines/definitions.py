@@ -6,6 +6,8 @@ adapter or labeler is picked up by adding its module: nothing here needs editing
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import (
     Definitions,
     in_process_executor,
@@ -14,15 +16,18 @@ from dagster import (
 )
 
 import assets as assets_package
-from core.paths import private_umask
+from core.paths import make_private, private_umask
 from pipelines.jobs import JOBS
 from pipelines.resources import default_resources
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
 
 # What runs of this code location write (warehouse, quarantine, run storage, releases) is
-# owner-only: `dagster dev` and each run process load this module.
+# owner-only: `dagster dev`'s code server and each run process load this module. The webserver
+# and daemon create `.dagster/` before loading it, so the folder is closed here too.
 private_umask()
+if Path("dagster.yaml").is_file() and Path(".dagster").is_dir():
+    make_private(".dagster")
 
 ALL_ASSETS = load_assets_from_package_module(assets_package)
 ALL_CHECKS = load_asset_checks_from_package_module(assets_package)

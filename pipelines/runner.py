@@ -38,9 +38,9 @@ from core.paths import (
 )
 from core.settings import Settings
 from core.warehouse import held_open
+from pipelines.launcher import PID_TAG, pid_alive, run_worker_pid
 from schemas.logs import FILE_SUFFIXES
 
-PID_TAG = "recrm/pid"  # the process running a CLI run: a dead pid means the run was killed
 # The code location `dagster dev` loads ([tool.dagster] in pyproject.toml) holds one repository
 # (Definitions); the UI lists a job's runs by this label.
 CODE_LOCATION_NAME = "recrm"
@@ -179,34 +179,14 @@ def mark_dead_runs_failed(instance: DagsterInstance) -> list[str]:
     )
     for record in records:
         run = record.dagster_run
-        pid = _run_pid(instance, run.run_id)
-        if pid is None or _pid_alive(pid):
+        pid = run_worker_pid(instance, run)
+        if pid is None or pid_alive(pid):
             continue
         instance.report_run_failed(
             run, message=f"The process {pid} running this run is gone (killed); marked failed."
         )
         marked.append(run.run_id)
     return marked
-
-
-def _run_pid(instance: DagsterInstance, run_id: str) -> int | None:
-    """The pid of the process that started `run_id`, from the run's ENGINE_EVENT/RUN_START
-    metadata or the CLI's `recrm/pid` tag."""
-    run = instance.get_run_by_id(run_id)
-    tag = (run.tags or {}).get(PID_TAG) if run else None
-    if tag and tag.isdigit():
-        return int(tag)
-    return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _value(entry) -> object:

@@ -3,9 +3,12 @@ release's shards) scanned by the independent detector (`core.pii_detect`), never
 patterns. Blocking: one value with a phone number, card, ID number, IP or e-mail stops the
 release.
 
-Set-based where it can be: DuckDB gives each column's distinct values that could hold anything
-(an `@`, or two digits or more); the detector runs on those in worker processes
-(`core.parallel.map_slices`).
+Set-based where it can be: DuckDB cuts every value into the snippets that could hold anything
+(a run of digits with the separators a phone, card or address may have, with one character of
+context on each side; the text around an `@`), keeps the distinct ones (dates, coordinates and
+prices repeat across millions of prompts), and the detector decides on those, in worker processes
+(`core.parallel.map_slices`). A snippet is a prefilter only: which snippet holds personal data is
+the detector's call.
 """
 
 from __future__ import annotations
@@ -21,11 +24,17 @@ from core.sql import quote_ident
 from schemas.expectations.benchmark import text_columns
 
 EXAMPLES = 5
+_D = "0-9０-９"
+SNIPPET = (
+    f"(?s).?[+(（]?[{_D}][{_D}a-fA-F \\-.()/:：]{{4,48}}[{_D}a-fA-F].?"
+    "|.?[0-9a-fA-F]{1,4}:[0-9a-fA-F:.]{2,45}.?"  # IPv6 may start with a letter
+    "|[^\\s@＠]{0,64}[@＠][^\\s@＠]{1,255}"
+)
 
 
 @dataclass
 class PersonalDataReport:
-    values_scanned: int = 0
+    values_scanned: int = 0  # distinct candidate snippets
     hits: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> kind -> values
     examples: list[str] = field(default_factory=list)  # `column: ...[PHONE]...` (masked)
 
@@ -57,9 +66,9 @@ def scan_relation(
         col = quote_ident(column)
         values = con.sql(
             f"""
-            SELECT DISTINCT v AS value FROM (SELECT CAST({col} AS VARCHAR) AS v FROM {relation})
+            SELECT DISTINCT unnest(regexp_extract_all(v, '{SNIPPET}')) AS value
+            FROM (SELECT CAST({col} AS VARCHAR) AS v FROM {relation})
             WHERE v IS NOT NULL
-              AND (v LIKE '%@%' OR v LIKE '%＠%' OR regexp_matches(v, '[0-9０-９].*[0-9０-９]'))
             ORDER BY value
             """
         ).pl()

@@ -32,9 +32,10 @@ def hit_tokens(
     """Tokens of the given tables' text columns whose keyed hash is in `hashes_sql` (a SELECT of
     one column `h`)."""
     parts = [
-        f"SELECT unnest(regexp_extract_all({quote_ident(c)}, '{TOKEN}')) AS tok FROM {t}"
+        f"SELECT unnest(regexp_extract_all({_as_text(con, t, c)}, '{TOKEN}')) AS tok FROM {t}"
         for t, cols in tables.items()
         for c in cols
+        if _has_column(con, t, c)
     ]
     if not parts:
         return []
@@ -53,24 +54,47 @@ def replace_tokens(
 ) -> pa.Table:
     """`data` with each whole-token occurrence of `tokens` in `columns` replaced by `[USER]`."""
     columns = [c for c in columns if c in data.column_names]
+    maps = {c for c in columns if pa.types.is_map(data.schema.field(c).type)}
     if not tokens or not columns or data.num_rows == 0:
         return data
     alternation = "|".join(tokens)  # tokens hold only letters, digits, `_` and `-`
-    pattern = f"(^|[^{_EDGE}])({alternation})($|[^{_EDGE}])"
+    # A token ends at a character outside ids; a `.` counts as an end unless a digit follows it
+    # (`42.5` is a price, not the user `42`), and as a start unless a digit precedes it.
+    pattern = f"(^|^\\.|[^{_EDGE}.]|[^0-9]\\.)({alternation})($|\\.$|[^{_EDGE}.]|\\.[^0-9])"
     con.register(f"_{name}_in", data)
     try:
         # Applied twice: two hits separated by one character share that character.
+        def replaced(sql: str) -> str:
+            once = f"regexp_replace({sql}, $p, '\\1{USER_TOKEN}\\3', 'g')"
+            return f"regexp_replace({once}, $p, '\\1{USER_TOKEN}\\3', 'g')"
+
         sets = ", ".join(
-            f"regexp_replace(regexp_replace({quote_ident(c)}, $p, '\\1{USER_TOKEN}\\3', 'g'), "
-            f"$p, '\\1{USER_TOKEN}\\3', 'g') AS {quote_ident(c)}"
+            (
+                f"map_from_entries(list_transform(map_entries({quote_ident(c)}), lambda e: "
+                f"{{'key': e.key, 'value': {replaced('e.value')}}})) AS {quote_ident(c)}"
+                if c in maps
+                else f"{replaced(quote_ident(c))} AS {quote_ident(c)}"
+            )
             for c in columns
         )
-        out = con.execute(
-            f"SELECT * REPLACE ({sets}) FROM _{name}_in", {"p": pattern}
+        out = con.sql(
+            f"SELECT * REPLACE ({sets}) FROM _{name}_in", params={"p": pattern}
         ).to_arrow_table()
     finally:
         con.unregister(f"_{name}_in")
     return out.cast(data.schema)
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    names = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
+    return column in names
+
+
+def _as_text(con, table: str, column: str) -> str:
+    """The column as one text: a MAP's values (extra fields) joined by spaces."""
+    kind = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
+    col = quote_ident(column)
+    return f"array_to_string(map_values({col}), ' ')" if kind[column].startswith("MAP") else col
 
 
 def known_user_hashes(con: duckdb.DuckDBPyConnection, domain: str) -> pa.Table:
@@ -88,6 +112,7 @@ def known_user_hashes(con: duckdb.DuckDBPyConnection, domain: str) -> pa.Table:
     ]
     if not parts:
         return pa.table({"h": pa.array([], pa.string())})
-    return con.execute(
-        f"SELECT DISTINCT h FROM ({' UNION ALL '.join(parts)}) WHERE h IS NOT NULL", {"d": domain}
+    return con.sql(
+        f"SELECT DISTINCT h FROM ({' UNION ALL '.join(parts)}) WHERE h IS NOT NULL",
+        params={"d": domain},
     ).to_arrow_table()

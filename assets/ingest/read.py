@@ -243,8 +243,8 @@ def _stage_csv(con, path: Path, target: str, index: int) -> list[str]:
                    arg_min(CASE error_type::VARCHAR {cases}
                            WHEN 'LINE SIZE OVER MAXIMUM' THEN {TOO_LARGE_SQL}
                            ELSE 'unparseable line: ' || lower(error_type::VARCHAR) END,
-                           column_idx) AS reason,
-                   arg_min(csv_line, column_idx) AS line_text
+                           coalesce(column_idx, 0)) AS reason,
+                   arg_min(csv_line, coalesce(column_idx, 0)) AS line_text
             FROM {rejects} GROUP BY line
         ),
         total AS (SELECT (SELECT count(*) FROM {parsed}) + (SELECT count(*) FROM rej) AS n),

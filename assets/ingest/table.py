@@ -220,7 +220,7 @@ def _mask_personal_ids(
     try:
         tokens = hit_tokens(
             con,
-            {"_accepted_out": text, "_quarantine_out": ["reason", "raw"]},
+            {"_accepted_out": [*text, "extra"], "_quarantine_out": ["reason", "raw"]},
             hashes_sql,
             hash_params(hash_key),
         )
@@ -228,7 +228,7 @@ def _mask_personal_ids(
         for name in ("_known_user_hashes", "_accepted_out", "_quarantine_out"):
             con.unregister(name)
     return (
-        replace_tokens(con, "accepted", accepted, text, tokens),
+        replace_tokens(con, "accepted", accepted, [*text, "extra"], tokens),
         replace_tokens(con, "quarantine", quarantine, ["reason", "raw"], tokens),
     )
 
@@ -277,7 +277,7 @@ def _require_columns(staged: list[StagedFile], table: ContractTable) -> None:
             what = "no line of the file has the key(s)" if s.file.format == "jsonl" else "column(s)"
             raise IngestError(
                 f"{s.file.relpath} lacks the required {what} {', '.join(lacking)} "
-                f"of table {table.name!r} (it has {has})."
+                f"of table {table.name!r} (it has {has})"
             )
 
 
@@ -293,7 +293,7 @@ def _require_records(staged: list[StagedFile], table: ContractTable) -> None:
             if all(s.file.path.stat().st_size == 0 for s in staged)
             else ("holds no records (a header only)")
         )
-        raise IngestError(f"{names} {kind}: the required table {table.name!r} needs records.")
+        raise IngestError(f"{names} {kind}: the required table {table.name!r} needs records")
 
 
 def _union(con: duckdb.DuckDBPyConnection, staged: list[StagedFile]) -> list[str]:

@@ -184,6 +184,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         " versions, the judge model and any perturbation operator. User ids were replaced by keyed"
         " hashes and phone numbers, e-mail addresses and ID numbers were masked on ingest; the"
         " release's expectation suites checked that none remain in any text column.",
+        *_hash_key_lines(manifest),
         "",
         "## License",
         "",
@@ -540,4 +541,24 @@ def left_out_dimensions_section(manifest: dict) -> list[str]:
     for dim, reasons in left.items():
         why = "; ".join(f"{domain}: {reason}" for domain, reason in sorted(reasons.items()))
         lines.append(f"- `{dim}`: {why or 'not chosen'}")
+    return lines
+
+
+def _hash_key_lines(manifest: dict) -> list[str]:
+    """Which key hashed the user ids (its id, never the key), and a warning for the dev key."""
+    info = manifest.get("user_id_hash")
+    if not info:
+        return []
+    lines = [
+        "",
+        f"User-id hashes: {info.get('algorithm')}, key id `{info.get('key_id')}`. The manifest"
+        " is sealed (a sha256 over every field and shard digest, optionally signed);"
+        " `recrm validate` checks it.",
+    ]
+    if info.get("dev_key"):
+        lines += [
+            "",
+            "**Built with the PUBLIC development key: the user-id hashes can be reversed. Do not"
+            " share this release.**",
+        ]
     return lines

@@ -7,13 +7,14 @@ builds of the same logs with the same configuration give identical manifests apa
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from core.settings import Settings
+from core.settings import Settings, key_id
 from core.warehouse import Warehouse
 from schemas.entries import DIMENSIONS, SCHEMA_VERSION
 
@@ -147,7 +148,65 @@ def build_manifest(
         "domains": domains or {},
         # dimension -> domain -> why this release does not hold it (capability-aware builds)
         "left_out_dimensions": left_out_dimensions or {},
+        # Which key hashed the user ids: its id (a digest, never the key) and whether it was the
+        # public development key (such a release must not be shared: its hashes are reversible).
+        "user_id_hash": {
+            "algorithm": "HMAC-SHA-256, hex, first 32 characters",
+            "key_id": settings.hash_key_id,
+            "dev_key": settings.hash_key_is_default,
+        },
     }
+
+
+# -- the seal --------------------------------------------------------------------------------------
+SEAL_FIELD = "seal"
+SIGNING_KEY_ENV = "RECRM_SIGNING_KEY"
+
+
+def _canonical(manifest: dict) -> bytes:
+    """Every field but the seal, as canonical JSON (sorted keys, no spaces)."""
+    body = {k: v for k, v in manifest.items() if k != SEAL_FIELD}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def seal_manifest(manifest: dict, signing_key: str | None = None) -> dict:
+    """`manifest` with its seal: a sha256 over every field (the shards' sha256 included, so a
+    rewritten shard whose digest is updated in the manifest still breaks the seal), and, with a
+    signing key (RECRM_SIGNING_KEY), an HMAC-SHA-256 signature only the key's holders can make.
+    The digest catches any edit made without re-sealing; the signature also one made by someone
+    who re-sealed with the code, as long as they lack the key."""
+    payload = _canonical(manifest)
+    seal = {"algorithm": "sha256", "digest": hashlib.sha256(payload).hexdigest()}
+    if signing_key:
+        seal["signature_algorithm"] = "hmac-sha256"
+        seal["signature"] = hmac.new(signing_key.encode(), payload, hashlib.sha256).hexdigest()
+        seal["signing_key_id"] = key_id(signing_key)
+    return {**manifest, SEAL_FIELD: seal}
+
+
+def seal_problems(manifest: dict, signing_key: str | None = None) -> list[str]:
+    """Why the manifest's seal does not hold (empty: intact). A signature is verified when the
+    signing key is given; a key given for an unsigned manifest is a problem too."""
+    seal = manifest.get(SEAL_FIELD)
+    if not isinstance(seal, dict) or "digest" not in seal:
+        return ["manifest.json has no seal: it cannot be told apart from an edited copy"]
+    payload = _canonical(manifest)
+    problems = []
+    if hashlib.sha256(payload).hexdigest() != seal.get("digest"):
+        problems.append(
+            "manifest.json was edited after it was published: its seal digest does not match "
+            "its fields"
+        )
+    if signing_key:
+        want = hmac.new(signing_key.encode(), payload, hashlib.sha256).hexdigest()
+        if "signature" not in seal:
+            problems.append("manifest.json is not signed, but a signing key was given")
+        elif not hmac.compare_digest(want, str(seal.get("signature"))):
+            problems.append(
+                "manifest.json's signature does not verify with the given signing key "
+                f"({key_id(signing_key)}; signed with {seal.get('signing_key_id')})"
+            )
+    return problems
 
 
 def manifest_json(manifest: dict) -> str:

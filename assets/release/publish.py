@@ -26,6 +26,7 @@ from assets.release.card import DESCRIPTIONS, example_rows, render_card
 from assets.release.croissant import write_croissant
 from assets.release.manifest import (
     MANIFEST_FILE,
+    SIGNING_KEY_ENV,
     build_manifest,
     code_version,
     derive_version,
@@ -34,9 +35,11 @@ from assets.release.manifest import (
     llm_usage,
     manifest_json,
     read_manifest,
+    seal_manifest,
 )
 from assets.release.shards import write_splits
 from core.llm.config import load_llm_config
+from core.paths import private_dir
 from core.settings import Settings
 from core.warehouse import Warehouse
 from schemas.entries import LABEL_COLUMN, SPLITS
@@ -172,6 +175,8 @@ def publish_release(
         )
     code = code if code is not None else code_version()
     releases = Path(settings.releases_dir)
+    if not releases.exists():
+        private_dir(releases)  # owner-only until the user shares a release on purpose
     releases.mkdir(parents=True, exist_ok=True)
     remove_orphaned_temporaries(releases)
     tmp = releases / _temporary_name()
@@ -212,6 +217,8 @@ def publish_release(
         manifest["validity"] = release_validity(tmp, settings).as_dict()
         # Files describing the release, listed (with their sha256) in the manifest.
         manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
+        # Sealed last: the digest covers every field above (issue 17).
+        manifest = seal_manifest(manifest, os.environ.get(SIGNING_KEY_ENV) or None)
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         (tmp / "README.md").write_text(
             render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"

@@ -9,6 +9,7 @@ recomputed from the shards, and the dataset card's data files. With `--expectati
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 
 from assets.release.card import card_header
 from assets.release.croissant import CROISSANT_FILE
-from assets.release.manifest import read_manifest
+from assets.release.manifest import SIGNING_KEY_ENV, read_manifest, seal_problems
 from assets.release.publish import label_distribution
 from assets.release.shards import file_sha256
 from schemas.entries import (
@@ -46,7 +47,7 @@ def validate_release(release_dir: Path) -> list[str]:
         manifest = read_manifest(release_dir)
     except (FileNotFoundError, ValueError) as exc:
         return [str(exc)]
-    problems: list[str] = []
+    problems: list[str] = seal_problems(manifest, os.environ.get(SIGNING_KEY_ENV) or None)
     if manifest.get("schema_version") != SCHEMA_VERSION:
         problems.append(
             f"manifest schema_version {manifest.get('schema_version')!r}; this code checks "

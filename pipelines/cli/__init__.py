@@ -91,8 +91,10 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if not text:
         return f"{type(exc).__name__} (no message; RECRM_DEBUG=1 shows the traceback)"
-    line = text.splitlines()[0]
-    return _CLASS_PREFIX.sub("", line)
+    line = _CLASS_PREFIX.sub("", text.splitlines()[0])
+    # File and folder names come from the drop: control characters (a terminal escape in a file
+    # name) are shown escaped, never sent to the terminal.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 _CLASS_PREFIX = re.compile(
@@ -101,8 +103,16 @@ _CLASS_PREFIX = re.compile(
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Warehouses, quarantined raw text, run storage and releases this process writes are owner-only.
-    private_umask()
+    # Warehouses, quarantined raw text, run storage and releases this process writes are
+    # owner-only (the mask is restored on return, for callers that embed the CLI).
+    previous = private_umask()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = make_parser(argv).parse_args(argv)
     try:

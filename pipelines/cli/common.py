@@ -39,9 +39,18 @@ def print_table(
         table.add_column(Text(col), justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(
-            *(Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in row)
+            *(
+                Text("" if v is None else f"{v:,}" if isinstance(v, int) else _shown(str(v)))
+                for v in row
+            )
         )
     (out or console).print(table)
+
+
+def _shown(text: str) -> str:
+    """Text from the data (file names, reasons) as printed: control characters shown escaped
+    rather than sent to the terminal (cells are `Text`, so markup is not interpreted)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def warn_about_key(settings: Settings, out: Console | None = None) -> None:

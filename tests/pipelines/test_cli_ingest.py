@@ -91,7 +91,8 @@ def test_console_script_exit_code(clean_drop, tmp_path):
         proc.stderr.strip()
         .splitlines()[-1]
         .endswith(
-            "books/items.csv: lacks required column(s) item_id (has title, price) (domain books)"
+            "books/items.csv lacks the required column(s) item_id of table 'items' "
+            "(it has title, price) (domain books)"
         )
     )
 
