@@ -3,13 +3,13 @@ contract drop (`<out_root>/<domain>/<table>.parquet` + `domain.toml`)."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from core.paths import PathRefused, check_domain
 from schemas.domain import DOMAIN_FILE, DomainSettings, NegativeSampling
 from schemas.logs import CONTRACT_TABLES
 
@@ -18,9 +18,6 @@ from schemas.logs import CONTRACT_TABLES
 # says and each entry's label_source ("sampled") records.
 SAMPLED_NEGATIVES = NegativeSampling(per_request=4, seed=0)
 SESSION_GAP_SECONDS = 30 * 60  # a user's events further apart start a new request
-# Lowercase letters, digits, `_` and `-`, starting with a letter or digit: a folder name, a
-# Dagster partition key and part of a file name everywhere (no path separators, no dots).
-_DOMAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class ImportFailed(ValueError):
@@ -28,13 +25,12 @@ class ImportFailed(ValueError):
 
 
 def check_domain_name(domain: str) -> str:
-    """`domain` when it is a valid domain name, else ImportFailed saying the rule."""
-    if not _DOMAIN_NAME.fullmatch(domain or ""):
-        raise ImportFailed(
-            f"invalid domain name {domain!r}: use 1-64 lowercase letters, digits, '_' or '-', "
-            "starting with a letter or digit (it names a folder and a partition)"
-        )
-    return domain
+    """`domain` when it is a valid domain name (the project's one rule, core.paths), else
+    ImportFailed saying the rule."""
+    try:
+        return check_domain(domain)
+    except PathRefused as exc:
+        raise ImportFailed(str(exc)) from exc
 
 
 @dataclass

@@ -24,8 +24,8 @@ def test_recbole_atomic_files(tmp_path):
         tmp_path / "ml-100k",
         {
             "ml-100k.inter": "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
-            "196\t242\t3\t881250949\n196\t302\t4\t881250999\n196\t51\t2\t891250949\n"
-            "186\t302\t3\t891717742\n186\t302\t3\t891717742\n",  # an exact repeat
+            "196\t242\t3\t981250949\n196\t302\t4\t981250999\n196\t51\t2\t991250949\n"
+            "186\t302\t3\t991717742\n186\t302\t3\t991717742\n",  # an exact repeat
             "ml-100k.item": "item_id:token\tmovie_title:token_seq\trelease_year:token\t"
             "class:token_seq\n242\tKolya\t1996\tComedy\n302\tL.A. Confidential\t1997\t"
             "Crime Film-Noir Mystery Thriller\n",
