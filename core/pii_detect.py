@@ -113,6 +113,15 @@ _DATE_TIME = re.compile(
 )
 
 
+def _mixed_separators(raw: str) -> bool:
+    """A phone number is written with one kind of separator between its digit groups, besides
+    spaces and the parentheses around an area code: `139 1234 5678`, `139-1234-5678`,
+    `+1 (415) 555-0199`. Digits joined by several kinds (`9.7 2018 / 2017`, a product's size and
+    model years) are not one number."""
+    separators = {c for c in raw if not c.isdigit()} - {" ", "(", ")", "+"}
+    return len(separators) > 1
+
+
 def _phones(text: str) -> list[Finding]:
     found: dict[tuple[int, int], Finding] = {}
     text = _DATE_TIME.sub(lambda m: " " * len(m.group()), text)
@@ -125,6 +134,8 @@ def _phones(text: str) -> list[Finding]:
         piece = text[a:b]
         for region in _REGIONS:
             for match in phonenumbers.PhoneNumberMatcher(piece, region):
+                if _mixed_separators(match.raw_string):
+                    continue
                 span = (a + match.start, a + match.end)
                 found.setdefault(span, Finding("PHONE", *span))
     return list(found.values())

@@ -68,6 +68,8 @@ def test_masking_removes_every_planted_form_in_sql_and_python(value):
         "2026-05-11 18:30 (Monday), ¥128.00, 4.5 stars, 1.2 km, item fd-i0000230",
         "order 20260511183000123 at 10:00-22:00, entry 0e4111111111111111bd",
         "location: 22.5691, 113.9931; version 3.12",
+        # A real ESCI product title: a size and model years joined by mixed separators.
+        "Vimorco iPad 9.7 2018 / 2017 Case",
     ],
 )
 def test_detector_leaves_ordinary_benchmark_text_alone(text):
