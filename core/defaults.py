@@ -12,6 +12,9 @@ DEFAULTS: dict[str, object] = {
     "overwrite_release": False,
     "release_shard_rows": 100_000,
     "dagster_ui_url": "http://127.0.0.1:3000",
+    "allow_dev_key": False,
+    "timestamp_window_start": "2000-01-01",
+    "timestamp_window_future_days": 1.0,
 }
 
 ENV_VARS: dict[str, str] = {
@@ -24,6 +27,9 @@ ENV_VARS: dict[str, str] = {
     "release_version": "RECRM_RELEASE_VERSION",
     "release_shard_rows": "RECRM_RELEASE_SHARD_ROWS",
     "dagster_ui_url": "RECRM_DAGSTER_UI_URL",
+    "allow_dev_key": "RECRM_ALLOW_DEV_KEY",
+    "timestamp_window_start": "RECRM_TIMESTAMP_WINDOW_START",
+    "timestamp_window_future_days": "RECRM_TIMESTAMP_WINDOW_FUTURE_DAYS",
 }
 
 

@@ -14,6 +14,8 @@ release manifest (secrets excluded).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import tomllib
 import warnings
@@ -32,6 +34,35 @@ DEV_HASH_KEY = "recrm-dev-key-NOT-FOR-PRODUCTION"
 
 CONFIG_FILE_ENV = "RECRM_CONFIG"
 DEFAULT_CONFIG_FILE = "recrm.toml"
+
+
+class ValidityThresholds(BaseModel):
+    """Bounds of the validity gate (`assets/checks/validity/gate.py`): a release whose shortcut
+    baselines score above them, that leaks, or whose relevance labels disagree with the truth
+    (where a drop has it) fails the blocking `["release"]:validity` check and `recrm validate`."""
+
+    marker_max_acc: float = Field(
+        0.55, ge=0, le=1, description="marker rule ACC on test (IF, FC); 0.5 is chance"
+    )
+    response_ngram_max_auc: float = Field(
+        0.60, ge=0, le=1, description="response-only character n-gram classifier AUC (IF, FC)"
+    )
+    synthetic_detector_max_auc: float = Field(
+        0.70, ge=0, le=1, description="synthetic-vs-logged detector AUC on the response (IF, FC)"
+    )
+    length_max_auc: float = Field(0.65, ge=0, le=1, description="response-length-only AUC (IF, FC)")
+    position_max_auc: float = Field(
+        0.60, ge=0, le=1, description="listing-order-only per-list AUC (item ranking)"
+    )
+    max_leaks: int = Field(
+        0, ge=0, description="held-out units found in train (users, responses, pairs, time)"
+    )
+    relevance_min_agreement: float = Field(
+        0.85, ge=0, le=1, description="relevance labels equal to the true grade (with _truth)"
+    )
+    relevance_min_grade_share: float = Field(
+        0.10, ge=0, le=1, description="smallest share of a relevance grade (with _truth)"
+    )
 
 
 class ConfigError(ValueError):
@@ -93,6 +124,26 @@ class Settings(BaseModel):
         description="rows per Parquet shard of a release (changes shard bytes)",
         validation_alias=_env("release_shard_rows"),
     )
+    timestamp_window_start: str = Field(
+        DEFAULTS["timestamp_window_start"],
+        description="earliest plausible log timestamp (UTC); earlier: quarantined",
+        validation_alias=_env("timestamp_window_start"),
+    )
+    timestamp_window_future_days: float = Field(
+        DEFAULTS["timestamp_window_future_days"],
+        ge=0,
+        description="latest plausible timestamp: now + this many days; later: quarantined",
+        validation_alias=_env("timestamp_window_future_days"),
+    )
+    allow_dev_key: bool = Field(
+        DEFAULTS["allow_dev_key"],
+        description="allow building with the PUBLIC development hash key (demos, tests)",
+        validation_alias=_env("allow_dev_key"),
+    )
+    validity: ValidityThresholds = Field(
+        default_factory=ValidityThresholds,
+        description="bounds of the validity gate ([recrm.validity] in recrm.toml)",
+    )
     dagster_ui_url: str = Field(
         DEFAULTS["dagster_ui_url"],
         description="where `dagster dev` serves the UI: the CLI prints run links under it",
@@ -112,9 +163,35 @@ class Settings(BaseModel):
     def hash_key_is_default(self) -> bool:
         return self.hash_key == DEV_HASH_KEY
 
+    @property
+    def hash_key_id(self) -> str:
+        """Which key hashed the user ids, safe to publish: a digest of the key, never the key."""
+        return key_id(self.hash_key)
+
+    def require_usable_key(self) -> None:
+        """Building with the public development key needs an explicit opt-in (`--allow-dev-key`
+        or RECRM_ALLOW_DEV_KEY=1): anyone can reverse hashes made with a public key."""
+        if self.hash_key_is_default and not self.allow_dev_key:
+            raise DevKeyRefused(
+                "RECRM_HASH_KEY is not set, and the public development key would let anyone "
+                "reverse the user-id hashes: set RECRM_HASH_KEY to a secret, or pass "
+                "--allow-dev-key (RECRM_ALLOW_DEV_KEY=1) for a demo build."
+            )
+
     def public_dict(self) -> dict:
         """The configuration without secrets, as it goes into manifests and metadata."""
-        return self.model_dump(mode="json", exclude={"hash_key"})
+        return self.model_dump(mode="json", exclude={"hash_key", "allow_dev_key"})
+
+
+class DevKeyRefused(RuntimeError):
+    """A build asked to hash user ids with the public development key without opting in."""
+
+
+def key_id(key: str) -> str:
+    """`hmac-sha256:<16 hex>`: a digest naming a key (HMAC of a fixed label with the key), so
+    that two releases can be told to share a key without the key being recoverable."""
+    digest = hmac.new(key.encode("utf-8"), b"recrm key id", hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest[:16]}"
 
 
 class _SettingsSources(Settings, BaseSettings):

@@ -28,10 +28,19 @@ from dagster import (
 )
 from dagster._core.instance.ref import InstanceRef
 
+from core.paths import (
+    DOMAIN_RULE_TEXT,
+    PathRefused,
+    check_domain,
+    domain_folder,
+    is_domain_name,
+    private_dir,
+)
 from core.settings import Settings
 from core.warehouse import held_open
 from schemas.logs import FILE_SUFFIXES
 
+PID_TAG = "recrm/pid"  # the process running a CLI run: a dead pid means the run was killed
 # The code location `dagster dev` loads ([tool.dagster] in pyproject.toml) holds one repository
 # (Definitions); the UI lists a job's runs by this label.
 CODE_LOCATION_NAME = "recrm"
@@ -119,8 +128,7 @@ def _open_project_instance() -> Iterator[DagsterInstance]:
         with DagsterInstance.get() as instance:
             yield instance
     elif Path("dagster.yaml").is_file():
-        base = Path(".dagster").resolve()
-        base.mkdir(exist_ok=True)
+        base = private_dir(Path(".dagster").resolve())  # run records hold metadata and logs
         with DagsterInstance.from_ref(
             InstanceRef.from_dir(str(base), config_dir=os.getcwd())
         ) as instance:
@@ -131,20 +139,86 @@ def _open_project_instance() -> Iterator[DagsterInstance]:
 
 
 def discover_domains(logs_root: Path) -> list[str]:
-    """Domain folders under the log root: sub-folders holding at least one log file.
+    """Domain folders under the log root: sub-folders holding at least one log file, whose names
+    pass the domain rule (`core.paths`) and that stay inside the log root. The others are left
+    out; `skipped_folders` says which and why."""
+    return scan_log_root(logs_root)[0]
 
-    Folders starting with `_` or `.` are not domains (the generator keeps its ground truth in
-    `_truth/`).
-    """
+
+def skipped_folders(logs_root: Path) -> dict[str, str]:
+    """Folders under the log root that are not built as domains -> why (for the user)."""
+    return scan_log_root(logs_root)[1]
+
+
+def scan_log_root(logs_root: Path) -> tuple[list[str], dict[str, str]]:
+    """(domains, skipped folder -> reason). Folders starting with `_` are the generator's
+    (`_truth/`) and hidden folders (`.git`, `.cache`) are not domains; they are left out silently.
+    Every other folder that is not built is named with its reason, a folder named `..x` included."""
     if not logs_root.is_dir():
-        raise BuildFailed(f"log root {logs_root} is not a folder")
-    domains = []
+        raise BuildFailed(f"The log root {logs_root} is not a folder.")
+    domains: list[str] = []
+    skipped: dict[str, str] = {}
     for child in sorted(logs_root.iterdir()):
-        if not child.is_dir() or child.name.startswith(("_", ".")):
+        name = child.name
+        if not child.is_dir():
             continue
-        if any(p.name.endswith(FILE_SUFFIXES) for p in child.iterdir() if p.is_file()):
-            domains.append(child.name)
-    return domains
+        if name.startswith("_") or (name.startswith(".") and not name.startswith("..")):
+            continue
+        if not is_domain_name(name):
+            skipped[name] = f"not a valid domain name ({DOMAIN_RULE_TEXT})"
+            continue
+        try:
+            folder = domain_folder(logs_root, name)
+        except PathRefused as exc:
+            skipped[name] = str(exc)
+            continue
+        if any(p.name.lower().endswith(FILE_SUFFIXES) for p in folder.iterdir() if p.is_file()):
+            domains.append(name)
+    return domains, skipped
+
+
+def mark_dead_runs_failed(instance: DagsterInstance) -> list[str]:
+    """Runs of this instance left STARTED (or STARTING) by a process that no longer exists
+    (killed with -9, power loss) are marked failed, so that a re-run is not blocked and the UI
+    tells the truth. Dagster's run monitoring does the same for runs it launched (dagster.yaml);
+    the CLI runs in process and is not monitored, hence this check before each build.
+    Returns the run ids marked."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    marked = []
+    records = instance.get_run_records(
+        RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+    )
+    for record in records:
+        run = record.dagster_run
+        pid = _run_pid(instance, run.run_id)
+        if pid is None or _pid_alive(pid):
+            continue
+        instance.report_run_failed(
+            run, message=f"The process {pid} running this run is gone (killed); marked failed."
+        )
+        marked.append(run.run_id)
+    return marked
+
+
+def _run_pid(instance: DagsterInstance, run_id: str) -> int | None:
+    """The pid of the process that started `run_id`, from the run's ENGINE_EVENT/RUN_START
+    metadata or the CLI's `recrm/pid` tag."""
+    run = instance.get_run_by_id(run_id)
+    tag = (run.tags or {}).get(PID_TAG) if run else None
+    if tag and tag.isdigit():
+        return int(tag)
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _value(entry) -> object:
@@ -316,7 +390,11 @@ def run_job(
         partition_key=partition_key,
         run_id=run_id,
         raise_on_error=False,
-        tags={CLI_TAG: "true", REPOSITORY_LABEL_TAG: REPOSITORY_LABEL},
+        tags={
+            CLI_TAG: "true",
+            REPOSITORY_LABEL_TAG: REPOSITORY_LABEL,
+            PID_TAG: str(os.getpid()),
+        },
         run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
     )
     seconds = time.monotonic() - started
@@ -352,7 +430,7 @@ def materialize_selection(
         instance=instance,
         resources=default_resources(settings) | (resources or {}),
         raise_on_error=False,
-        tags={CLI_TAG: "true"},
+        tags={CLI_TAG: "true", PID_TAG: str(os.getpid())},
         # The CLI prints its own summary and one-line failures; Dagster's event log stays in the
         # instance. RECRM_DAGSTER_LOG_LEVEL=DEBUG shows it on the console.
         run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
@@ -375,12 +453,15 @@ def run_jobs(
     of every run is reported to `on_progress` (step i of n over the whole command)."""
     from assets.partitions import DOMAINS
 
+    for domain in domains:
+        check_domain(domain)
     report = RunReport()
     with project_instance() as instance, held_open(settings.warehouse_path):
         # Loaded with the instance open: Dagster reads the definitions' state from it.
         defs = code_location(settings, resources)
         total = sum(job_steps(defs, name) * (len(domains) if part else 1) for name, part in jobs)
         counter = _StepCounter(total, on_progress)
+        mark_dead_runs_failed(instance)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         new = [d for d in domains if d not in known]
         if new:
@@ -403,7 +484,10 @@ def run_layers(
     from assets.partitions import DOMAINS
 
     report = RunReport()
+    for domain in domains:
+        check_domain(domain)
     with project_instance() as instance, held_open(settings.warehouse_path):
+        mark_dead_runs_failed(instance)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         new = [d for d in domains if d not in known]
         if new:

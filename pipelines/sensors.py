@@ -1,7 +1,8 @@
 """Sensors.
 
 - `new_domain_sensor` watches the log root (the `build` resource's `logs_root`): every new domain
-  folder (`pipelines.runner.discover_domains`) becomes a `domain` partition and gets a
+  folder (`pipelines.runner.scan_log_root`;
+  folders whose names break the domain rule are skipped and named in the log) becomes a `domain` partition and gets a
   `build_domain` run.
 - `release_after_domains` requests `publish_release` once every domain's latest `build_domain`
   run succeeded and was started after the last `publish_release` run.
@@ -32,7 +33,7 @@ from dagster import (
 from assets.partitions import DOMAINS
 from pipelines.jobs import JOBS, domain_job, release_job
 from pipelines.resources import BuildSettings, WarehouseResource
-from pipelines.runner import CLI_TAG, BuildFailed, discover_domains
+from pipelines.runner import CLI_TAG, BuildFailed, scan_log_root
 
 PARTITION_TAG = "dagster/partition"
 
@@ -46,13 +47,18 @@ PARTITION_TAG = "dagster/partition"
 def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
     logs_root = Path(build.settings().logs_root)
     try:
-        found = discover_domains(logs_root)
+        found, skipped = scan_log_root(logs_root)
     except BuildFailed as exc:
         return SkipReason(str(exc))
+    for name, why in skipped.items():
+        context.log.warning(f"Folder {name!r} under {logs_root} is skipped: {why}")
     known = set(context.instance.get_dynamic_partitions(DOMAINS.name))
     new = [d for d in found if d not in known]
     if not new:
-        return SkipReason(f"no new domain folder under {logs_root}")
+        named = "; ".join(f"{n!r} skipped: {w}" for n, w in skipped.items())
+        return SkipReason(
+            f"no new domain folder under {logs_root}" + (f" ({named})" if named else "")
+        )
     return SensorResult(
         run_requests=[RunRequest(partition_key=d, run_key=f"new-domain:{d}") for d in new],
         dynamic_partitions_requests=[DOMAINS.build_add_request(new)],

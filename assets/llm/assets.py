@@ -22,7 +22,7 @@ from assets.llm.generate import (
 from assets.llm.judged import judge_entries
 from assets.llm.judges import JUDGES
 from assets.llm.passthrough import copy_entries, judged_table, view_entries
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from assets.table_metadata import table_metadata, table_spec
 from core.llm.cache import ResponseCache
 from core.llm.client import LLMClient
@@ -51,7 +51,7 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
     def _judged(
         context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
     ) -> MaterializeResult:
-        domain = context.partition_key
+        domain = domain_key(context)
         with warehouse.session() as wh:
             result = _judge(context, wh, llm, domain)
             standard = table_metadata(
@@ -137,7 +137,7 @@ JUDGED_ASSETS = [_judged_asset(d) for d in DIMENSIONS]
 def generated_turns(
     context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         config = llm.config()
         asset_name = "instruction_following/generated_turns"

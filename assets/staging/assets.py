@@ -6,7 +6,7 @@ its staging table.
 
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, asset
 
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from assets.staging.build import stage_item_profiles, stage_request_items, stage_user_histories
 from assets.staging.histories import DEFAULT_HISTORY_K
 from assets.staging.tables import (
@@ -37,7 +37,7 @@ class HistoryConfig(Config):
 def item_profiles(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         rows = stage_item_profiles(wh, domain)
         standard = table_metadata(wh, STG_ITEM_PROFILES, ITEM_PROFILES_SCHEMA, rows)
@@ -56,7 +56,7 @@ def item_profiles(
 def request_items(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         rows = stage_request_items(wh, domain)
         stats = wh.query(
@@ -84,7 +84,7 @@ def request_items(
 def user_histories(
     context: AssetExecutionContext, warehouse: WarehouseResource, config: HistoryConfig
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         rows = stage_user_histories(wh, domain, config.k)
         mean_len = wh.query(

@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
+
+from core.paths import private_umask
 
 # name -> (module under pipelines.cli, one-line help). A new command: add its module and a row.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -20,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "ingest a log drop into the DuckDB warehouse"),
     "build": ("build", "build every dimension and publish a release"),
     "validate": ("validate", "re-check a release against its manifest"),
+    "publish": ("publish", "copy a release to object storage, a folder or a hub staging folder"),
     "eval": ("eval", "score a judge, predictions or a baseline on a release"),
     "leaderboard": ("leaderboard", "compare the evaluation results of a release"),
 }
@@ -79,7 +83,24 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """The reason a command failed, as a sentence for users: the first line of the message,
+    without a `SomeError:` class-name prefix (Dagster adds one to the errors it re-raises)."""
+    text = str(exc).strip()
+    if not text:
+        return f"{type(exc).__name__} (no message; RECRM_DEBUG=1 shows the traceback)"
+    line = text.splitlines()[0]
+    return _CLASS_PREFIX.sub("", line)
+
+
+_CLASS_PREFIX = re.compile(
+    r"(?:(?<=: )|^)(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Failed|Refused|Invalid)(?:\([^)]*\))?: "
+)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Warehouses, quarantined raw text, run storage and releases this process writes are owner-only.
+    private_umask()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = make_parser(argv).parse_args(argv)
     try:
@@ -90,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the CLI's contract: one line, non-zero exit
         if os.environ.get("RECRM_DEBUG"):
             raise
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = one_line(exc)
         print(f"recrm {args.command}: error: {reason}", file=sys.stderr)
         return 1
 

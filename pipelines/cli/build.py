@@ -61,6 +61,11 @@ def register(subparsers) -> None:
         action="store_true",
         help="print a machine-readable summary on stdout (progress goes to stderr)",
     )
+    p.add_argument(
+        "--allow-dev-key",
+        action="store_true",
+        help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
+    )
     p.set_defaults(func=run)
 
 
@@ -81,10 +86,12 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         release_version=args.release_version,
         overwrite_release=args.overwrite or None,
+        allow_dev_key=args.allow_dev_key or None,
     )
+    settings.require_usable_key()
     console = console_for(args.json)
     warn_about_key(settings, console)
-    domains = select_domains(settings.logs_root, args.domain)
+    domains = select_domains(settings.logs_root, args.domain, console)
     publish = not args.domain
     jobs = [(DOMAIN_JOB, True)] + ([(RELEASE_JOB, False)] if publish else [])
     try:

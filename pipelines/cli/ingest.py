@@ -32,6 +32,11 @@ def register(subparsers) -> None:
         action="store_true",
         help="print a machine-readable summary on stdout (progress goes to stderr)",
     )
+    p.add_argument(
+        "--allow-dev-key",
+        action="store_true",
+        help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,10 +52,13 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.cli.progress import step_progress
     from pipelines.runner import BuildFailed, run_jobs
 
-    settings = load_settings(logs_root=args.logs, warehouse_path=args.warehouse)
+    settings = load_settings(
+        logs_root=args.logs, warehouse_path=args.warehouse, allow_dev_key=args.allow_dev_key or None
+    )
+    settings.require_usable_key()
     console = console_for(args.json)
     warn_about_key(settings, console)
-    domains = select_domains(settings.logs_root, args.domain)
+    domains = select_domains(settings.logs_root, args.domain, console)
     try:
         with step_progress(console) as on_progress:
             report = run_jobs([(INGEST_JOB, True)], domains, settings, on_progress=on_progress)
@@ -77,10 +85,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def select_domains(logs_root: Path, wanted: list[str] | None) -> list[str]:
-    from pipelines.runner import BuildFailed, discover_domains
+def select_domains(logs_root: Path, wanted: list[str] | None, console=None) -> list[str]:
+    from core.paths import check_domain
+    from pipelines.cli.common import console as default_console
+    from pipelines.runner import BuildFailed, scan_log_root
 
-    found = discover_domains(logs_root)
+    console = console or default_console
+    for name in wanted or []:
+        check_domain(name)
+    found, skipped = scan_log_root(logs_root)
+    for name, why in skipped.items():
+        console.print(f"WARNING: folder {name!r} skipped: {why}", markup=False, soft_wrap=True)
     if not found:
         raise BuildFailed(f"no domain folders with log files under {logs_root}")
     if wanted:
@@ -133,3 +148,11 @@ def print_ingest_summary(report, console=None) -> None:
             reasons,
             console,
         )
+    ignored = sorted(
+        (m.partition, name, why)
+        for m in report.materializations
+        if m.asset == "ingest/domain_settings"
+        for name, why in (m.metadata.get("ignored_files") or {}).items()
+    )
+    if ignored:
+        print_table("files not read (ignored)", ["domain", "file", "why"], ignored, console)

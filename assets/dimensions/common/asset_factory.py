@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from assets.table_metadata import table_metadata, table_spec
 from core.warehouse import Warehouse
 from pipelines.resources import BuildSettings, WarehouseResource
@@ -32,7 +32,7 @@ def entries_asset(
     def _entries(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
-        domain = context.partition_key
+        domain = domain_key(context)
         with warehouse.session() as wh:
             settings = build.settings(warehouse_path=warehouse.path)
             profile = get_profile(settings.profile)

@@ -13,7 +13,7 @@ from assets.dimensions.common.entries import finalize_entries, write_entries
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import domain_split
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from assets.table_metadata import table_metadata, table_spec
 from core.templates import load_template
 from core.warehouse import Warehouse
@@ -77,7 +77,7 @@ def transcript_assets(
     )
     def labelled(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.session() as wh:
-            domain = context.partition_key
+            domain = domain_key(context)
             turns = load_turns(wh, domain)
             frame, stats = dim.label_turns(turns)
             generated = generated_turn_counts(turns, frame)
@@ -105,7 +105,7 @@ def transcript_assets(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
         with warehouse.session() as wh:
-            domain = context.partition_key
+            domain = domain_key(context)
             settings = build.settings(warehouse_path=warehouse.path)
             ratio = get_profile(settings.profile).positive_ratio[name]
             frame, stats = dim.synthesize(
@@ -132,7 +132,7 @@ def transcript_assets(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
         with warehouse.session() as wh:
-            domain = context.partition_key
+            domain = domain_key(context)
             settings = build.settings(warehouse_path=warehouse.path)
             profile = get_profile(settings.profile)
             template = load_template(name)
