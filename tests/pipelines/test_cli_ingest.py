@@ -91,8 +91,8 @@ def test_console_script_exit_code(clean_drop, tmp_path):
         proc.stderr.strip()
         .splitlines()[-1]
         .endswith(
-            "books/items.csv: lacks required column(s) category, price (has item_id, title) "
-            "(domain books)"
+            "books/items.csv lacks the required column(s) category, price of table 'items' "
+            "(it has item_id, title). (domain books)"
         )
     )
 
