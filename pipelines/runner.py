@@ -112,6 +112,18 @@ class StepProgress:
 @contextmanager
 def project_instance() -> Iterator[DagsterInstance]:
     """DAGSTER_HOME's instance if set; else the repository's dagster.yaml (cwd); else ephemeral."""
+    from dagster._core.storage.defs_state.base import DefsStateStorage, set_defs_state_storage
+
+    # Entering a DagsterInstance makes its defs-state storage the process's current one, and
+    # leaving it does not undo that (dagster 1.13): a later Definitions load in this process
+    # (another command, a test's `materialize`) would then reach this closed instance and fail
+    # with "undefined DagsterInstance weakref". Restore what was current before.
+    with set_defs_state_storage(DefsStateStorage.get()), _open_project_instance() as instance:
+        yield instance
+
+
+@contextmanager
+def _open_project_instance() -> Iterator[DagsterInstance]:
     if os.environ.get("DAGSTER_HOME"):
         with DagsterInstance.get() as instance:
             yield instance
@@ -438,14 +450,15 @@ def run_jobs(
 
     for domain in domains:
         check_domain(domain)
-    defs = code_location(settings, resources)
-    keys = {name: selected_keys(defs, (selections or {}).get(name)) for name, _ in jobs}
-    total = sum(
-        job_steps(defs, name, keys[name]) * (len(domains) if part else 1) for name, part in jobs
-    )
-    counter = _StepCounter(total, on_progress)
     report = RunReport()
     with project_instance() as instance, held_open(settings.warehouse_path):
+        # Loaded with the instance open: Dagster reads the definitions' state from it.
+        defs = code_location(settings, resources)
+        keys = {name: selected_keys(defs, (selections or {}).get(name)) for name, _ in jobs}
+        total = sum(
+            job_steps(defs, name, keys[name]) * (len(domains) if part else 1) for name, part in jobs
+        )
+        counter = _StepCounter(total, on_progress)
         mark_dead_runs_failed(instance)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         new = [d for d in domains if d not in known]

@@ -88,3 +88,17 @@ def sample_release(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(work)
         return build_sample_release(work, work / "releases")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dagster_defs_state_storage():
+    """Each test starts with no current Dagster defs-state storage. Entering a DagsterInstance
+    sets it and leaving does not reset it (dagster 1.13); when the closed instance is then
+    collected in another context, the setting stays, pointing at a dead instance, and the next
+    `materialize` (which loads Definitions before opening its own instance) fails with
+    "Attempted to resolve undefined DagsterInstance weakref". Seen when tests/pipelines (e.g.
+    test_schedules' `instance_for_test`) ran before tests/assets/checks in one process."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield

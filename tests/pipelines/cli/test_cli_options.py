@@ -88,8 +88,7 @@ def _json(out: str) -> dict:
 
 @pytest.mark.slow
 def test_logs_root_precedence_named_job_and_json(workdir, clean_drop, capsys, monkeypatch):
-    from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
+    from pipelines.runner import project_instance
 
     # recrm.toml supplies the log root: no --logs needed.
     (workdir / "recrm.toml").write_text(f'[recrm]\nlogs_root = "{clean_drop}"\n')
@@ -110,8 +109,7 @@ def test_logs_root_precedence_named_job_and_json(workdir, clean_drop, capsys, mo
     assert len(steps) == total and steps[-1].startswith(f"step {total}/{total} ")
     assert any("ingest_domain books · ingest__items · " in s and " rows" in s for s in steps)
     # The run is in the project's instance under its job, labelled for the code location.
-    ref = InstanceRef.from_dir(str(workdir / ".dagster"), config_dir=str(workdir))
-    with DagsterInstance.from_ref(ref) as instance:
+    with project_instance() as instance:  # cwd: the workdir, whose dagster.yaml the CLI used
         record = instance.get_run_by_id(run["run_id"])
         assert record.job_name == "ingest_domain"
         assert record.tags[".dagster/repository"] == "__repository__@recrm"
