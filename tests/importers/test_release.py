@@ -14,12 +14,6 @@ from tests.importers.conftest import public_sample
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="after the issue-17 merge the blocking no_personal_data check flags a product title of "
-    "the real ESCI sample (model numbers read as a phone, 'Vimorco iPad [PHONE] Case'): the "
-    "release is built, then blocked; remove this marker when the detector tells them apart",
-    strict=False,
-)
 def test_esci_sample_builds_a_relevance_only_release(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
     monkeypatch.setenv("RECRM_HASH_KEY", "importer-release-test")

@@ -92,7 +92,7 @@ def test_console_script_exit_code(clean_drop, tmp_path):
         .splitlines()[-1]
         .endswith(
             "books/items.csv lacks the required column(s) item_id of table 'items' "
-            "(it has title, price). (domain books)"
+            "(it has title, price) (domain books)"
         )
     )
 

@@ -148,7 +148,7 @@ def test_domain_builds_those_domains_and_does_not_publish(workdir, clean_drop, c
 
     calls = []
 
-    def fake_run_jobs(jobs, domains, settings, on_progress=None, resources=None):
+    def fake_run_jobs(jobs, domains, settings, on_progress=None, resources=None, selections=None):
         calls.append((jobs, domains))
         return runner.RunReport()
 
