@@ -48,6 +48,16 @@ class ValidityThresholds(BaseModel):
     relevance_min_grade_share: float = Field(
         0.10, ge=0, le=1, description="smallest share of a relevance grade (with _truth)"
     )
+    confidence: float = Field(
+        0.95,
+        gt=0,
+        lt=1,
+        description="a figure beyond its bound fails the gate when its confidence interval at "
+        "this level lies beyond the bound too; else it is a warning (small test splits)",
+    )
+    strict: bool = Field(
+        False, description="fail on the figure itself beyond its bound, whatever its interval"
+    )
 
 
 class Settings(BaseModel):
