@@ -173,6 +173,27 @@ def entry_schema(dimension: str) -> pa.Schema:
     return pa.schema(COMMON_FIELDS + PAYLOAD_FIELDS[dimension])
 
 
+# Columns whose values LABEL_NAMES names. The warehouse keeps them int8; a release widens them to
+# int64, the storage type of a Hugging Face `ClassLabel`, so readers see the names
+# (schemas/features.py) without the card.
+LABEL_NAME_COLUMNS = ("label", "candidate_labels")
+RELEASE_LABEL_TYPE = pa.int64()
+
+
+def _widen_label(field: pa.Field) -> pa.Field:
+    if field.name not in LABEL_NAME_COLUMNS:
+        return field
+    if pa.types.is_list(field.type):
+        return field.with_type(pa.list_(RELEASE_LABEL_TYPE))
+    return field.with_type(RELEASE_LABEL_TYPE)
+
+
+def release_schema(dimension: str) -> pa.Schema:
+    """The columns of a release shard: `entry_schema` with the label columns widened to int64
+    (without the Hugging Face metadata, which `schemas.features.release_arrow_schema` adds)."""
+    return pa.schema([_widen_label(f) for f in entry_schema(dimension)])
+
+
 def entries_table(dimension: str) -> str:
     """Name of the warehouse table holding a dimension's labelled entries (all domains)."""
     return f"entries_{dimension}"

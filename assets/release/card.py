@@ -7,9 +7,14 @@ holds and how to load it. It contains no timestamp: the card of a rebuild is byt
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
 import yaml
 
-from schemas.entries import DIMENSIONS, LABEL_COLUMN, LABEL_NAMES, SPLITS, entry_schema
+from schemas.entries import DIMENSIONS, LABEL_COLUMN, LABEL_NAMES, SPLITS, release_schema
+from schemas.features import features_yaml
 
 DESCRIPTIONS = {
     "instruction_following": "does the agent's response comply with its instruction's constraints"
@@ -40,12 +45,72 @@ def card_header(manifest: dict) -> dict:
         "pretty_name": f"RecRM-Bench rebuild {manifest['version']}",
         "task_categories": ["text-classification", "text-ranking"],
         "language": ["zh", "en"],
+        "multilinguality": ["multilingual"],
+        "size_categories": [size_category(manifest.get("totals", {}).get("rows", 0))],
+        "annotations_creators": annotations_creators(manifest),
+        "language_creators": ["found", "machine-generated"],
+        "source_datasets": ["original"],
         "tags": ["reward-modeling", "recommendation", "llm-agents"],
         "configs": configs,
+        "dataset_info": dataset_info(manifest),
     }
 
 
-def render_card(manifest: dict) -> str:
+# Hugging Face's size buckets (the Hub's `size_categories` values), by number of entries.
+_SIZE_BUCKETS = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"))
+_SIZE_BUCKETS += ((1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
+
+
+def size_category(rows: int) -> str:
+    for bound, name in _SIZE_BUCKETS:
+        if rows < bound:
+            return name
+    return "100M<n<1B"
+
+
+# Who made the labels, in the Hub's `annotations_creators` terms, by `label_source`.
+_ANNOTATION_CREATORS = {
+    "human": "expert-generated",
+    "log": "found",
+    "rule": "machine-generated",
+    "heuristic": "machine-generated",
+    "llm_judge": "machine-generated",
+    "synthetic": "machine-generated",
+}
+
+
+def annotations_creators(manifest: dict) -> list[str]:
+    sources = {
+        source
+        for info in manifest["dimensions"].values()
+        for split in info.get("splits", {}).values()
+        for source, rows in split.get("label_sources", {}).items()
+        if rows
+    }
+    return sorted({_ANNOTATION_CREATORS.get(s, "other") for s in sources}) or ["no-annotation"]
+
+
+def dataset_info(manifest: dict) -> list[dict]:
+    """`dataset_info` of every config: its features (labels as ClassLabel with names) and the
+    number of examples of each split (`datasets` verifies them when it loads the release)."""
+    infos = []
+    for dim in DIMENSIONS:
+        splits = manifest["dimensions"].get(dim, {}).get("splits", {})
+        present = [s for s in SPLITS if s in splits and splits[s]["shards"]]
+        if not present:
+            continue
+        infos.append(
+            {
+                "config_name": dim,
+                "features": features_yaml(dim),
+                "splits": [{"name": s, "num_examples": splits[s]["rows"]} for s in present],
+            }
+        )
+    return infos
+
+
+def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
+    """The card of `manifest`'s release; `examples`: one entry per config (`example_rows`)."""
     header = yaml.safe_dump(card_header(manifest), sort_keys=False, allow_unicode=True)
     version = manifest["version"]
     lines = [
@@ -81,7 +146,9 @@ def render_card(manifest: dict) -> str:
         what = "gold_ranking length" if LABEL_COLUMN[dim] == "gold_ranking" else "label"
         parts = [
             f"{split}: "
-            + ", ".join(f"{k}={v:,}" for k, v in sorted(s["label_distribution"].items()))
+            + ", ".join(
+                f"{k}={v:,}" for k, v in sorted(s["label_distribution"].items(), key=_label_key)
+            )
             for split, s in info["splits"].items()
         ]
         lines.append(f"- `{dim}` ({what}): " + "; ".join(parts))
@@ -89,6 +156,7 @@ def render_card(manifest: dict) -> str:
     lines += label_sources_section(manifest)
     lines += validity_section(manifest)
     lines += fields_section()
+    lines += examples_section(examples or {})
     lines += [
         "",
         "## Loading",
@@ -102,7 +170,11 @@ def render_card(manifest: dict) -> str:
         "```",
         "",
         "Shards are plain Parquet (zstd): DuckDB `read_parquet('<dimension>/*.parquet')`, polars "
-        "`pl.read_parquet(...)` and pyarrow read them directly.",
+        "`pl.read_parquet(...)` and pyarrow read them directly. Label columns are int64 with "
+        "their names in each shard's Hugging Face metadata, so `datasets` shows them as "
+        "`ClassLabel`s with or without this card.",
+        "",
+        *whole_release_section(version),
         "",
         "## Provenance and privacy",
         "",
@@ -119,6 +191,15 @@ def render_card(manifest: dict) -> str:
     lines += limitations_section()
     lines += citation_section(manifest)
     return "\n".join(lines) + "\n"
+
+
+def _label_key(item: tuple[str, int]) -> tuple[int, float, str]:
+    """Label values in numeric order ("5" before "10"), anything else after them."""
+    key = item[0]
+    try:
+        return (0, float(key), key)
+    except ValueError:
+        return (1, 0.0, key)
 
 
 def _pct(part: int, whole: int) -> str:
@@ -217,8 +298,8 @@ def label_sources_section(manifest: dict) -> list[str]:
 
 
 def fields_section() -> list[str]:
-    lines = ["", "## Fields", ""]
-    common = [f.name for f in entry_schema(DIMENSIONS[0])][:9]
+    lines = ["", "## Data Fields", ""]
+    common = [f.name for f in release_schema(DIMENSIONS[0])][:9]
     lines.append(
         "Every config has "
         + ", ".join(f"`{c}`" for c in common)
@@ -226,7 +307,7 @@ def fields_section() -> list[str]:
     )
     for dim in DIMENSIONS:
         lines += ["", f"- `{dim}`:"]
-        for field in entry_schema(dim):
+        for field in release_schema(dim):
             if field.name in common:
                 continue
             note = ""
@@ -236,6 +317,123 @@ def fields_section() -> list[str]:
             elif field.name == "gold_ranking":
                 note = " (item ids, most engaged first)"
             lines.append(f"  - `{field.name}`: {field.type}{note}")
+    return lines
+
+
+EXAMPLE_TEXT_CHARS = 160  # longer strings of an example instance are cut (prompts run to pages)
+EXAMPLE_LIST_ITEMS = 2  # and longer lists keep their first items
+
+
+def example_rows(release_dir: Path, manifest: dict) -> dict[str, dict]:
+    """Per config, its first entry (by entry_id) of the first split that has one."""
+    rows = {}
+    for dim in DIMENSIONS:
+        splits = manifest["dimensions"].get(dim, {}).get("splits", {})
+        for split in SPLITS:
+            shards = splits.get(split, {}).get("shards") or []
+            if shards:
+                batches = pq.ParquetFile(Path(release_dir) / shards[0]["path"]).iter_batches(1)
+                rows[dim] = next(batches).to_pylist()[0]
+                break
+    return rows
+
+
+def _abridged(value):
+    if isinstance(value, str) and len(value) > EXAMPLE_TEXT_CHARS:
+        return value[:EXAMPLE_TEXT_CHARS] + f"… ({len(value):,} characters)"
+    if isinstance(value, list):
+        kept = [_abridged(v) for v in value[:EXAMPLE_LIST_ITEMS]]
+        return kept + ([f"… ({len(value):,} items)"] if len(value) > EXAMPLE_LIST_ITEMS else [])
+    if isinstance(value, dict):
+        return {k: _abridged(v) for k, v in value.items()}
+    return value
+
+
+def examples_section(examples: dict[str, dict]) -> list[str]:
+    """One example instance per config, abridged (long texts and lists cut, said so)."""
+    if not examples:
+        return []
+    lines = [
+        "",
+        "## Example instances",
+        "",
+        f"The first entry of each config (texts cut at {EXAMPLE_TEXT_CHARS} characters, lists"
+        f" at {EXAMPLE_LIST_ITEMS} items).",
+    ]
+    for dim in DIMENSIONS:
+        row = examples.get(dim)
+        if row is None:
+            continue
+        names = LABEL_NAMES[dim]
+        label = row.get("label")
+        named = (
+            f"label {label} = {names[label]}"
+            if label in names
+            else "candidate_labels: "
+            + ", ".join(names.get(v, "?") for v in row.get("candidate_labels") or [])
+        )
+        lines += [
+            "",
+            f"### `{dim}` ({named})",
+            "",
+            "```json",
+            json.dumps(_abridged(row), ensure_ascii=False, indent=2, default=str),
+            "```",
+        ]
+    return lines
+
+
+# Whole-release reads: every config in one relation. Each block runs as printed (with the
+# release's path) in tests/assets/release/test_whole_release.py.
+WHOLE_RELEASE_DUCKDB = """import duckdb
+
+whole = duckdb.sql(
+    "SELECT * FROM read_parquet('{root}/*/*.parquet', union_by_name = true)"
+)
+duckdb.sql("SELECT dimension, split, count(*) AS entries FROM whole GROUP BY ALL ORDER BY ALL").show()"""
+
+WHOLE_RELEASE_POLARS = """import glob
+
+import polars as pl
+
+# one scan per config, stacked by column name (a column a config lacks is null)
+whole = pl.concat(
+    [pl.scan_parquet(f"{{folder}}*.parquet") for folder in sorted(glob.glob("{root}/*/"))],
+    how="diagonal",
+)
+print(whole.group_by("dimension", "split").agg(pl.len()).sort("dimension", "split").collect())"""
+
+WHOLE_RELEASE_PYARROW = """import glob
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+# the shards only (README.md, manifest.json and croissant.json are not Parquet), under the
+# union of the configs' columns
+files = sorted(glob.glob("{root}/*/*.parquet"))
+schema = pa.unify_schemas([pq.read_schema(f).remove_metadata() for f in files])
+whole = ds.dataset(files, schema=schema, format="parquet")
+print(whole.count_rows())"""
+
+
+def whole_release_section(version: str) -> list[str]:
+    root = f"path/to/{version}"
+    lines = [
+        "",
+        "## Reading the whole release",
+        "",
+        "The configs have different columns (their common ones first, then each dimension's"
+        " payload), so a plain glob over every shard fails (DuckDB `schema mismatch`, polars"
+        " `SchemaError`, and `pyarrow.dataset` of the folder trips on README.md). Read every"
+        " config at once by column name:",
+    ]
+    for name, code in (
+        ("DuckDB", WHOLE_RELEASE_DUCKDB),
+        ("polars", WHOLE_RELEASE_POLARS),
+        ("pyarrow", WHOLE_RELEASE_PYARROW),
+    ):
+        lines += ["", f"{name}:", "", "```python", code.format(root=root), "```"]
     return lines
 
 

@@ -29,6 +29,7 @@ _NOT_CONTENT = (
     "release_version",
     "overwrite_release",
     "validity",  # the gate's bounds judge a release; they do not change what is built
+    "dagster_ui_url",
 )
 
 

@@ -21,7 +21,8 @@ from assets.checks.validity.gate import release_validity
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
-from assets.release.card import render_card
+from assets.release.card import DESCRIPTIONS, example_rows, render_card
+from assets.release.croissant import write_croissant
 from assets.release.manifest import (
     MANIFEST_FILE,
     build_manifest,
@@ -203,8 +204,12 @@ def publish_release(
         # The validity gate's table (shortcut baselines, leaks, relevance vs truth) on the
         # shards just written: one additive manifest key, and the card's "Validity" section.
         manifest["validity"] = release_validity(tmp, settings).as_dict()
+        # Files describing the release, listed (with their sha256) in the manifest.
+        manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
-        (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
+        (tmp / "README.md").write_text(
+            render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
+        )
         return _move_into_place(tmp, releases / version, manifest, settings.overwrite_release)
     finally:
         if tmp.exists():

@@ -1,8 +1,9 @@
 """Parquet shards of one dimension's split: deterministic order, fixed size, reproducible bytes.
 
 Rows are streamed from the warehouse ordered by `entry_id` (unique), cut into shards of
-`shard_rows` rows, cast to `schemas.entries.entry_schema(dimension)` and written by pyarrow with
-fixed writer options, so the same rows always give the same file bytes and sha256.
+`shard_rows` rows, cast to `schemas.features.release_arrow_schema(dimension)` (the entry schema
+with int64 label columns and the Hugging Face features in its metadata) and written by pyarrow
+with fixed writer options, so the same rows always give the same file bytes and sha256.
 
 All splits of a dimension are written in one pass over ranges of entry_id of at most
 SORT_RANGE_ROWS rows (bounds from quantiles of the narrow entry_id column): each range is sorted
@@ -32,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.sql import quote_ident, sql_literal
-from schemas.entries import entry_schema
+from schemas.features import release_arrow_schema
 
 ROW_GROUP_ROWS = 10_000  # row groups small enough for readers to stream large shards
 PARQUET_OPTIONS = {
@@ -103,7 +104,7 @@ class _SplitShards:
         self.dimension, self.split, self.shard_rows = dimension, split, shard_rows
         self.total = shard_count(rows, shard_rows)
         self.release_dir, self.writer, self.what = release_dir, writer, what
-        self.schema = entry_schema(dimension)
+        self.schema = release_arrow_schema(dimension)
         self.pending: list[pa.RecordBatch] = []
         self.held = 0  # rows in `pending`
         self.index = 0  # the shard being filled
@@ -175,7 +176,7 @@ def write_splits(
     shard_rows: int,
 ) -> dict[str, list[Shard]]:
     """Write every split's rows of `table` as shards under `release_dir/<dimension>/`."""
-    schema = entry_schema(dimension)
+    schema = release_arrow_schema(dimension)
     columns = ", ".join(quote_ident(n) for n in schema.names)
     counts = dict(
         con.execute(f"SELECT split, count(*) FROM {quote_ident(table)} GROUP BY split").fetchall()
@@ -215,8 +216,9 @@ def _route(batch: pa.RecordBatch, writers: dict[str, _SplitShards]) -> None:
 
 
 def cast_to_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """`table` in exactly `schema` (column order, types, nullability), or a clear error."""
+    """`table` in exactly `schema` (column order, types, nullability, metadata), or a clear
+    error."""
     try:
-        return table.select(schema.names).cast(schema)
+        return table.select(schema.names).cast(schema).replace_schema_metadata(schema.metadata)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError, KeyError) as exc:
         raise ValueError(f"{what} does not fit the entry schema: {exc}") from exc

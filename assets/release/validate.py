@@ -14,14 +14,23 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
 from assets.release.card import card_header
+from assets.release.croissant import CROISSANT_FILE
 from assets.release.manifest import read_manifest
 from assets.release.publish import label_distribution
 from assets.release.shards import file_sha256
-from schemas.entries import DIMENSIONS, SCHEMA_VERSION, SPLITS, entry_schema
+from schemas.entries import (
+    DIMENSIONS,
+    LABEL_NAME_COLUMNS,
+    SCHEMA_VERSION,
+    SPLITS,
+    entry_schema,
+)
+from schemas.features import HF_METADATA_KEY, release_arrow_schema
 
 _SHARD_NAME = re.compile(r"^(?P<split>[a-z]+)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
 
@@ -61,6 +70,36 @@ def validate_release(release_dir: Path) -> list[str]:
             f"manifest totals.rows {manifest.get('totals', {}).get('rows')} != sum of dimensions {total}"
         )
     problems += _check_card(release_dir, manifest)
+    problems += _check_metadata_files(release_dir, manifest)
+    return problems
+
+
+def _check_metadata_files(release_dir: Path, manifest: dict) -> list[str]:
+    """The files the manifest lists under `metadata_files` (croissant.json) are there, with
+    their sha256; croissant.json describes exactly the manifest's shards, with their sha256."""
+    import json
+
+    problems = []
+    for entry in manifest.get("metadata_files") or []:
+        path = release_dir / entry["path"]
+        if not path.is_file():
+            problems.append(f"{entry['path']}: missing (listed in the manifest)")
+        elif file_sha256(path) != entry["sha256"]:
+            problems.append(f"{entry['path']}: sha256 differs from the manifest (modified)")
+        elif entry["path"] == CROISSANT_FILE:
+            described = {
+                d["contentUrl"]: d.get("sha256")
+                for d in json.loads(path.read_text(encoding="utf-8")).get("distribution", [])
+                if d.get("@type") == "cr:FileObject"
+            }
+            shards = {
+                s["path"]: s["sha256"]
+                for info in (manifest.get("dimensions") or {}).values()
+                for split in (info.get("splits") or {}).values()
+                for s in split.get("shards") or []
+            }
+            if described != shards:
+                problems.append(f"{CROISSANT_FILE}: files or sha256 differ from the manifest's")
     return problems
 
 
@@ -72,7 +111,7 @@ def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) 
             problems.append(f"{dim}: split {split} missing from the manifest")
     for split in sorted(set(splits) - set(SPLITS)):
         problems.append(f"{dim}: unknown split {split!r} in the manifest")
-    expected_schema = entry_schema(dim)
+    expected_schema = release_arrow_schema(dim)
     present_paths = []
     dim_rows = 0
     for split in [s for s in SPLITS if s in splits]:
@@ -108,7 +147,11 @@ def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) 
             if meta.num_rows != shard["rows"]:
                 problems.append(f"{rel}: {meta.num_rows} rows, manifest says {shard['rows']}")
             if not schema.equals(expected_schema, check_metadata=False):
-                problems.append(f"{rel}: schema differs from entry_schema({dim})")
+                problems.append(f"{rel}: schema differs from release_schema({dim})")
+            elif (schema.metadata or {}).get(HF_METADATA_KEY) != expected_schema.metadata[
+                HF_METADATA_KEY
+            ]:
+                problems.append(f"{rel}: Hugging Face features metadata missing or different")
             rows += meta.num_rows
             present_paths.append(path)
         if rows != entry.get("rows"):
@@ -126,6 +169,19 @@ def _check_dimension(release_dir: Path, dim: str, info: dict, listed: set[str]) 
 def _parquet_relation(paths: list[Path]) -> str:
     files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     return f"read_parquet([{files}])"
+
+
+def _warehouse_typed_relation(dim: str, paths: list[Path]) -> str:
+    """The shards with their label columns back in the warehouse types the suites check (a
+    release widens them to int64 for Hugging Face's ClassLabel)."""
+    schema = entry_schema(dim)
+    casts = [
+        f'CAST("{name}" AS {"TINYINT[]" if pa.types.is_list(schema.field(name).type) else "TINYINT"})'
+        f' AS "{name}"'
+        for name in LABEL_NAME_COLUMNS
+        if name in schema.names
+    ]
+    return f"(SELECT * REPLACE ({', '.join(casts)}) FROM {_parquet_relation(paths)})"
 
 
 def _check_labels(dim: str, paths: list[Path], splits: dict) -> list[str]:
@@ -155,8 +211,11 @@ def _check_card(release_dir: Path, manifest: dict) -> list[str]:
         header = yaml.safe_load(parts[1]) or {}
     except yaml.YAMLError as exc:
         return [f"README.md YAML header does not parse: {exc}"]
-    if header.get("configs") != card_header(manifest)["configs"]:
+    expected = card_header(manifest)
+    if header.get("configs") != expected["configs"]:
         return ["README.md configs do not list the manifest's shards"]
+    if header.get("dataset_info") != expected["dataset_info"]:
+        return ["README.md dataset_info (features, examples per split) differs from the manifest's"]
     return []
 
 
@@ -183,13 +242,13 @@ def validate_expectations(
             continue
         con = duckdb.connect()
         try:
-            outcome = validate_benchmark(con, dim, _parquet_relation(paths), profile)
+            outcome = validate_benchmark(con, dim, _warehouse_typed_relation(dim, paths), profile)
         finally:
             con.close()
         store_outcome(results_dir, f"{dim}.release", outcome)
         problems += [f"{dim}: {f.describe()}" for f in outcome.failed]
     if docs_dir is not None:
-        build_data_docs(results_dir, docs_dir)
+        build_data_docs(results_dir, docs_dir, run_name=f"release-{manifest['version']}")
     return problems
 
 

@@ -77,7 +77,7 @@ def test_card_sections(published):
     for heading in (
         "## Split policy",
         "## Label sources and synthetic entries",
-        "## Fields",
+        "## Data Fields",
         "## Known limitations",
         "## Citation",
     ):
@@ -86,8 +86,8 @@ def test_card_sections(published):
     assert "`behavior_prediction` 42" in card
     assert "`query_item_relevance` 7" in card  # left out for low confidence
     assert "| `factual_consistency` | train |" in card and "synthetic" in card
-    assert "`label`: int8 (0 = irrelevant, 1 = complement, 2 = substitute, 3 = exact)" in card
-    assert "`candidate_labels`: list<item: int8> (0 = ignored, 1 = clicked, 2 = ordered)" in card
+    assert "`label`: int64 (0 = irrelevant, 1 = complement, 2 = substitute, 3 = exact)" in card
+    assert "`candidate_labels`: list<item: int64> (0 = ignored, 1 = clicked, 2 = ordered)" in card
     assert "eprint        = {2605.11874}" in card and published.version in card
     for split in SPLITS:
         assert f"| {split} |" in card

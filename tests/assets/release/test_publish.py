@@ -14,7 +14,8 @@ import assets.release.shards as shards_module
 from assets.release.manifest import code_version
 from assets.release.publish import TMP_PREFIX, ReleaseError, publish_release
 from core.settings import Settings
-from schemas.entries import DIMENSIONS, SCHEMA_VERSION, SPLITS, entry_schema
+from schemas.entries import DIMENSIONS, SCHEMA_VERSION, SPLITS
+from schemas.features import huggingface_metadata, release_arrow_schema
 
 SHARD = re.compile(r"^(train|validation|test)-\d{5}-of-\d{5}\.parquet$")
 CODE = {"package": "recrm-pipeline", "version": "0.1.0", "git_commit": "0" * 40}
@@ -60,7 +61,9 @@ def test_release_layout_manifest_and_card(benchmark_warehouse, tmp_path):
             for x in s["shards"]:
                 path = root / x["path"]
                 assert SHARD.match(path.name) and path.parent.name == dim
-                assert pq.read_schema(path).equals(entry_schema(dim), check_metadata=False)
+                schema = pq.read_schema(path)
+                assert schema.equals(release_arrow_schema(dim), check_metadata=False)
+                assert schema.metadata[b"huggingface"] == huggingface_metadata(dim)
                 meta = pq.read_metadata(path)
                 assert meta.row_group(0).column(0).compression == "ZSTD"
             ids = pl.read_parquet([root / x["path"] for x in s["shards"]])["entry_id"].to_list()
