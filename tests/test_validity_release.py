@@ -123,7 +123,7 @@ def test_marker_text_planted_in_the_sample_negatives_fails_the_gate(sample_relea
 
 
 def test_negatives_hold_no_fixed_text_and_rubrics_match_the_labels(sample_release: Path):
-    fixed = ("温馨提示：高峰时段", "A quick note: at busy times", "\"x-", "Lucky Spoon", "金满楼")
+    fixed = ("温馨提示：高峰时段", "A quick note: at busy times", '"x-', "Lucky Spoon", "金满楼")
     for dim in ("instruction_following", "factual_consistency"):
         synthetic = _shards(sample_release, dim).filter(pl.col("is_synthetic"))
         assert synthetic.height > 50
