@@ -41,6 +41,8 @@ class ValidityThresholds(BaseModel):
     baselines score above them, that leaks, or whose relevance labels disagree with the truth
     (where a drop has it) fails the blocking `["release"]:validity` check and `recrm validate`."""
 
+    model_config = ConfigDict(extra="forbid")
+
     marker_max_acc: float = Field(
         0.55, ge=0, le=1, description="marker rule ACC on test (IF, FC); 0.5 is chance"
     )
