@@ -55,7 +55,7 @@ def scan_relation(
     report = PersonalDataReport()
     for column in [c for c in text_columns(dimension) if c in present]:
         col = quote_ident(column)
-        values = con.execute(
+        values = con.sql(  # a relation: this DuckDB's connection has no .pl()
             f"""
             SELECT DISTINCT v AS value FROM (SELECT CAST({col} AS VARCHAR) AS v FROM {relation})
             WHERE v IS NOT NULL
