@@ -256,7 +256,24 @@ def shortcuts_section(audit: Audit) -> tuple[list[str], dict]:
         for label, synthetic, op, n, marked in by_source.iter_rows():
             lines.append(f"    label {label} {'synthetic' if synthetic else 'logged   '} "
                          f"{op or '-':20s} {marked:>4,} of {n:>5,}")  # fmt: skip
-        figures[dim] = by_source.to_dicts()
+        # What synthesis controls: how often a synthetic negative holds a marker, beside how
+        # often a positive does (chance: content that happens to recur) and a logged negative
+        # (the logs' own wording).
+        marked = test.with_columns(pl.Series("marked", hits > 0))
+        logged_neg = (pl.col("label") == 0) & ~pl.col("is_synthetic")
+        rates = {
+            name: float(part["marked"].mean()) if part.height else None
+            for name, part in (
+                ("positives", marked.filter(pl.col("label") == 1)),
+                ("logged_negatives", marked.filter(logged_neg)),
+                ("synthetic_negatives", marked.filter(pl.col("is_synthetic"))),
+            )
+        }
+        lines.append(
+            "    share holding a marker: "
+            + ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in rates.items())
+        )
+        figures[dim] = {"by_source": by_source.to_dicts(), "marker_share": rates}
     return lines, figures
 
 

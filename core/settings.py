@@ -41,6 +41,8 @@ class ValidityThresholds(BaseModel):
     baselines score above them, that leaks, or whose relevance labels disagree with the truth
     (where a drop has it) fails the blocking `["release"]:validity` check and `recrm validate`."""
 
+    model_config = ConfigDict(extra="forbid")
+
     marker_max_acc: float = Field(
         0.55, ge=0, le=1, description="marker rule ACC on test (IF, FC); 0.5 is chance"
     )
@@ -62,6 +64,16 @@ class ValidityThresholds(BaseModel):
     )
     relevance_min_grade_share: float = Field(
         0.10, ge=0, le=1, description="smallest share of a relevance grade (with _truth)"
+    )
+    confidence: float = Field(
+        0.95,
+        gt=0,
+        lt=1,
+        description="a figure beyond its bound fails the gate when its confidence interval at "
+        "this level lies beyond the bound too; else it is a warning (small test splits)",
+    )
+    strict: bool = Field(
+        False, description="fail on the figure itself beyond its bound, whatever its interval"
     )
 
 

@@ -5,6 +5,7 @@ splits and dimensions, prompts in the domain's local time, and a card that state
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -70,6 +71,69 @@ def test_manifest_and_card_state_the_policy_and_sources(sample_release: Path):
     assert relevance["left_out"]["low_confidence"] > 0
     assert relevance["splits"]["train"]["label_sources"]["human"] > 0
     card = (sample_release / "README.md").read_text()
-    for heading in ("Split policy", "Label sources and synthetic entries", "Fields",
+    for heading in ("Split policy", "Label sources and synthetic entries", "Data Fields",
                     "Known limitations", "Citation"):  # fmt: skip
         assert f"\n## {heading}\n" in card
+
+
+# -- part B: negatives without shortcuts, rubrics, the validity gate -----------------------------
+MARKER = "温馨提示：高峰时段可能需要等候，建议提前规划行程。"
+
+
+def test_the_sample_build_passes_the_validity_gate(sample_release: Path):
+    from assets.checks.validity.gate import validity_report
+    from pipelines.cli import main
+
+    manifest = json.loads((sample_release / "manifest.json").read_text())
+    validity = manifest["validity"]
+    assert validity["passed"] is True
+    measured = {(r["check"], r["dimension"]): r for r in validity["rows"]}
+    for dim in ("instruction_following", "factual_consistency"):
+        for check in ("marker_rule", "response_ngram", "synthetic_detector", "length_only"):
+            assert measured[(check, dim)]["status"] in ("passed", "warning"), measured[(check, dim)]
+    assert measured[("leaks", "*")]["value"] == 0
+    assert measured[("relevance_agreement", "query_item_relevance")]["value"] >= 0.85
+    card = (sample_release / "README.md").read_text()
+    assert "## Validity" in card and "| marker_rule | instruction_following |" in card
+    # The same function, run again on the published shards, gives the same table.
+    again = validity_report(sample_release, truth_dir=TRUTH, seed=manifest["config"]["seed"])
+    assert again.as_dict() == validity
+    assert main(["validate", str(sample_release)]) == 0
+
+
+def test_marker_text_planted_in_the_sample_negatives_fails_the_gate(sample_release: Path, tmp_path):
+    from assets.checks.validity.gate import validity_report
+
+    copy = tmp_path / "planted"
+    shutil.copytree(sample_release, copy)
+    for shard in sorted((copy / "instruction_following").glob("*.parquet")):
+        frame = pl.read_parquet(shard)
+        planted = frame.with_columns(
+            pl.when(pl.col("label") == 0)
+            .then(pl.col("response") + "\n" + MARKER)
+            .otherwise(pl.col("response"))
+            .alias("response")
+        )
+        planted.write_parquet(shard)
+    report = validity_report(copy, truth_dir=TRUTH)
+    failed = {(r.check, r.dimension) for r in report.failures}
+    assert not report.passed
+    assert ("marker_rule", "instruction_following") in failed, report.lines()
+    assert ("response_ngram", "instruction_following") in failed
+
+
+def test_negatives_hold_no_fixed_text_and_rubrics_match_the_labels(sample_release: Path):
+    fixed = ("温馨提示：高峰时段", "A quick note: at busy times", '"x-', "Lucky Spoon", "金满楼")
+    for dim in ("instruction_following", "factual_consistency"):
+        synthetic = _shards(sample_release, dim).filter(pl.col("is_synthetic"))
+        assert synthetic.height > 50
+        for text in fixed:
+            assert not synthetic["response"].str.contains(text, literal=True).any(), (dim, text)
+    ins = _shards(sample_release, "instruction_following")
+    types = ins["constraints"].list.eval(pl.element().struct.field("type"))
+    soft = types.list.contains("tone") | types.list.contains("answer_relevance")
+    rule = ins["label_source"] != "llm_judge"
+    left_out = ins["prompt"].str.contains("are not part of this label", literal=True)
+    assert (left_out == (soft & rule)).all()
+    fac = _shards(sample_release, "factual_consistency")
+    assert fac["prompt"].str.contains("are not item facts", literal=True).all()

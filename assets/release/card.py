@@ -482,13 +482,19 @@ def validity_section(manifest: dict) -> list[str]:
         " time windows found in train; where the logs came with the generator's truth, the"
         " relevance labels are compared with the true grade. Synthetic negatives are written"
         " from the domain's own logged wording and other items' real values, never from fixed"
-        " text. Overall: **" + ("passed" if validity.get("passed") else "FAILED") + "**.",
+        " text. Each figure has its 95% confidence interval; a figure beyond its bound whose"
+        " interval still reaches the bound is a warning (a small test split), one whose whole"
+        " interval lies beyond it fails the release. Overall: **"
+        + ("passed" if validity.get("passed") else "FAILED")
+        + "**.",
         "",
         "| check | dimension | value | bound | status | detail |",
         "|---|---|---:|---|---|---|",
     ]
     for r in validity.get("rows", []):
         value = "n/a" if r.get("value") is None else f"{r['value']:.4f}"
+        if r.get("low") is not None and r.get("high") is not None:
+            value += f" [{r['low']:.3f}, {r['high']:.3f}]"
         lines.append(
             f"| {r['check']} | {r['dimension']} | {value} | {r['bound']} {r['threshold']:g} "
             f"| {r['status']} | {r['detail']} |"

@@ -118,3 +118,17 @@ def test_a_bad_value_names_the_setting(monkeypatch):
         load_settings()
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings(profle="paper")
+
+
+def test_validity_bounds_come_from_recrm_toml_and_unknown_ones_are_refused(tmp_path, monkeypatch):
+    from core.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RECRM_CONFIG", raising=False)
+    (tmp_path / "recrm.toml").write_text("[recrm.validity]\nmarker_max_acc = 0.6\nstrict = true\n")
+    validity = load_settings().validity
+    assert validity.marker_max_acc == 0.6 and validity.strict is True
+    assert validity.response_ngram_max_auc == 0.60  # the default
+    (tmp_path / "recrm.toml").write_text("[recrm.validity]\nmarker_max = 0.6\n")
+    with pytest.raises(Exception, match="marker_max"):
+        load_settings()

@@ -24,6 +24,8 @@ def validity_markdown(rows: list[dict]) -> str:
     ]
     for r in rows:
         value = "n/a" if r["value"] is None else f"{r['value']:.4f}"
+        if r.get("low") is not None and r.get("high") is not None:
+            value += f" [{r['low']:.3f}, {r['high']:.3f}]"
         lines.append(
             f"| {r['check']} | {r['dimension']} | {value} | {r['bound']} {r['threshold']:g} "
             f"| {r['status']} | {r['detail']} |"

@@ -22,6 +22,13 @@ seeded; the baselines are `assets/evaluation/baselines`):
   the released labels with the generator's true grade, and the smallest grade share.
 
 A row with too few test entries of a class to measure is `skipped` (not failed) and says why.
+
+Every figure carries its confidence interval (`ValidityThresholds.confidence`, 95% by default):
+Wilson's for an accuracy or a share, Hanley and McNeil's for an AUC. A test split of a small
+release holds a hundred entries or fewer, so a figure can land a few points beyond its bound by
+chance: such a row is a `warning`, shown in every table, and the gate `failed` only when the
+whole interval lies beyond the bound (the evidence says the shortcut is there). With
+`strict = true` the figure alone decides.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from scipy.stats import norm
 
 from assets.checks.validity.leaks import MUST_BE_ZERO, leaks_found, release_leak_audit
 from assets.checks.validity.relevance import relevance_agreement, truth_domains
@@ -39,7 +47,7 @@ from assets.evaluation.metrics import accuracy, ranking_point_metrics, roc_auc
 from core.settings import Settings, ValidityThresholds
 
 RESPONSE_DIMENSIONS = ("instruction_following", "factual_consistency")
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+PASSED, WARNING, FAILED, SKIPPED = "passed", "warning", "failed", "skipped"
 # Fewer test entries of a class than this and an AUC or an accuracy says nothing.
 MIN_CLASS_ENTRIES = 10
 
@@ -51,8 +59,10 @@ class ValidityRow:
     value: float | None
     bound: str  # "<=" or ">="
     threshold: float
-    status: str  # passed | failed | skipped
+    status: str  # passed | warning | failed | skipped
     detail: str
+    low: float | None = None  # confidence interval of the value
+    high: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -83,19 +93,48 @@ class ValidityReport:
 def describe_row(row: ValidityRow | dict) -> str:
     r = asdict(row) if isinstance(row, ValidityRow) else row
     value = "n/a" if r["value"] is None else f"{r['value']:.4f}"
+    if r.get("low") is not None and r.get("high") is not None:
+        value += f" [{r['low']:.3f}, {r['high']:.3f}]"
     return (
         f"{r['status']:7s} {r['check']:26s} {r['dimension']:22s} {value} "
         f"(bound {r['bound']} {r['threshold']:g}) {r['detail']}"
     )
 
 
-def _row(check, dimension, value, bound, threshold, detail="") -> ValidityRow:
+def wilson(share: float, n: int, confidence: float) -> tuple[float, float]:
+    """Wilson's interval of a proportion `share` of `n`."""
+    z = float(norm.ppf(0.5 + confidence / 2))
+    center = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def hanley_mcneil(auc: float, n_pos: int, n_neg: int, confidence: float) -> tuple[float, float]:
+    """Hanley and McNeil's (1982) normal interval of an AUC of `n_pos` against `n_neg`."""
+    z = float(norm.ppf(0.5 + confidence / 2))
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (
+        n_pos * n_neg
+    )
+    half = z * np.sqrt(max(var, 0.0))
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def _row(
+    check, dimension, value, bound, threshold, detail="", interval=None, limits=None
+) -> ValidityRow:
     if value is None or not np.isfinite(value):
         return ValidityRow(check, dimension, None, bound, threshold, SKIPPED, detail)
-    ok = value <= threshold if bound == "<=" else value >= threshold
+    low, high = interval if interval is not None else (value, value)
+    beyond = value > threshold if bound == "<=" else value < threshold
+    surely = low > threshold if bound == "<=" else high < threshold
+    strict = limits is None or limits.strict
+    status = PASSED if not beyond else FAILED if (surely or strict) else WARNING
     return ValidityRow(
-        check, dimension, round(float(value), 6), bound, threshold, PASSED if ok else FAILED, detail
-    )
+        check, dimension, round(float(value), 6), bound, threshold, status, detail,
+        None if interval is None else round(float(low), 6),
+        None if interval is None else round(float(high), 6),
+    )  # fmt: skip
 
 
 def _shards(release_dir: Path, dimension: str, columns: list[str]) -> pl.DataFrame:
@@ -138,11 +177,12 @@ def _response_rows(
         marker = fit_baseline("marker", dimension, train, seed)
         scored = marker.predict(test)
         caught = int((scored["prediction"].to_numpy() == 0).sum())
+        acc = accuracy(gold, scored["prediction"].to_numpy())
         rows.append(
             _row(
-                "marker_rule", dimension, accuracy(gold, scored["prediction"].to_numpy()), "<=",
-                limits.marker_max_acc,
+                "marker_rule", dimension, acc, "<=", limits.marker_max_acc,
                 f"{len(marker.markers):,} marker strings; {caught:,} test entries hold one; {n}",
+                wilson(acc, len(gold), limits.confidence), limits,
             )
         )  # fmt: skip
         for check, name, bound in (
@@ -150,7 +190,12 @@ def _response_rows(
             ("length_only", "length", limits.length_max_auc),
         ):
             scored = fit_baseline(name, dimension, train, seed).predict(test)
-            rows.append(_row(check, dimension, roc_auc(gold == 1, scored["score"]), "<=", bound, n))
+            auc = roc_auc(gold == 1, scored["score"])
+            rows.append(
+                _row(
+                    check, dimension, auc, "<=", bound, n, _auc_interval(auc, gold, limits), limits
+                )
+            )
     rows.append(_synthetic_row(dimension, train, test, limits, seed))
     return rows
 
@@ -178,7 +223,17 @@ def _synthetic_row(dimension, train, test, limits, seed) -> ValidityRow:
         f"synthetic vs logged {scope}: {synthetic:,} synthetic and {len(gold) - synthetic:,} "
         "logged test entries"
     )
-    return _row("synthetic_detector", dimension, roc_auc(gold == 1, scored["score"]), "<=", bound, detail)  # fmt: skip
+    auc = roc_auc(gold == 1, scored["score"])
+    return _row(
+        "synthetic_detector", dimension, auc, "<=", bound, detail,
+        _auc_interval(auc, gold, limits), limits,
+    )  # fmt: skip
+
+
+def _auc_interval(auc: float, gold: np.ndarray, limits: ValidityThresholds):
+    if not np.isfinite(auc):
+        return None
+    return hanley_mcneil(auc, int((gold == 1).sum()), int((gold != 1).sum()), limits.confidence)
 
 
 def _position_row(release_dir: Path, limits: ValidityThresholds, seed: int) -> ValidityRow | None:
@@ -192,12 +247,19 @@ def _position_row(release_dir: Path, limits: ValidityThresholds, seed: int) -> V
     if test.is_empty():
         return _row("position_only", "item_ranking", None, "<=", bound, "no test entries")
     scored = fit_baseline("listing_order", "item_ranking", test, seed).predict(test)
-    figures = ranking_point_metrics(
-        test["candidate_labels"].to_list(), scored["candidate_scores"].to_list()
+    levels = test["candidate_labels"].to_list()
+    figures = ranking_point_metrics(levels, scored["candidate_scores"].to_list())
+    auc = figures.get("auc")
+    # Lists with both engaged and not engaged candidates: the units of the per-list AUC.
+    lists = sum(1 for ls in levels if any(v >= 1 for v in ls) and any(v < 1 for v in ls))
+    interval = (
+        hanley_mcneil(auc, lists, lists, limits.confidence)
+        if auc is not None and np.isfinite(auc) and lists
+        else None
     )
     return _row(
-        "position_only", "item_ranking", figures.get("auc"), "<=", bound,
-        f"listing order of {test.height:,} test lists (per-list AUC)",
+        "position_only", "item_ranking", auc, "<=", bound,
+        f"listing order of {test.height:,} test lists (per-list AUC)", interval, limits,
     )  # fmt: skip
 
 
@@ -227,12 +289,16 @@ def _relevance_rows(
         return []
     result = relevance_agreement(entries, truth_dir)
     detail = f"{result.with_truth:,} of {result.entries:,} entries have a true grade ({truth_dir})"
+    n = max(result.with_truth, 1)
+    agreement = result.agreement
     return [
-        _row("relevance_agreement", "query_item_relevance", result.agreement, ">=",
-             limits.relevance_min_agreement, detail),
+        _row("relevance_agreement", "query_item_relevance", agreement, ">=",
+             limits.relevance_min_agreement, detail,
+             None if agreement is None else wilson(agreement, n, limits.confidence), limits),
         _row("relevance_min_grade_share", "query_item_relevance", result.min_grade_share, ">=",
              limits.relevance_min_grade_share,
-             "grade shares " + ", ".join(f"{g}: {v:.3f}" for g, v in result.grade_shares.items())),
+             "grade shares " + ", ".join(f"{g}: {v:.3f}" for g, v in result.grade_shares.items()),
+             wilson(result.min_grade_share, max(result.entries, 1), limits.confidence), limits),
     ]  # fmt: skip
 
 

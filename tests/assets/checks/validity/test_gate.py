@@ -78,6 +78,7 @@ def test_marker_text_planted_in_negatives_fails_the_gate(tmp_path):
     rows = _rows(report)
     assert not report.passed
     assert rows["marker_rule"].status == "failed" and rows["marker_rule"].value > 0.9
+    assert rows["marker_rule"].low > 0.55  # beyond the bound, whatever the sampling noise
     assert rows["response_ngram"].status == "failed" and rows["response_ngram"].value > 0.9
     assert "marker strings" in rows["marker_rule"].detail
     failed = {r.check for r in report.failures}
@@ -89,6 +90,17 @@ def test_thresholds_come_from_the_configuration(tmp_path):
     report = validity_report(_release(tmp_path, plant=MARKER), lenient)
     assert _rows(report)["marker_rule"].status == "passed"
     assert _rows(report)["marker_rule"].threshold == 1.0
+
+
+def test_a_figure_beyond_its_bound_by_chance_warns_and_strict_fails(tmp_path):
+    release = _release(tmp_path)
+    report = validity_report(release, ValidityThresholds(marker_max_acc=0.45))
+    row = _rows(report)["marker_rule"]
+    # ACC near 0.5 with ~80 test entries: beyond 0.45, but its interval reaches it.
+    assert row.value > 0.45 and row.low < 0.45 < row.high
+    assert row.status == "warning" and report.passed
+    strict = validity_report(release, ValidityThresholds(marker_max_acc=0.45, strict=True))
+    assert _rows(strict)["marker_rule"].status == "failed" and not strict.passed
 
 
 def test_too_few_test_entries_are_skipped_not_passed_as_measured(tmp_path):
