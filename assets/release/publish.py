@@ -200,12 +200,13 @@ def publish_release(
             ),
             domains=recorded_domain_settings(warehouse),
         )
-        # Files describing the release, listed (with their sha256) in the manifest.
-        manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
-        (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         (tmp / "README.md").write_text(
             render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
         )
+        # Files describing the release (croissant.json lists the shards and the card), listed
+        # with their sha256 in the manifest.
+        manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
+        (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
         return _move_into_place(tmp, releases / version, manifest, settings.overwrite_release)
     finally:
         if tmp.exists():

@@ -85,7 +85,10 @@ def test_every_shard_is_a_file_object_with_its_sha256_and_the_manifest_lists_cro
         for split in info["splits"].values()
         for s in split["shards"]
     ]
-    assert set(files) == {s["path"] for s in shards}
+    assert set(files) == {s["path"] for s in shards} | {"README.md"}
+    card = release.path / "README.md"
+    assert files["README.md"]["sha256"] == file_sha256(card)
+    assert files["README.md"]["encodingFormat"] == "text/markdown"
     for s in shards:
         assert files[s["path"]]["sha256"] == s["sha256"] == file_sha256(release.path / s["path"])
         size = (release.path / s["path"]).stat().st_size
@@ -111,3 +114,12 @@ def test_validate_catches_a_modified_or_missing_croissant(release):
     ]
     path.unlink()
     assert validate_release(release.path) == ["croissant.json: missing (listed in the manifest)"]
+
+
+def test_validate_catches_an_edited_card_through_croissant(release):
+    card = release.path / "README.md"
+    card.write_text(card.read_text(encoding="utf-8") + "\nedited\n", encoding="utf-8")
+    assert validate_release(release.path) == [
+        "croissant.json: does not describe README.md as the release holds it (missing, extra or"
+        " another sha256)"
+    ]
