@@ -70,6 +70,6 @@ def test_manifest_and_card_state_the_policy_and_sources(sample_release: Path):
     assert relevance["left_out"]["low_confidence"] > 0
     assert relevance["splits"]["train"]["label_sources"]["human"] > 0
     card = (sample_release / "README.md").read_text()
-    for heading in ("Split policy", "Label sources and synthetic entries", "Fields",
+    for heading in ("Split policy", "Label sources and synthetic entries", "Data Fields",
                     "Known limitations", "Citation"):  # fmt: skip
         assert f"\n## {heading}\n" in card
