@@ -14,7 +14,12 @@ SECTIONS to measure something else):
   kappa, grade shares, by label source, language pairing, domain and split; entries left out);
 - leaks: the leak audit (assets/checks/validity/leaks.py) over the benchmark tables, and the
   cross-dimension twins the issue measured (behaviour test pairs with a relevance train twin);
-- prompts: behaviour and ranking prompts state local time in the domain's zone.
+- prompts: behaviour and ranking prompts state local time in the domain's zone, that display
+  positions are withheld, and (ranking) how candidates are ordered;
+- shortcuts: the validity gate (assets/checks/validity/gate.py) with the configured thresholds:
+  marker rule, response-only n-gram classifier, synthetic-vs-logged detector, length only
+  (instruction following, factual consistency), listing order (item ranking), leaks, relevance
+  against the truth; plus the synthetic negatives by operator and the markers they hold.
 """
 
 from __future__ import annotations
@@ -35,8 +40,11 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from assets.checks.validity.gate import validity_report  # noqa: E402
 from assets.checks.validity.leaks import ANY, MUST_BE_ZERO, warehouse_leak_audit  # noqa: E402
 from assets.checks.validity.relevance import relevance_agreement  # noqa: E402
+from assets.evaluation.baselines import fit_baseline  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
 RECRM = str(Path(sys.executable).with_name("recrm"))
@@ -204,16 +212,55 @@ def prompts_section(audit: Audit) -> tuple[list[str], dict]:
         ).fetchone()  # fmt: skip
         con.close()
         n, named, local = row
+        withheld = int(shards["prompt"].str.contains("withheld", literal=True).sum())
+        ordered = int(shards["prompt"].str.contains("listed in a random order", literal=True).sum())
         lines.append(
             f"{dim}: {n:,} prompts; naming the domain's zone {named:,}; showing the request at "
-            f"its local time {local:,}"
+            f"its local time {local:,}; stating the display position is withheld {withheld:,}"
+            + (f"; stating how candidates are ordered {ordered:,}" if dim == "item_ranking" else "")
         )
-        figures[dim] = {"prompts": n, "zone_named": named, "local_time_shown": local}
+        figures[dim] = {
+            "prompts": n, "zone_named": named, "local_time_shown": local,
+            "position_withheld_stated": withheld, "candidate_order_stated": ordered,
+        }  # fmt: skip
     lines.append("  zones: " + ", ".join(f"{d} {z}" for d, z in sorted(zones.items())))
     return lines, figures
 
 
-SECTIONS = {"relevance": relevance_section, "leaks": leaks_section, "prompts": prompts_section}
+def shortcuts_section(audit: Audit) -> tuple[list[str], dict]:
+    report = validity_report(
+        audit.release, load_settings().validity, audit.logs / "_truth",
+        int(audit.manifest.get("config", {}).get("seed") or 0),
+    )  # fmt: skip
+    lines = [f"validity gate: {'passed' if report.passed else 'FAILED'}", *report.lines()]
+    figures: dict = {"gate": report.as_dict()}
+    for dim in ("instruction_following", "factual_consistency"):
+        entries = audit.shards(dim).with_columns(
+            pl.col("provenance").struct.field("operator").alias("operator")
+        )
+        train = entries.filter(pl.col("split") == "train")
+        test = entries.filter(pl.col("split") == "test")
+        hits = fit_baseline("marker", dim, train).hits(test)
+        by_source = (
+            test.with_columns(pl.Series("marked", hits > 0))
+            .group_by("label", "is_synthetic", "operator")
+            .agg(pl.len().alias("test"), pl.col("marked").sum().alias("holding_a_marker"))
+            .sort("label", "is_synthetic", "operator", nulls_last=True)
+        )
+        lines.append(f"  {dim}: test entries holding a marker, by label / synthetic / operator:")
+        for label, synthetic, op, n, marked in by_source.iter_rows():
+            lines.append(f"    label {label} {'synthetic' if synthetic else 'logged   '} "
+                         f"{op or '-':20s} {marked:>4,} of {n:>5,}")  # fmt: skip
+        figures[dim] = by_source.to_dicts()
+    return lines, figures
+
+
+SECTIONS = {
+    "relevance": relevance_section,
+    "leaks": leaks_section,
+    "prompts": prompts_section,
+    "shortcuts": shortcuts_section,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from core.paths import PathRefused, check_domain, confined, private_dir
 from core.sql import quote_ident, sql_literal
 
 REGISTRY = "warehouse_files"
@@ -166,8 +167,11 @@ def insertion_order(con: duckdb.DuckDBPyConnection, ordered: bool) -> Iterator[N
 
 
 def _write_files(con, root, table, domain, sources, params, schema, concurrency) -> int:
-    key = WHOLE_TABLE if domain is None else domain
-    folder = root / table / key / uuid.uuid4().hex
+    key = WHOLE_TABLE if domain is None else check_domain(domain)
+    # The domain comes from a partition key: the write folder must stay inside the table's.
+    folder = confined(root, root / table / key / uuid.uuid4().hex, what="write folder")
+    if not root.exists():
+        private_dir(root)  # entries derived from personal data: owner-only, like the warehouse
     types = duckdb_types(con, schema)
     try:
         paths = [folder / f"part-{n:05d}.parquet" for n in range(len(sources))]
@@ -206,7 +210,7 @@ def _write_files(con, root, table, domain, sources, params, schema, concurrency)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    _remove_other_folders(folder, whole_table=domain is None)
+    _remove_other_folders(folder, root / table, whole_table=domain is None)
     return int(rows)
 
 
@@ -230,13 +234,25 @@ def _adopt_base_table(con, root: Path, table: str, domain: str | None) -> None:
     con.execute(f"DROP TABLE {quote_ident(table)}")
 
 
-def _remove_other_folders(kept: Path, whole_table: bool) -> None:
+def _remove_other_folders(kept: Path, table_folder: Path, whole_table: bool) -> None:
     """Remove the earlier write folders of the same table and domain (of every domain after a
-    whole-table write): none of them is registered any more."""
+    whole-table write): none of them is registered any more.
+
+    Nothing outside `table_folder` is ever deleted: each candidate is checked to resolve inside
+    it, and a symbolic link is removed as a link, never followed."""
+    table_folder = table_folder.resolve()
+    confined(table_folder, kept, what="write folder")
     stale = [p for p in kept.parent.iterdir() if p != kept]
     if whole_table:
         stale += [p for p in kept.parent.parent.iterdir() if p != kept.parent]
     for path in stale:
+        if path.is_symlink():
+            path.unlink()
+            continue
+        try:
+            confined(table_folder, path, what="stale write folder")
+        except PathRefused:
+            continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
 
@@ -249,4 +265,8 @@ def drop_files(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def remove_table_folder(root: Path, table: str) -> None:
-    shutil.rmtree(root / table, ignore_errors=True)
+    folder = root / table
+    if folder.is_symlink():
+        folder.unlink()
+        return
+    shutil.rmtree(confined(root, folder, what="table folder"), ignore_errors=True)

@@ -8,12 +8,16 @@ millions of rows stays set-based.
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import duckdb
 import polars as pl
 
 ID_HEX_CHARS = 24  # 96 bits: collision-free at benchmark scale
-USER_HASH_HEX_CHARS = 20
+# User-id hashes: HMAC-SHA-256(key, id) in hex, cut to 32 characters (128 bits). An HMAC, not a
+# hash of key and id concatenated: without the key an id cannot be tested against a hash.
+USER_HASH_HEX_CHARS = 32
+_BLOCK = 64  # SHA-256 block size, in bytes
 
 
 def stable_id(*parts: object) -> str:
@@ -46,18 +50,34 @@ def sql_unit_interval(salt: str, columns: list[str]) -> str:
     return f"(('0x' || substr({digest}, 1, 12))::UBIGINT / 281474976710656.0)"
 
 
-def sql_keyed_hash(column: str, key_param: str = "$hash_key") -> str:
-    """SQL expression for the keyed hash of an id column; the key is bound as a parameter."""
+def hash_params(key: str, prefix: str = "hash") -> dict[str, bytes]:
+    """The parameters `sql_keyed_hash` binds: the key's inner and outer HMAC pads (RFC 2104).
+    The pads, not the key, go into SQL; like the key they are secret and never logged."""
+    raw = key.encode("utf-8")
+    if len(raw) > _BLOCK:
+        raw = hashlib.sha256(raw).digest()
+    raw = raw.ljust(_BLOCK, b"\0")
+    return {
+        f"{prefix}_ipad": bytes(b ^ 0x36 for b in raw),
+        f"{prefix}_opad": bytes(b ^ 0x5C for b in raw),
+    }
+
+
+def sql_keyed_hash(column: str, prefix: str = "hash") -> str:
+    """SQL expression for HMAC-SHA-256(key, id) (hex, `USER_HASH_HEX_CHARS` long) of an id column,
+    set-based in DuckDB: sha256(opad || sha256(ipad || id)) with the pads of `hash_params(key)`
+    bound as `$<prefix>_ipad` / `$<prefix>_opad`."""
+    inner = f"unhex(sha256(${prefix}_ipad || encode(CAST({column} AS VARCHAR))))"
     return (
         f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-        f"substr(sha256({key_param} || chr(31) || CAST({column} AS VARCHAR)), 1, "
-        f"{USER_HASH_HEX_CHARS}) END"
+        f"substr(sha256(${prefix}_opad || {inner}), 1, {USER_HASH_HEX_CHARS}) END"
     )
 
 
 def keyed_hash(value: str, key: str) -> str:
     """Python twin of `sql_keyed_hash`, for single values (tests, lookups)."""
-    return hashlib.sha256(f"{key}\x1f{value}".encode()).hexdigest()[:USER_HASH_HEX_CHARS]
+    digest = hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest[:USER_HASH_HEX_CHARS]
 
 
 def with_stable_id(

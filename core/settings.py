@@ -1,4 +1,12 @@
-"""Project configuration: defaults, then `recrm.toml` (if present), then `RECRM_*` variables.
+"""Project configuration, with one precedence everywhere:
+
+    command-line flags > environment (`RECRM_*`) > `recrm.toml` > defaults
+
+`Settings` is a pydantic-settings model: the environment variable of each field is declared on
+the field (`RECRM_WAREHOUSE` -> `warehouse_path`), `recrm.toml` is one more settings source below
+the environment, and explicit keyword arguments (the CLI's flags) sit above both. Unknown keys are
+rejected in every section of `recrm.toml` (`[recrm]`, `[llm]`, `[eval]`), and an unknown section
+is rejected too, with the file and the key named.
 
 Everything a build depends on lives in one typed object so that it can be fingerprinted into the
 release manifest (secrets excluded).
@@ -6,12 +14,19 @@ release manifest (secrets excluded).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import tomllib
 import warnings
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.defaults import DEFAULTS, ENV_VARS
 
 # The development key is public on purpose: it makes the pipeline runnable out of the box, and
 # `hash_key_is_default` makes every entry point warn loudly when it is in use.
@@ -21,61 +36,272 @@ CONFIG_FILE_ENV = "RECRM_CONFIG"
 DEFAULT_CONFIG_FILE = "recrm.toml"
 
 
+class ValidityThresholds(BaseModel):
+    """Bounds of the validity gate (`assets/checks/validity/gate.py`): a release whose shortcut
+    baselines score above them, that leaks, or whose relevance labels disagree with the truth
+    (where a drop has it) fails the blocking `["release"]:validity` check and `recrm validate`."""
+
+    marker_max_acc: float = Field(
+        0.55, ge=0, le=1, description="marker rule ACC on test (IF, FC); 0.5 is chance"
+    )
+    response_ngram_max_auc: float = Field(
+        0.60, ge=0, le=1, description="response-only character n-gram classifier AUC (IF, FC)"
+    )
+    synthetic_detector_max_auc: float = Field(
+        0.70, ge=0, le=1, description="synthetic-vs-logged detector AUC on the response (IF, FC)"
+    )
+    length_max_auc: float = Field(0.65, ge=0, le=1, description="response-length-only AUC (IF, FC)")
+    position_max_auc: float = Field(
+        0.60, ge=0, le=1, description="listing-order-only per-list AUC (item ranking)"
+    )
+    max_leaks: int = Field(
+        0, ge=0, description="held-out units found in train (users, responses, pairs, time)"
+    )
+    relevance_min_agreement: float = Field(
+        0.85, ge=0, le=1, description="relevance labels equal to the true grade (with _truth)"
+    )
+    relevance_min_grade_share: float = Field(
+        0.10, ge=0, le=1, description="smallest share of a relevance grade (with _truth)"
+    )
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; the message names file and key."""
+
+
+def _env(field: str) -> AliasChoices:
+    # The field's own name (keyword arguments, recrm.toml) or its environment variable.
+    return AliasChoices(field, ENV_VARS[field])
+
+
 class Settings(BaseModel):
-    """Paths and knobs shared by the CLI, the Dagster resources and the benchmarks."""
+    """Paths and knobs shared by the CLI, the Dagster resources and the benchmarks.
+
+    A plain value: constructing it reads nothing. `load_settings` fills it from the sources."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     logs_root: Path = Field(
-        Path("sample_logs"), description="folder with one sub-folder per domain"
+        Path(DEFAULTS["logs_root"]),
+        description="folder with one sub-folder per domain",
+        validation_alias=_env("logs_root"),
     )
-    warehouse_path: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file")
-    releases_dir: Path = Field(Path("releases"), description="where versioned releases go")
-    profile: str = Field("small", description="size profile, see schemas/profiles.py")
-    seed: int = Field(20260511, description="build seed; every random choice derives from it")
-    hash_key: str = Field(DEV_HASH_KEY, description="key of the user-id hash", repr=False)
-    release_version: str | None = Field(None, description="release version; default from inputs")
+    warehouse_path: Path = Field(
+        Path(DEFAULTS["warehouse_path"]),
+        description="DuckDB file",
+        validation_alias=_env("warehouse_path"),
+    )
+    releases_dir: Path = Field(
+        Path(DEFAULTS["releases_dir"]),
+        description="where versioned releases go",
+        validation_alias=_env("releases_dir"),
+    )
+    profile: str = Field(
+        DEFAULTS["profile"],
+        description="size profile, see schemas/profiles.py",
+        validation_alias=_env("profile"),
+    )
+    seed: int = Field(
+        DEFAULTS["seed"],
+        description="build seed; every random choice derives from it",
+        validation_alias=_env("seed"),
+    )
+    hash_key: str = Field(
+        DEV_HASH_KEY,
+        description="key of the user-id hash",
+        repr=False,
+        validation_alias=_env("hash_key"),
+    )
+    release_version: str | None = Field(
+        None,
+        description="release version; default from inputs",
+        validation_alias=_env("release_version"),
+    )
     overwrite_release: bool = Field(False, description="replace an existing release version")
     release_shard_rows: int = Field(
-        100_000, gt=0, description="rows per Parquet shard of a release (changes shard bytes)"
+        DEFAULTS["release_shard_rows"],
+        gt=0,
+        description="rows per Parquet shard of a release (changes shard bytes)",
+        validation_alias=_env("release_shard_rows"),
     )
+    timestamp_window_start: str = Field(
+        DEFAULTS["timestamp_window_start"],
+        description="earliest plausible log timestamp (UTC); earlier: quarantined",
+        validation_alias=_env("timestamp_window_start"),
+    )
+    timestamp_window_future_days: float = Field(
+        DEFAULTS["timestamp_window_future_days"],
+        ge=0,
+        description="latest plausible timestamp: now + this many days; later: quarantined",
+        validation_alias=_env("timestamp_window_future_days"),
+    )
+    allow_dev_key: bool = Field(
+        DEFAULTS["allow_dev_key"],
+        description="allow building with the PUBLIC development hash key (demos, tests)",
+        validation_alias=_env("allow_dev_key"),
+    )
+    validity: ValidityThresholds = Field(
+        default_factory=ValidityThresholds,
+        description="bounds of the validity gate ([recrm.validity] in recrm.toml)",
+    )
+    dagster_ui_url: str = Field(
+        DEFAULTS["dagster_ui_url"],
+        description="where `dagster dev` serves the UI: the CLI prints run links under it",
+        validation_alias=_env("dagster_ui_url"),
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, name: str) -> str:
+        from schemas.profiles import PROFILES
+
+        if name not in PROFILES:
+            raise ValueError(f"unknown size profile {name!r}; known: {', '.join(PROFILES)}")
+        return name
 
     @property
     def hash_key_is_default(self) -> bool:
         return self.hash_key == DEV_HASH_KEY
 
+    @property
+    def hash_key_id(self) -> str:
+        """Which key hashed the user ids, safe to publish: a digest of the key, never the key."""
+        return key_id(self.hash_key)
+
+    def require_usable_key(self) -> None:
+        """Building with the public development key needs an explicit opt-in (`--allow-dev-key`
+        or RECRM_ALLOW_DEV_KEY=1): anyone can reverse hashes made with a public key."""
+        if self.hash_key_is_default and not self.allow_dev_key:
+            raise DevKeyRefused(
+                "RECRM_HASH_KEY is not set, and the public development key would let anyone "
+                "reverse the user-id hashes: set RECRM_HASH_KEY to a secret, or pass "
+                "--allow-dev-key (RECRM_ALLOW_DEV_KEY=1) for a demo build."
+            )
+
     def public_dict(self) -> dict:
         """The configuration without secrets, as it goes into manifests and metadata."""
-        return self.model_dump(mode="json", exclude={"hash_key"})
+        return self.model_dump(mode="json", exclude={"hash_key", "allow_dev_key"})
 
 
-_ENV_FIELDS = {
-    "RECRM_LOGS_ROOT": "logs_root",
-    "RECRM_WAREHOUSE": "warehouse_path",
-    "RECRM_RELEASES_DIR": "releases_dir",
-    "RECRM_PROFILE": "profile",
-    "RECRM_SEED": "seed",
-    "RECRM_HASH_KEY": "hash_key",
-    "RECRM_RELEASE_VERSION": "release_version",
-    "RECRM_RELEASE_SHARD_ROWS": "release_shard_rows",
-}
+class DevKeyRefused(RuntimeError):
+    """A build asked to hash user ids with the public development key without opting in."""
+
+
+def key_id(key: str) -> str:
+    """`hmac-sha256:<16 hex>`: a digest naming a key (HMAC of a fixed label with the key), so
+    that two releases can be told to share a key without the key being recoverable."""
+    digest = hmac.new(key.encode("utf-8"), b"recrm key id", hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest[:16]}"
+
+
+class _SettingsSources(Settings, BaseSettings):
+    """`Settings` read from its sources (pydantic-settings): each field's environment variable
+    is its second alias (`RECRM_WAREHOUSE`), recrm.toml's `[recrm]` is the source below it."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", populate_by_name=True, case_sensitive=True, env_ignore_empty=True
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: flags > environment > recrm.toml > field defaults.
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls, "recrm"))
+
+
+class EvalFileConfig(BaseModel):
+    """`[eval]` of recrm.toml (RECRM_RESULTS_DIR overrides it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results_dir: Path | None = Field(None, description="evaluation results folder")
+
+
+def config_file_path(path: Path | None = None) -> Path:
+    return Path(path or os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+
+
+def _section_models() -> dict[str, type[BaseModel]]:
+    """Every section recrm.toml may hold, with the model whose fields are its keys."""
+    from core.llm.config import LLMConfig  # imports this module: resolved lazily
+
+    return {"recrm": Settings, "llm": LLMConfig, "eval": EvalFileConfig}
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields)
 
 
 def load_config_file(path: Path | None = None) -> dict:
-    """The `[recrm]` table of the config file, or {} when there is none."""
-    path = path or Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+    """The parsed config file, or {} when there is none. Unknown sections, and unknown keys in
+    any section, raise ConfigError naming the file and the key."""
+    path = config_file_path(path)
     if not path.is_file():
         return {}
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    models = _section_models()
+    for section, body in data.items():
+        if section not in models:
+            raise ConfigError(
+                f"{path}: unknown section [{section}] (known: "
+                + ", ".join(f"[{s}]" for s in models)
+                + ")"
+            )
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        unknown = sorted(set(body) - _field_names(models[section]))
+        if unknown:
+            known = ", ".join(sorted(_field_names(models[section])))
+            raise ConfigError(
+                f"{path}: unknown key(s) {', '.join(unknown)} in [{section}] (known: {known})"
+            )
+    return data
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """One section of recrm.toml (or the file RECRM_CONFIG names) as a settings source."""
+
+    def __init__(self, settings_cls: type[BaseSettings], section: str):
+        super().__init__(settings_cls)
+        self.section = section
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ returns the whole section at once
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(load_config_file().get(self.section, {}))
 
 
 def load_settings(**overrides) -> Settings:
     """Settings from defaults < config file < environment < explicit overrides (None ignored)."""
-    values: dict = dict(load_config_file().get("recrm", {}))
-    for env_name, field in _ENV_FIELDS.items():
-        if os.environ.get(env_name):
-            values[field] = os.environ[env_name]
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    values = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}")
+    try:
+        loaded = _SettingsSources(**values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
+    return Settings.model_validate(dict(loaded))
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line per problem: `setting seed: Input should be a valid integer (got 'x')`."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        lines.append(f"setting {where}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines)
 
 
 def warn_if_default_key(settings: Settings) -> None:

@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from core import file_tables
+from core.paths import make_private, private_dir
 from core.sql import quote_ident
 
 # DuckDB's own default (80% of RAM) lets one large statement take most of the machine; bounded,
@@ -120,7 +121,16 @@ class Warehouse:
         compression = os.environ.get(COMPRESSION_ENV) or DEFAULT_COMPRESSION
         if compression != "auto":
             config["force_compression"] = compression
-        return duckdb.connect(str(self.path), read_only=read_only, config=config)
+        if read_only:
+            return duckdb.connect(str(self.path), read_only=True, config=config)
+        # The warehouse holds quarantined raw text and every derived table: owner-only, whatever
+        # the process's umask (a folder we create is made private too; a folder the user chose
+        # and that exists already is theirs).
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        con = duckdb.connect(str(self.path), config=config)
+        make_private(self.path)
+        return con
 
     @property
     def files_root(self) -> Path:

@@ -14,10 +14,15 @@ from dagster import (
 )
 
 import assets as assets_package
+from core.paths import private_umask
 from pipelines.jobs import JOBS
 from pipelines.resources import default_resources
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
+
+# What runs of this code location write (warehouse, quarantine, run storage, releases) is
+# owner-only: `dagster dev` and each run process load this module.
+private_umask()
 
 ALL_ASSETS = load_assets_from_package_module(assets_package)
 ALL_CHECKS = load_asset_checks_from_package_module(assets_package)

@@ -1,33 +1,62 @@
-"""Materialize the code location's assets in process: what the `recrm` CLI runs.
+"""Run the code location's jobs in process: what the `recrm` CLI runs.
 
-The CLI and the UI run the same asset definitions with the same resources; the CLI just drives them
-layer by layer and domain by domain, on the project's Dagster instance when there is one (so its
-runs show in `dagster dev`), else on an ephemeral instance.
+The CLI and the UI run the same asset definitions with the same resources. A build runs the named
+jobs of `pipelines/jobs.py` (`build_domain` per domain, then `publish_release`), tagged with the
+code location's repository label, so each run is listed under its job in `dagster dev`'s job
+history (not as an anonymous `__ephemeral_asset_job__`). It runs on the project's Dagster instance
+when there is one (so its runs show in `dagster dev`), else on an ephemeral instance. Progress is
+reported per step (event listener on the instance) with the step's rows.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetSelection, DagsterEventType, DagsterInstance, materialize
+from dagster import (
+    AssetSelection,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+    in_process_executor,
+    materialize,
+)
 from dagster._core.instance.ref import InstanceRef
 
+from core.paths import (
+    DOMAIN_RULE_TEXT,
+    PathRefused,
+    check_domain,
+    domain_folder,
+    is_domain_name,
+    private_dir,
+)
 from core.settings import Settings
 from core.warehouse import held_open
 from schemas.logs import FILE_SUFFIXES
+
+PID_TAG = "recrm/pid"  # the process running a CLI run: a dead pid means the run was killed
+# The code location `dagster dev` loads ([tool.dagster] in pyproject.toml) holds one repository
+# (Definitions); the UI lists a job's runs by this label.
+CODE_LOCATION_NAME = "recrm"
+REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION_NAME}"
+REPOSITORY_LABEL_TAG = ".dagster/repository"
+CLI_TAG = "recrm/cli"
 
 
 class BuildFailed(RuntimeError):
     """A run failed; the message is the one-line reason the CLI prints. `report` holds what
     the runs reported up to the failure (e.g. failed checks' metadata), when there was a run."""
 
-    def __init__(self, message: str, report: RunReport | None = None):
+    def __init__(self, message: str, report: RunReport | None = None, url: str | None = None):
         super().__init__(message)
         self.report = report
+        self.url = url  # the failed run's page in the UI, when it ran as a named job
 
 
 @dataclass
@@ -47,9 +76,37 @@ class CheckOutcome:
 
 
 @dataclass
+class RunRecord:
+    """One Dagster run the CLI launched: its job, partition, id and outcome."""
+
+    job: str
+    partition: str | None
+    run_id: str
+    success: bool
+    seconds: float
+    data_docs: str | None = None  # index.html of the Data Docs site holding its check results
+
+
+@dataclass
 class RunReport:
     materializations: list[Materialization] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """A step that just finished: `index` of `total` in the whole command, in `job` for
+    `partition`, `elapsed` seconds since the command started, `rows` it wrote (if a table)."""
+
+    index: int
+    total: int
+    job: str
+    partition: str | None
+    step: str
+    elapsed: float
+    rows: int | None
+    status: str  # "started", "succeeded", "failed", "skipped"
 
 
 @contextmanager
@@ -59,8 +116,7 @@ def project_instance() -> Iterator[DagsterInstance]:
         with DagsterInstance.get() as instance:
             yield instance
     elif Path("dagster.yaml").is_file():
-        base = Path(".dagster").resolve()
-        base.mkdir(exist_ok=True)
+        base = private_dir(Path(".dagster").resolve())  # run records hold metadata and logs
         with DagsterInstance.from_ref(
             InstanceRef.from_dir(str(base), config_dir=os.getcwd())
         ) as instance:
@@ -71,20 +127,86 @@ def project_instance() -> Iterator[DagsterInstance]:
 
 
 def discover_domains(logs_root: Path) -> list[str]:
-    """Domain folders under the log root: sub-folders holding at least one log file.
+    """Domain folders under the log root: sub-folders holding at least one log file, whose names
+    pass the domain rule (`core.paths`) and that stay inside the log root. The others are left
+    out; `skipped_folders` says which and why."""
+    return scan_log_root(logs_root)[0]
 
-    Folders starting with `_` or `.` are not domains (the generator keeps its ground truth in
-    `_truth/`).
-    """
+
+def skipped_folders(logs_root: Path) -> dict[str, str]:
+    """Folders under the log root that are not built as domains -> why (for the user)."""
+    return scan_log_root(logs_root)[1]
+
+
+def scan_log_root(logs_root: Path) -> tuple[list[str], dict[str, str]]:
+    """(domains, skipped folder -> reason). Folders starting with `_` are the generator's
+    (`_truth/`) and hidden folders (`.git`, `.cache`) are not domains; they are left out silently.
+    Every other folder that is not built is named with its reason, a folder named `..x` included."""
     if not logs_root.is_dir():
-        raise BuildFailed(f"log root {logs_root} is not a folder")
-    domains = []
+        raise BuildFailed(f"The log root {logs_root} is not a folder.")
+    domains: list[str] = []
+    skipped: dict[str, str] = {}
     for child in sorted(logs_root.iterdir()):
-        if not child.is_dir() or child.name.startswith(("_", ".")):
+        name = child.name
+        if not child.is_dir():
             continue
-        if any(p.name.endswith(FILE_SUFFIXES) for p in child.iterdir() if p.is_file()):
-            domains.append(child.name)
-    return domains
+        if name.startswith("_") or (name.startswith(".") and not name.startswith("..")):
+            continue
+        if not is_domain_name(name):
+            skipped[name] = f"not a valid domain name ({DOMAIN_RULE_TEXT})"
+            continue
+        try:
+            folder = domain_folder(logs_root, name)
+        except PathRefused as exc:
+            skipped[name] = str(exc)
+            continue
+        if any(p.name.lower().endswith(FILE_SUFFIXES) for p in folder.iterdir() if p.is_file()):
+            domains.append(name)
+    return domains, skipped
+
+
+def mark_dead_runs_failed(instance: DagsterInstance) -> list[str]:
+    """Runs of this instance left STARTED (or STARTING) by a process that no longer exists
+    (killed with -9, power loss) are marked failed, so that a re-run is not blocked and the UI
+    tells the truth. Dagster's run monitoring does the same for runs it launched (dagster.yaml);
+    the CLI runs in process and is not monitored, hence this check before each build.
+    Returns the run ids marked."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    marked = []
+    records = instance.get_run_records(
+        RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+    )
+    for record in records:
+        run = record.dagster_run
+        pid = _run_pid(instance, run.run_id)
+        if pid is None or _pid_alive(pid):
+            continue
+        instance.report_run_failed(
+            run, message=f"The process {pid} running this run is gone (killed); marked failed."
+        )
+        marked.append(run.run_id)
+    return marked
+
+
+def _run_pid(instance: DagsterInstance, run_id: str) -> int | None:
+    """The pid of the process that started `run_id`, from the run's ENGINE_EVENT/RUN_START
+    metadata or the CLI's `recrm/pid` tag."""
+    run = instance.get_run_by_id(run_id)
+    tag = (run.tags or {}).get(PID_TAG) if run else None
+    if tag and tag.isdigit():
+        return int(tag)
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _value(entry) -> object:
@@ -135,6 +257,146 @@ def _console_log_level() -> str:
     return os.environ.get("RECRM_DAGSTER_LOG_LEVEL", "CRITICAL").upper()
 
 
+def _rows_of(metadata: dict) -> int | None:
+    for key in ("dagster/row_count", "rows"):
+        value = metadata.get(key)
+        if value is not None:
+            value = _value(value)
+            if isinstance(value, int):
+                return value
+    return None
+
+
+def code_location(settings: Settings, resources: dict | None = None) -> Definitions:
+    """The code location's definitions with the CLI's resources (its settings, not the env's)."""
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.jobs import JOBS
+    from pipelines.resources import default_resources
+
+    return Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=JOBS,
+        resources=default_resources(settings) | (resources or {}),
+        executor=in_process_executor,
+    )
+
+
+def job_steps(defs: Definitions, job_name: str) -> int:
+    """How many steps (asset and check ops) one run of the job executes."""
+    return len(defs.resolve_job_def(job_name).graph.node_dict)
+
+
+def run_url(settings: Settings, run_id: str) -> str:
+    return f"{settings.dagster_ui_url.rstrip('/')}/runs/{run_id}"
+
+
+class _StepCounter:
+    """Turns a run's events into StepProgress calls; `done` counts steps over every run."""
+
+    def __init__(self, total: int, on_progress: Callable[[StepProgress], None] | None):
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.on_progress = on_progress
+        self._rows: dict[str, int] = {}
+
+    def listener(self, job: str, partition: str | None) -> Callable:
+        def on_event(record) -> None:
+            event = getattr(record, "dagster_event", None)
+            if event is None:
+                return
+            kind = event.event_type
+            if kind == DagsterEventType.ASSET_MATERIALIZATION:
+                rows = _rows_of(event.event_specific_data.materialization.metadata)
+                if rows is not None and event.step_key:
+                    self._rows[event.step_key] = self._rows.get(event.step_key, 0) + rows
+                return
+            status = {
+                DagsterEventType.STEP_START: "started",
+                DagsterEventType.STEP_SUCCESS: "succeeded",
+                DagsterEventType.STEP_FAILURE: "failed",
+                DagsterEventType.STEP_SKIPPED: "skipped",
+            }.get(kind)
+            if status is None:
+                return
+            if status != "started":
+                self.done += 1
+            if self.on_progress:
+                self.on_progress(
+                    StepProgress(
+                        index=self.done + (1 if status == "started" else 0),
+                        total=self.total,
+                        job=job,
+                        partition=partition,
+                        step=event.step_key,
+                        elapsed=time.monotonic() - self.started,
+                        rows=self._rows.get(event.step_key),
+                        status=status,
+                    )
+                )
+
+        return on_event
+
+
+def add_data_docs(settings: Settings, run_id: str) -> str | None:
+    """Add the run's check results to the warehouse's GX Data Docs site (failed runs too: their
+    failures are what the pages are for); its index.html, or None when the run checked nothing.
+    A site that cannot be built is a warning, not a failed build."""
+    import warnings
+
+    from assets.checks.data_docs import add_run_to_site
+    from assets.checks.results import validation_root
+
+    try:
+        index = add_run_to_site(validation_root(settings.warehouse_path), run_id)
+    except Exception as exc:  # the build's outcome does not depend on its report
+        warnings.warn(f"Data Docs of run {run_id} not built: {exc}", stacklevel=2)
+        return None
+    return str(index.resolve()) if index else None
+
+
+def run_job(
+    defs: Definitions,
+    job_name: str,
+    settings: Settings,
+    instance: DagsterInstance,
+    partition_key: str | None = None,
+    report: RunReport | None = None,
+    counter: _StepCounter | None = None,
+) -> RunReport:
+    """Run the named job of `defs` in process (for one partition, or unpartitioned), as a run of
+    that job in the code location: the UI lists it in the job's history."""
+    report = report if report is not None else RunReport()
+    job = defs.resolve_job_def(job_name)
+    run_id = str(uuid.uuid4())
+    if counter is not None:
+        instance.add_event_listener(run_id, counter.listener(job_name, partition_key))
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=partition_key,
+        run_id=run_id,
+        raise_on_error=False,
+        tags={
+            CLI_TAG: "true",
+            REPOSITORY_LABEL_TAG: REPOSITORY_LABEL,
+            PID_TAG: str(os.getpid()),
+        },
+        run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
+    )
+    seconds = time.monotonic() - started
+    docs = add_data_docs(settings, run_id)
+    report.runs.append(RunRecord(job_name, partition_key, run_id, result.success, seconds, docs))
+    _collect(result, report)
+    if not result.success:
+        where = f" (domain {partition_key})" if partition_key else ""
+        raise BuildFailed(
+            _failure_reason(result, report) + where, report=report, url=run_url(settings, run_id)
+        )
+    return report
+
+
 def materialize_selection(
     selection: AssetSelection,
     settings: Settings,
@@ -156,7 +418,7 @@ def materialize_selection(
         instance=instance,
         resources=default_resources(settings) | (resources or {}),
         raise_on_error=False,
-        tags={"recrm/cli": "true"},
+        tags={CLI_TAG: "true", PID_TAG: str(os.getpid())},
         # The CLI prints its own summary and one-line failures; Dagster's event log stays in the
         # instance. RECRM_DAGSTER_LOG_LEVEL=DEBUG shows it on the console.
         run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
@@ -168,17 +430,51 @@ def materialize_selection(
     return report
 
 
+def run_jobs(
+    jobs: list[tuple[str, bool]],
+    domains: list[str],
+    settings: Settings,
+    on_progress: Callable[[StepProgress], None] | None = None,
+    resources: dict | None = None,
+) -> RunReport:
+    """Run each (job name, partitioned) in order: once per domain when partitioned. Every step
+    of every run is reported to `on_progress` (step i of n over the whole command)."""
+    from assets.partitions import DOMAINS
+
+    for domain in domains:
+        check_domain(domain)
+    defs = code_location(settings, resources)
+    total = sum(job_steps(defs, name) * (len(domains) if part else 1) for name, part in jobs)
+    counter = _StepCounter(total, on_progress)
+    report = RunReport()
+    with project_instance() as instance, held_open(settings.warehouse_path):
+        mark_dead_runs_failed(instance)
+        known = set(instance.get_dynamic_partitions(DOMAINS.name))
+        new = [d for d in domains if d not in known]
+        if new:
+            instance.add_dynamic_partitions(DOMAINS.name, new)
+        for name, partitioned in jobs:
+            for key in domains if partitioned else [None]:
+                run_job(defs, name, settings, instance, key, report, counter)
+    return report
+
+
 def run_layers(
     layers: list[tuple[str, AssetSelection, bool]],
     domains: list[str],
     settings: Settings,
     on_step: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """Run each (name, selection, partitioned) layer in order: per domain when partitioned."""
+    """Run each (name, selection, partitioned) layer in order: per domain when partitioned.
+    Ad-hoc selections (benchmarks) run as anonymous asset jobs; the CLI runs named jobs
+    (`run_jobs`)."""
     from assets.partitions import DOMAINS
 
     report = RunReport()
+    for domain in domains:
+        check_domain(domain)
     with project_instance() as instance, held_open(settings.warehouse_path):
+        mark_dead_runs_failed(instance)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         new = [d for d in domains if d not in known]
         if new:

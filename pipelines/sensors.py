@@ -1,10 +1,14 @@
 """Sensors.
 
 - `new_domain_sensor` watches the log root (the `build` resource's `logs_root`): every new domain
-  folder (`pipelines.runner.discover_domains`) becomes a `domain` partition and gets a
+  folder (`pipelines.runner.scan_log_root`;
+  folders whose names break the domain rule are skipped and named in the log) becomes a `domain` partition and gets a
   `build_domain` run.
 - `release_after_domains` requests `publish_release` once every domain's latest `build_domain`
   run succeeded and was started after the last `publish_release` run.
+- `data_docs_after_run` / `data_docs_after_failure`: a run of the three jobs launched from the UI
+  (or by a sensor or schedule) adds its check results to the warehouse's Data Docs site, as the
+  CLI does for its own runs (`pipelines.runner.add_data_docs`).
 """
 
 from __future__ import annotations
@@ -14,18 +18,22 @@ from pathlib import Path
 from dagster import (
     DagsterRunStatus,
     DefaultSensorStatus,
+    RunFailureSensorContext,
     RunRequest,
     RunsFilter,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
     sensor,
 )
 
 from assets.partitions import DOMAINS
-from pipelines.jobs import domain_job, release_job
-from pipelines.resources import BuildSettings
-from pipelines.runner import BuildFailed, discover_domains
+from pipelines.jobs import JOBS, domain_job, release_job
+from pipelines.resources import BuildSettings, WarehouseResource
+from pipelines.runner import CLI_TAG, BuildFailed, scan_log_root
 
 PARTITION_TAG = "dagster/partition"
 
@@ -39,13 +47,18 @@ PARTITION_TAG = "dagster/partition"
 def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
     logs_root = Path(build.settings().logs_root)
     try:
-        found = discover_domains(logs_root)
+        found, skipped = scan_log_root(logs_root)
     except BuildFailed as exc:
         return SkipReason(str(exc))
+    for name, why in skipped.items():
+        context.log.warning(f"Folder {name!r} under {logs_root} is skipped: {why}")
     known = set(context.instance.get_dynamic_partitions(DOMAINS.name))
     new = [d for d in found if d not in known]
     if not new:
-        return SkipReason(f"no new domain folder under {logs_root}")
+        named = "; ".join(f"{n!r} skipped: {w}" for n, w in skipped.items())
+        return SkipReason(
+            f"no new domain folder under {logs_root}" + (f" ({named})" if named else "")
+        )
     return SensorResult(
         run_requests=[RunRequest(partition_key=d, run_key=f"new-domain:{d}") for d in new],
         dynamic_partitions_requests=[DOMAINS.build_add_request(new)],
@@ -86,4 +99,36 @@ def release_after_domains(context: SensorEvaluationContext):
     return RunRequest(run_key=run_key, tags={"recrm/domains": ",".join(domains)})
 
 
-SENSORS = [new_domain_sensor, release_after_domains]
+def add_run_docs(run, warehouse: WarehouseResource) -> SkipReason:
+    """Add a finished run's check results to the Data Docs site (not the CLI's: it adds its own)."""
+    from assets.checks.data_docs import add_run_to_site
+    from assets.checks.results import validation_root
+
+    if run.tags.get(CLI_TAG) == "true":
+        return SkipReason(f"run {run.run_id} came from the CLI, which adds its own results")
+    index = add_run_to_site(validation_root(warehouse.path), run.run_id)
+    if index is None:
+        return SkipReason(f"run {run.run_id} stored no check results")
+    return SkipReason(f"run {run.run_id} added to the Data Docs site {index}")
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=JOBS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Adds a successful run's check results to the Data Docs site.",
+)
+def data_docs_after_run(context: RunStatusSensorContext, warehouse: WarehouseResource):
+    return add_run_docs(context.dagster_run, warehouse)
+
+
+@run_failure_sensor(
+    monitored_jobs=JOBS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Adds a failed run's check results (why it failed) to the Data Docs site.",
+)
+def data_docs_after_failure(context: RunFailureSensorContext, warehouse: WarehouseResource):
+    return add_run_docs(context.dagster_run, warehouse)
+
+
+SENSORS = [new_domain_sensor, release_after_domains, data_docs_after_run, data_docs_after_failure]

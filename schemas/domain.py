@@ -55,7 +55,17 @@ class DomainSettings(BaseModel):
 
 
 def domain_file(logs_root: Path, domain: str) -> Path:
-    return Path(logs_root) / domain / DOMAIN_FILE
+    """`<logs_root>/<domain>/domain.toml`; the domain name is checked and the file (a symbolic
+    link included) must stay inside the log root (`core.paths`)."""
+    from core.paths import PathRefused, confined, domain_folder
+
+    path = domain_folder(logs_root, domain) / DOMAIN_FILE
+    if path.exists() or path.is_symlink():
+        try:
+            confined(logs_root, path, what=f"settings file {domain}/{DOMAIN_FILE}")
+        except PathRefused as exc:
+            raise DomainSettingsError(str(exc)) from exc
+    return path
 
 
 def load_domain_settings(logs_root: Path, domain: str) -> DomainSettings:

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-.venv/bin/recrm build --logs sample_logs --out releases "$@"
+.venv/bin/recrm build --logs sample_logs --out releases --allow-dev-key "$@"

@@ -24,11 +24,12 @@ from dagster import (
 
 from assets.checks.benchmark import validate_benchmark
 from assets.checks.frames import suite_columns
+from assets.checks.personal_data import scan_relation
 from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
-from assets.checks.results import results_dir, store_outcome
+from assets.checks.results import results_dir, site_index, store_outcome, validation_root
 from assets.checks.validation import SuiteOutcome
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from core.sql import quote_ident
 from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
@@ -37,8 +38,9 @@ from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 from schemas.profiles import get_profile
 
 
-def check_metadata(outcome: SuiteOutcome, stored) -> dict:
-    """Metadata of a check result: counts, the failed expectations, where the result is."""
+def check_metadata(outcome: SuiteOutcome, stored, warehouse_path) -> dict:
+    """Metadata of a check result: counts, the failed expectations, where the result is, and
+    the Data Docs site that shows it (built when the run ends: `recrm` adds each run)."""
     lines = [f"- {f.describe()}" for f in outcome.failed]
     return {
         "suite": outcome.suite,
@@ -48,6 +50,7 @@ def check_metadata(outcome: SuiteOutcome, stored) -> dict:
         "failed_expectations": MetadataValue.json(outcome.failures_json()),
         "failures": MetadataValue.md("\n".join(lines) if lines else "none"),
         "result_path": MetadataValue.path(str(stored)),
+        "data_docs": MetadataValue.path(str(site_index(validation_root(warehouse_path)))),
     }
 
 
@@ -77,7 +80,40 @@ def _benchmark_check(dimension: str):
             f"{dimension}.benchmark",
             outcome,
         )
-        return AssetCheckResult(passed=outcome.success, metadata=check_metadata(outcome, stored))
+        return AssetCheckResult(
+            passed=outcome.success,
+            metadata=check_metadata(outcome, stored, settings.warehouse_path),
+        )
+
+    return _check
+
+
+def _personal_data_check(dimension: str):
+    @asset_check(
+        asset=AssetKey([dimension, "benchmark"]),
+        name="no_personal_data",
+        blocking=True,
+        description=(
+            f"no value of benchmark_{dimension}'s text columns holds a phone number, bank card, "
+            "ID number, IP or e-mail address, by the independent detector core/pii_detect.py"
+        ),
+    )
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+        table = f"benchmark_{dimension}"
+        with warehouse.session() as wh:
+            if not wh.table_exists(table):
+                return AssetCheckResult(
+                    passed=False, metadata={"error": f"table {table} does not exist"}
+                )
+            with wh.connect(read_only=True) as con:
+                report = scan_relation(con, quote_ident(table), dimension)
+        metadata = report.metadata()
+        if not report.passed:
+            metadata["error"] = (
+                f"{metadata['values_with_personal_data']} value(s) hold personal data: "
+                + "; ".join(report.examples[:2])
+            )
+        return AssetCheckResult(passed=report.passed, metadata=metadata)
 
     return _check
 
@@ -96,7 +132,7 @@ def _ingest_check(table: ContractTable, kind: str):
     def _check(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> AssetCheckResult:
-        domain = context.partition_key
+        domain = domain_key(context)
         severity = AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN
         suite = suite_of(table)
         # The keys suite reads a few columns; loading every column of a million raw rows into
@@ -120,13 +156,14 @@ def _ingest_check(table: ContractTable, kind: str):
         return AssetCheckResult(
             passed=outcome.success,
             severity=severity,
-            metadata={**check_metadata(outcome, stored), "domain": domain},
+            metadata={**check_metadata(outcome, stored, warehouse.path), "domain": domain},
         )
 
     return _check
 
 
 BENCHMARK_CHECKS = [_benchmark_check(d) for d in DIMENSIONS]
+PERSONAL_DATA_CHECKS = [_personal_data_check(d) for d in DIMENSIONS]
 with warnings.catch_warnings():
     # Partitioned asset checks are a Dagster preview feature; they are what per-domain
     # ingest validation needs, and the warning would print on every load.

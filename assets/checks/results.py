@@ -1,18 +1,14 @@
 """Validation results kept with the run, and GX Data Docs rendered from them.
 
 Each check writes its GX result JSON to `<warehouse folder>/validation/<run_id>/<name>.json`
-(by default `data/validation/<run_id>/`), next to the run that produced it. `build_data_docs`
-renders a folder of such results as static HTML with GX's own Data Docs renderers:
-
-    .venv/bin/python -c "from assets.checks.results import build_data_docs as b; \
-        b('data/validation/<run_id>', 'data/validation/<run_id>/docs')"
-
-or `recrm validate RELEASE_DIR --data-docs OUT` for a published release's shards.
+(by default `data/validation/<run_id>/`), next to the run that produced it. The CLI adds each
+run's results to the warehouse's GX Data Docs site, `data/validation/docs/index.html`, which the
+checks' metadata link (`assets.checks.data_docs`); `recrm validate RELEASE_DIR --data-docs OUT`
+builds a site of a published release's shards.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
@@ -23,7 +19,7 @@ VALIDATION_FOLDER = "validation"
 
 
 def results_dir(warehouse_path: str | Path, run_id: str) -> Path:
-    return Path(warehouse_path).parent / VALIDATION_FOLDER / run_id
+    return validation_root(warehouse_path) / run_id
 
 
 def _file_name(name: str) -> str:
@@ -41,40 +37,18 @@ def store_outcome(directory: Path, name: str, outcome: SuiteOutcome) -> Path:
     return paths[0]
 
 
-def build_data_docs(results: str | Path, out_dir: str | Path) -> Path:
-    """Render every GX result JSON in `results` as HTML under `out_dir`; returns index.html."""
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResultSchema,
-    )
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
+def validation_root(warehouse_path: str | Path) -> Path:
+    """`<warehouse folder>/validation`: every run's results, and the Data Docs site of them."""
+    return Path(warehouse_path).parent / VALIDATION_FOLDER
 
-    results, out_dir = Path(results), Path(out_dir)
-    files = sorted(results.glob("*.json"))
-    if not files:
-        raise FileNotFoundError(f"no validation results (*.json) in {results}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    renderer, view = ValidationResultsPageRenderer(), DefaultJinjaPageView()
-    rows = []
-    for path in files:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        result = ExpectationSuiteValidationResultSchema().load(data)
-        page = out_dir / f"{path.stem}.html"
-        page.write_text(view.render(renderer.render(result)), encoding="utf-8")
-        stats = data.get("statistics", {})
-        rows.append(
-            f"<tr><td><a href='{html.escape(page.name)}'>{html.escape(path.stem)}</a></td>"
-            f"<td>{'passed' if data.get('success') else 'FAILED'}</td>"
-            f"<td>{stats.get('successful_expectations', '')}/"
-            f"{stats.get('evaluated_expectations', '')}</td></tr>"
-        )
-    index = out_dir / "index.html"
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>Validation results</title>"
-        "</head><body><h1>Validation results</h1><table border='1' cellpadding='4'>"
-        "<tr><th>suite</th><th>result</th><th>expectations met</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>",
-        encoding="utf-8",
-    )
-    return index
+
+def site_index(validation_root: str | Path) -> Path:
+    """Where the warehouse's Data Docs site is: `<validation root>/docs/index.html`."""
+    return Path(validation_root) / "docs" / "index.html"
+
+
+def build_data_docs(results: str | Path, out_dir: str | Path, run_name: str | None = None) -> Path:
+    """A GX Data Docs site of the results in `results` (see `assets.checks.data_docs`)."""
+    from assets.checks.data_docs import build_data_docs as build
+
+    return build(results, out_dir, run_name)

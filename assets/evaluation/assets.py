@@ -30,8 +30,15 @@ from assets.evaluation.results import SUMMARY_FILE, load_spec
 from assets.evaluation.run import evaluate
 from assets.evaluation.spec import data_version
 from assets.partitions import SCORERS
+from assets.table_metadata import (
+    COLUMN_SCHEMA,
+    ROW_COUNT,
+    TABLE_NAME,
+    column_schema,
+    records_table,
+)
 from pipelines.resources import EvaluationSettings
-from schemas.evaluation import PAPER_COLUMNS, SHORT_NAMES
+from schemas.evaluation import ITEMS_SCHEMA, PAPER_COLUMNS, SHORT_NAMES
 
 # Observable source assets are "beta" in dagster 1.13; the warning says nothing to our users.
 warnings.filterwarnings("ignore", message=".*observable_source_asset.*", category=Warning)
@@ -55,6 +62,7 @@ def scorer_versions(results_dir: Path, names: list[str]) -> dict[str, str]:
     partitions_def=SCORERS,
     description="Each evaluation's configuration and release (data version: config hash + "
     "release manifest sha256).",
+    tags={"dagster/kind/json": ""},
 )
 def scorer(context, evaluation: EvaluationSettings) -> DataVersionsByPartition:
     names = context.instance.get_dynamic_partitions(SCORERS.name)
@@ -99,12 +107,23 @@ def result_metadata(summary: dict, folder: Path) -> dict:
         "chart": MetadataValue.md(chart_markdown(summary)),
         **headline,
         "entries": sum(f["entries"] for f in summary["dimensions"].values()),
-        "invalid_rate": MetadataValue.json(
-            {d: f["invalid_rate"] for d, f in summary["dimensions"].items()}
+        ROW_COUNT: sum(f["entries"] for f in summary["dimensions"].values()),
+        TABLE_NAME: str(folder / "items.parquet"),
+        "invalid_rate": records_table(
+            [
+                {"dimension": d, "invalid_rate": f["invalid_rate"]}
+                for d, f in summary["dimensions"].items()
+            ],
+            {"dimension": "string", "invalid_rate": "float"},
         ),
         "release": summary["release"]["version"],
-        "scorer": MetadataValue.json(summary["scorer"]),
-        "llm_usage": MetadataValue.json(summary["llm_usage"] or {}),
+        "scorer": MetadataValue.md(
+            "\n".join(f"- **{k}**: `{v}`" for k, v in sorted(summary["scorer"].items()))
+        ),
+        "llm_usage": records_table(
+            [summary["llm_usage"]] if summary["llm_usage"] else [],
+            {k: "int" for k in summary["llm_usage"] or {}},
+        ),
         "summary": MetadataValue.path(str(folder / SUMMARY_FILE)),
     }
 
@@ -114,8 +133,10 @@ def result_metadata(summary: dict, folder: Path) -> dict:
     group_name="evaluation",
     partitions_def=SCORERS,
     deps=[scorer.key],
-    description="One evaluation's items.parquet and summary.json under "
-    "results/<release version>/<name>/ (metrics with 95% bootstrap intervals).",
+    description="One evaluation's `items.parquet` and `summary.json` under "
+    "`results/<release version>/<name>/` (metrics with 95% bootstrap intervals).",
+    kinds={"parquet"},
+    metadata={COLUMN_SCHEMA: column_schema(ITEMS_SCHEMA)},
 )
 def result(context: AssetExecutionContext, evaluation: EvaluationSettings) -> MaterializeResult:
     results_dir = Path(evaluation.results_dir)

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.paths import PathRefused, confined, domain_folder
+from schemas.domain import DOMAIN_FILE
 from schemas.logs import FILE_SUFFIXES
 
 
@@ -43,21 +45,63 @@ def file_format(path: Path) -> tuple[str, bool]:
     raise IngestError(f"{path}: unsupported file type (expected one of {', '.join(FILE_SUFFIXES)})")
 
 
-def table_files(logs_root: Path, domain: str, table: str) -> list[LogFile]:
-    """The files of `table` in `<logs_root>/<domain>/`, sorted by name."""
-    folder = logs_root / domain
+def _domain_folder(logs_root: Path, domain: str) -> Path:
+    try:
+        folder = domain_folder(logs_root, domain)
+    except PathRefused as exc:
+        raise IngestError(str(exc)) from exc
     if not folder.is_dir():
-        raise IngestError(f"no log folder for domain {domain!r}: {folder} is not a folder")
+        raise IngestError(
+            f"There is no log folder for domain {domain!r}: {folder} is not a folder."
+        )
+    return folder
+
+
+def _is_table_file(name: str, table: str) -> bool:
+    return name.startswith((f"{table}.", f"{table}-")) and name.lower().endswith(FILE_SUFFIXES)
+
+
+def table_files(logs_root: Path, domain: str, table: str) -> list[LogFile]:
+    """The files of `table` in `<logs_root>/<domain>/`, sorted by name. A file (or symbolic link)
+    that resolves outside the log root is refused with an error naming it."""
+    folder = _domain_folder(logs_root, domain)
     found = []
     for path in sorted(folder.iterdir()):
         name = path.name
-        if not path.is_file() or not name.startswith((f"{table}.", f"{table}-")):
+        if not _is_table_file(name, table):
             continue
-        if not name.lower().endswith(FILE_SUFFIXES):
+        try:
+            confined(logs_root, path, what=f"log file {domain}/{name}")
+        except PathRefused as exc:
+            raise IngestError(str(exc)) from exc
+        if not path.is_file():
             continue
         fmt, compressed = file_format(path)
         found.append(LogFile(path, f"{domain}/{name}", fmt, compressed))
     return found
+
+
+def ignored_files(logs_root: Path, domain: str, tables: list[str]) -> dict[str, str]:
+    """Every entry of the domain folder that ingest does not read -> why, so that nothing in a
+    drop is left out without a word (`domain.toml` is read by its own asset)."""
+    folder = _domain_folder(logs_root, domain)
+    ignored = {}
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name == DOMAIN_FILE:
+            continue
+        if path.is_dir():
+            ignored[name] = "a sub-folder (only the domain folder's own files are read)"
+        elif any(_is_table_file(name, t) for t in tables):
+            continue
+        elif any(name.startswith((f"{t}.", f"{t}-")) for t in tables):
+            ignored[name] = f"unsupported file type (expected one of {', '.join(FILE_SUFFIXES)})"
+        else:
+            ignored[name] = (
+                "the name matches no contract table (expected <table>.<suffix> or "
+                f"<table>-<part>.<suffix>, lower case, tables: {', '.join(tables)})"
+            )
+    return ignored
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -1,7 +1,7 @@
 """What ingest does to personal data, as SQL expressions (the patterns live in core.anonymize).
 
 - A user id column (`user_id`, or any `*_user_id` field, contract or extra) becomes
-  `<name>_hash`, the keyed hash of `core.ids.sql_keyed_hash` (key bound as `$hash_key`).
+  `<name>_hash`, HMAC-SHA-256 of `core.ids.sql_keyed_hash` (its pads bound as parameters).
 - Every other text value is masked for phones, e-mails and ID numbers (`sql_mask_text`): the
   contract's free-text columns, but also names, notes, extra fields and the raw text of
   quarantined records, since no phone number from the input may reach the warehouse. Id columns
@@ -15,7 +15,7 @@ from __future__ import annotations
 from core.anonymize import sql_mask_text
 from core.ids import sql_keyed_hash
 
-HASH_KEY_PARAM = "$hash_key"
+HASH_PREFIX = "hash"  # the HMAC pads are bound as $hash_ipad / $hash_opad (core.ids)
 
 
 def is_user_id(column: str) -> bool:
@@ -32,7 +32,7 @@ def stored_name(column: str) -> str:
 
 
 def hashed(sql: str) -> str:
-    return sql_keyed_hash(sql, HASH_KEY_PARAM)
+    return sql_keyed_hash(sql, HASH_PREFIX)
 
 
 def masked(sql: str) -> str:

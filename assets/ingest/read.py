@@ -37,8 +37,14 @@ CSV_ERRORS = {
     "TOO MANY COLUMNS": "unparseable line: too many fields",
     "INVALID ENCODING": "unparseable line: non-UTF-8 bytes",
     "UNQUOTED VALUE": "unparseable line: bad quoting",
-    "LINE SIZE OVER MAXIMUM": "unparseable line: line too long",
 }
+# DuckDB's reader refuses a record over its line-size limit (2,000,000 bytes by default): the
+# record itself may be well-formed, so the reason says it is too large, and how large.
+TOO_LARGE_SQL = (
+    "'record too large: ' || coalesce(nullif(regexp_extract(error_message, 'Actual Size: ?([0-9]+)', 1), '')"
+    " || ' bytes', 'size unknown') || ', over the reader''s limit of ' || coalesce(nullif("
+    "regexp_extract(error_message, 'Maximum line size of ([0-9]+)', 1), ''), '?') || ' bytes'"
+)
 
 
 class _FileProblem(ValueError):
@@ -235,6 +241,7 @@ def _stage_csv(con, path: Path, target: str, index: int) -> list[str]:
         WITH rej AS (
             SELECT line::BIGINT - 1 AS rec,
                    arg_min(CASE error_type::VARCHAR {cases}
+                           WHEN 'LINE SIZE OVER MAXIMUM' THEN {TOO_LARGE_SQL}
                            ELSE 'unparseable line: ' || lower(error_type::VARCHAR) END,
                            column_idx) AS reason,
                    arg_min(csv_line, column_idx) AS line_text

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from assets.ingest.cast import REASON_VALUE_CHARS
 from assets.ingest.privacy import is_user_id, stored_name, stored_text
+from core.ids import hash_params
 from core.sql import quote_ident, sql_literal
 from schemas.logs import ContractTable
 
@@ -61,7 +62,7 @@ def check_duplicates(
         f"|| {quote}"
         for c in table.key
     )
-    params = {"hash_key": hash_key} if any(is_user_id(c) for c in table.key) else {}
+    params = hash_params(hash_key) if any(is_user_id(c) for c in table.key) else {}
     con.execute(
         f"""
         UPDATE {target} AS t

@@ -16,12 +16,16 @@ import duckdb
 import pyarrow as pa
 
 from assets.ingest.accepted import accepted_sql
-from assets.ingest.cast import cast_table
-from assets.ingest.discover import IngestError, table_files
-from assets.ingest.privacy import is_user_id
+from assets.ingest.cast import TimestampWindow, cast_table
+from assets.ingest.discover import IngestError, ignored_files, table_files
+from assets.ingest.personal_ids import hit_tokens, known_user_hashes, replace_tokens
+from assets.ingest.privacy import hashed, is_id, is_user_id, stored_name
 from assets.ingest.quarantine import quarantine_sql
 from assets.ingest.read import StagedFile, stage_file
 from assets.ingest.reference import check_duplicates, check_references
+from core.ids import hash_params
+from core.paths import check_domain
+from core.sql import quote_ident
 from core.warehouse import PartitionWrite, Warehouse
 from schemas.logs import (
     CONTRACT_TABLES,
@@ -54,12 +58,24 @@ class IngestResult:
     files: list[dict] = field(default_factory=list)  # path, format, sha256, rows_read
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason kind -> records
     absent: bool = False  # an optional table with no file in the drop
+    # Files that look like this table's but are not read (`events.tsv`, `events.parquet.gz`).
+    ignored: dict[str, str] = field(default_factory=dict)
 
 
 def ingest_table(
-    warehouse: Warehouse, logs_root: Path, domain: str, table: ContractTable, hash_key: str
+    warehouse: Warehouse,
+    logs_root: Path,
+    domain: str,
+    table: ContractTable,
+    hash_key: str,
+    window: TimestampWindow | None = None,
+    personal_columns: tuple[str, ...] = (),
 ) -> IngestResult:
-    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse."""
+    """Ingest `table` of `domain` from `<logs_root>/<domain>/` into the warehouse.
+
+    `window`: plausible timestamps (default 2000-01-01 to now + 1 day); `personal_columns`: id
+    columns besides the user ids whose raw values must not appear in free text."""
+    check_domain(domain)
     files = table_files(logs_root, domain, table.name)
     if not files and table.name in REQUIRED_TABLES:
         raise IngestError(
@@ -67,7 +83,13 @@ def ingest_table(
             f"(expected {table.name}.<{'|'.join(s.lstrip('.') for s in FILE_SUFFIXES)}>)"
         )
     known = _known_keys(warehouse, domain, table)
+    known_hashes = _known_user_hashes(warehouse, domain)
     result = IngestResult(domain, table.name, absent=not files)
+    result.ignored = {
+        name: why
+        for name, why in ignored_files(logs_root, domain, list(CONTRACT_TABLES)).items()
+        if name.lower().startswith(table.name)
+    }
     with tempfile.TemporaryDirectory(prefix="recrm-ingest-") as work:
         # A private database; large tables spill into the work folder, not the current one.
         con = duckdb.connect(config={"temp_directory": str(Path(work) / "spill")})
@@ -75,8 +97,9 @@ def ingest_table(
             con.execute("SET TimeZone = 'UTC'")
             staged = [stage_file(con, f, i, Path(work)) for i, f in enumerate(files)]
             _require_columns(staged, table)
+            _require_records(staged, table)
             columns = _union(con, staged)
-            cast_table(con, "_staged", "_checked", table, columns)
+            cast_table(con, "_staged", "_checked", table, columns, window)
             con.execute("DROP TABLE _staged")
             check_references(con, "_checked", table, domain, known)
             check_duplicates(con, "_checked", table, hash_key)
@@ -92,6 +115,9 @@ def ingest_table(
                 quarantine_sql("_checked", table.name, columns, csv_positions),
                 domain,
                 hash_key,
+            )
+            accepted, quarantine = _mask_personal_ids(
+                con, table, columns, accepted, quarantine, known_hashes, hash_key, personal_columns
             )
             kinds = con.execute(
                 "SELECT trim(regexp_extract(_reason, '^[A-Za-z -]+')) AS kind, count(*) FROM _checked "
@@ -138,8 +164,8 @@ def ingest_table(
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, domain: str, hash_key: str) -> pa.Table:
     params = {"domain": domain}
-    if "$hash_key" in sql:
-        params["hash_key"] = hash_key
+    if "$hash_ipad" in sql:
+        params |= hash_params(hash_key)
     return con.sql(sql, params=params).to_arrow_table()
 
 
@@ -153,6 +179,46 @@ def _files_table(result: IngestResult) -> pa.Table:
             "rows_read": [f["rows_read"] for f in result.files],
         },
         schema=INGEST_FILES_SCHEMA,
+    )
+
+
+def _known_user_hashes(warehouse: Warehouse, domain: str) -> pa.Table:
+    if not warehouse.path.exists():
+        return pa.table({"h": pa.array([], pa.string())})
+    with warehouse.connect(read_only=True) as con:
+        return known_user_hashes(con, domain)
+
+
+def _mask_personal_ids(
+    con, table, columns, accepted, quarantine, known_hashes, hash_key, personal_columns
+):
+    """Raw user ids (and values of `personal_columns`) in free text -> `[USER]`
+    (`personal_ids`): the ids are this table's own and the domain's ingested ones."""
+    own = [c for c in columns if is_user_id(c) or c in personal_columns]
+    con.register("_known_user_hashes", known_hashes)
+    hashes_sql = "SELECT h FROM _known_user_hashes" + "".join(
+        f" UNION ALL SELECT {hashed(quote_ident(c))} AS h FROM _checked" for c in own
+    )
+    text = [
+        stored_name(c)
+        for c, t in table.columns.items()
+        if pa.types.is_string(t) and not is_id(c) and not is_user_id(c)
+    ]
+    con.register("_accepted_out", accepted)
+    con.register("_quarantine_out", quarantine)
+    try:
+        tokens = hit_tokens(
+            con,
+            {"_accepted_out": text, "_quarantine_out": ["reason", "raw"]},
+            hashes_sql,
+            hash_params(hash_key),
+        )
+    finally:
+        for name in ("_known_user_hashes", "_accepted_out", "_quarantine_out"):
+            con.unregister(name)
+    return (
+        replace_tokens(con, "accepted", accepted, text, tokens),
+        replace_tokens(con, "quarantine", quarantine, ["reason", "raw"], tokens),
     )
 
 
@@ -188,16 +254,35 @@ def _known_keys(warehouse: Warehouse, domain: str, table: ContractTable) -> dict
 
 
 def _require_columns(staged: list[StagedFile], table: ContractTable) -> None:
-    """A CSV or Parquet file without a required column breaks the contract as a whole."""
+    """A file without a required column breaks the contract as a whole, in every format: for
+    JSON Lines, a required key that no line of the file has (a key missing from some lines only
+    is a missing value of those records, quarantined one by one)."""
     for s in staged:
-        if s.file.format == "jsonl" or not s.columns:
+        if not s.columns:
             continue
         lacking = [c for c in table.required if c not in s.columns]
         if lacking:
+            has = ", ".join(s.columns[:20]) + (", ..." if len(s.columns) > 20 else "")
+            what = "no line of the file has the key(s)" if s.file.format == "jsonl" else "column(s)"
             raise IngestError(
-                f"{s.file.relpath}: lacks required column(s) {', '.join(lacking)} "
-                f"(has {', '.join(s.columns)})"
+                f"{s.file.relpath} lacks the required {what} {', '.join(lacking)} "
+                f"of table {table.name!r} (it has {has})."
             )
+
+
+def _require_records(staged: list[StagedFile], table: ContractTable) -> None:
+    """A required table whose files hold no record (0 bytes, or a header only) would let every
+    dependent row be quarantined as pointing nowhere: fail instead, naming the files."""
+    if table.name not in REQUIRED_TABLES or not staged:
+        return
+    if sum(s.rows_read for s in staged) == 0:
+        names = ", ".join(s.file.relpath for s in staged)
+        kind = (
+            "is empty"
+            if all(s.file.path.stat().st_size == 0 for s in staged)
+            else ("holds no records (a header only)")
+        )
+        raise IngestError(f"{names} {kind}: the required table {table.name!r} needs records.")
 
 
 def _union(con: duckdb.DuckDBPyConnection, staged: list[StagedFile]) -> list[str]:

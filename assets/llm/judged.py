@@ -45,6 +45,24 @@ def judge_requests(dimension: str, todo: pl.DataFrame) -> tuple[list[LLMRequest]
     return [LLMRequest.chat(None, p, version, judge.output) for p in prompts], template
 
 
+def _rerender_rubric_prompts(frame: pl.DataFrame, changed: pl.Expr) -> pl.Expr:
+    """Instruction following: the prompt of an entry whose soft constraints the judge decided
+    lists them in its rubric (`instruction_following.rubric`): the rule's rubric, which the
+    prompt holds, is replaced by the judged one."""
+    from assets.dimensions.instruction_following.rubric import with_rubric
+
+    decided = frame.select(changed.alias("d"))["d"].fill_null(False)
+    rule = with_rubric(frame)["rubric"].to_list()
+    judged = with_rubric(frame, decided)["rubric"].to_list()
+    prompts = [
+        p.replace(old, new, 1) if d and p is not None else p
+        for p, old, new, d in zip(
+            frame["prompt"].to_list(), rule, judged, decided.to_list(), strict=True
+        )
+    ]
+    return pl.Series("prompt", prompts, dtype=pl.String)
+
+
 def _rerender_answers(dimension: str, frame: pl.DataFrame, changed: pl.Expr) -> pl.Expr:
     template = load_template(dimension)
     try:
@@ -133,5 +151,7 @@ def judge_entries(
     )
     if metadata["decided_by_judge"]:
         merged = merged.with_columns(_rerender_answers(dimension, merged, apply))
+        if dimension == "instruction_following":
+            merged = merged.with_columns(_rerender_rubric_prompts(merged, apply))
     frame = merged.select(schema.names)
     return JudgeOutcome(frame=frame, usage=usage, metadata=metadata)

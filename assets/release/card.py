@@ -154,6 +154,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         lines.append(f"- `{dim}` ({what}): " + "; ".join(parts))
     lines += split_policy_section(manifest)
     lines += label_sources_section(manifest)
+    lines += validity_section(manifest)
     lines += fields_section()
     lines += examples_section(examples or {})
     lines += [
@@ -437,6 +438,14 @@ def whole_release_section(version: str) -> list[str]:
 
 
 LIMITATIONS = (
+    "Instruction-following labels decide the hard constraints by rule; tone and staying on"
+    " topic are decided only where an LLM judge was configured, and each entry's rubric lists"
+    " only the constraints its label decided.",
+    "Factual-consistency labels check item facts (name, price, rating, distance, hours,"
+    " category, listed attributes); opinions in a response are not facts. A category stated"
+    " by its other-language name is a translation, not an error: synthesis never plants one,"
+    " but the rule checker compares categories as written, so a logged response that"
+    " translates a category is labelled hallucinated.",
     "The sample release is built from synthetic logs (`loggen`); agreement with truth is"
     " measured there and on a small real sample (ESCI relevance), not on real behaviour logs.",
     "Rule relevance labels read the domain's vocabulary, learned from its catalog and from the"
@@ -451,6 +460,38 @@ LIMITATIONS = (
     "Behaviour and ranking labels are logged engagement: position-biased, and an item shown"
     " but never looked at counts as ignored. Display positions are withheld from prompts.",
 )
+
+
+def validity_section(manifest: dict) -> list[str]:
+    """The validity gate's table (`assets/checks/validity/gate.py`, the manifest's `validity`)."""
+    validity = manifest.get("validity")
+    if not validity:
+        return []
+    lines = [
+        "",
+        "## Validity",
+        "",
+        "Could a model score on this release without judging anything? Each shortcut baseline is"
+        " fitted on train and scored on test: the marker rule (label 0 when the response holds a"
+        " string only train negatives hold; accuracy, 0.5 is chance), a character n-gram"
+        " classifier on the response alone, a detector of synthetic against logged negatives,"
+        " the response length alone (ROC-AUC each), and the ranking lists' listing order alone"
+        " (per-list AUC). The leak audit counts held-out users, responses, (user, item) pairs and"
+        " time windows found in train; where the logs came with the generator's truth, the"
+        " relevance labels are compared with the true grade. Synthetic negatives are written"
+        " from the domain's own logged wording and other items' real values, never from fixed"
+        " text. Overall: **" + ("passed" if validity.get("passed") else "FAILED") + "**.",
+        "",
+        "| check | dimension | value | bound | status | detail |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for r in validity.get("rows", []):
+        value = "n/a" if r.get("value") is None else f"{r['value']:.4f}"
+        lines.append(
+            f"| {r['check']} | {r['dimension']} | {value} | {r['bound']} {r['threshold']:g} "
+            f"| {r['status']} | {r['detail']} |"
+        )
+    return lines
 
 
 def limitations_section() -> list[str]:

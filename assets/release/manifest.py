@@ -28,6 +28,8 @@ _NOT_CONTENT = (
     "releases_dir",
     "release_version",
     "overwrite_release",
+    "validity",  # the gate's bounds judge a release; they do not change what is built
+    "dagster_ui_url",
 )
 
 

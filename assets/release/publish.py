@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from assets.checks.validity.gate import release_validity
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
@@ -200,6 +201,9 @@ def publish_release(
             ),
             domains=recorded_domain_settings(warehouse),
         )
+        # The validity gate's table (shortcut baselines, leaks, relevance vs truth) on the
+        # shards just written: one additive manifest key, and the card's "Validity" section.
+        manifest["validity"] = release_validity(tmp, settings).as_dict()
         (tmp / "README.md").write_text(
             render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
         )

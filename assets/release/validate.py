@@ -260,8 +260,29 @@ def validate_expectations(
         store_outcome(results_dir, f"{dim}.release", outcome)
         problems += [f"{dim}: {f.describe()}" for f in outcome.failed]
     if docs_dir is not None:
-        build_data_docs(results_dir, docs_dir)
+        build_data_docs(results_dir, docs_dir, run_name=f"release-{manifest['version']}")
     return problems
+
+
+def run_validity(release_dir: Path, truth: Path | None = None) -> list[str]:
+    """The validity gate on a release (thresholds from the configuration; the truth folder given,
+    else the `_truth` folder of the log root the manifest names, if it has one): prints its
+    table and returns its failed rows."""
+    from assets.checks.validity.gate import describe_row, truth_dir_of, validity_report
+    from core.settings import load_settings
+    from pipelines.cli.common import console
+
+    manifest = read_manifest(release_dir)
+    config = manifest.get("config", {})
+    truth_dir = Path(truth) if truth else truth_dir_of(config.get("logs_root"))
+    report = validity_report(
+        release_dir, load_settings().validity, truth_dir, int(config.get("seed") or 0)
+    )
+    console.print("[bold]validity gate[/bold]")
+    for row in report.rows:
+        mark = "✗" if row.failed else "✓"
+        console.print(f"  {mark} " + describe_row(row), soft_wrap=True, markup=False)
+    return [describe_row(r) for r in report.failures]
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -286,6 +307,13 @@ def run_validate(args: argparse.Namespace) -> int:
             console.print(f"[red]✗[/red] {problem}")
         raise ReleaseInvalid(
             f"release {release_dir} is invalid ({len(problems)} problem(s)): {problems[0]}"
+        )
+    if not getattr(args, "skip_validity", False):
+        problems += run_validity(release_dir, getattr(args, "truth", None))
+    if problems:
+        raise ReleaseInvalid(
+            f"release {release_dir} fails the validity gate ({len(problems)} check(s)): "
+            f"{problems[0]}"
         )
     manifest = read_manifest(release_dir)
     rows = [

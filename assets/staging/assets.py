@@ -6,10 +6,18 @@ its staging table.
 
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, asset
 
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
 from assets.staging.build import stage_item_profiles, stage_request_items, stage_user_histories
 from assets.staging.histories import DEFAULT_HISTORY_K
-from assets.staging.tables import STG_ITEM_PROFILES, STG_REQUEST_ITEMS, STG_USER_HISTORIES
+from assets.staging.tables import (
+    ITEM_PROFILES_SCHEMA,
+    REQUEST_ITEMS_SCHEMA,
+    STG_ITEM_PROFILES,
+    STG_REQUEST_ITEMS,
+    STG_USER_HISTORIES,
+    USER_HISTORIES_SCHEMA,
+)
+from assets.table_metadata import table_metadata, table_spec
 from pipelines.resources import WarehouseResource
 
 
@@ -22,15 +30,18 @@ class HistoryConfig(Config):
     group_name="staging",
     deps=[AssetKey(["ingest", "items"])],
     partitions_def=DOMAINS,
-    description=f"ITEM struct per item -> {STG_ITEM_PROFILES}",
+    description=f"ITEM struct per item -> `{STG_ITEM_PROFILES}`",
+    kinds={"duckdb"},
+    metadata=table_spec(STG_ITEM_PROFILES, ITEM_PROFILES_SCHEMA),
 )
 def item_profiles(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         rows = stage_item_profiles(wh, domain)
-    return MaterializeResult(metadata={"rows": rows})
+        standard = table_metadata(wh, STG_ITEM_PROFILES, ITEM_PROFILES_SCHEMA, rows)
+    return MaterializeResult(metadata={"rows": rows, **standard})
 
 
 @asset(
@@ -38,12 +49,14 @@ def item_profiles(
     group_name="staging",
     deps=[AssetKey(["ingest", t]) for t in ("requests", "impressions", "events")],
     partitions_def=DOMAINS,
-    description=f"request x shown item with clicks, orders, engagement -> {STG_REQUEST_ITEMS}",
+    description=f"request x shown item with clicks, orders, engagement -> `{STG_REQUEST_ITEMS}`",
+    kinds={"duckdb"},
+    metadata=table_spec(STG_REQUEST_ITEMS, REQUEST_ITEMS_SCHEMA),
 )
 def request_items(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         rows = stage_request_items(wh, domain)
         stats = wh.query(
@@ -53,7 +66,10 @@ def request_items(
             f"FROM {STG_REQUEST_ITEMS} WHERE domain = $domain",
             {"domain": domain},
         ).row(0, named=True)
-        return MaterializeResult(metadata={"rows": rows, **{k: int(v) for k, v in stats.items()}})
+        standard = table_metadata(wh, STG_REQUEST_ITEMS, REQUEST_ITEMS_SCHEMA, rows)
+        return MaterializeResult(
+            metadata={"rows": rows, **{k: int(v) for k, v in stats.items()}, **standard}
+        )
 
 
 @asset(
@@ -61,12 +77,14 @@ def request_items(
     group_name="staging",
     deps=[AssetKey(["ingest", t]) for t in ("requests", "events", "items")],
     partitions_def=DOMAINS,
-    description=f"last K events strictly before each request -> {STG_USER_HISTORIES}",
+    description=f"last K events strictly before each request -> `{STG_USER_HISTORIES}`",
+    kinds={"duckdb"},
+    metadata=table_spec(STG_USER_HISTORIES, USER_HISTORIES_SCHEMA),
 )
 def user_histories(
     context: AssetExecutionContext, warehouse: WarehouseResource, config: HistoryConfig
 ) -> MaterializeResult:
-    domain = context.partition_key
+    domain = domain_key(context)
     with warehouse.session() as wh:
         rows = stage_user_histories(wh, domain, config.k)
         mean_len = wh.query(
@@ -74,6 +92,12 @@ def user_histories(
             "WHERE domain = $domain",
             {"domain": domain},
         )["m"][0]
+        standard = table_metadata(wh, STG_USER_HISTORIES, USER_HISTORIES_SCHEMA, rows)
         return MaterializeResult(
-            metadata={"rows": rows, "k": config.k, "mean_history_len": float(mean_len)}
+            metadata={
+                "rows": rows,
+                "k": config.k,
+                "mean_history_len": float(mean_len),
+                **standard,
+            }
         )

@@ -32,6 +32,7 @@ from core.llm.cache import CacheWriter, ResponseCache, request_key
 from core.llm.config import LLMConfig
 from core.llm.ratelimit import RateLimiter, server_pause
 from core.llm.usage import Budget, BudgetExhausted, Usage
+from core.pii_detect import kinds as pii_kinds
 
 OK, CACHED, FAILED, BUDGET = "ok", "cached", "failed", "budget"
 _CACHE_FLUSH_SECONDS = 0.25
@@ -87,6 +88,22 @@ class RequestFailed(Exception):
         super().__init__(message)
         self.attempts = attempts
         self.retryable = retryable
+
+
+class PersonalDataRefused(RequestFailed):
+    """The request body holds personal data (by the independent detector): it is not sent."""
+
+
+def personal_data_in(messages: list[dict]) -> list[str]:
+    """`role: KIND` for each message holding personal data (`core.pii_detect`), empty if none.
+    Every request body passes here before it leaves the process: text is masked on ingest, so a
+    finding means the masking missed a form, and the endpoint must not see it."""
+    found = []
+    for m in messages:
+        kinds = pii_kinds(m.get("content") if isinstance(m.get("content"), str) else None)
+        if kinds:
+            found.append(f"{m.get('role')}: {'/'.join(kinds)}")
+    return found
 
 
 @functools.cache
@@ -380,6 +397,13 @@ class LLMClient:
         """One answered HTTP call, retrying transient failures; returns (text, p_tok, c_tok,
         logprobs)."""
         cfg = self.config
+        leaks = personal_data_in(messages)
+        if leaks:
+            raise PersonalDataRefused(
+                "request not sent: its body holds personal data (" + "; ".join(leaks) + ")",
+                0,
+                retryable=False,
+            )
         estimate = sum(len(m["content"]) for m in messages) // 4 + cfg.max_tokens
         body = {
             "model": cfg.model,

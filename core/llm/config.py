@@ -16,20 +16,29 @@ never appears in reprs, logs, metadata or manifests (`public_dict` leaves it out
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from core.settings import load_config_file
+from core.settings import ConfigError, config_file_path, load_config_file
 
 ENV_FIELDS = {
     "RECRM_LLM_BASE_URL": "base_url",
     "RECRM_LLM_MODEL": "model",
     "RECRM_LLM_API_KEY": "api_key",
 }
+_ENV_OF = {field: env for env, field in ENV_FIELDS.items()}
 # Local servers (llama.cpp, vLLM) accept any key; the openai client insists on one.
 NO_KEY = "no-key"
 
@@ -46,11 +55,23 @@ class AgreementPolicy(StrEnum):
 
 
 class LLMConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None = LLM off")
-    model: str = Field("default", description="model name sent with every request")
-    api_key: SecretStr = Field(SecretStr(NO_KEY), description="bearer key (secret)")
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint; None = LLM off",
+        validation_alias=AliasChoices("base_url", _ENV_OF["base_url"]),
+    )
+    model: str = Field(
+        "default",
+        description="model name sent with every request",
+        validation_alias=AliasChoices("model", _ENV_OF["model"]),
+    )
+    api_key: SecretStr = Field(
+        SecretStr(NO_KEY),
+        description="bearer key (secret)",
+        validation_alias=AliasChoices("api_key", _ENV_OF["api_key"]),
+    )
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int | None = Field(20260511, description="sampling seed, where the server honours it")
     max_tokens: int = Field(256, gt=0, description="completion token cap per call")
@@ -103,11 +124,43 @@ class LLMConfig(BaseModel):
         return {"temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
 
 
+class _LLMConfigSources(LLMConfig, BaseSettings):
+    """LLMConfig read from its sources (pydantic-settings): overrides > RECRM_LLM_* > [llm]."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        case_sensitive=True,
+        env_ignore_empty=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
 def load_llm_config(config_file: Path | None = None, **overrides) -> LLMConfig:
-    """Config from defaults < `[llm]` in recrm.toml < RECRM_LLM_* env < overrides (None ignored)."""
-    values: dict = dict(load_config_file(config_file).get("llm", {}))
-    for env_name, field in ENV_FIELDS.items():
-        if os.environ.get(env_name):
-            values[field] = os.environ[env_name]
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return LLMConfig(**values)
+    """Config from defaults < `[llm]` in recrm.toml < RECRM_LLM_* env < overrides (None ignored).
+
+    pydantic-settings reads the environment (each field's variable is its alias); the keys it
+    set go over the file's section, and explicit overrides over both."""
+    from_file = dict(load_config_file(config_file).get("llm", {}))
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        from_env = _LLMConfigSources().model_dump(exclude_unset=True)
+        values = from_file | from_env | explicit
+        return LLMConfig(**values)
+    except ValidationError as exc:
+        where = config_file_path(config_file)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"LLM settings ({where} [llm], RECRM_LLM_*): {problems}") from exc

@@ -1,77 +1,171 @@
-"""`recrm build --logs DIR [--warehouse FILE] [--profile NAME] [--out DIR] [--version V]`.
+"""`recrm build [--logs DIR] [--warehouse FILE] [--profile NAME] [--out DIR] [--version V]`.
 
-Runs ingest, staging and every dimension per domain, then the cross-domain benchmark selection,
-its checks, and the release.
+Runs the `build_domain` job once per domain (ingest, staging and every dimension), then the
+`publish_release` job (the cross-domain benchmark selection, its checks and the release): named
+jobs, so `dagster dev` lists every build in their run history. Prints each run's id and UI link.
+
+`--domain D` builds only those domains and does NOT publish: a release always holds every domain
+of the warehouse under a version derived from all of them, so publishing after a partial rebuild
+would mix fresh and stale domains under one version. Publish with a full `recrm build`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from core.settings import load_settings
-from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
-from pipelines.cli.ingest import print_ingest_summary, select_domains
-from pipelines.jobs import DOMAIN_LAYERS, RELEASE_LAYERS
-from pipelines.runner import BuildFailed, RunReport, run_layers
-from schemas.entries import DIMENSIONS, LABEL_COLUMN
+from core.defaults import describe_default
+
+DOMAIN_JOB = "build_domain"
+RELEASE_JOB = "publish_release"
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("build", help="build every dimension and publish a release")
-    p.add_argument("--logs", type=Path, required=True, help="log root: one folder per domain")
-    p.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
-    p.add_argument("--profile", help="size profile: small (default) or paper")
-    p.add_argument("--out", type=Path, help="releases folder (default releases/)")
-    p.add_argument("--version", help="release version (default: derived from the inputs)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing release version")
-    p.add_argument("--domain", action="append", help="only these domains (repeatable)")
-    p.add_argument("--seed", type=int, help="build seed")
+    p = subparsers.add_parser(
+        "build",
+        help="build every dimension and publish a release",
+        description="Build every domain (job build_domain), then publish a release "
+        "(job publish_release). Flags override RECRM_* variables, which override recrm.toml.",
+    )
+    p.add_argument(
+        "--logs",
+        type=Path,
+        help=f"log root: one folder per domain ({describe_default('logs_root')})",
+    )
+    p.add_argument(
+        "--warehouse", type=Path, help=f"DuckDB file ({describe_default('warehouse_path')})"
+    )
+    p.add_argument(
+        "--profile",
+        help=f"size profile from schemas/profiles.py ({describe_default('profile')})",
+    )
+    p.add_argument("--out", type=Path, help=f"releases folder ({describe_default('releases_dir')})")
+    p.add_argument(
+        "--version",
+        dest="release_version",
+        help=f"release version ({describe_default('release_version')} from inputs)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing release version (default: no)"
+    )
+    p.add_argument(
+        "--domain",
+        action="append",
+        help="build only these domains (repeatable); does not publish a release "
+        "(default: every domain folder under the log root)",
+    )
+    p.add_argument("--seed", type=int, help=f"build seed ({describe_default('seed')})")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a machine-readable summary on stdout (progress goes to stderr)",
+    )
+    p.add_argument(
+        "--allow-dev-key",
+        action="store_true",
+        help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.settings import load_settings
+    from pipelines.cli.common import console_for, warn_about_key
+    from pipelines.cli.ingest import select_domains
+    from pipelines.cli.progress import step_progress
+    from pipelines.runner import BuildFailed, run_jobs
+
+    # Every argument is checked before any work: settings (profile, types), the log root and
+    # the domains asked for.
     settings = load_settings(
         logs_root=args.logs,
         warehouse_path=args.warehouse,
         profile=args.profile,
         releases_dir=args.out,
         seed=args.seed,
-        release_version=args.version,
+        release_version=args.release_version,
         overwrite_release=args.overwrite or None,
+        allow_dev_key=args.allow_dev_key or None,
     )
-    warn_about_key(settings)
-    domains = select_domains(settings.logs_root, args.domain)
-    layers = [("domain layers", DOMAIN_LAYERS, True), ("release", RELEASE_LAYERS, False)]
+    settings.require_usable_key()
+    console = console_for(args.json)
+    warn_about_key(settings, console)
+    domains = select_domains(settings.logs_root, args.domain, console)
+    publish = not args.domain
+    jobs = [(DOMAIN_JOB, True)] + ([(RELEASE_JOB, False)] if publish else [])
     try:
-        with console.status("building") as status:
-            report = run_layers(layers, domains, settings, on_step=lambda s: status.update(s))
+        with step_progress(console) as on_progress:
+            report = run_jobs(jobs, domains, settings, on_progress=on_progress)
     except BuildFailed as exc:
-        failed_report = getattr(exc, "report", None)
-        if failed_report is not None:
-            print_check_failures(failed_report)
+        if exc.url:
+            console.print(f"failed run: {exc.url}", markup=False)
+        if exc.report is not None:
+            from pipelines.cli.common import print_check_failures
+
+            print_check_failures(exc.report, console)
+            if args.json:
+                doc = build_summary(exc.report, settings, published=False)
+                doc |= {"success": False, "error": str(exc)}
+                print(json.dumps(doc, indent=2, default=str))
         raise
-    print_ingest_summary(report)
-    print_entries_summary(report)
-    print_check_failures(report)  # warnings (non-blocking checks) of a successful build
-    print_release_summary(report)
+    if args.json:
+        print(json.dumps(build_summary(report, settings, publish), indent=2, default=str))
+        return 0
+    print_build_report(report, settings, console, publish)
     return 0
 
 
-def print_entries_summary(report: RunReport) -> None:
-    """Entries per dimension and domain (after the judge layer), and what the profile selected."""
-    counts: dict[tuple[str, str], int] = {}
-    domains: list[str] = []
+def print_build_report(report, settings, console, published: bool) -> None:
+    from pipelines.cli.common import print_check_failures, print_runs
+    from pipelines.cli.ingest import print_ingest_summary
+
+    print_ingest_summary(report, console)
+    print_entries_summary(report, console)
+    print_check_failures(report, console)  # warnings (non-blocking checks) of a successful build
+    if published:
+        print_release_summary(report, console)
+    else:
+        console.print(
+            "no release published: --domain rebuilds part of the warehouse; "
+            "run `recrm build` without --domain to publish",
+            markup=False,
+        )
+    print_runs(report, settings, console)
+
+
+def entries_counts(report) -> dict[str, dict[str, int]]:
+    """dimension -> {domain: rows after the judge layer, "selected": rows the profile kept}."""
+    from schemas.entries import DIMENSIONS
+
+    counts: dict[str, dict[str, int]] = {d: {} for d in DIMENSIONS}
     for m in report.materializations:
         dim, _, step = m.asset.partition("/")
         if dim in DIMENSIONS and step in ("judged", "benchmark"):
             column = m.partition if step == "judged" else "selected"
-            if step == "judged" and column not in domains:
-                domains.append(column)
-            counts[(dim, column)] = m.metadata.get("rows")
+            counts[dim][column] = m.metadata.get("rows")
+    return counts
+
+
+def print_entries_summary(report, console=None) -> None:
+    """Entries per dimension and domain (after the judge layer), and what the profile selected."""
+    from pipelines.cli.common import print_table
+    from schemas.entries import DIMENSIONS
+
+    counts = entries_counts(report)
+    domains: list[str] = []
+    for m in report.materializations:
+        dim, _, step = m.asset.partition("/")
+        if dim in DIMENSIONS and step == "judged" and m.partition not in domains:
+            domains.append(m.partition)
     columns = [*domains, "selected"]
-    rows = [(dim, *(counts.get((dim, c)) for c in columns)) for dim in DIMENSIONS]
-    print_table("entries per domain, and selected by the profile", ["dimension", *columns], rows)
+    rows = [(dim, *(counts[dim].get(c) for c in columns)) for dim in DIMENSIONS]
+    print_table(
+        "entries per domain, and selected by the profile",
+        ["dimension", *columns],
+        rows,
+        console,
+    )
 
 
 def _label_order(item: tuple[str, int]) -> tuple:
@@ -82,6 +176,8 @@ def _label_order(item: tuple[str, int]) -> tuple:
 def _labels_text(dimension: str, labels: dict) -> str:
     """`label:rows, ...`; for ranking (whose distribution is keyed by gold_ranking length) the
     range and mean of the candidate-list length."""
+    from schemas.entries import LABEL_COLUMN
+
     if LABEL_COLUMN[dimension] == "gold_ranking":
         sizes = {int(k): v for k, v in labels.items()}
         if not sizes:
@@ -91,27 +187,72 @@ def _labels_text(dimension: str, labels: dict) -> str:
     return ", ".join(f"{k}:{v}" for k, v in sorted(labels.items(), key=_label_order))
 
 
-def print_release_summary(report: RunReport) -> None:
-    """Where the release is, and its rows, shards and labels per dimension and split."""
+def release_of(report) -> dict | None:
+    """The release the run published: version, path, rows, whether it was reused, and the
+    per-dimension/split summary read back from its manifest."""
+    from assets.release.assets import release_summary
+    from assets.release.manifest import read_manifest
+
     for m in report.materializations:
         if m.asset != "release":
             continue
-        summary = m.metadata.get("summary") or []
-        rows = [
-            (
-                s["dimension"],
-                s["split"],
-                s["rows"],
-                s["shards"],
-                _labels_text(s["dimension"], s["labels"]),
-            )
-            for s in summary
-        ]
-        print_table(
-            f"release {m.metadata.get('version')}",
-            ["dimension", "split", "rows", "shards", "labels"],
-            rows,
+        path = Path(str(m.metadata.get("path")))
+        manifest = read_manifest(path)
+        return {
+            "version": manifest["version"],
+            "path": str(path),
+            "rows": manifest["totals"]["rows"],
+            "reused_existing": bool(m.metadata.get("reused_existing")),
+            "summary": release_summary(manifest),
+        }
+    return None
+
+
+def print_release_summary(report, console=None) -> None:
+    """Where the release is, and its rows, shards and labels per dimension and split."""
+    from pipelines.cli.common import default_console, print_table
+
+    console = console or default_console()
+    release = release_of(report)
+    if release is None:
+        return
+    rows = [
+        (
+            s["dimension"],
+            s["split"],
+            s["rows"],
+            s["shards"],
+            _labels_text(s["dimension"], s["labels"]),
         )
-        note = " (already published: identical shards)" if m.metadata.get("reused_existing") else ""
-        console.print(f"release: {m.metadata.get('path')}{note}")
-        console.print(f"check it with: recrm validate {m.metadata.get('path')}")
+        for s in release["summary"]
+    ]
+    print_table(
+        f"release {release['version']}",
+        ["dimension", "split", "rows", "shards", "labels"],
+        rows,
+        console,
+    )
+    note = " (already published: identical shards)" if release["reused_existing"] else ""
+    console.print(f"release: {release['path']}{note}", markup=False)
+    console.print(f"check it with: recrm validate {release['path']}", markup=False)
+
+
+def build_summary(report, settings, published: bool) -> dict:
+    """The `--json` document: runs (with UI links), ingest counts, entries, checks, release."""
+    from pipelines.cli.common import runs_json
+    from pipelines.cli.ingest import ingest_rows
+
+    return {
+        "command": "build",
+        "success": True,
+        "published": published,
+        "settings": settings.public_dict(),
+        "runs": runs_json(report, settings),
+        "ingest": ingest_rows(report),
+        "entries": entries_counts(report),
+        "checks": [
+            {"asset": c.asset, "check": c.check, "passed": c.passed, "severity": c.severity}
+            for c in report.checks
+        ],
+        "release": release_of(report) if published else None,
+    }

@@ -1,4 +1,8 @@
-"""Console output shared by the commands: progress and summary tables (rich)."""
+"""Console output shared by the commands: summary tables, check failures, run links (rich).
+
+Values are never read as rich markup (a domain named `[hotel]` prints as it is). With `--json`
+a command prints through `console_for(True)`, which writes to stderr, so stdout holds only JSON.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +11,85 @@ from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from core.settings import Settings, warn_if_default_key
-from pipelines.runner import RunReport
+from pipelines.runner import RunReport, run_url
 
 console = Console(stderr=False, highlight=False)
 
 
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    table = Table(title=title, title_justify="left")
+def default_console() -> Console:
+    return console
+
+
+def console_for(json_output: bool) -> Console:
+    """stdout's console, or with --json one on stderr (stdout is the JSON document's)."""
+    return Console(stderr=True, highlight=False) if json_output else console
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    out: Console | None = None,
+) -> None:
+    table = Table(title=Text(title), title_justify="left")
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        table.add_column(Text(col), justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(
-            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+            *(Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in row)
         )
-    console.print(table)
+    (out or console).print(table)
 
 
-def warn_about_key(settings: Settings) -> None:
+def warn_about_key(settings: Settings, out: Console | None = None) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warn_if_default_key(settings)
     for w in caught:
-        console.print(f"[bold yellow]WARNING:[/bold yellow] {w.message}")
+        (out or console).print(Text.assemble(("WARNING: ", "bold yellow"), str(w.message)))
     # Said once here; the assets repeat it per domain and table, which only adds noise.
     warnings.filterwarnings("ignore", message="RECRM_HASH_KEY is not set")
 
 
-def print_check_failures(report: RunReport) -> None:
+def runs_json(report: RunReport, settings: Settings) -> list[dict]:
+    return [
+        {
+            "job": r.job,
+            "domain": r.partition,
+            "run_id": r.run_id,
+            "success": r.success,
+            "seconds": round(r.seconds, 1),
+            "url": run_url(settings, r.run_id),
+            "data_docs": r.data_docs,
+        }
+        for r in report.runs
+    ]
+
+
+def print_runs(report: RunReport, settings: Settings, out: Console | None = None) -> None:
+    """Each Dagster run of the command, one line each (never cut): job, domain, time, its page
+    in the UI (the URL ends with the run id); then the Data Docs site of the checks."""
+    out = out or console
+    runs = runs_json(report, settings)
+    if runs:
+        out.print("Dagster runs (open the links while `dagster dev` runs):", markup=False)
+    for r in runs:
+        where = f"{r['job']} {r['domain']}" if r["domain"] else r["job"]
+        state = "" if r["success"] else " FAILED"
+        out.print(
+            f"  {where} ({r['seconds']:.1f}s){state}: {r['url']}", markup=False, soft_wrap=True
+        )
+    docs = [r.data_docs for r in report.runs if r.data_docs]
+    if docs:
+        out.print(f"Data Docs (validation results): {docs[-1]}", markup=False, soft_wrap=True)
+
+
+def print_check_failures(report: RunReport, out: Console | None = None) -> None:
     """Each failed check's failed expectations: how many rows, a few examples (one line each)."""
+    out = out or console
     lines = []
     for check in report.checks:
         if check.passed:
@@ -57,6 +110,6 @@ def print_check_failures(report: RunReport) -> None:
                 text += "; e.g. " + " | ".join(f["examples"])
             lines.append(f"{where} ({check.severity}): {text}")
     if lines:
-        console.print("[bold]failed expectations[/bold]")
+        out.print("[bold]failed expectations[/bold]")
         for line in lines:
-            console.print("  ✗ " + line, soft_wrap=True, markup=False)
+            out.print("  ✗ " + line, soft_wrap=True, markup=False)

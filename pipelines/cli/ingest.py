@@ -1,45 +1,101 @@
-"""`recrm ingest --logs DIR [--warehouse FILE] [--domain D ...]`: the ingest assets, per domain."""
+"""`recrm ingest [--logs DIR] [--warehouse FILE] [--domain D ...]`: the `ingest_domain` job, once
+per domain."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from core.settings import load_settings
-from pipelines.cli.common import console, print_check_failures, print_table, warn_about_key
-from pipelines.jobs import INGEST
-from pipelines.runner import BuildFailed, discover_domains, run_layers
+from core.defaults import describe_default
+
+INGEST_JOB = "ingest_domain"
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("ingest", help="ingest a log drop into the DuckDB warehouse")
-    p.add_argument("--logs", type=Path, required=True, help="log root: one folder per domain")
-    p.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
-    p.add_argument("--domain", action="append", help="only these domains (repeatable)")
+    p.add_argument(
+        "--logs",
+        type=Path,
+        help=f"log root: one folder per domain ({describe_default('logs_root')})",
+    )
+    p.add_argument(
+        "--warehouse", type=Path, help=f"DuckDB file ({describe_default('warehouse_path')})"
+    )
+    p.add_argument(
+        "--domain",
+        action="append",
+        help="only these domains (repeatable; default: every domain folder under the log root)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a machine-readable summary on stdout (progress goes to stderr)",
+    )
+    p.add_argument(
+        "--allow-dev-key",
+        action="store_true",
+        help="hash user ids with the PUBLIC development key (demo builds; RECRM_ALLOW_DEV_KEY=1)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(logs_root=args.logs, warehouse_path=args.warehouse)
-    warn_about_key(settings)
-    domains = select_domains(settings.logs_root, args.domain)
+    from core.settings import load_settings
+    from pipelines.cli.common import (
+        console_for,
+        print_check_failures,
+        print_runs,
+        runs_json,
+        warn_about_key,
+    )
+    from pipelines.cli.progress import step_progress
+    from pipelines.runner import BuildFailed, run_jobs
+
+    settings = load_settings(
+        logs_root=args.logs, warehouse_path=args.warehouse, allow_dev_key=args.allow_dev_key or None
+    )
+    settings.require_usable_key()
+    console = console_for(args.json)
+    warn_about_key(settings, console)
+    domains = select_domains(settings.logs_root, args.domain, console)
     try:
-        with console.status("ingesting") as status:
-            report = run_layers(
-                [("ingest", INGEST, True)], domains, settings, on_step=lambda s: status.update(s)
-            )
+        with step_progress(console) as on_progress:
+            report = run_jobs([(INGEST_JOB, True)], domains, settings, on_progress=on_progress)
     except BuildFailed as exc:
+        if exc.url:
+            console.print(f"failed run: {exc.url}", markup=False)
         if exc.report is not None:
-            print_check_failures(exc.report)
+            print_check_failures(exc.report, console)
         raise
-    print_ingest_summary(report)
-    print_check_failures(report)  # the ingest checks that only warn
-    console.print(f"warehouse: {settings.warehouse_path}")
+    if args.json:
+        doc = {
+            "command": "ingest",
+            "success": True,
+            "warehouse": str(settings.warehouse_path),
+            "runs": runs_json(report, settings),
+            "ingest": ingest_rows(report),
+        }
+        print(json.dumps(doc, indent=2, default=str))
+        return 0
+    print_ingest_summary(report, console)
+    print_check_failures(report, console)  # the ingest checks that only warn
+    console.print(f"warehouse: {settings.warehouse_path}", markup=False)
+    print_runs(report, settings, console)
     return 0
 
 
-def select_domains(logs_root: Path, wanted: list[str] | None) -> list[str]:
-    found = discover_domains(logs_root)
+def select_domains(logs_root: Path, wanted: list[str] | None, console=None) -> list[str]:
+    from core.paths import check_domain
+    from pipelines.cli.common import console as default_console
+    from pipelines.runner import BuildFailed, scan_log_root
+
+    console = console or default_console
+    for name in wanted or []:
+        check_domain(name)
+    found, skipped = scan_log_root(logs_root)
+    for name, why in skipped.items():
+        console.print(f"WARNING: folder {name!r} skipped: {why}", markup=False, soft_wrap=True)
     if not found:
         raise BuildFailed(f"no domain folders with log files under {logs_root}")
     if wanted:
@@ -50,31 +106,53 @@ def select_domains(logs_root: Path, wanted: list[str] | None) -> list[str]:
     return found
 
 
-def print_ingest_summary(report) -> None:
+def ingest_rows(report) -> list[dict]:
+    """Per domain and contract table: rows read, accepted and quarantined, and why."""
     rows = []
     for m in report.materializations:
         if not m.asset.startswith("ingest/") or "read" not in m.metadata:
             continue  # the domain's settings file is not a table
         md = m.metadata
         rows.append(
-            (
-                m.partition,
-                m.asset.removeprefix("ingest/"),
-                md.get("read"),
-                md.get("accepted"),
-                md.get("quarantined"),
-            )
+            {
+                "domain": m.partition,
+                "table": m.asset.removeprefix("ingest/"),
+                "read": md.get("read"),
+                "accepted": md.get("accepted"),
+                "quarantined": md.get("quarantined"),
+                "quarantine_reasons": md.get("quarantine_reasons") or {},
+            }
         )
-    print_table("ingest", ["domain", "table", "read", "accepted", "quarantined"], sorted(rows))
+    return sorted(rows, key=lambda r: (r["domain"], r["table"]))
+
+
+def print_ingest_summary(report, console=None) -> None:
+    from pipelines.cli.common import print_table
+
+    rows = ingest_rows(report)
+    print_table(
+        "ingest",
+        ["domain", "table", "read", "accepted", "quarantined"],
+        [(r["domain"], r["table"], r["read"], r["accepted"], r["quarantined"]) for r in rows],
+        console,
+    )
     reasons = sorted(
-        (m.partition, m.asset.removeprefix("ingest/"), kind, n)
-        for m in report.materializations
-        if m.asset.startswith("ingest/")
-        for kind, n in (m.metadata.get("quarantine_reasons") or {}).items()
+        (r["domain"], r["table"], kind, n)
+        for r in rows
+        for kind, n in r["quarantine_reasons"].items()
     )
     if reasons:
         print_table(
             "quarantined records (table `quarantine`)",
             ["domain", "table", "reason", "records"],
             reasons,
+            console,
         )
+    ignored = sorted(
+        (m.partition, name, why)
+        for m in report.materializations
+        if m.asset == "ingest/domain_settings"
+        for name, why in (m.metadata.get("ignored_files") or {}).items()
+    )
+    if ignored:
+        print_table("files not read (ignored)", ["domain", "file", "why"], ignored, console)

@@ -1,7 +1,8 @@
 """`recrm validate RELEASE_DIR [--expectations] [--data-docs DIR]`: re-check a published release.
 
-Shard hashes, row counts, schemas, splits and dimensions against the manifest; optionally the
-benchmark expectation suites on the shards themselves, rendered as GX Data Docs HTML.
+Shard hashes, row counts, schemas, splits and dimensions against the manifest; the validity gate
+(assets/checks/validity/gate.py); optionally the benchmark expectation suites on the shards
+themselves, rendered as GX Data Docs HTML.
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ def register(subparsers) -> None:
         type=Path,
         metavar="DIR",
         help="write GX Data Docs HTML of those suites to DIR (implies --expectations)",
+    )
+    p.add_argument(
+        "--truth",
+        type=Path,
+        metavar="DIR",
+        help="a drop's _truth folder for the relevance agreement (default: the manifest's log "
+        "root's _truth, if any)",
+    )
+    p.add_argument(
+        "--skip-validity",
+        action="store_true",
+        help="skip the validity gate (shortcut baselines, leak audit, relevance vs truth)",
     )
     p.set_defaults(func=run)
 

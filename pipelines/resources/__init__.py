@@ -41,6 +41,7 @@ def default_resources(settings: Settings | None = None) -> dict:
             release_version=settings.release_version,
             overwrite_release=settings.overwrite_release,
             release_shard_rows=settings.release_shard_rows,
+            allow_dev_key=settings.allow_dev_key,
         ),
         # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
         "llm": LLMResource(),

@@ -14,6 +14,8 @@ class BuildSettings(ConfigurableResource):
     release_version: str | None = None
     overwrite_release: bool = False
     release_shard_rows: int = 100_000
+    # Opt-in to hashing with the public development key (else RECRM_ALLOW_DEV_KEY=1).
+    allow_dev_key: bool = False
 
     def settings(self, warehouse_path: str | None = None) -> Settings:
         return load_settings(
@@ -25,4 +27,5 @@ class BuildSettings(ConfigurableResource):
             overwrite_release=self.overwrite_release,
             release_shard_rows=self.release_shard_rows,
             warehouse_path=warehouse_path,
+            allow_dev_key=self.allow_dev_key or None,
         )

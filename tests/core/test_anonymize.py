@@ -17,6 +17,26 @@ CASES = [
     ("id 11010119900307123X", "id [ID]"),
     ("id 110101199003071234 and 13912345678", "id [ID] and [PHONE]"),
     ("order 12345 costs 88.5", "order 12345 costs 88.5"),
+    ("call 139 1234 5672", "call [PHONE]"),
+    ("call 139-1234-5673.", "call [PHONE]."),
+    ("call +8613912345676", "call [PHONE]"),
+    ("call +86 139 1234 5676", "call [PHONE]"),
+    ("call (+86)139.1234.5676", "call [PHONE]"),
+    ("call 0086-13912345676", "call [PHONE]"),
+    ("tel (010) 1234 5678", "tel [PHONE]"),
+    ("uk +44 20 7946 0958", "uk [PHONE]"),
+    ("全角１３９１２３４５６７８", "全角[PHONE]"),
+    ("mail a＠b．com", "mail [EMAIL]"),
+    ("card 4111 1111 1111 1111 ok", "card [CARD] ok"),
+    ("card 6222021234567894", "card [CARD]"),
+    ("not card 4111 1111 1111 1112", "not card 4111 1111 1111 1112"),
+    ("ip 192.168.1.10 and 2001:db8::ff00:42:8329", "ip [IP] and [IP]"),
+    ("ip fe80:0:0:0:202:b3ff:fe1e:8329", "ip [IP]"),
+    ("id 110101 19900307 123X", "id [ID]"),
+    (
+        "at 18:30 on 2026-05-11, ¥128.00, 4.5 stars, 3 km",
+        "at 18:30 on 2026-05-11, ¥128.00, 4.5 stars, 3 km",
+    ),
 ]
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import duckdb
 import polars as pl
 
 from core.ids import (
     ID_HEX_CHARS,
+    USER_HASH_HEX_CHARS,
     derive_seed,
+    hash_params,
     keyed_hash,
     sql_keyed_hash,
     sql_stable_id,
@@ -30,10 +35,19 @@ def test_stable_id_twins_and_nulls():
 def test_keyed_hash_twins_depend_on_key():
     con = duckdb.connect()
     rows = con.execute(
-        f"SELECT {sql_keyed_hash('u')} FROM (VALUES ('USR-1'), (NULL)) t(u)", {"hash_key": "k1"}
+        f"SELECT {sql_keyed_hash('u')} FROM (VALUES ('USR-1'), (NULL)) t(u)", hash_params("k1")
     ).fetchall()
     assert rows == [(keyed_hash("USR-1", "k1"),), (None,)]
     assert keyed_hash("USR-1", "k1") != keyed_hash("USR-1", "k2")
+
+
+def test_keyed_hash_is_an_hmac_sha256_also_for_long_keys():
+    con = duckdb.connect()
+    for key in ("k1", "x" * 100):
+        want = hmac.new(key.encode(), b"USR-1", hashlib.sha256).hexdigest()[:USER_HASH_HEX_CHARS]
+        expr = sql_keyed_hash("'USR-1'")
+        got = con.execute(f"SELECT {expr}", hash_params(key)).fetchall()
+        assert keyed_hash("USR-1", key) == got[0][0] == want and len(want) == 32
 
 
 def test_seeds_and_unit_interval_are_deterministic():

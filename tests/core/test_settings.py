@@ -1,4 +1,5 @@
-"""Settings: defaults < recrm.toml < RECRM_* < explicit overrides; the dev-key warning."""
+"""Settings: defaults < recrm.toml < RECRM_* < explicit overrides (flags); unknown keys are
+rejected in every section; the dev-key warning."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def clean_env(monkeypatch, tmp_path):
         "RECRM_HASH_KEY",
         "RECRM_RELEASES_DIR",
         "RECRM_RELEASE_VERSION",
+        "RECRM_RELEASE_SHARD_ROWS",
+        "RECRM_DAGSTER_UI_URL",
     ):
         monkeypatch.delenv(var, raising=False)
 
@@ -59,3 +62,59 @@ def test_config_file_from_env(monkeypatch, tmp_path):
     config.write_text('[recrm]\nwarehouse_path = "w.duckdb"\n')
     monkeypatch.setenv("RECRM_CONFIG", str(config))
     assert load_settings().warehouse_path == Path("w.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("field", "env", "file_value", "env_value", "flag_value", "expected"),
+    [
+        ("logs_root", "RECRM_LOGS_ROOT", '"from-file"', "from-env", "from-flag", Path),
+        ("warehouse_path", "RECRM_WAREHOUSE", '"f.duckdb"', "e.duckdb", "x.duckdb", Path),
+        ("releases_dir", "RECRM_RELEASES_DIR", '"f"', "e", "x", Path),
+        ("profile", "RECRM_PROFILE", '"paper"', "small", "paper", str),
+        ("seed", "RECRM_SEED", "1", "2", 3, int),
+        ("release_version", "RECRM_RELEASE_VERSION", '"f"', "e", "x", str),
+        ("release_shard_rows", "RECRM_RELEASE_SHARD_ROWS", "10", "20", 30, int),
+        ("dagster_ui_url", "RECRM_DAGSTER_UI_URL", '"http://f"', "http://e", "http://x", str),
+    ],
+)
+def test_each_setting_follows_flags_env_file_defaults(
+    monkeypatch, tmp_path, field, env, file_value, env_value, flag_value, expected
+):
+    default = getattr(load_settings(), field)
+    (tmp_path / "recrm.toml").write_text(f"[recrm]\n{field} = {file_value}\n")
+    from_file = getattr(load_settings(), field)
+    assert from_file != default and from_file == expected(file_value.strip('"'))
+    monkeypatch.setenv(env, env_value)
+    assert getattr(load_settings(), field) == expected(env_value)
+    assert getattr(load_settings(**{field: flag_value}), field) == expected(flag_value)
+    monkeypatch.setenv(env, "")  # an empty variable counts as unset
+    assert getattr(load_settings(), field) == from_file
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[recrm]\nprofle = "paper"\n', r"unknown key\(s\) profle in \[recrm\]"),
+        ('[llm]\nbase_ur = "http://x"\n', r"unknown key\(s\) base_ur in \[llm\]"),
+        ('[eval]\nresult_dir = "r"\n', r"unknown key\(s\) result_dir in \[eval\]"),
+        ('[recm]\nprofile = "paper"\n', r"unknown section \[recm\]"),
+        ("[recrm\n", "not valid TOML"),
+    ],
+)
+def test_unknown_keys_and_sections_are_rejected_naming_the_file(tmp_path, text, message):
+    from core.settings import ConfigError
+
+    (tmp_path / "recrm.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings()
+    assert "recrm.toml" in str(caught.value)
+
+
+def test_a_bad_value_names_the_setting(monkeypatch):
+    from core.settings import ConfigError
+
+    monkeypatch.setenv("RECRM_SEED", "twelve")
+    with pytest.raises(ConfigError, match="setting seed: .*integer.*'twelve'"):
+        load_settings()
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings(profle="paper")

@@ -38,7 +38,12 @@ def _evaluate_new_domains(instance, root):
 
 
 def test_exported():
-    assert {s.name for s in SENSORS} == {"new_domain_sensor", "release_after_domains"}
+    assert {s.name for s in SENSORS} == {
+        "new_domain_sensor",
+        "release_after_domains",
+        "data_docs_after_run",
+        "data_docs_after_failure",
+    }
     assert new_domain_sensor.job_name == "build_domain"
     assert release_after_domains.job_name == "publish_release"
 
@@ -117,3 +122,29 @@ def test_release_skips_while_one_runs(instance):
 
 def test_release_without_domains(instance):
     assert "no domain partitions" in _release(instance).skip_message
+
+
+def test_ui_runs_add_their_check_results_to_the_data_docs_site(tmp_path):
+    import pandas as pd
+    from great_expectations import ExpectationSuite, expectations
+
+    from assets.checks.results import results_dir, site_index, store_outcome
+    from assets.checks.validation import validate_frame
+    from pipelines.resources import WarehouseResource
+    from pipelines.sensors import add_run_docs
+
+    warehouse = WarehouseResource(path=str(tmp_path / "data" / "wh.duckdb"))
+    suite = ExpectationSuite(
+        name="raw_items.keys", expectations=[expectations.ExpectColumnValuesToBeUnique(column="k")]
+    )
+    outcome = validate_frame(pd.DataFrame({"k": [1, 1]}), suite)
+    for run_id in ("ui-run", "cli-run"):
+        store_outcome(results_dir(warehouse.path, run_id), "ingest.items.keys.hotel", outcome)
+    ui_run = DagsterRun(job_name="build_domain", run_id="ui-run")
+    cli_run = DagsterRun(job_name="build_domain", run_id="cli-run", tags={"recrm/cli": "true"})
+
+    assert "came from the CLI" in add_run_docs(cli_run, warehouse).skip_message
+    index = site_index(tmp_path / "data" / "validation")
+    assert not index.exists()
+    assert str(index) in add_run_docs(ui_run, warehouse).skip_message
+    assert "ui-run" in index.read_text() and "cli-run" not in index.read_text()

@@ -4,8 +4,9 @@ partitioned): judged_<dim> of every domain -> deduplicated, selected benchmark_<
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from assets.dimensions.benchmark.build import benchmark_table, build_benchmark, judged_table
+from assets.table_metadata import table_metadata, table_spec
 from pipelines.resources import BuildSettings, WarehouseResource
-from schemas.entries import DIMENSIONS
+from schemas.entries import DIMENSIONS, entry_schema
 from schemas.profiles import get_profile
 
 
@@ -15,9 +16,11 @@ def _benchmark_asset(dimension: str) -> AssetsDefinition:
         group_name="benchmark",
         deps=[AssetKey([dimension, "judged"])],
         description=(
-            f"{judged_table(dimension)} of all domains, deduplicated and selected to the size "
-            f"profile -> {benchmark_table(dimension)}"
+            f"`{judged_table(dimension)}` of all domains, deduplicated and selected to the size "
+            f"profile -> `{benchmark_table(dimension)}`"
         ),
+        kinds={"duckdb", "parquet", "great_expectations"},
+        metadata=table_spec(benchmark_table(dimension), entry_schema(dimension)),
     )
     def _benchmark(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
@@ -27,6 +30,11 @@ def _benchmark_asset(dimension: str) -> AssetsDefinition:
         count = profile.counts.get(dimension)
         with warehouse.session() as wh:
             metadata = build_benchmark(wh, dimension, count, settings.seed)
+            metadata.update(
+                table_metadata(
+                    wh, benchmark_table(dimension), entry_schema(dimension), None, metadata["rows"]
+                )
+            )
         metadata["profile"] = profile.name
         metadata["asked"] = "all" if count is None else int(count)
         return MaterializeResult(metadata=metadata)

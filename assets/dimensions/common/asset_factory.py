@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
+from assets.table_metadata import table_metadata, table_spec
 from core.warehouse import Warehouse
 from pipelines.resources import BuildSettings, WarehouseResource
-from schemas.entries import entries_table
+from schemas.entries import entries_table, entry_schema
 from schemas.profiles import SizeProfile, get_profile
 
 # (warehouse, domain, build seed, size profile) -> metadata of the written entries (with `rows`).
@@ -24,16 +25,21 @@ def entries_asset(
         group_name=dimension,
         deps=deps,
         partitions_def=DOMAINS,
-        description=f"{description} -> {entries_table(dimension)}",
+        description=f"{description} -> `{entries_table(dimension)}`",
+        kinds={"duckdb", "parquet"},
+        metadata=table_spec(entries_table(dimension), entry_schema(dimension)),
     )
     def _entries(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
-        domain = context.partition_key
+        domain = domain_key(context)
         with warehouse.session() as wh:
             settings = build.settings(warehouse_path=warehouse.path)
             profile = get_profile(settings.profile)
-            return MaterializeResult(metadata=write_fn(wh, domain, settings.seed, profile))
+            metadata = write_fn(wh, domain, settings.seed, profile)
+            table, schema = entries_table(dimension), entry_schema(dimension)
+            standard = table_metadata(wh, table, schema, metadata.get("rows"))
+            return MaterializeResult(metadata={**metadata, **standard})
 
     return _entries
 

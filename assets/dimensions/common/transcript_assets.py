@@ -13,7 +13,8 @@ from assets.dimensions.common.entries import finalize_entries, write_entries
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import domain_split
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
-from assets.partitions import DOMAINS
+from assets.partitions import DOMAINS, domain_key
+from assets.table_metadata import table_metadata, table_spec
 from core.templates import load_template
 from core.warehouse import Warehouse
 from pipelines.resources import BuildSettings, WarehouseResource
@@ -70,11 +71,13 @@ def transcript_assets(
         group_name=name,
         deps=[*INGEST, GENERATED_TURNS],
         partitions_def=DOMAINS,
-        description=f"{dim.labelled_description} -> {dim.labelled_table}",
+        description=f"{dim.labelled_description} -> `{dim.labelled_table}`",
+        kinds={"duckdb"},
+        metadata=table_spec(dim.labelled_table, dim.step_schema),
     )
     def labelled(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.session() as wh:
-            domain = context.partition_key
+            domain = domain_key(context)
             turns = load_turns(wh, domain)
             frame, stats = dim.label_turns(turns)
             generated = generated_turn_counts(turns, frame)
@@ -84,8 +87,9 @@ def transcript_assets(
             warning = dim.label_warning(stats)
             if warning:
                 context.log.warning(warning)
+            standard = table_metadata(wh, dim.labelled_table, dim.step_schema, rows)
             return MaterializeResult(
-                metadata={**dim.describe(frame), **stats, **generated, "rows": rows}
+                metadata={**dim.describe(frame), **stats, **generated, "rows": rows, **standard}
             )
 
     @asset(
@@ -93,33 +97,42 @@ def transcript_assets(
         group_name=name,
         deps=[AssetKey([name, "labelled"])],
         partitions_def=DOMAINS,
-        description=f"{dim.synthetic_description} -> {dim.synthetic_table}",
+        description=f"{dim.synthetic_description} -> `{dim.synthetic_table}`",
+        kinds={"duckdb"},
+        metadata=table_spec(dim.synthetic_table, dim.step_schema),
     )
     def synthetic(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
         with warehouse.session() as wh:
-            domain = context.partition_key
+            domain = domain_key(context)
             settings = build.settings(warehouse_path=warehouse.path)
             ratio = get_profile(settings.profile).positive_ratio[name]
             frame, stats = dim.synthesize(
                 _read(wh, dim.labelled_table, domain), settings.seed, ratio
             )
             rows = dim.write(wh, dim.synthetic_table, domain, frame)
-            return MaterializeResult(metadata={**dim.describe(frame), **stats, "rows": rows})
+            standard = table_metadata(wh, dim.synthetic_table, dim.step_schema, rows)
+            return MaterializeResult(
+                metadata={**dim.describe(frame), **stats, "rows": rows, **standard}
+            )
 
     @asset(
         key=AssetKey([name, "entries"]),
         group_name=name,
         deps=[AssetKey([name, "labelled"]), AssetKey([name, "synthetic"])],
         partitions_def=DOMAINS,
-        description=f"deduplicated, balanced, rendered and split entries -> {entries_table(name)}",
+        description=(
+            f"deduplicated, balanced, rendered and split entries -> `{entries_table(name)}`"
+        ),
+        kinds={"duckdb", "parquet"},
+        metadata=table_spec(entries_table(name), entry_schema(name)),
     )
     def entries(
         context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
     ) -> MaterializeResult:
         with warehouse.session() as wh:
-            domain = context.partition_key
+            domain = domain_key(context)
             settings = build.settings(warehouse_path=warehouse.path)
             profile = get_profile(settings.profile)
             template = load_template(name)
@@ -140,6 +153,9 @@ def transcript_assets(
             else:
                 out = pl.from_arrow(entry_schema(name).empty_table())
             metadata = write_entries(wh, name, domain, out, held_out)
-            return MaterializeResult(metadata={**summary, **metadata})
+            standard = table_metadata(
+                wh, entries_table(name), entry_schema(name), metadata.get("rows")
+            )
+            return MaterializeResult(metadata={**summary, **metadata, **standard})
 
     return labelled, synthetic, entries

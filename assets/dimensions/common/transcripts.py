@@ -75,8 +75,11 @@ def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) ->
 
 
 # positive rows -> per row: (what its attempts need, applicable operator names). Given the frame,
-# not row dicts, so it reads only the columns it needs, column-wise.
-Prepare = Callable[[pl.DataFrame], list[tuple[Any, list[str]]]]
+# not row dicts, so it reads only the columns it needs, column-wise. With a `context` function,
+# prepare also receives what it made of all the positives (once, before the slices).
+Prepare = Callable[..., list[tuple[Any, list[str]]]]
+# all positive rows -> what every attempt may draw from (real phrasings, other items' values)
+Context = Callable[[pl.DataFrame, int], Any]
 # (operator, prepared, rng) -> the changed columns of the negative (response and what the rule
 # found; the same columns every time), or None when the variant is rejected.
 Attempt = Callable[[str, Any, random.Random], dict | None]
@@ -89,6 +92,7 @@ def plant_negatives(
     positive_ratio: float,
     prepare: Prepare,
     attempt: Attempt,
+    context: Context | None = None,
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic negatives from positive rows, up to the count the positive ratio needs.
     Candidates are tried in a seeded order (first operator of every turn, then second, ...) so
@@ -98,7 +102,10 @@ def plant_negatives(
     the k-th operator of every turn that has one. The first `need` successes in the seeded order
     are kept, so the result is the same as trying one candidate after another and stopping at
     `need`; the rest of the last round is the price of the parallelism. `prepare` and `attempt`
-    must be module-level functions when the frame is large enough to be cut into slices."""
+    must be module-level functions when the frame is large enough to be cut into slices.
+    `context(positives, seed)`, when given, is computed once over all the positive rows (what
+    the operators draw from: real phrasings, other items' values) and passed to every
+    `prepare(rows, context)`."""
     stats: dict = {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
     if labelled.height == 0:
         return labelled.clear(), stats
@@ -108,6 +115,8 @@ def plant_negatives(
     if need == 0:
         return labelled.clear(), stats
     positives = labelled.filter(pl.col("label") == 1)
+    if context is not None:
+        prepare = partial(_with_context, prepare, context(positives, seed))
     made = _attempts(positives, need, dimension, seed, prepare, attempt, stats)
     by_op = Counter(op for _, op, _ in made)
     stats["made"] = len(made)
@@ -150,6 +159,10 @@ def _attempts(
 
 
 _ROW = "_positive_row"
+
+
+def _with_context(prepare: Prepare, context: Any, rows: pl.DataFrame):
+    return prepare(rows, context)
 
 
 def _attempt_round(

@@ -24,7 +24,12 @@ from assets.dimensions.common.transcripts import (
 from assets.dimensions.factual_consistency.claims import check_claims
 from assets.dimensions.factual_consistency.evidence import EvidenceCache
 from assets.dimensions.factual_consistency.responses import parse_response
-from assets.dimensions.factual_consistency.synthesis import applicable_operators, perturb
+from assets.dimensions.factual_consistency.synthesis import (
+    ItemPool,
+    applicable_operators,
+    item_pool,
+    perturb,
+)
 from core.parallel import map_slices, merge_counts
 from schemas.entries import UNSUPPORTED_CLAIM
 
@@ -66,7 +71,9 @@ def _label_slice(turns: pl.DataFrame, offset: int) -> tuple[pa.Array, dict]:
     return pa.array(claims_col, type=STEP_SCHEMA.field("unsupported_claims").type), dict(made)
 
 
-def _prepare(positives: pl.DataFrame) -> list[tuple[tuple, list[str]]]:
+def _prepare(
+    positives: pl.DataFrame, pool: ItemPool | None = None
+) -> list[tuple[tuple, list[str]]]:
     out = []
     for response, ev in zip(
         positives["response"].to_list(),
@@ -74,14 +81,14 @@ def _prepare(positives: pl.DataFrame) -> list[tuple[tuple, list[str]]]:
         strict=True,
     ):
         parsed = parse_response(response, ev)
-        out.append(((response, ev, parsed), applicable_operators(parsed, ev)))
+        out.append(((response, ev, parsed, pool), applicable_operators(parsed, ev)))
     return out
 
 
 def _attempt(op: str, prepared: tuple, rng: random.Random) -> dict | None:
     # Perturbing does not change the parse: the attempts on one turn share it.
-    response, ev, parsed = prepared
-    new = perturb(op, parsed, ev, rng)
+    response, ev, parsed, pool = prepared
+    new = perturb(op, parsed, ev, rng, pool)
     found = check_claims(parse_response(new, ev), ev) if new and new != response else []
     return {"response": new, "unsupported_claims": found} if found else None
 
@@ -90,8 +97,15 @@ def synthesize(
     labelled: pl.DataFrame, seed: int, positive_ratio: float
 ) -> tuple[pl.DataFrame, dict]:
     """Hallucinated variants of consistent responses, up to the count the positive ratio needs;
-    each variant is re-checked and kept only when the checker finds the planted error."""
-    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
+    each variant is re-checked and kept only when the checker finds the planted error. False
+    values are other items' real values, from the domain's pool (`synthesis.item_pool`)."""
+    return plant_negatives(
+        labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt, context=_pool
+    )
+
+
+def _pool(positives: pl.DataFrame, seed: int) -> ItemPool:
+    return item_pool(positives, seed)
 
 
 def assemble_entries(

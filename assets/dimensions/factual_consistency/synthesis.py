@@ -2,8 +2,13 @@
 false one, or add an item the evidence does not hold.
 
 Operators edit the claimed value in place (its span in the response), so the rest of the response
-stays byte-identical and the negative is a near miss of its positive. The caller re-checks every
-variant and keeps it only when the claim checker finds the planted error.
+stays byte-identical and the negative is a near miss of its positive. Every false value is a real
+value of another item of the same domain (`ItemPool`, from the evidence of the domain's turns):
+another retrieved item's price, rating, distance, category or list values, another item's name
+and id for an item the evidence does not hold. Nothing is invented, so no string gives a negative
+away. A value that only translates the true one (the other-language name of the same category)
+is not an error and is never planted. The caller re-checks every variant and keeps it only when
+the claim checker finds the planted error.
 """
 
 from __future__ import annotations
@@ -11,17 +16,71 @@ from __future__ import annotations
 import json
 import random
 import re
+from dataclasses import dataclass, field
 
-from assets.dimensions.factual_consistency.evidence import EvidenceItem
+import polars as pl
+
+from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
 from assets.dimensions.factual_consistency.responses import Claim, ParsedResponse
-from core.ids import stable_id
-from schemas.constraints import fmt_amount
 
 OPERATORS = ("change_price", "change_rating", "change_distance", "swap_attribute", "invent_item")
-_FAKE = {
-    "zh": ("金满楼私房菜", "福源小馆", "御香阁", "鑫味食堂", "老李客栈"),
-    "en": ("The Golden Lantern", "Lucky Spoon Bistro", "Harbor Moon Lodge", "Old Town Garden"),
-}
+# Turns read per domain for the pool (a seeded sample): a domain's items recur across turns.
+POOL_ROWS = 2_000
+# A changed number differs from the true one by at least this much (relative; rating: absolute),
+# so the error is one a reader can see, not a rounding.
+MIN_PRICE_CHANGE = 0.15
+MIN_RATING_CHANGE = 0.3
+MIN_DISTANCE_CHANGE = 0.3
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class ItemPool:
+    """The items of a domain seen in its turns' evidence: the values synthesis draws from, and
+    which categories are one category in two languages (`same_category`)."""
+
+    items: list[EvidenceItem] = field(default_factory=list)
+    canonical: dict[str, str] = field(default_factory=dict)  # casefolded category -> canonical
+
+    def same_category(self, a: str | None, b: str | None) -> bool:
+        if not a or not b:
+            return False
+        ka, kb = a.strip().casefold(), b.strip().casefold()
+        return ka == kb or self.canonical.get(ka, ka) == self.canonical.get(kb, kb)
+
+    def values(self, attribute: str) -> list[float]:
+        return [v for e in self.items if (v := getattr(e, attribute)) is not None]
+
+
+def item_pool(turns: pl.DataFrame, seed: int) -> ItemPool:
+    """The pool of a domain's turns (a seeded sample of at most POOL_ROWS): distinct evidence
+    items, and the category merge the relevance vocabulary learns from items' names in both
+    languages (`query_item_relevance.vocabulary`)."""
+    from assets.dimensions.query_item_relevance.vocabulary import learn_vocabulary
+
+    if turns.height == 0:
+        return ItemPool()
+    if turns.height > POOL_ROWS:
+        turns = turns.sort("turn_id").sample(POOL_ROWS, seed=seed % (2**32))
+    structs = (
+        turns.select(pl.col("evidence").explode())
+        .unnest("evidence")
+        .filter(pl.col("item_id").is_not_null())
+        .unique("item_id", keep="first")
+        .sort("item_id")
+    )
+    items = [
+        e for ev in EvidenceCache().column(turns["evidence"]) for e in ev
+    ]  # parsed views, deduplicated below
+    by_id = {e.item_id: e for e in items}
+    canonical: dict[str, str] = {}
+    if structs.height:
+        categories = learn_vocabulary(structs, None).categories
+        canonical = {
+            c.strip().casefold(): k
+            for c, k in categories.select("category", "canonical").iter_rows()
+        }
+    return ItemPool(items=[by_id[i] for i in sorted(by_id)], canonical=canonical)
 
 
 def _claims(
@@ -56,103 +115,172 @@ def _splice(text: str, span: tuple[int, int], new: str) -> str:
     return text[: span[0]] + new + text[span[1] :]
 
 
-def _number_text(old: str, value: float) -> str:
-    """`value` written like the number in `old` (JSON number, or digits inside text)."""
+def number_text(old: str, value: float, decimals: int | None = None) -> str:
+    """`value` written like the number in `old` (JSON number, or digits inside text); with
+    `decimals`, exactly that many."""
     m = re.search(r"\d+(?:,\d{3})*(?:\.\d+)?", old)
-    new = fmt_amount(value)
+    if decimals is None:
+        new = f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+    else:
+        new = f"{value:.{decimals}f}"
     return old[: m.start()] + new + old[m.end() :] if m else new
 
 
+def _other_value(
+    true: float, candidates: list[float], far_enough, rng: random.Random
+) -> float | None:
+    options = sorted({v for v in candidates if far_enough(true, v)})
+    return rng.choice(options) if options else None
+
+
+def _changed_number(claim: Claim, field: str, evidence, pool: ItemPool, rng) -> str | None:
+    """Another item's real value for a numeric claim, written like the claim: first the other
+    retrieved items' values, then the domain's."""
+    v = float(claim.value)
+    attribute = {"price": "price", "rating": "rating", "distance": "distance_km"}[field]
+    if field == "price":
+
+        def far(a, b):
+            return abs(a - b) >= max(1.0, MIN_PRICE_CHANGE * a)
+    elif field == "rating":
+
+        def far(a, b):
+            return abs(a - b) >= MIN_RATING_CHANGE
+    else:
+
+        def far(a, b):
+            return abs(a - b) >= max(0.2, MIN_DISTANCE_CHANGE * a)
+
+    local = [x for e in evidence if (x := getattr(e, attribute)) is not None]
+    new = _other_value(v, local, far, rng)
+    if new is None:
+        new = _other_value(v, pool.values(attribute), far, rng)
+    if new is None:
+        return None
+    if field == "rating":
+        return number_text(claim.text, new, decimals=1 if "." in claim.text else 0)
+    if field == "price":
+        return number_text(claim.text, round(new, 2))
+    # Keep the unit: a value written in metres is rewritten in metres, with the claim's decimals.
+    if re.search(r"米|\d\s*m\b|meters?|metres?", claim.text) and not re.search(
+        r"公里|千米|km|kilomet", claim.text, re.IGNORECASE
+    ):
+        return number_text(claim.text, round(new * 1000, -1), decimals=0)
+    digits = re.search(r"\.(\d+)", claim.text)
+    return number_text(claim.text, round(new, len(digits.group(1)) if digits else 1))
+
+
 def perturb(
-    op: str, parsed: ParsedResponse, evidence: list[EvidenceItem], rng: random.Random
+    op: str,
+    parsed: ParsedResponse,
+    evidence: list[EvidenceItem],
+    rng: random.Random,
+    pool: ItemPool | None = None,
 ) -> str | None:
-    """The response with one planted factual error, or None when `op` cannot apply."""
+    """The response with one planted factual error, or None when `op` cannot apply. `pool`: the
+    domain's items (`item_pool`); without it, only this turn's evidence is drawn from."""
+    pool = pool or ItemPool(items=list(evidence))
     text = parsed.text
     by_id = {e.item_id: e for e in evidence}
     if op in ("change_price", "change_rating", "change_distance"):
-        field = op.split("_", 1)[1]
-        options = _claims(parsed, (field,))
+        field_name = op.split("_", 1)[1]
+        options = _claims(parsed, (field_name,))
         if not options:
             return None
-        _, claim = rng.choice(options)
-        v = float(claim.value)
-        if field == "price":
-            new = v * rng.choice((rng.uniform(0.4, 0.75), rng.uniform(1.3, 2.0)))
-            new = round(new) if new >= 10 else round(new, 1)
-            if abs(new - v) < max(1.0, 0.2 * v):
-                new = round(v * 1.5 + 5)
-        elif field == "rating":
-            new = v - 1.0 if v >= 2.5 else v + 1.0
-            new = round(min(5.0, max(1.0, new)), 1)
-        else:
-            new = v * rng.uniform(2.0, 3.0) + 0.8
-            # Keep the unit: a value written in metres is rewritten in metres.
-            if re.search(r"米|\bm\b|meters?|metres?", claim.text) and not re.search(
-                r"公里|千米|km|kilomet", claim.text, re.IGNORECASE
-            ):
-                new = round(new * 1000, -1)
-            else:
-                new = round(new, 1)
-        return _splice(text, claim.span, _number_text(claim.text, new))
+        i, claim = rng.choice(options)
+        own = by_id[parsed.recommendations[i].item_id]
+        others = [e for e in evidence if e.item_id != own.item_id]
+        new = _changed_number(claim, field_name, others, pool, rng)
+        return None if new is None else _splice(text, claim.span, new)
     if op == "swap_attribute":
         options = _claims(parsed, None)
         options = [(i, c) for i, c in options if c.field not in ("price", "rating", "distance")]
         rng.shuffle(options)
         for i, claim in options:
             own = by_id[parsed.recommendations[i].item_id]
-            for other in rng.sample(evidence, len(evidence)):
-                if other.item_id == own.item_id:
-                    continue
-                new = _attribute_text(claim, own, other, parsed.format == "json")
+            # Another category's items: their values are not the own ones in another language.
+            others = [
+                e
+                for e in evidence + pool.items
+                if e.item_id != own.item_id and not pool.same_category(e.category, own.category)
+            ]
+            for other in rng.sample(others, min(len(others), 30)):
+                new = _attribute_text(claim, own, other, parsed.format == "json", pool)
                 if new is not None:
                     return _splice(text, claim.span, new)
         return None
     if op == "invent_item":
-        if not parsed.recommendations:
-            return None
-        rec = rng.choice(parsed.recommendations)
-        titles = [e.title.casefold() for e in evidence]
-        lang = "zh" if re.search(r"[\u4e00-\u9fff]", rec.name) else "en"
-        names = [
-            n
-            for n in _FAKE[lang]
-            if not any(n.casefold() in t or t in n.casefold() for t in titles)
-        ]
-        if not names:
-            return None
-        fake = rng.choice(names)
-        s0, s1 = rec.span
-        block = text[s0:s1]
-        ns0, ns1 = rec.name_span[0] - s0, rec.name_span[1] - s0
-        if parsed.format == "json":
-            if not (0 <= ns0 < ns1 <= len(block)):
-                return None
-            new_block = block[:ns0] + json.dumps(fake, ensure_ascii=False) + block[ns1:]
-            if rec.stated_item_id:
-                new_block = new_block.replace(
-                    json.dumps(rec.stated_item_id),
-                    json.dumps(f"x-{stable_id('invented', fake)[:8]}"),
-                    1,
-                )
-            last = parsed.recommendations[-1].span[1]
-            return text[:last] + ",\n" + new_block + text[last:]
-        new_block = block[:ns0] + fake + block[ns1:]
-        m = re.match(r"^[ \t]*(\d{1,2})([.、)）])", new_block)
-        last = parsed.recommendations[-1]
-        n = len(parsed.recommendations) + 1
-        if m:
-            new_block = f"{n}{m.group(2)}" + new_block[m.end() :]
-        return text[: last.span[1]] + "\n" + new_block + text[last.span[1] :]
+        return _invent(parsed, evidence, pool, rng)
     raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
 
 
+def _invent(parsed: ParsedResponse, evidence, pool: ItemPool, rng) -> str | None:
+    """A copy of one recommendation naming another real item of the domain, one the evidence
+    does not hold (its name in the recommendation's script, its own id in JSON)."""
+    if not parsed.recommendations:
+        return None
+    text = parsed.text
+    rec = rng.choice(parsed.recommendations)
+    held = {n.casefold() for e in evidence for n in e.names}
+    ids = {e.item_id for e in evidence}
+    cjk = bool(_CJK.search(rec.name))
+    candidates = [
+        e
+        for e in pool.items
+        if e.item_id not in ids
+        and not any(n.casefold() in h or h in n.casefold() for n in e.names for h in held)
+    ]
+    names = [
+        (e, n) for e in candidates for n in e.names if bool(_CJK.search(n)) == cjk and n.strip()
+    ]
+    if not names:
+        return None
+    other, name = rng.choice(names)
+    s0, s1 = rec.span
+    block = text[s0:s1]
+    ns0, ns1 = rec.name_span[0] - s0, rec.name_span[1] - s0
+    last = parsed.recommendations[-1].span[1]
+    if parsed.format == "json":
+        if not (0 <= ns0 < ns1 <= len(block)):
+            return None
+        new_block = block[:ns0] + json.dumps(name, ensure_ascii=False) + block[ns1:]
+        if rec.stated_item_id:
+            new_block = new_block.replace(
+                json.dumps(rec.stated_item_id), json.dumps(other.item_id), 1
+            )
+        return text[:last] + _object_separator(parsed) + new_block + text[last:]
+    if not (0 <= ns0 < ns1 <= len(block)):
+        return None
+    new_block = block[:ns0] + name + block[ns1:]
+    m = re.match(r"^[ \t]*(\d{1,2})([.、)）])", new_block)
+    last = parsed.recommendations[-1]
+    n = len(parsed.recommendations) + 1
+    if m:
+        new_block = f"{n}{m.group(2)}" + new_block[m.end() :]
+    return text[: last.span[1]] + "\n" + new_block + text[last.span[1] :]
+
+
+def _object_separator(parsed: ParsedResponse) -> str:
+    """What separates two recommendation objects in this JSON response (as logged): the text
+    between its last two, else a comma and the layout's line break and indentation."""
+    recs = parsed.recommendations
+    if len(recs) >= 2:
+        between = parsed.text[recs[-2].span[1] : recs[-1].span[0]]
+        if between.strip() == ",":
+            return between
+    start = recs[-1].span[0]
+    line_start = parsed.text.rfind("\n", 0, start) + 1
+    indent = parsed.text[line_start:start]
+    return ",\n" + indent if not indent.strip() and line_start > 0 else ", "
+
+
 def _attribute_text(
-    claim: Claim, own: EvidenceItem, other: EvidenceItem, is_json: bool
+    claim: Claim, own: EvidenceItem, other: EvidenceItem, is_json: bool, pool: ItemPool
 ) -> str | None:
     """The other item's value of the claim's field, written in the claim's style; None when it
-    would still be true of the own item."""
+    would still be true of the own item, or only translates its value."""
     if claim.field == "category":
-        if not other.category or other.category.casefold() == (own.category or "").casefold():
+        if not other.category or pool.same_category(other.category, own.category):
             return None
         return json.dumps(other.category, ensure_ascii=False) if is_json else other.category
     if claim.field == "opening_hours":
@@ -168,7 +296,10 @@ def _attribute_text(
     theirs = [v for v in other.lists.get(claim.field, []) if v.casefold() not in mine]
     if not theirs:
         return None
+    # As many values as the claim lists (its separators), so the line keeps its shape.
+    count = max(1, len(claim.value) if isinstance(claim.value, list) else 1)
+    picked = theirs[: min(count, len(theirs))]
     if is_json:
-        return json.dumps(theirs[:2], ensure_ascii=False)
+        return json.dumps(picked, ensure_ascii=False)
     sep = "、" if "、" in claim.text or re.search(r"[\u4e00-\u9fff]", claim.text) else ", "
-    return sep.join(theirs[:2])
+    return sep.join(picked)

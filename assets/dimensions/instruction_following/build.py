@@ -41,6 +41,8 @@ from assets.dimensions.instruction_following.parse import (
     cross_check,
     parse_instruction,
 )
+from assets.dimensions.instruction_following.phrases import PhraseBank, harvest
+from assets.dimensions.instruction_following.rubric import with_rubric
 from assets.dimensions.instruction_following.synthesis import (
     OPERATORS,
     applicable_operators,
@@ -144,15 +146,24 @@ class _Compliant:
     JSON, and a turn without an operator of a round's rank is not attempted in that round.
     Perturbing does not change the parse, so the attempts on one turn share it."""
 
-    def __init__(self, response: str, constraints: list, evidence: list[EvidenceItem]) -> None:
+    def __init__(
+        self,
+        response: str,
+        constraints: list,
+        evidence: list[EvidenceItem],
+        bank: PhraseBank | None = None,
+    ) -> None:
         self.response, self.constraints, self.evidence = response, constraints, evidence
+        self.bank = bank
 
     @cached_property
     def parsed(self) -> ParsedResponse:
         return parse_response(self.response, self.evidence)
 
 
-def _prepare(positives: pl.DataFrame) -> list[tuple[_Compliant, list[str]]]:
+def _prepare(
+    positives: pl.DataFrame, bank: PhraseBank | None = None
+) -> list[tuple[_Compliant, list[str]]]:
     out = []
     for response, records, ev in zip(
         positives["response"].to_list(),
@@ -160,7 +171,7 @@ def _prepare(positives: pl.DataFrame) -> list[tuple[_Compliant, list[str]]]:
         EvidenceCache().column(positives["evidence"]),
         strict=True,
     ):
-        turn = _Compliant(response, _constraints_of(records), ev)
+        turn = _Compliant(response, _constraints_of(records), ev, bank)
         fmt, valid, _ = response_shape(response)
         out.append((turn, applicable_operators(turn.constraints, fmt == "json" and valid)))
     return out
@@ -168,7 +179,7 @@ def _prepare(positives: pl.DataFrame) -> list[tuple[_Compliant, list[str]]]:
 
 def _attempt(op: str, turn: _Compliant, rng: random.Random) -> dict | None:
     ev, constraints = turn.evidence, turn.constraints
-    new = perturb(op, constraints, turn.parsed, ev, rng)
+    new = perturb(op, constraints, turn.parsed, ev, rng, turn.bank)
     if new is None or new == turn.response:
         return None
     found = violations(constraints, parse_response(new, ev), ev)
@@ -180,8 +191,11 @@ def synthesize(
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
     needs, in the shared seeded candidate order; each variant is re-verified and kept only when
-    it breaks the constraint its operator targets."""
-    return plant_negatives(labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt)
+    it breaks the constraint its operator targets. Operators write only the domain's logged
+    wording: the phrase bank of its logged compliant responses (`phrases.harvest`)."""
+    return plant_negatives(
+        labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt, context=harvest
+    )
 
 
 def assemble_entries(
@@ -197,10 +211,12 @@ def assemble_entries(
 
     `provenance`: log_fingerprint, builder_version, template_id, template_hash.
     """
-    return assemble_turn_entries(
+    out = assemble_turn_entries(
         labelled, synthetic, DIMENSION, domain, seed, positive_ratio, provenance,
         repeat_key=["instruction", "query", "response"],
     )  # fmt: skip
+    # The rubric lists the constraints the label decided (rules: the hard ones).
+    return with_rubric(out) if out.height else out
 
 
 def _violation_types(frame: pl.DataFrame) -> pl.Series:

@@ -3,8 +3,13 @@
 Each operator breaks one constraint type the instruction actually carries (so every synthetic
 negative is a near miss of a real positive). The caller re-verifies every variant and keeps it only
 when the verifier finds the targeted violation; the verifier's full list becomes `violations`.
-Text responses are edited line by line; JSON responses as documents (re-serialized in their own
-style, inside their code fence when they had one).
+
+Operators write nothing the domain's logs do not: added or replaced items are other retrieved
+items' real values in the wording of a logged line (the line replaced, a sibling line, or a
+logged line template, `phrases.py`); added sentences (length, forbidden words, the other
+language) are logged positives' own sentences; JSON is re-serialized in the response's own
+layout. Without a phrase bank (`phrases.harvest`), operators that need logged wording decline.
+Text responses are edited line by line; JSON responses as documents.
 """
 
 from __future__ import annotations
@@ -19,10 +24,19 @@ from assets.dimensions.factual_consistency.responses import (
     Recommendation,
     json_body,
     json_recommendations,
+    parse_response,
     strict_json,
 )
+from assets.dimensions.factual_consistency.synthesis import number_text
+from assets.dimensions.instruction_following.phrases import (
+    LineTemplate,
+    PhraseBank,
+    fill,
+    line_template,
+    reason_sentences,
+)
 from assets.dimensions.instruction_following.verify import detect_language
-from schemas.constraints import LIST_FIELD_LABELS, Constraint, fmt_amount
+from schemas.constraints import Constraint
 
 OPERATORS: dict[str, str] = {
     "drop_json_field": "json_format",
@@ -36,17 +50,9 @@ OPERATORS: dict[str, str] = {
     "drop_must_mention": "must_mention",
 }
 _PREFIX = re.compile(r"^[ \t]*(?:\d{1,2}[.、)）]|[-*•·])[ \t]*")
-_FILLER = {
-    "zh": "温馨提示：高峰时段可能需要等候，建议提前规划行程并关注商家的最新通知。",
-    "en": "A quick note: at busy times you may have to wait, so plan ahead and check the latest notices.",
-}
-_REASON = {
-    "zh": ("口碑不错，值得一试。", "位置便利，适合顺路前往。", "评价稳定，性价比高。"),
-    "en": ("Well liked by regulars.", "Convenient to reach.", "Good value for the price."),
-}
-_OPEN = {"zh": "为您推荐以下选择：", "en": "Here is what I recommend:"}
-_CLOSE = {"zh": "祝您愉快！", "en": "Have a good time!"}
-_FORBIDDEN_SENTENCE = {"zh": "这里{w}让您满意。", "en": "It is {w} to please you."}
+_NUMBERED = re.compile(r"^([ \t]*)(\d{1,2})([.、)）])", re.M)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_EMPTY = PhraseBank()
 
 
 def applicable_operators(constraints: list[Constraint], valid_json: bool) -> list[str]:
@@ -71,58 +77,80 @@ def response_language(parsed: ParsedResponse, constraints: list[Constraint]) -> 
     return lang
 
 
-def _facts(ev: EvidenceItem) -> dict:
-    facts = {
-        "price": ev.price,
-        "rating": ev.rating,
-        "distance": ev.distance_km,
-        "category": ev.category,
-    }
-    if ev.hours:
-        facts["opening_hours"] = ev.hours
-    return facts
+def _joiner(sample: str) -> str:
+    """How a list is joined in `sample`'s wording."""
+    if "、" in sample:
+        return "、"
+    if " and " in sample:
+        return " and "
+    if "，" in sample:
+        return "，"
+    return "、" if _CJK.search(sample) else ", "
 
 
-def _claimed_facts(rec: Recommendation) -> dict:
-    facts: dict = {}
-    for c in rec.claims:
-        facts[c.field] = c.value
-    return facts
-
-
-def render_line(name: str, facts: dict, lang: str, reason: str) -> str:
-    """One recommendation line in `lang` (without its list prefix)."""
-    parts = []
-    for key, value in facts.items():
-        if value is None or value == () or value == []:
-            continue
-        if key == "category":
-            parts.append(f"类别：{value}" if lang == "zh" else f"category: {value}")
-        elif key == "price":
-            parts.append(
-                f"人均{fmt_amount(value)}元" if lang == "zh" else f"price ¥{fmt_amount(value)}"
+def value_texts(ev: EvidenceItem, template: LineTemplate) -> dict[str, str]:
+    """The item's values for the template's claimed fields, written like the template's values
+    (digits, decimals, unit, list joiner); fields the item lacks are left out."""
+    out: dict[str, str] = {}
+    for f, _, claimed in template.claims:
+        if f == "price" and ev.price is not None:
+            out[f] = number_text(claimed, ev.price)
+        elif f == "rating" and ev.rating is not None:
+            out[f] = number_text(claimed, round(ev.rating, 1), decimals=1 if "." in claimed else 0)
+        elif f == "distance" and ev.distance_km is not None:
+            meters = re.search(r"米|\d\s*m\b|meters?|metres?", claimed) and not re.search(
+                r"公里|千米|km|kilomet", claimed, re.IGNORECASE
             )
-        elif key == "rating":
-            parts.append(f"评分{value:.1f}" if lang == "zh" else f"rated {value:.1f}/5")
-        elif key == "distance":
-            km = fmt_amount(round(value, 2))
-            parts.append(f"距您{km}公里" if lang == "zh" else f"{km} km away")
-        elif key == "opening_hours":
-            parts.append(
-                ("营业时间" + "、".join(value)) if lang == "zh" else "open " + " and ".join(value)
-            )
-        elif isinstance(value, list):
-            label = LIST_FIELD_LABELS.get(key, {}).get(lang, key.replace("_", " "))
-            sep = "、" if lang == "zh" else ", "
-            parts.append(
-                f"{label}：{sep.join(value)}" if lang == "zh" else f"{label}: {sep.join(value)}"
-            )
-    if lang == "zh":
-        return f"【{name}】" + "，".join(parts) + ("。" if parts else "") + reason
-    return name + (" — " + "; ".join(parts) if parts else "") + ". " + reason
+            km = ev.distance_km
+            if meters:
+                out[f] = number_text(claimed, round(km * 1000, -1), decimals=0)
+            else:
+                digits = re.search(r"\.(\d+)", claimed)
+                out[f] = number_text(claimed, round(km, len(digits.group(1)) if digits else 1))
+        elif f == "category" and ev.category:
+            out[f] = ev.category
+        elif f == "opening_hours" and ev.hours:
+            out[f] = _joiner(claimed).join(ev.hours)
+        elif f in ev.claim_lists and ev.claim_lists[f]:
+            joiner = _joiner(claimed) if _joiner(claimed) != " and " else ", "
+            n = max(1, len(re.split(r"\s*[、,，;；]\s*", claimed)))
+            out[f] = joiner.join(ev.claim_lists[f][:n])
+    return out
+
+
+def _line_for(ev: EvidenceItem, templates: list[LineTemplate], rng: random.Random) -> str | None:
+    """A line about `ev` in the wording of the first template whose fields it has."""
+    for template in templates:
+        line = fill(template, ev.title, value_texts(ev, template))
+        if line is not None:
+            return line
+    return None
+
+
+def _templates(
+    text: str, parsed: ParsedResponse, bank: PhraseBank, lang: str, rng: random.Random,
+    first: Recommendation | None = None,
+) -> list[LineTemplate]:  # fmt: skip
+    """Templates for a new line of this response: `first`'s line, its sibling lines (shuffled),
+    then a logged line of the language."""
+    own = [first] if first is not None else []
+    siblings = [r for r in parsed.recommendations if r is not first and r.item_id is not None]
+    rng.shuffle(siblings)
+    out = [t for r in own + siblings if (t := line_template(text, r)) is not None]
+    fields = frozenset(f for t in out for f in t.fields) or frozenset(
+        ("price", "rating", "distance", "category", "opening_hours")
+    )
+    logged = bank.pick_template(lang, fields, rng)
+    return out + ([logged] if logged is not None else [])
 
 
 # -- text and JSON editing --------------------------------------------------------------------------
+def _renumber(text: str) -> str:
+    """Numbered list lines numbered 1, 2, ... again (after a line was removed or added)."""
+    count = iter(range(1, 100))
+    return _NUMBERED.sub(lambda m: f"{m.group(1)}{next(count)}{m.group(3)}", text)
+
+
 def _lines_replace(text: str, rec: Recommendation, new_content: str | None) -> str:
     """Replace the content of a recommendation line (keeping its prefix); None removes the line."""
     start, end = rec.span
@@ -131,7 +159,7 @@ def _lines_replace(text: str, rec: Recommendation, new_content: str | None) -> s
             end += 1
         elif start > 0 and text[start - 1] == "\n":
             start -= 1
-        return text[:start] + text[end:]
+        return _renumber(text[:start] + text[end:])
     prefix = _PREFIX.match(text[start:end])
     head = prefix.group(0) if prefix else ""
     return text[:start] + head + new_content + text[end:]
@@ -148,18 +176,46 @@ def _append_line(text: str, parsed: ParsedResponse, content: str) -> str:
     return text[:at] + "\n" + prefix + content + text[at:]
 
 
-def _doc(text: str) -> tuple[dict | list, bool, int | None]:
+def _doc(text: str) -> dict | list:
     doc, error = strict_json(text)
     if error is not None:
         raise ValueError(f"not a JSON response: {error}")
+    return doc
+
+
+def serialize_like(doc, body: str) -> str:
+    """`doc` as JSON in the layout of `body`: one line; one recommendation per line; or
+    indented like it."""
+    if "\n" not in body.strip():
+        return json.dumps(doc, ensure_ascii=False)
+    object_line = re.search(r"^([ \t]+)\{.*\},?[ \t]*$", body, re.M)
+    if object_line is None:
+        indent = re.search(r"^([ \t]+)\S", body, re.M)
+        return json.dumps(doc, ensure_ascii=False, indent=len(indent.group(1)) if indent else 2)
+    inner = object_line.group(1)
+    key_line = re.search(r'^([ \t]+)"', body, re.M)
+    outer = key_line.group(1) if key_line else inner[: len(inner) // 2]
+
+    def objects(items: list) -> str:
+        return ",\n".join(inner + json.dumps(o, ensure_ascii=False) for o in items)
+
+    if isinstance(doc, list):
+        return "[\n" + objects(doc) + "\n]"
+    recs = json_recommendations(doc)
+    parts = []
+    for key, value in doc.items():
+        name = json.dumps(key, ensure_ascii=False)
+        if value is recs:
+            parts.append(f"{outer}{name}: [\n" + objects(value) + f"\n{outer}]")
+        else:
+            parts.append(f"{outer}{name}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
+def _dump(doc, text: str) -> str:
+    """`text` with its JSON body replaced by `doc` in the body's own layout (fence kept)."""
     body, offset = json_body(text)
-    indent = 2 if "\n  " in body else None
-    return doc, offset > 0, indent
-
-
-def _dump(doc, fenced: bool, indent: int | None) -> str:
-    text = json.dumps(doc, ensure_ascii=False, indent=indent)
-    return "```json\n" + text + "\n```" if fenced else text
+    return text[:offset] + serialize_like(doc, body) + text[offset + len(body) :]
 
 
 def _recs(doc) -> list:
@@ -169,23 +225,30 @@ def _recs(doc) -> list:
     return recs
 
 
-def _json_object(ev: EvidenceItem, template: dict, lang: str, rng: random.Random) -> dict:
-    """A JSON recommendation for `ev` with the keys of `template`, filled from the evidence."""
+def _json_object(ev: EvidenceItem, template: dict) -> dict:
+    """The JSON object `template` (a logged recommendation of this response) about `ev`: every
+    key holding an item fact takes `ev`'s value, the rest (its reason) stays."""
     values = {
         "item_id": ev.item_id,
+        "id": ev.item_id,
         "name": ev.title,
         "title": ev.title,
-        "price": ev.price,
+        "price": None if ev.price is None else (int(ev.price) if ev.price == int(ev.price) else ev.price),
         "rating": ev.rating,
         "distance_km": None if ev.distance_km is None else round(ev.distance_km, 2),
         "category": ev.category,
         "opening_hours": ", ".join(ev.hours) if ev.hours else None,
-        "reason": rng.choice(_REASON[lang]),
-    }
-    values.update({k: v for k, v in ev.claim_lists.items()})
-    obj = {k: values.get(k) for k in template if values.get(k) is not None}
-    obj.setdefault("item_id", ev.item_id)
-    obj.setdefault("name", ev.title)
+        **ev.claim_lists,
+    }  # fmt: skip
+    obj = {}
+    for key, value in template.items():
+        if key in values:
+            if values[key] is not None:
+                obj[key] = values[key]
+        elif isinstance(value, list):
+            continue  # another item's list attribute (dishes of a restaurant) is not ev's
+        else:
+            obj[key] = value
     return obj
 
 
@@ -223,6 +286,42 @@ def _unrecommended(parsed, evidence, constraints, within: bool) -> list[Evidence
     ]
 
 
+def _sentence_join(lang: str) -> str:
+    return "" if lang == "zh" else " "
+
+
+def _with_word(word: str, sentence: str, lang: str) -> str:
+    """A logged sentence that now says `word`, the sentence's own wording and case kept
+    (Chinese: the word leads it; English: it closes it)."""
+    if lang == "zh":
+        return word + sentence
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    return body.rstrip(".!?") + ", " + word + end
+
+
+def _fresh_reasons(bank: PhraseBank, lang: str, text: str, rng: random.Random) -> list[str]:
+    """The bank's logged reasons of `lang`, shuffled, those the response does not say first."""
+    pool = list(bank.phrases.get(("reason", lang), []))
+    rng.shuffle(pool)
+    return [r for r in pool if r not in text] + [r for r in pool if r in text]
+
+
+def _reasons_for(
+    bank: PhraseBank, lang: str, text: str, rng: random.Random, need: int
+) -> list[str] | None:
+    """Logged reasons of `lang` adding up to `need` characters (fresh ones first); None when
+    the bank has none."""
+    pool = _fresh_reasons(bank, lang, text, rng)
+    out, total = [], 0
+    for sentence in pool * 8:  # a long limit may need a sentence more than once
+        if total >= need:
+            break
+        out.append(sentence)
+        total += len(sentence) + 1
+    return out if total >= need else None
+
+
 # -- the operators ----------------------------------------------------------------------------------
 def perturb(
     op: str,
@@ -230,36 +329,34 @@ def perturb(
     parsed: ParsedResponse,
     evidence: list[EvidenceItem],
     rng: random.Random,
+    bank: PhraseBank | None = None,
 ) -> str | None:
-    """The response edited by operator `op`, or None when the operator cannot apply here."""
+    """The response edited by operator `op`, or None when the operator cannot apply here.
+    `bank`: the domain's logged phrasings (`phrases.harvest`)."""
+    bank = bank or _EMPTY
     text = parsed.text
     lang = response_language(parsed, constraints)
     is_json = parsed.format == "json" and parsed.json_valid
     recs = parsed.recommendations
     if op == "drop_json_field":
         c = _constraint(constraints, "json_format")
-        doc, fenced, indent = _doc(text)
+        doc = _doc(text)
         options = [(i, f) for i, r in enumerate(_recs(doc)) for f in c.fields if f in r]
         if not options:
             return None
         i, f = rng.choice(options)
         del _recs(doc)[i][f]
-        return _dump(doc, fenced, indent)
+        return _dump(doc, text)
     if op == "break_json":
         body, offset = json_body(text)
-        how = rng.choice(("truncate", "trailing_comma", "single_quotes"))
-        if how == "truncate":
+        if rng.random() < 0.5:
             cut = body.rstrip().rfind("}")
             new_body = body[:cut].rstrip()
-        elif how == "trailing_comma":
+        else:
             cut = body.rfind("]")
             if cut < 0:
                 return None
             new_body = body[:cut].rstrip() + ",\n" + body[cut:]
-        else:
-            new_body = body.replace('"name"', "'name'")
-            if new_body == body:
-                return None
         return text[:offset] + new_body + text[offset + len(body) :]
     if op == "wrong_item_count":
         c = _constraint(constraints, "item_count")
@@ -276,44 +373,27 @@ def perturb(
             if c.mode == "exactly" and n >= 2 and removable:
                 return _remove(text, is_json, rng.choice(removable), recs)
             return None
-        return _add(text, parsed, is_json, rng.sample(pool, add), lang, rng)
+        return _add(text, parsed, is_json, rng.sample(pool, add), lang, rng, bank)
     if op == "exceed_length":
         c = _constraint(constraints, "max_length")
-        reps = max(1, (c.chars - len(text)) // len(_FILLER[lang]) + 1)
-        if is_json:
-            doc, fenced, indent = _doc(text)
-            filler = _FILLER[lang] * reps
-            for _ in range(5):
-                if isinstance(doc, dict):
-                    doc["summary"] = (str(doc.get("summary") or "") + filler).strip()
-                    out = _dump(doc, fenced, indent)
-                else:
-                    return None
-                if len(out) > c.chars:
-                    return out
-            return None
-        out = text.rstrip("\n") + "\n" + _FILLER[lang] * reps
-        while len(out) <= c.chars:
-            out += _FILLER[lang]
-        return out
+        return _lengthened(text, parsed, is_json, evidence, c.chars, lang, rng, bank)
     if op == "wrong_language":
         target = "en" if lang == "zh" else "zh"
         if is_json:
-            doc, fenced, indent = _doc(text)
+            doc = _doc(text)
+            changed = False
             for obj in _recs(doc):
                 if isinstance(obj, dict) and "reason" in obj:
-                    obj["reason"] = rng.choice(_REASON[target])
+                    reason = bank.pick("reason", target, rng)
+                    if reason is None:
+                        return None
+                    obj["reason"], changed = reason, True
             if isinstance(doc, dict):
-                doc["summary"] = _CLOSE[target]
-            return _dump(doc, fenced, indent)
-        lines = [_OPEN[target]]
-        for j, r in enumerate(recs, 1):
-            lines.append(
-                f"{j}. "
-                + render_line(r.name, _claimed_facts(r), target, rng.choice(_REASON[target]))
-            )
-        lines.append(_CLOSE[target])
-        return "\n".join(lines)
+                summary = bank.pick("summary", target, rng) or bank.pick("closer", target, rng)
+                if summary is not None:
+                    doc["summary"], changed = summary, True
+            return _dump(doc, text) if changed else None
+        return _translated(text, parsed, evidence, target, rng, bank)
     if op in ("over_price_item", "over_distance_item"):
         ctype = OPERATORS[op]
         c = _constraint(constraints, ctype)
@@ -330,71 +410,154 @@ def perturb(
         targets = [r for r in recs if r.item_id not in must]
         if not over or not targets:
             return None
-        return _replace(text, parsed, is_json, rng.choice(targets), rng.choice(over), lang, rng)
+        return _replace(text, parsed, is_json, rng.choice(targets), rng.choice(over), lang, rng, bank)  # fmt: skip
     if op == "add_forbidden_word":
         c = _constraint(constraints, "forbidden_content")
-        word = rng.choice(c.words)
-        sentence = _FORBIDDEN_SENTENCE[lang].format(w=word)
-        if is_json:
-            doc, fenced, indent = _doc(text)
-            target = next((o for o in _recs(doc) if isinstance(o, dict) and "reason" in o), None)
-            if target is not None:
-                target["reason"] = sentence + str(target["reason"])
-            elif isinstance(doc, dict):
-                doc["summary"] = sentence + str(doc.get("summary") or "")
-            else:
-                return None
-            return _dump(doc, fenced, indent)
-        if recs:
-            at = recs[0].span[1]
-            return text[:at] + " " + sentence + text[at:]
-        return text + "\n" + sentence
+        return _with_forbidden(text, parsed, is_json, rng.choice(c.words), lang, rng, bank)
     if op == "drop_must_mention":
         must = _must_ids(constraints, evidence)
         hit = [r for r in recs if r.item_id in must]
         if not hit:
             return None
         count = _constraint(constraints, "item_count")
-        if count is not None and count.mode == "exactly":
-            pool = [
-                e
-                for e in _unrecommended(parsed, evidence, constraints, within=True)
-                if e.item_id not in must
-            ]
-            if pool:
-                return _replace(text, parsed, is_json, hit[0], rng.choice(pool), lang, rng)
-        if len(recs) == 1:
-            pool = [
-                e
-                for e in _unrecommended(parsed, evidence, constraints, within=True)
-                if e.item_id not in must
-            ]
+        pool = [
+            e
+            for e in _unrecommended(parsed, evidence, constraints, within=True)
+            if e.item_id not in must
+        ]
+        if (count is not None and count.mode == "exactly") or len(recs) == 1:
             if not pool:
-                return None
-            return _replace(text, parsed, is_json, hit[0], rng.choice(pool), lang, rng)
+                return None if len(recs) == 1 else _remove(text, is_json, hit[0], recs)
+            return _replace(text, parsed, is_json, hit[0], rng.choice(pool), lang, rng, bank)
         return _remove(text, is_json, hit[0], recs)
     raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
 
 
+def _lengthened(text, parsed, is_json, evidence, chars, lang, rng, bank) -> str | None:
+    """The response over `chars` characters: more retrieved items, each in the wording of the
+    response's own lines (or objects), then, if still short, logged reasons after its lines."""
+    pool = [e for e in evidence if e.item_id not in {r.item_id for r in parsed.recommendations}]
+    rng.shuffle(pool)
+    out = text
+    for k in range(1, len(pool) + 1):
+        if len(out) > chars:
+            break
+        out = _add(text, parsed, is_json, pool[:k], lang, rng, bank) or out
+    if len(out) > chars:
+        return out
+    sentences = _reasons_for(bank, lang, text, rng, chars - len(out) + 1)
+    if not sentences:
+        return None
+    reparsed = parse_response(out, evidence)
+    if is_json:
+        doc = _doc(out)
+        objects = [o for o in _recs(doc) if isinstance(o, dict) and "reason" in o]
+        if not objects:
+            return None
+        for j, sentence in enumerate(sentences):
+            o = objects[j % len(objects)]
+            o["reason"] = str(o["reason"]) + _sentence_join(lang) + sentence
+        out = _dump(doc, out)
+    else:
+        out = _add_sentences(out, reparsed.recommendations, sentences, lang)
+    return out if len(out) > chars else None
+
+
+def _with_forbidden(text, parsed, is_json, word, lang, rng, bank) -> str | None:
+    """The response saying `word` inside one of its own reasons (a JSON `reason`, or a free
+    sentence of a line); a logged reason saying it when the response has none."""
+    if is_json:
+        doc = _doc(text)
+        objects = [
+            o for o in _recs(doc) if isinstance(o, dict) and isinstance(o.get("reason"), str)
+        ]
+        if objects:
+            target = rng.choice(objects)
+            target["reason"] = _with_word(word, target["reason"], lang)
+            return _dump(doc, text)
+        if isinstance(doc, dict) and isinstance(doc.get("summary"), str):
+            doc["summary"] = _with_word(word, doc["summary"], lang)
+            return _dump(doc, text)
+        return None
+    options = [
+        (rec, sentence)
+        for rec in parsed.recommendations
+        for sentence in reason_sentences(text, rec)
+    ]
+    if options:
+        rec, sentence = rng.choice(options)
+        start, end = rec.span
+        at = text.find(sentence, rec.name_span[1], end)
+        if at >= 0:
+            return text[:at] + _with_word(word, sentence, lang) + text[at + len(sentence) :]
+    fresh = _fresh_reasons(bank, lang, text, rng)
+    if not fresh:
+        return None
+    recs = parsed.recommendations
+    return _add_sentences(
+        text, [rng.choice(recs)] if recs else [], [_with_word(word, fresh[0], lang)], lang
+    )
+
+
+def _add_sentences(text: str, recs: list[Recommendation], sentences: list[str], lang: str) -> str:
+    """`sentences` added at the ends of the recommendation lines in turn (at the end of the
+    response when it has none)."""
+    if not recs:
+        return text.rstrip("\n") + "\n" + _sentence_join(lang).join(sentences)
+    at_line: dict[int, list[str]] = {}
+    for j, sentence in enumerate(sentences):
+        at_line.setdefault(j % len(recs), []).append(sentence)
+    for j in sorted(at_line, key=lambda k: recs[k].span[1], reverse=True):
+        end = recs[j].span[1]
+        join = _sentence_join(lang)
+        text = text[:end] + join + join.join(at_line[j]) + text[end:]
+    return text
+
+
+def _translated(text, parsed, evidence, target, rng, bank: PhraseBank) -> str | None:
+    """The text response in the `target` language: each line in the wording of a logged line of
+    that language claiming the same facts of the same item; the logged opener and closer."""
+    by_id = {e.item_id: e for e in evidence}
+    lines = []
+    for rec in parsed.recommendations:
+        ev = by_id.get(rec.item_id) if rec.item_id else None
+        template = bank.pick_template(target, frozenset(c.field for c in rec.claims), rng)
+        if ev is None or template is None:
+            return None
+        line = fill(template, rec.name, value_texts(ev, template))
+        if line is None:
+            return None
+        prefix = _PREFIX.match(text[rec.span[0] : rec.span[1]])
+        lines.append((prefix.group(0) if prefix else "") + line)
+    if not lines:
+        return None
+    opener, closer = bank.pick("opener", target, rng), bank.pick("closer", target, rng)
+    return "\n".join([p for p in (opener, *lines, closer) if p])
+
+
 def _remove(text: str, is_json: bool, rec: Recommendation, recs: list[Recommendation]) -> str:
     if is_json:
-        doc, fenced, indent = _doc(text)
+        doc = _doc(text)
         del _recs(doc)[recs.index(rec)]
-        return _dump(doc, fenced, indent)
+        return _dump(doc, text)
     return _lines_replace(text, rec, None)
 
 
-def _add(text, parsed, is_json, new: list[EvidenceItem], lang, rng) -> str:
+def _add(text, parsed, is_json, new: list[EvidenceItem], lang, rng, bank) -> str | None:
     if is_json:
-        doc, fenced, indent = _doc(text)
-        template = _recs(doc)[0] if _recs(doc) else {"item_id": 1, "name": 1}
+        doc = _doc(text)
+        recs = _recs(doc)
+        if not recs or not isinstance(recs[-1], dict):
+            return None
         for ev in new:
-            _recs(doc).append(_json_object(ev, template, lang, rng))
-        return _dump(doc, fenced, indent)
+            recs.append(_json_object(ev, rng.choice([r for r in recs if isinstance(r, dict)])))
+        return _dump(doc, text)
+    templates = _templates(text, parsed, bank, lang, rng)
     for ev in new:
-        text = _append_line(
-            text, parsed, render_line(ev.title, _facts(ev), lang, rng.choice(_REASON[lang]))
-        )
+        line = _line_for(ev, templates, rng)
+        if line is None:
+            return None
+        text = _append_line(text, parsed, line)
         parsed = _reparse_positions(text, parsed, ev)
     return text
 
@@ -417,12 +580,13 @@ def _reparse_positions(text: str, parsed: ParsedResponse, ev: EvidenceItem) -> P
     )
 
 
-def _replace(text, parsed, is_json, old: Recommendation, new: EvidenceItem, lang, rng) -> str:
+def _replace(text, parsed, is_json, old: Recommendation, new: EvidenceItem, lang, rng, bank):
     if is_json:
-        doc, fenced, indent = _doc(text)
+        doc = _doc(text)
         i = parsed.recommendations.index(old)
-        _recs(doc)[i] = _json_object(new, _recs(doc)[i], lang, rng)
-        return _dump(doc, fenced, indent)
-    return _lines_replace(
-        text, old, render_line(new.title, _facts(new), lang, rng.choice(_REASON[lang]))
-    )
+        if not isinstance(_recs(doc)[i], dict):
+            return None
+        _recs(doc)[i] = _json_object(new, _recs(doc)[i])
+        return _dump(doc, text)
+    line = _line_for(new, _templates(text, parsed, bank, lang, rng, first=old), rng)
+    return None if line is None else _lines_replace(text, old, line)

@@ -162,9 +162,13 @@ def test_valid_benchmark_passes_checks_and_releases(benchmark_warehouse, tmp_pat
     # The suites' results are kept with the run and render as Data Docs.
     results = benchmark_warehouse.path.parent / "validation" / result.run_id
     assert len(list(results.glob("*.json"))) == 5
-    index = build_data_docs(results, tmp_path / "docs")
+    index = build_data_docs(results, tmp_path / "docs", run_name="r1")
     assert "item_ranking.benchmark" in index.read_text()
-    assert (tmp_path / "docs" / "item_ranking.benchmark.html").stat().st_size > 1000
+    (page,) = (tmp_path / "docs" / "validations").rglob("item_ranking.benchmark.html")
+    assert page.stat().st_size > 1000 and "r1" in page.read_text()
+    # and each check's metadata links the warehouse's site
+    docs = benchmark_warehouse.path.parent / "validation" / "docs" / "index.html"
+    assert all(c.metadata["data_docs"].value == str(docs) for c in checks)
 
 
 def _raw_events(rows):

@@ -29,6 +29,7 @@ def _materialize(drop, tmp_path, monkeypatch, hash_key):
         monkeypatch.setenv("RECRM_HASH_KEY", hash_key)
     else:
         monkeypatch.delenv("RECRM_HASH_KEY", raising=False)
+        monkeypatch.setenv("RECRM_ALLOW_DEV_KEY", "1")  # the public key needs the opt-in
     monkeypatch.chdir(tmp_path)  # no recrm.toml here
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(DOMAINS.name, ["food"])

@@ -157,7 +157,9 @@ def test_missing_required_table_names_folder(drop, tmp_path):
 
 def test_missing_required_column_names_file(drop, tmp_path):
     (drop / DOMAIN / "items.csv").write_text("item_id,title,price\nI1,x,1\n")
-    with pytest.raises(IngestError, match=r"food/items.csv: lacks required column\(s\) category"):
+    with pytest.raises(
+        IngestError, match=r"food/items.csv lacks the required column\(s\) category"
+    ):
         ingest_table(
             Warehouse(tmp_path / "w.duckdb"), drop, DOMAIN, CONTRACT_TABLES["items"], HASH_KEY
         )

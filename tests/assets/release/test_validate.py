@@ -91,7 +91,10 @@ def test_expectations_and_data_docs_on_the_shards(release_dir, tmp_path):
     assert main(["validate", str(release_dir), "--data-docs", str(docs)]) == 0
     assert (docs / "index.html").is_file()
     assert len(list((docs / "results").glob("*.json"))) == 5
-    assert "benchmark_item_ranking" in (docs / "item_ranking.release.html").read_text()
+    (page,) = (docs / "validations" / "benchmark_item_ranking").rglob("item_ranking.release.html")
+    text = page.read_text()
+    assert "benchmark_item_ranking" in text
+    assert "release-" in text and "__none__" not in text  # the run is named by the release
 
 
 def test_card_out_of_step_with_manifest_fails(release_dir):

@@ -9,6 +9,7 @@ from dagster import AssetSelection, asset, materialize
 from assets.checks.assets import BENCHMARK_CHECKS
 from assets.release.assets import release
 from pipelines.cli import build
+from pipelines.cli.common import print_check_failures
 from pipelines.resources import BuildSettings, WarehouseResource
 from pipelines.runner import RunReport, _collect, _failure_reason
 from schemas.entries import DIMENSIONS
@@ -55,7 +56,7 @@ def test_failed_expectations_are_listed(tmp_path, capsys):
     assert _failure_reason(result, report) == (
         "blocking checks failed: instruction_following/benchmark:expectations"
     )
-    build.print_check_failures(report)
+    print_check_failures(report)
     out = capsys.readouterr().out
     assert "failed expectations" in out
     assert "expect_column_values_to_not_match_regex(response)" in out

@@ -18,7 +18,12 @@ from assets.dimensions.factual_consistency.build import (
 from assets.dimensions.factual_consistency.claims import check_claims
 from assets.dimensions.factual_consistency.evidence import evidence_items
 from assets.dimensions.factual_consistency.responses import parse_response
-from assets.dimensions.factual_consistency.synthesis import OPERATORS, applicable_operators, perturb
+from assets.dimensions.factual_consistency.synthesis import (
+    OPERATORS,
+    applicable_operators,
+    item_pool,
+    perturb,
+)
 from core import parallel
 from core.templates import load_template
 from schemas.entries import entry_schema
@@ -66,11 +71,12 @@ def test_rule_labels_match_the_generator_truth(turns, labelled):
 
 
 def test_every_operator_plants_an_unsupported_claim(labelled):
+    pool = item_pool(labelled.filter(pl.col("label") == 1), seed=2)
     made = dict.fromkeys(OPERATORS, 0)
     for row in labelled.filter(pl.col("label") == 1).head(200).iter_rows(named=True):
         ev = evidence_items(row["evidence"])
         for op in applicable_operators(parse_response(row["response"], ev), ev):
-            new = perturb(op, parse_response(row["response"], ev), ev, random.Random(2))
+            new = perturb(op, parse_response(row["response"], ev), ev, random.Random(2), pool)
             if new is None:
                 continue
             found = check_claims(parse_response(new, ev), ev)

@@ -18,6 +18,7 @@ from assets.dimensions.instruction_following.build import (
     label_turns,
     synthesize,
 )
+from assets.dimensions.instruction_following.phrases import harvest
 from assets.dimensions.instruction_following.synthesis import (
     OPERATORS,
     applicable_operators,
@@ -84,13 +85,14 @@ def test_a_mismatched_constraints_column_sets_the_turn_aside(turns):
 
 
 def test_every_operator_breaks_its_constraint(labelled):
+    bank = harvest(labelled.filter(pl.col("label") == 1), seed=1)
     made = dict.fromkeys(OPERATORS, 0)
     for row in labelled.filter(pl.col("label") == 1).iter_rows(named=True):
         ev = evidence_items(row["evidence"])
         cons = _constraints_of(row["constraints"])
         parsed = parse_response(row["response"], ev)
         for op in applicable_operators(cons, parsed.format == "json" and parsed.json_valid):
-            new = perturb(op, cons, parse_response(row["response"], ev), ev, random.Random(1))
+            new = perturb(op, cons, parse_response(row["response"], ev), ev, random.Random(1), bank)
             if new is None:
                 continue
             found = violations(cons, parse_response(new, ev), ev)

@@ -1,0 +1,44 @@
+"""Default values and environment variables of the settings, without importing anything: the CLI
+shows them in `--help` without loading pydantic (`recrm --help` stays fast). `core.settings`
+builds its typed fields from these two tables."""
+
+DEFAULTS: dict[str, object] = {
+    "logs_root": "sample_logs",
+    "warehouse_path": "data/warehouse.duckdb",
+    "releases_dir": "releases",
+    "profile": "small",
+    "seed": 20260511,
+    "release_version": None,
+    "overwrite_release": False,
+    "release_shard_rows": 100_000,
+    "dagster_ui_url": "http://127.0.0.1:3000",
+    "allow_dev_key": False,
+    "timestamp_window_start": "2000-01-01",
+    "timestamp_window_future_days": 1.0,
+}
+
+ENV_VARS: dict[str, str] = {
+    "logs_root": "RECRM_LOGS_ROOT",
+    "warehouse_path": "RECRM_WAREHOUSE",
+    "releases_dir": "RECRM_RELEASES_DIR",
+    "profile": "RECRM_PROFILE",
+    "seed": "RECRM_SEED",
+    "hash_key": "RECRM_HASH_KEY",
+    "release_version": "RECRM_RELEASE_VERSION",
+    "release_shard_rows": "RECRM_RELEASE_SHARD_ROWS",
+    "dagster_ui_url": "RECRM_DAGSTER_UI_URL",
+    "allow_dev_key": "RECRM_ALLOW_DEV_KEY",
+    "timestamp_window_start": "RECRM_TIMESTAMP_WINDOW_START",
+    "timestamp_window_future_days": "RECRM_TIMESTAMP_WINDOW_FUTURE_DAYS",
+}
+
+
+def describe_default(field: str) -> str:
+    """`RECRM_X, else recrm.toml [recrm] field, else <default>`: for help texts."""
+    parts = []
+    if field in ENV_VARS:
+        parts.append(ENV_VARS[field])
+    parts.append(f"recrm.toml {field}")
+    default = DEFAULTS.get(field)
+    parts.append("derived" if default is None else str(default))
+    return "default: " + ", else ".join(parts)
