@@ -1,6 +1,7 @@
 """`croissant.json`: the release described in Croissant 1.0 (MLCommons' JSON-LD for datasets).
 
-Every shard is a `cr:FileObject` with its sha256 and size; each dimension is a `cr:FileSet`
+Every shard, and the card, is a `cr:FileObject` with its sha256 and size (not the manifest,
+which lists croissant.json's own sha256); each dimension is a `cr:FileSet`
 (`<dimension>/*.parquet`) and a `cr:RecordSet` whose fields are the columns of
 `schemas.entries.release_schema` (structs as `subField`s read by `jsonPath`, lists as `repeated`);
 each labelled dimension also has a small enumeration record set naming its label values. Written
@@ -19,6 +20,7 @@ import pyarrow as pa
 from schemas.entries import DIMENSIONS, LABEL_NAME_COLUMNS, LABEL_NAMES, SPLITS, release_schema
 
 CROISSANT_FILE = "croissant.json"
+CARD_FILE = "README.md"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 PARQUET_MIME = "application/x-parquet"
 
@@ -182,6 +184,20 @@ def croissant_metadata(manifest: dict, release_dir: Path, descriptions: dict[str
         record_sets.append(record_set(dim, descriptions.get(dim, dim)))
         if dim in LABEL_NAMES:
             record_sets.append(label_names_record_set(dim))
+    card = Path(release_dir) / CARD_FILE
+    if card.is_file():
+        distribution.append(
+            {
+                "@type": "cr:FileObject",
+                "@id": CARD_FILE,
+                "name": CARD_FILE,
+                "description": "The dataset card (Hugging Face layout: YAML header, then text).",
+                "contentUrl": CARD_FILE,
+                "contentSize": f"{card.stat().st_size} B",
+                "encodingFormat": "text/markdown",
+                "sha256": _sha256(card),
+            }
+        )
     return {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -203,6 +219,10 @@ def croissant_metadata(manifest: dict, release_dir: Path, descriptions: dict[str
         "distribution": distribution,
         "recordSet": record_sets,
     }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_croissant(release_dir: Path, manifest: dict, descriptions: dict[str, str]) -> dict:

@@ -215,14 +215,15 @@ def publish_release(
         # The validity gate's table (shortcut baselines, leaks, relevance vs truth) on the
         # shards just written: one additive manifest key, and the card's "Validity" section.
         manifest["validity"] = release_validity(tmp, settings).as_dict()
-        # Files describing the release, listed (with their sha256) in the manifest.
+        (tmp / "README.md").write_text(
+            render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
+        )
+        # Files describing the release (croissant.json lists the shards and the card), listed
+        # with their sha256 in the manifest.
         manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
         # Sealed last: the digest covers every field above (issue 17).
         manifest = seal_manifest(manifest, os.environ.get(SIGNING_KEY_ENV) or None)
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
-        (tmp / "README.md").write_text(
-            render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
-        )
         return _move_into_place(tmp, releases / version, manifest, settings.overwrite_release)
     finally:
         if tmp.exists():

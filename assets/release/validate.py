@@ -78,7 +78,8 @@ def validate_release(release_dir: Path) -> list[str]:
 
 def _check_metadata_files(release_dir: Path, manifest: dict) -> list[str]:
     """The files the manifest lists under `metadata_files` (croissant.json) are there, with
-    their sha256; croissant.json describes exactly the manifest's shards, with their sha256."""
+    their sha256; croissant.json describes exactly the manifest's shards and the card, with
+    their sha256."""
     import json
 
     problems = []
@@ -100,8 +101,19 @@ def _check_metadata_files(release_dir: Path, manifest: dict) -> list[str]:
                 for split in (info.get("splits") or {}).values()
                 for s in split.get("shards") or []
             }
-            if described != shards:
-                problems.append(f"{CROISSANT_FILE}: files or sha256 differ from the manifest's")
+            card = release_dir / "README.md"
+            if card.is_file():
+                shards["README.md"] = file_sha256(card)
+            differing = sorted(
+                (set(described) ^ set(shards))
+                | {p for p in set(described) & set(shards) if described[p] != shards[p]}
+            )
+            if differing:
+                problems.append(
+                    f"{CROISSANT_FILE}: does not describe {', '.join(differing[:3])}"
+                    + (f" and {len(differing) - 3} more" if len(differing) > 3 else "")
+                    + " as the release holds it (missing, extra or another sha256)"
+                )
     return problems
 
 

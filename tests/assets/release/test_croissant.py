@@ -4,7 +4,9 @@ listed in the manifest, loaded by mlcroissant, which reads the records of every 
 from __future__ import annotations
 
 import json
-import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,8 @@ from assets.release.shards import file_sha256
 from assets.release.validate import validate_release
 from core.settings import Settings
 from schemas.entries import DIMENSIONS, LABEL_NAMES, release_schema
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -30,25 +34,67 @@ def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def test_mlcroissant_reads_every_config(release, caplog):
-    import mlcroissant as mlc
+# mlcroissant runs in a child process: it leaves logging state behind that writes to pytest's
+# closed capture stream in later tests.
+_READER = """
+import json, logging, sys
+import mlcroissant as mlc
+from schemas.entries import DIMENSIONS, LABEL_NAMES
+
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+logging.getLogger().addHandler(Keep())
+dataset = mlc.Dataset(jsonld=sys.argv[1])
+text = lambda v: v.decode("utf-8") if isinstance(v, bytes) else v
+out = {"record_sets": sorted(rs.uuid for rs in dataset.metadata.record_sets), "dims": {}}
+for dim in DIMENSIONS:
+    rows = list(dataset.records(record_set=dim))
+    first = rows[0]
+    prov = first[f"{dim}/provenance"]
+    out["dims"][dim] = {
+        "rows": len(rows),
+        "keys": sorted(first),
+        "ids": sorted(text(r[f"{dim}/entry_id"]) for r in rows),
+        "first_id": text(first[f"{dim}/entry_id"]),
+        "request_id": text(prov[f"{dim}/provenance/request_id"]),
+        "source_row_ids": [text(v) for v in prov[f"{dim}/provenance/source_row_ids"]],
+        "names": {
+            str(r[f"{dim}_label_names/value"]): text(r[f"{dim}_label_names/name"])
+            for r in dataset.records(record_set=f"{dim}_label_names")
+        } if dim in LABEL_NAMES else None,
+    }
+out["warnings"] = "\\n".join(records)
+print(json.dumps(out))
+"""
+
+
+def read_with_mlcroissant(path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _READER, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_mlcroissant_reads_every_config(release):
     import pyarrow.parquet as pq
 
-    path = release.path / CROISSANT_FILE
-    with caplog.at_level(logging.WARNING):
-        dataset = mlc.Dataset(jsonld=str(path))
+    found = read_with_mlcroissant(release.path / CROISSANT_FILE)
     # no error; the warnings left are the recommended datePublished (a rebuild must give the same
     # bytes) and the release version, which is not semver
-    warnings = "\n".join(r.getMessage() for r in caplog.records)
-    assert "@context" not in warnings, warnings
-    ids = {rs.uuid for rs in dataset.metadata.record_sets}
-    assert set(DIMENSIONS) <= ids
+    assert "@context" not in found["warnings"], found["warnings"]
+    assert set(DIMENSIONS) <= set(found["record_sets"])
     for dim in DIMENSIONS:
-        records = list(dataset.records(record_set=dim))
-        assert len(records) == release.manifest["dimensions"][dim]["rows"]
+        got = found["dims"][dim]
+        assert got["rows"] == release.manifest["dimensions"][dim]["rows"]
         # every column of the release is a field, nested members as sub-fields
-        first = records[0]
-        assert set(first) == {f"{dim}/{name}" for name in release_schema(dim).names}
+        assert set(got["keys"]) == {f"{dim}/{name}" for name in release_schema(dim).names}
         shards = [
             release.path / s["path"]
             for split in release.manifest["dimensions"][dim]["splits"].values()
@@ -56,22 +102,12 @@ def test_mlcroissant_reads_every_config(release, caplog):
         ]
         table = pq.read_table(shards, columns=["entry_id", "provenance"])
         by_id = {r["entry_id"]: r for r in table.to_pylist()}
-        seen = {_text(r[f"{dim}/entry_id"]) for r in records}
-        assert seen == set(by_id)
-        entry = by_id[_text(first[f"{dim}/entry_id"])]
-        provenance = first[f"{dim}/provenance"]
-        assert (
-            _text(provenance[f"{dim}/provenance/request_id"]) == entry["provenance"]["request_id"]
-        )
-        assert [_text(v) for v in provenance[f"{dim}/provenance/source_row_ids"]] == entry[
-            "provenance"
-        ]["source_row_ids"]
+        assert set(got["ids"]) == set(by_id)
+        entry = by_id[got["first_id"]]
+        assert got["request_id"] == entry["provenance"]["request_id"]
+        assert got["source_row_ids"] == entry["provenance"]["source_row_ids"]
         if dim in LABEL_NAMES:
-            names = {
-                r[f"{dim}_label_names/value"]: _text(r[f"{dim}_label_names/name"])
-                for r in dataset.records(record_set=f"{dim}_label_names")
-            }
-            assert names == LABEL_NAMES[dim]
+            assert {int(k): v for k, v in got["names"].items()} == LABEL_NAMES[dim]
 
 
 def test_every_shard_is_a_file_object_with_its_sha256_and_the_manifest_lists_croissant(release):
@@ -85,7 +121,10 @@ def test_every_shard_is_a_file_object_with_its_sha256_and_the_manifest_lists_cro
         for split in info["splits"].values()
         for s in split["shards"]
     ]
-    assert set(files) == {s["path"] for s in shards}
+    assert set(files) == {s["path"] for s in shards} | {"README.md"}
+    card = release.path / "README.md"
+    assert files["README.md"]["sha256"] == file_sha256(card)
+    assert files["README.md"]["encodingFormat"] == "text/markdown"
     for s in shards:
         assert files[s["path"]]["sha256"] == s["sha256"] == file_sha256(release.path / s["path"])
         size = (release.path / s["path"]).stat().st_size
@@ -111,3 +150,12 @@ def test_validate_catches_a_modified_or_missing_croissant(release):
     ]
     path.unlink()
     assert validate_release(release.path) == ["croissant.json: missing (listed in the manifest)"]
+
+
+def test_validate_catches_an_edited_card_through_croissant(release):
+    card = release.path / "README.md"
+    card.write_text(card.read_text(encoding="utf-8") + "\nedited\n", encoding="utf-8")
+    assert validate_release(release.path) == [
+        "croissant.json: does not describe README.md as the release holds it (missing, extra or"
+        " another sha256)"
+    ]

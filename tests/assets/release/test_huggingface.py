@@ -151,6 +151,11 @@ def test_validate_catches_a_card_whose_dataset_info_disagrees(release):
     edited = text.replace(f"num_examples: {rows}\n", f"num_examples: {rows + 1}\n", 1)
     assert edited != text
     card.write_text(edited, encoding="utf-8")
-    assert validate_release(release.path) == [
+    problems = validate_release(release.path)
+    assert problems[0] == (
         "README.md dataset_info (features, examples per split) differs from the manifest's"
+    )
+    assert problems[1:] == [
+        "croissant.json: does not describe README.md as the release holds it (missing, extra or"
+        " another sha256)"
     ]
