@@ -122,6 +122,13 @@ def _mixed_separators(raw: str) -> bool:
     return len(separators) > 1
 
 
+def _local_only(raw: str) -> bool:
+    """Fewer than 10 digits: a local number without its area code (`310 8797`), which reaches no
+    one by itself and is how 7-8 digit ids (`item 3108797`) read to libphonenumber. Mobile numbers
+    (11 digits in China, 10 in North America) and landlines with their area code are longer."""
+    return sum(c.isdigit() for c in raw) < 10
+
+
 def _phones(text: str) -> list[Finding]:
     found: dict[tuple[int, int], Finding] = {}
     text = _DATE_TIME.sub(lambda m: " " * len(m.group()), text)
@@ -134,7 +141,7 @@ def _phones(text: str) -> list[Finding]:
         piece = text[a:b]
         for region in _REGIONS:
             for match in phonenumbers.PhoneNumberMatcher(piece, region):
-                if _mixed_separators(match.raw_string):
+                if _mixed_separators(match.raw_string) or _local_only(match.raw_string):
                     continue
                 span = (a + match.start, a + match.end)
                 found.setdefault(span, Finding("PHONE", *span))

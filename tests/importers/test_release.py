@@ -46,12 +46,6 @@ def test_esci_sample_builds_a_relevance_only_release(tmp_path, capsys, monkeypat
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="after the issue-17 merge the personal-data masking and the blocking no_personal_data "
-    "check read Taobao's 7-digit item and category ids as phone numbers ('category [PHONE]'): "
-    "the release is built, then blocked; remove this marker when ids are told apart from phones",
-    strict=False,
-)
 def test_taobao_sample_builds_behaviour_and_ranking_on_sampled_negatives(
     tmp_path, capsys, monkeypatch
 ):

@@ -70,6 +70,8 @@ def test_masking_removes_every_planted_form_in_sql_and_python(value):
         "location: 22.5691, 113.9931; version 3.12",
         # A real ESCI product title: a size and model years joined by mixed separators.
         "Vimorco iPad 9.7 2018 / 2017 Case",
+        # Taobao's 7-digit item and category ids, as a candidate struct renders them.
+        "{'item_id': 3108797, 'title': NULL, 'category': category 3102419}",
     ],
 )
 def test_detector_leaves_ordinary_benchmark_text_alone(text):
