@@ -7,8 +7,10 @@
   `build_domain` run; a known one gets a run when the fingerprint of its files (names, sizes,
   modification times) changes. The fingerprint is in the run key, so a failed build is retried
   on the folder's next change and an unchanged folder is never built twice.
-- `release_after_domains` requests `publish_release` once every domain's latest `build_domain`
-  run succeeded and was started after the last `publish_release` run.
+- `release_after_domains` requests `publish_release` once every domain partition's latest
+  `build_domain` run succeeded and was started after the last `publish_release` run. Runs of
+  the CLI (`recrm build`, tagged `recrm/cli`) count like the sensor's and the UI's; a domain
+  removed with `recrm domains remove` is no longer waited for.
 - `data_docs_after_run` / `data_docs_after_failure`: a run of the three jobs launched from the UI
   (or by a sensor or schedule) adds its check results to the warehouse's Data Docs site, as the
   CLI does for its own runs (`pipelines.runner.add_data_docs`).
@@ -138,7 +140,13 @@ def release_after_domains(context: SensorEvaluationContext):
     builds = {}
     for domain in domains:
         record = _latest_run(instance, domain_job.name, domain)
-        if record is None or record.storage_id <= since:
+        if record is None:
+            return SkipReason(
+                f"domain {domain} has not been rebuilt since the last release: it has never "
+                f"been built (a retired or stale partition? `recrm domains list`, "
+                f"`recrm domains remove {domain}`)"
+            )
+        if record.storage_id <= since:
             return SkipReason(f"domain {domain} has not been rebuilt since the last release")
         if record.dagster_run.status != DagsterRunStatus.SUCCESS:
             status = record.dagster_run.status.value

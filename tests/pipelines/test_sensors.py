@@ -275,3 +275,31 @@ def test_sample_logs_are_complete_drops(instance):
     assert domains
     result = _tick(instance, sample, None)
     assert sorted(r.partition_key for r in result.run_requests) == sorted(domains)
+
+
+def test_release_counts_cli_builds_and_ignores_removed_domains(instance):
+    """A real in-process run of a `build_domain` job, as `recrm build` launches it (tagged
+    recrm/cli), counts; a stale partition blocks until `recrm domains remove` deletes it."""
+    from dagster import Definitions, asset, define_asset_job
+
+    from pipelines.runner import CLI_TAG
+
+    @asset(partitions_def=DOMAINS)
+    def tiny(context):
+        return context.partition_key
+
+    defs = Definitions(assets=[tiny], jobs=[define_asset_job("build_domain", selection=[tiny])])
+    job = defs.resolve_job_def("build_domain")
+    instance.add_dynamic_partitions(DOMAINS.name, ["food", "stale"])
+    result = job.execute_in_process(instance=instance, partition_key="food", tags={CLI_TAG: "true"})
+    assert result.success
+    blocked = _release(instance)
+    assert "stale has not been rebuilt" in blocked.skip_message
+    assert "never been built" in blocked.skip_message
+    assert "recrm domains remove stale" in blocked.skip_message
+
+    instance.delete_dynamic_partition(DOMAINS.name, "stale")
+    request = _release(instance)
+    assert isinstance(request, RunRequest)
+    assert request.run_key == f"release:food={result.run_id}"
+    assert request.tags["recrm/domains"] == "food"
