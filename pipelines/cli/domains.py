@@ -4,8 +4,9 @@ the project's Dagster instance (the one `recrm build` and `dagster dev` use).
 A partition is added for each domain the CLI builds and each folder the new-domain sensor finds.
 One left behind (a domain built from another log root, a retired domain) keeps the
 `release_after_domains` sensor waiting for a rebuild that never comes: `list` shows each one
-with whether its log folder exists and its last `build_domain` run; `remove` deletes it (its
-runs, warehouse tables and releases are kept).
+with whether its log folder exists (and is complete: holds `_SUCCESS`) and its last
+`build_domain` run, then the log root's domain folders that are not partitions yet; `remove`
+deletes a partition (its runs, warehouse tables and releases are kept).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def register(subparsers) -> None:
     )
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = sub.add_parser(
-        "list", help="each domain partition, its log folder and last build_domain run"
+        "list",
+        help="each domain partition and log folder: complete or not, last build_domain run",
     )
     ls.add_argument(
         "--logs",
@@ -55,15 +57,24 @@ def _time(timestamp: float | None) -> str | None:
 
 
 def domain_rows(instance, logs_root: Path) -> list[dict]:
-    """One dict per domain partition: name, its folder under `logs_root` and whether it exists,
-    and its last build_domain run (id, status, start or creation time, from the CLI or not)."""
+    """One dict per domain partition, then per domain folder of `logs_root` that is not one yet:
+    whether it is a partition, its folder and whether it exists and is complete (holds
+    `_SUCCESS`), and its last build_domain run (id, status, start or creation time, from the CLI
+    or not)."""
     from dagster import RunsFilter
 
+    from assets.ingest.discover import is_complete
     from assets.partitions import DOMAINS
     from core.paths import PathRefused, domain_folder
+    from pipelines.runner import BuildFailed, scan_log_root
 
+    partitions = sorted(instance.get_dynamic_partitions(DOMAINS.name))
+    try:
+        folders = scan_log_root(logs_root)[0]
+    except BuildFailed:  # no log root: the partitions are still listed
+        folders = []
     rows = []
-    for name in sorted(instance.get_dynamic_partitions(DOMAINS.name)):
+    for name in [*partitions, *(f for f in folders if f not in partitions)]:
         try:
             folder = domain_folder(logs_root, name)
             exists = folder.is_dir()
@@ -76,8 +87,10 @@ def domain_rows(instance, logs_root: Path) -> list[dict]:
         rows.append(
             {
                 "domain": name,
+                "partition": name in partitions,
                 "folder": str(folder),
                 "folder_exists": exists,
+                "complete": exists and is_complete(folder),
                 "last_run_id": run.dagster_run.run_id if run else None,
                 "last_run_status": run.dagster_run.status.value if run else None,
                 "last_run_time": _time(
@@ -89,6 +102,12 @@ def domain_rows(instance, logs_root: Path) -> list[dict]:
             }
         )
     return rows
+
+
+def _folder_state(row: dict) -> str:
+    if not row["folder_exists"]:
+        return "MISSING"
+    return "complete" if row["complete"] else "incomplete (no _SUCCESS)"
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -103,16 +122,18 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     if not rows:
-        console.print("no domain partitions", markup=False)
+        console.print("no domain partitions and no domain folders", markup=False)
         return 0
     print_table(
         f"domain partitions (log root {settings.logs_root})",
-        ["domain", "log folder", "last build_domain run", "status", "time"],
+        ["domain", "partition", "log folder", "last build", "status", "time (UTC)"],
         [
             (
                 r["domain"],
-                "yes" if r["folder_exists"] else "MISSING",
-                (r["last_run_id"] or "never built") + (" (cli)" if r["last_run_from_cli"] else ""),
+                "yes" if r["partition"] else "no",
+                _folder_state(r),
+                (r["last_run_id"][:8] if r["last_run_id"] else "never built")
+                + (" (cli)" if r["last_run_from_cli"] else ""),
                 r["last_run_status"] or "",
                 r["last_run_time"] or "",
             )

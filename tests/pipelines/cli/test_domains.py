@@ -54,10 +54,16 @@ def test_list_shows_folder_and_last_run(home, capsys):
             ("food", DagsterRunStatus.SUCCESS, {"recrm/cli": "true"}),
         ],
     )
+    (home / "logs" / "food" / "items.csv").write_text("item_id\n")
+    (home / "logs" / "food" / "_SUCCESS").write_text("")
+    (home / "logs" / "hotel").mkdir()
+    (home / "logs" / "hotel" / "items.csv").write_text("item_id\n")  # still being copied
     rows = _list(home, capsys)
-    assert set(rows) == {"food", "stale"}
-    food, stale = rows["food"], rows["stale"]
+    assert list(rows) == ["food", "stale", "hotel"]  # partitions first, then new folders
+    food, stale, hotel = rows["food"], rows["stale"], rows["hotel"]
     assert food["folder_exists"] is True and stale["folder_exists"] is False
+    assert food["complete"] is True and hotel["complete"] is False
+    assert food["partition"] and stale["partition"] and not hotel["partition"]
     assert food["last_run_status"] == "SUCCESS" and food["last_run_from_cli"] is True
     assert food["last_run_time"].startswith("20")
     assert stale["last_run_id"] is None and stale["last_run_status"] is None
@@ -65,6 +71,7 @@ def test_list_shows_folder_and_last_run(home, capsys):
     assert main(["domains", "list", "--logs", str(home / "logs")]) == 0
     text = capsys.readouterr().out
     assert "stale" in text and "MISSING" in text and "never built" in text
+    assert "incomplete" in text and food["last_run_id"][:8] in text
 
 
 def test_remove_deletes_partitions_and_says_so(home, capsys):
