@@ -121,7 +121,10 @@ def drop_fingerprint(folder: Path) -> str:
     for path in sorted(folder.iterdir()):
         if path.name == COMPLETE_MARKER or not path.is_file():
             continue
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed while the folder was read: the next look sees it
+            continue
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
