@@ -92,7 +92,7 @@ def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
                 partition_key=domain,
                 # A new fingerprint is a new run key: a failed build is retried on the next
                 # change, and an unchanged folder is never built twice.
-                run_key=f"domain:{domain}:{fingerprint}",
+                run_key=_run_key(context.instance, domain, fingerprint, why),
                 tags={FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: why},
             )
         )
@@ -114,6 +114,19 @@ def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
         dynamic_partitions_requests=[DOMAINS.build_add_request(new)] if new else [],
         cursor=json.dumps(cursor, sort_keys=True),
     )
+
+
+def _run_key(instance, domain: str, fingerprint: str, why: str) -> str:
+    """`domain:<name>:<fingerprint>`; a domain added again after `recrm domains remove` (its
+    folder unchanged) gets a key its earlier runs did not use, or Dagster would skip the run."""
+    key = f"domain:{domain}:{fingerprint}"
+    if why == "new domain":
+        runs = instance.get_runs_count(
+            RunsFilter(job_name=domain_job.name, tags={PARTITION_TAG: domain})
+        )
+        if runs:
+            key += f":readded-after-{runs}-runs"
+    return key
 
 
 def _latest_run(instance, job_name: str, domain: str | None = None):

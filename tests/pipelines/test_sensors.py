@@ -303,3 +303,19 @@ def test_release_counts_cli_builds_and_ignores_removed_domains(instance):
     assert isinstance(request, RunRequest)
     assert request.run_key == f"release:food={result.run_id}"
     assert request.tags["recrm/domains"] == "food"
+
+
+def test_removed_domain_whose_folder_stays_is_added_and_built_again(instance, tmp_path):
+    root = tmp_path / "logs"
+    _domain(root, "food")
+    first = _tick(instance, root, None)
+    _run(instance, "build_domain", DagsterRunStatus.SUCCESS, "food")
+    instance.delete_dynamic_partition(DOMAINS.name, "food")  # `recrm domains remove food`
+
+    again = _tick(instance, root, first.cursor)
+    [request] = again.run_requests
+    assert request.tags["recrm/trigger"] == "new domain"
+    # A run key the sensor never used: Dagster does not skip the build as a duplicate.
+    assert request.run_key != first.run_requests[0].run_key
+    assert drop_fingerprint(root / "food") in request.run_key
+    assert instance.get_dynamic_partitions("domain") == ["food"]
