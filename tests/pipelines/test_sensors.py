@@ -1,15 +1,15 @@
-"""The sensors, evaluated against a real (ephemeral) Dagster instance."""
+"""The sensors, evaluated against a real Dagster instance (SQLite storage in tmp_path)."""
 
 from __future__ import annotations
 
 import pytest
 from dagster import (
-    DagsterInstance,
     DagsterRun,
     DagsterRunStatus,
     RunRequest,
     SkipReason,
     build_sensor_context,
+    instance_for_test,
 )
 
 from assets.ingest.discover import drop_fingerprint
@@ -19,8 +19,11 @@ from pipelines.sensors import SENSORS, new_domain_sensor, release_after_domains
 
 
 @pytest.fixture
-def instance():
-    with DagsterInstance.ephemeral() as inst:
+def instance(tmp_path):
+    """A Dagster instance with SQLite run, event and schedule storage in tmp_path."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with instance_for_test(temp_dir=str(home)) as inst:
         yield inst
 
 
