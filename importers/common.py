@@ -11,7 +11,7 @@ import polars as pl
 
 from core.paths import PathRefused, check_domain
 from schemas.domain import DOMAIN_FILE, DomainSettings, NegativeSampling
-from schemas.logs import CONTRACT_TABLES
+from schemas.logs import COMPLETE_MARKER, CONTRACT_TABLES
 
 # Implicit-feedback sources log no impressions: behaviour and ranking entries then rest on
 # negatives sampled from the catalog (assets/staging/negatives.py), as the written domain.toml
@@ -130,6 +130,7 @@ def write_drop(
         frame.write_parquet(staging / f"{name}.parquet")
         rows[name] = frame.height
     (staging / DOMAIN_FILE).write_text(settings.to_toml(), encoding="utf-8")
+    (staging / COMPLETE_MARKER).write_bytes(b"")  # a complete drop, for the new-domain sensor
     staging.rename(folder)
     absent = [t for t in CONTRACT_TABLES if t not in tables]
     if absent:

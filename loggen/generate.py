@@ -50,7 +50,7 @@ from loggen.truth import (
 )
 from loggen.writer import TableWriter
 from schemas.domain import DomainSettings, domain_file
-from schemas.logs import CONTRACT_TABLES
+from schemas.logs import COMPLETE_MARKER, CONTRACT_TABLES
 
 TRUTH_DIR = "_truth"  # folders starting with "_" are not domains
 MAX_CHUNK_REQUESTS = 100_000  # memory bound: requests simulated at once
@@ -205,6 +205,8 @@ def _generate_domain(
             w.close()
     result.rows = {t: w.rows for t, w in writers.items()}
     result.files = {t: w.path for t, w in writers.items()}
+    # Written last: the folder is a complete drop (the new-domain sensor waits for it).
+    (out / name / COMPLETE_MARKER).write_bytes(b"")
     return result
 
 

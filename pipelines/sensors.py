@@ -1,11 +1,16 @@
 """Sensors.
 
-- `new_domain_sensor` watches the log root (the `build` resource's `logs_root`): every new domain
-  folder (`pipelines.runner.scan_log_root`;
-  folders whose names break the domain rule are skipped and named in the log) becomes a `domain` partition and gets a
-  `build_domain` run.
-- `release_after_domains` requests `publish_release` once every domain's latest `build_domain`
-  run succeeded and was started after the last `publish_release` run.
+- `new_domain_sensor` watches the log root (the `build` resource's `logs_root`). A domain folder
+  (`pipelines.runner.scan_log_root`; folders whose names break the domain rule are skipped and
+  named) is built only once it is complete: it holds a `_SUCCESS` marker, written last by
+  whatever copies the drop. A new complete folder becomes a `domain` partition and gets a
+  `build_domain` run; a known one gets a run when the fingerprint of its files (names, sizes,
+  modification times) changes. The fingerprint is in the run key, so a failed build is retried
+  on the folder's next change and an unchanged folder is never built twice.
+- `release_after_domains` requests `publish_release` once every domain partition's latest
+  `build_domain` run succeeded and was started after the last `publish_release` run. Runs of
+  the CLI (`recrm build`, tagged `recrm/cli`) count like the sensor's and the UI's; a domain
+  removed with `recrm domains remove` is no longer waited for.
 - `data_docs_after_run` / `data_docs_after_failure`: a run of the three jobs launched from the UI
   (or by a sensor or schedule) adds its check results to the warehouse's Data Docs site, as the
   CLI does for its own runs (`pipelines.runner.add_data_docs`).
@@ -13,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from dagster import (
@@ -30,19 +36,25 @@ from dagster import (
     sensor,
 )
 
+from assets.ingest.discover import drop_fingerprint, is_complete
 from assets.partitions import DOMAINS
+from core.paths import domain_folder
 from pipelines.jobs import JOBS, domain_job, release_job
 from pipelines.resources import BuildSettings, WarehouseResource
 from pipelines.runner import CLI_TAG, BuildFailed, scan_log_root
+from schemas.logs import COMPLETE_MARKER
 
 PARTITION_TAG = "dagster/partition"
+FINGERPRINT_TAG = "recrm/fingerprint"  # the drop_fingerprint of the folder the run was asked for
+TRIGGER_TAG = "recrm/trigger"  # why the sensor asked: new domain, files changed, never built
 
 
 @sensor(
     job=domain_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Adds a domain partition for each new folder under the log root and builds it.",
+    description="Builds each complete domain folder (with a _SUCCESS marker) under the log root: "
+    "a new one becomes a partition; a known one is rebuilt when its files change.",
 )
 def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
     logs_root = Path(build.settings().logs_root)
@@ -52,17 +64,69 @@ def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
         return SkipReason(str(exc))
     for name, why in skipped.items():
         context.log.warning(f"Folder {name!r} under {logs_root} is skipped: {why}")
+    previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     known = set(context.instance.get_dynamic_partitions(DOMAINS.name))
-    new = [d for d in found if d not in known]
-    if not new:
-        named = "; ".join(f"{n!r} skipped: {w}" for n, w in skipped.items())
-        return SkipReason(
-            f"no new domain folder under {logs_root}" + (f" ({named})" if named else "")
+    waiting = [d for d in found if not is_complete(domain_folder(logs_root, d))]
+    # The cursor holds the fingerprint each domain was last requested (or first seen) with; a
+    # folder being re-copied (its marker removed meanwhile) keeps its entry.
+    cursor = {d: previous[d] for d in waiting if d in previous}
+    requests, new = [], []
+    for domain in (d for d in found if d not in waiting):
+        fingerprint = drop_fingerprint(domain_folder(logs_root, domain))
+        cursor[domain] = fingerprint
+        if domain not in known:
+            new.append(domain)
+            why = "new domain"
+        elif domain not in previous:
+            # Known before this sensor saw it (a CLI build, an earlier sensor version): built
+            # only if it never was; from now on, a change to its files rebuilds it.
+            if _latest_run(context.instance, domain_job.name, domain) is not None:
+                continue
+            why = "never built"
+        elif previous[domain] != fingerprint:
+            why = "files changed"
+        else:
+            continue
+        requests.append(
+            RunRequest(
+                partition_key=domain,
+                # A new fingerprint is a new run key: a failed build is retried on the next
+                # change, and an unchanged folder is never built twice.
+                run_key=_run_key(context.instance, domain, fingerprint, why),
+                tags={FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: why},
+            )
+        )
+    if waiting:
+        context.log.info(f"Waiting for {COMPLETE_MARKER} in: {', '.join(waiting)}")
+    if not requests:
+        parts = [f"{n!r} skipped: {w}" for n, w in skipped.items()]
+        if waiting:
+            parts.insert(0, f"incomplete, no {COMPLETE_MARKER} yet: {', '.join(waiting)}")
+        return SensorResult(
+            skip_reason=SkipReason(
+                f"no new domain folder and no changed drop under {logs_root}"
+                + (f" ({'; '.join(parts)})" if parts else "")
+            ),
+            cursor=json.dumps(cursor, sort_keys=True),
         )
     return SensorResult(
-        run_requests=[RunRequest(partition_key=d, run_key=f"new-domain:{d}") for d in new],
-        dynamic_partitions_requests=[DOMAINS.build_add_request(new)],
+        run_requests=requests,
+        dynamic_partitions_requests=[DOMAINS.build_add_request(new)] if new else [],
+        cursor=json.dumps(cursor, sort_keys=True),
     )
+
+
+def _run_key(instance, domain: str, fingerprint: str, why: str) -> str:
+    """`domain:<name>:<fingerprint>`; a domain added again after `recrm domains remove` (its
+    folder unchanged) gets a key its earlier runs did not use, or Dagster would skip the run."""
+    key = f"domain:{domain}:{fingerprint}"
+    if why == "new domain":
+        runs = instance.get_runs_count(
+            RunsFilter(job_name=domain_job.name, tags={PARTITION_TAG: domain})
+        )
+        if runs:
+            key += f":readded-after-{runs}-runs"
+    return key
 
 
 def _latest_run(instance, job_name: str, domain: str | None = None):
@@ -89,7 +153,13 @@ def release_after_domains(context: SensorEvaluationContext):
     builds = {}
     for domain in domains:
         record = _latest_run(instance, domain_job.name, domain)
-        if record is None or record.storage_id <= since:
+        if record is None:
+            return SkipReason(
+                f"domain {domain} has not been rebuilt since the last release: it has never "
+                f"been built (a retired or stale partition? `recrm domains list`, "
+                f"`recrm domains remove {domain}`)"
+            )
+        if record.storage_id <= since:
             return SkipReason(f"domain {domain} has not been rebuilt since the last release")
         if record.dagster_run.status != DagsterRunStatus.SUCCESS:
             status = record.dagster_run.status.value

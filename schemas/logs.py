@@ -165,6 +165,11 @@ REQUIRED_TABLES = ("items",)
 EVENT_TYPES = ("click", "add_to_cart", "favorite", "order")
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".json.gz")
 
+# An empty file written last into a domain folder when its drop is complete: the new-domain
+# sensor builds a folder only once it holds this marker (a half-copied drop is not built).
+# It is never read as a log file.
+COMPLETE_MARKER = "_SUCCESS"
+
 QUARANTINE_TABLE = "quarantine"
 QUARANTINE_SCHEMA = pa.schema(
     [

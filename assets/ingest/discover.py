@@ -3,6 +3,10 @@
 A table may be split over several files (`events.parquet`, `events-2026-05.csv.gz`, ...): a file
 belongs to table `t` when its name starts with `t.` or `t-` and ends with a supported suffix. The
 order is the file-name order, which is also the "file order" duplicate keys are resolved by.
+
+A `_SUCCESS` file (`schemas.logs.COMPLETE_MARKER`) marks a domain folder as completely copied:
+the new-domain sensor builds a folder only once it holds one, and rebuilds it when the
+fingerprint of its other files (names, sizes, modification times) changes. Ingest never reads it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from pathlib import Path
 
 from core.paths import PathRefused, confined, domain_folder
 from schemas.domain import DOMAIN_FILE
-from schemas.logs import FILE_SUFFIXES
+from schemas.logs import COMPLETE_MARKER, FILE_SUFFIXES
 
 
 class IngestError(RuntimeError):
@@ -88,7 +92,7 @@ def ignored_files(logs_root: Path, domain: str, tables: list[str]) -> dict[str, 
     ignored = {}
     for path in sorted(folder.iterdir()):
         name = path.name
-        if name == DOMAIN_FILE:
+        if name in (DOMAIN_FILE, COMPLETE_MARKER):
             continue
         if path.is_dir():
             ignored[name] = "a sub-folder (only the domain folder's own files are read)"
@@ -102,6 +106,27 @@ def ignored_files(logs_root: Path, domain: str, tables: list[str]) -> dict[str, 
                 f"<table>-<part>.<suffix>, lower case, tables: {', '.join(tables)})"
             )
     return ignored
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether the domain folder holds the completion marker (its drop is fully copied)."""
+    return (folder / COMPLETE_MARKER).is_file()
+
+
+def drop_fingerprint(folder: Path) -> str:
+    """A short hash of the folder's files (name, size, modification time in ns; sub-folders and
+    the completion marker left out): it changes when any file is added, removed, rewritten or
+    touched, without reading the files' contents."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.name == COMPLETE_MARKER or not path.is_file():
+            continue
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed while the folder was read: the next look sees it
+            continue
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("publish", "copy a release to object storage, a folder or a hub staging folder"),
     "eval": ("eval", "score a judge, predictions or a baseline on a release"),
     "leaderboard": ("leaderboard", "compare the evaluation results of a release"),
+    "domains": ("domains", "list or remove the domain partitions of the Dagster instance"),
 }
 
 

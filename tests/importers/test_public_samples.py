@@ -95,6 +95,7 @@ def test_import_refuses_bad_domain_names_and_existing_folders(tmp_path):
         with pytest.raises(ImportFailed, match="Domain name .* is refused"):
             IMPORTERS["esci"](src, tmp_path / "logs", bad)
     IMPORTERS["esci"](src, tmp_path / "logs", "esci")
+    assert (tmp_path / "logs" / "esci" / "_SUCCESS").is_file()  # complete: the sensor builds it
     with pytest.raises(ImportFailed, match="already exists"):
         IMPORTERS["esci"](src, tmp_path / "logs", "esci")
     assert not list((tmp_path / "logs").glob(".*"))  # no half-written folder left behind

@@ -41,7 +41,7 @@ def test_every_domain_has_every_contract_table_in_its_format(drop):
     for domain in DOMAINS:
         names = sorted(p.name for p in (drop / domain).iterdir())
         tables = [f"{t}.{expected_ext[domain]}" for t in CONTRACT_TABLES]
-        assert names == sorted([*tables, "domain.toml"])
+        assert names == sorted([*tables, "domain.toml", "_SUCCESS"])
 
 
 def test_parquet_files_carry_exactly_the_contract_schema(parquet_drop):

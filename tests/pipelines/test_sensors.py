@@ -1,40 +1,51 @@
-"""The sensors, evaluated against a real (ephemeral) Dagster instance."""
+"""The sensors, evaluated against a real Dagster instance (SQLite storage in tmp_path)."""
 
 from __future__ import annotations
 
 import pytest
 from dagster import (
-    DagsterInstance,
     DagsterRun,
     DagsterRunStatus,
     RunRequest,
     SkipReason,
     build_sensor_context,
+    instance_for_test,
 )
 
+from assets.ingest.discover import drop_fingerprint
 from assets.partitions import DOMAINS
 from pipelines.resources import BuildSettings
 from pipelines.sensors import SENSORS, new_domain_sensor, release_after_domains
 
 
 @pytest.fixture
-def instance():
-    with DagsterInstance.ephemeral() as inst:
+def instance(tmp_path):
+    """A Dagster instance with SQLite run, event and schedule storage in tmp_path."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with instance_for_test(temp_dir=str(home)) as inst:
         yield inst
 
 
-def _domain(root, name, files=("items.csv",)):
+def _domain(root, name, files=("items.csv",), complete=True):
     folder = root / name
     folder.mkdir(parents=True)
     for f in files:
         (folder / f).write_text("item_id\n")
+    if complete:
+        (folder / "_SUCCESS").write_text("")
+    return folder
 
 
-def _evaluate_new_domains(instance, root):
+def _evaluate_new_domains(instance, root, cursor=None):
     context = build_sensor_context(
-        instance=instance, resources={"build": BuildSettings(logs_root=str(root))}
+        instance=instance, resources={"build": BuildSettings(logs_root=str(root))}, cursor=cursor
     )
     return new_domain_sensor(context)
+
+
+def _keys(result):
+    return [(r.partition_key, r.run_key) for r in result.run_requests]
 
 
 def test_exported():
@@ -55,11 +66,12 @@ def test_new_domain_adds_partitions_and_requests_builds(instance, tmp_path):
     _domain(root, "_truth")  # not a domain
     _domain(root, "empty", files=())
     instance.add_dynamic_partitions(DOMAINS.name, ["hotel"])
+    _run(instance, "build_domain", DagsterRunStatus.SUCCESS, "hotel")  # built by the CLI
 
     result = _evaluate_new_domains(instance, root)
-    assert [(r.partition_key, r.run_key) for r in result.run_requests] == [
-        ("food", "new-domain:food")
-    ]
+    fingerprint = drop_fingerprint(root / "food")
+    assert _keys(result) == [("food", f"domain:food:{fingerprint}")]
+    assert result.run_requests[0].tags["recrm/trigger"] == "new domain"
     [request] = result.dynamic_partitions_requests
     assert (request.partitions_def_name, list(request.partition_keys)) == ("domain", ["food"])
 
@@ -72,8 +84,8 @@ def test_new_domain_applied_through_instance(instance, tmp_path):
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     assert instance.get_dynamic_partitions("domain") == ["food"]
-    again = _evaluate_new_domains(instance, root)
-    assert isinstance(again, SkipReason) and "no new domain" in again.skip_message
+    again = _evaluate_new_domains(instance, root, result.cursor)
+    assert not again.run_requests and "no new domain" in again.skip_reason.skip_message
 
 
 def test_new_domain_skips_missing_root(instance, tmp_path):
@@ -148,3 +160,165 @@ def test_ui_runs_add_their_check_results_to_the_data_docs_site(tmp_path):
     assert not index.exists()
     assert str(index) in add_run_docs(ui_run, warehouse).skip_message
     assert "ui-run" in index.read_text() and "cli-run" not in index.read_text()
+
+
+# --- real drops: complete folders only, rebuilt on change, retried after a failure -------------
+
+
+def _tick(instance, root, cursor):
+    """One sensor evaluation, its partition requests applied as the daemon does."""
+    result = _evaluate_new_domains(instance, root, cursor)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def _rewrite(path, text):
+    import os
+
+    path.write_text(text)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_half_copied_folder_is_not_built_until_its_marker_appears(instance, tmp_path):
+    root = tmp_path / "logs"
+    food = _domain(root, "food", files=("items.csv", "events.csv"), complete=False)
+
+    first = _tick(instance, root, None)
+    assert not first.run_requests and not first.dynamic_partitions_requests
+    assert "no _SUCCESS yet: food" in first.skip_reason.skip_message
+    assert instance.get_dynamic_partitions("domain") == []
+
+    (food / "_SUCCESS").write_text("")
+    second = _tick(instance, root, first.cursor)
+    assert _keys(second) == [("food", f"domain:food:{drop_fingerprint(food)}")]
+    assert instance.get_dynamic_partitions("domain") == ["food"]
+
+
+def test_changed_files_in_a_known_domain_trigger_a_rebuild(instance, tmp_path):
+    root = tmp_path / "logs"
+    food = _domain(root, "food")
+    first = _tick(instance, root, None)
+    [built] = first.run_requests
+    assert not _tick(instance, root, first.cursor).run_requests  # unchanged: nothing
+
+    _rewrite(food / "items.csv", "item_id\nI1\n")
+    changed = _tick(instance, root, first.cursor)
+    [rebuild] = changed.run_requests
+    assert rebuild.partition_key == "food" and rebuild.tags["recrm/trigger"] == "files changed"
+    assert rebuild.run_key != built.run_key
+    assert not changed.dynamic_partitions_requests  # already a partition
+
+    (food / "events-2026-06.csv").write_text("event_id\n")  # a new file is a change too
+    assert len(_tick(instance, root, changed.cursor).run_requests) == 1
+
+
+def test_failed_domain_is_retried_on_its_next_change(instance, tmp_path):
+    root = tmp_path / "logs"
+    food = _domain(root, "food")
+    first = _tick(instance, root, None)
+    _run(instance, "build_domain", DagsterRunStatus.FAILURE, "food")
+    # The same files again would fail again: no new request until the drop changes.
+    same = _tick(instance, root, first.cursor)
+    assert not same.run_requests
+
+    _rewrite(food / "items.csv", "item_id\nfixed\n")
+    retry = _tick(instance, root, same.cursor)
+    assert [r.partition_key for r in retry.run_requests] == ["food"]
+    assert retry.run_requests[0].run_key == f"domain:food:{drop_fingerprint(food)}"
+    assert retry.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_recopied_domain_is_rebuilt_once_its_marker_is_back(instance, tmp_path):
+    """The usual re-drop: remove _SUCCESS, copy the files, write _SUCCESS last."""
+    root = tmp_path / "logs"
+    food = _domain(root, "food")
+    first = _tick(instance, root, None)
+    (food / "_SUCCESS").unlink()
+    _rewrite(food / "items.csv", "item_id\nI1\nI2\n")
+    during = _tick(instance, root, first.cursor)
+    assert not during.run_requests and "no _SUCCESS yet: food" in during.skip_reason.skip_message
+    (food / "_SUCCESS").write_text("")
+    after = _tick(instance, root, during.cursor)
+    assert [r.tags["recrm/trigger"] for r in after.run_requests] == ["files changed"]
+
+
+def test_known_partition_never_built_is_built(instance, tmp_path):
+    root = tmp_path / "logs"
+    _domain(root, "food")
+    instance.add_dynamic_partitions(DOMAINS.name, ["food"])
+    result = _tick(instance, root, None)
+    assert [r.tags["recrm/trigger"] for r in result.run_requests] == ["never built"]
+
+
+def test_marker_is_neither_a_log_file_nor_ignored(tmp_path):
+    from assets.ingest.discover import ignored_files, table_files
+    from schemas.logs import CONTRACT_TABLES
+
+    root = tmp_path / "logs"
+    _domain(root, "food", files=("items.csv", "notes.txt"))
+    ignored = ignored_files(root, "food", list(CONTRACT_TABLES))
+    assert "_SUCCESS" not in ignored and "notes.txt" in ignored
+    assert all(
+        f.path.name != "_SUCCESS" for t in CONTRACT_TABLES for f in table_files(root, "food", t)
+    )
+    before = drop_fingerprint(root / "food")
+    (root / "food" / "_SUCCESS").write_text("rewritten")  # the marker is not part of the drop
+    assert drop_fingerprint(root / "food") == before
+
+
+def test_sample_logs_are_complete_drops(instance):
+    from pathlib import Path
+
+    from pipelines.runner import discover_domains
+
+    sample = Path(__file__).resolve().parents[2] / "sample_logs"
+    domains = discover_domains(sample)
+    assert domains
+    result = _tick(instance, sample, None)
+    assert sorted(r.partition_key for r in result.run_requests) == sorted(domains)
+
+
+def test_release_counts_cli_builds_and_ignores_removed_domains(instance):
+    """A real in-process run of a `build_domain` job, as `recrm build` launches it (tagged
+    recrm/cli), counts; a stale partition blocks until `recrm domains remove` deletes it."""
+    from dagster import Definitions, asset, define_asset_job
+
+    from pipelines.runner import CLI_TAG
+
+    @asset(partitions_def=DOMAINS)
+    def tiny(context):
+        return context.partition_key
+
+    defs = Definitions(assets=[tiny], jobs=[define_asset_job("build_domain", selection=[tiny])])
+    job = defs.resolve_job_def("build_domain")
+    instance.add_dynamic_partitions(DOMAINS.name, ["food", "stale"])
+    result = job.execute_in_process(instance=instance, partition_key="food", tags={CLI_TAG: "true"})
+    assert result.success
+    blocked = _release(instance)
+    assert "stale has not been rebuilt" in blocked.skip_message
+    assert "never been built" in blocked.skip_message
+    assert "recrm domains remove stale" in blocked.skip_message
+
+    instance.delete_dynamic_partition(DOMAINS.name, "stale")
+    request = _release(instance)
+    assert isinstance(request, RunRequest)
+    assert request.run_key == f"release:food={result.run_id}"
+    assert request.tags["recrm/domains"] == "food"
+
+
+def test_removed_domain_whose_folder_stays_is_added_and_built_again(instance, tmp_path):
+    root = tmp_path / "logs"
+    _domain(root, "food")
+    first = _tick(instance, root, None)
+    _run(instance, "build_domain", DagsterRunStatus.SUCCESS, "food")
+    instance.delete_dynamic_partition(DOMAINS.name, "food")  # `recrm domains remove food`
+
+    again = _tick(instance, root, first.cursor)
+    [request] = again.run_requests
+    assert request.tags["recrm/trigger"] == "new domain"
+    # A run key the sensor never used: Dagster does not skip the build as a duplicate.
+    assert request.run_key != first.run_requests[0].run_key
+    assert drop_fingerprint(root / "food") in request.run_key
+    assert instance.get_dynamic_partitions("domain") == ["food"]
