@@ -4,6 +4,8 @@ budget stops the calls cleanly, and the API key appears nowhere in the warehouse
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import shutil
 import sys
@@ -16,12 +18,39 @@ from pipelines.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "llm_support"))
-from fake_openai import FakeOpenAIServer  # noqa: E402
+from fake_openai import FakeOpenAIServer, instance_of  # noqa: E402
 
 SECRET = "sk-test-secret-never-shown-0042"
 BUDGET = 400
 GENERATED = 50  # turns the response generator writes; the judges get the rest of the budget
 pytestmark = pytest.mark.slow
+
+
+_REPLY_NUMBER = itertools.count()
+
+
+def _distinct_replies(body: dict) -> str:
+    """An instance of the requested schema (or free text), whose filler strings are replaced by a
+    reply of its own per request: a fixed reply (`x`) would repeat verbatim across splits as the
+    generated responses, which the release's leak audit rightly rejects."""
+    digest = hashlib.sha256(body["messages"][-1]["content"].encode()).hexdigest()[:12]
+    # Two requests may carry the same prompt (the same query from two users): number the replies.
+    text = f"Here is what I found for you (reply {digest}-{next(_REPLY_NUMBER)})."
+    fmt = body.get("response_format") or {}
+    schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema")
+    if not schema:
+        return text
+
+    def distinct(value):
+        if isinstance(value, dict):
+            return {k: distinct(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [distinct(v) for v in value]
+        if isinstance(value, str) and value and set(value) == {"x"}:
+            return text
+        return value
+
+    return json.dumps(distinct(instance_of(schema)))
 
 
 def test_build_with_an_endpoint_judges_within_budget_and_hides_the_key(tmp_path, monkeypatch):
@@ -36,6 +65,7 @@ def test_build_with_an_endpoint_judges_within_budget_and_hides_the_key(tmp_path,
     monkeypatch.setenv("RECRM_LLM_MODEL", "test-judge")
     monkeypatch.setenv("RECRM_LLM_API_KEY", SECRET)
     with FakeOpenAIServer() as server:
+        server.responder = _distinct_replies
         monkeypatch.setenv("RECRM_LLM_BASE_URL", server.base_url)
         code = main(
             [

@@ -7,7 +7,8 @@ table's own user ids, and those ingested before for the domain: users, requests,
 replaced where they stand as whole tokens. All set-based in DuckDB: distinct tokens, one HMAC
 each, one join; then one `regexp_replace` per text column over the hit tokens. Short ids are
 found like long ones (a user `42` makes every free-standing `42` in text `[USER]`: over-masking
-is the safe side).
+is the safe side), except an extra field whose whole value is a number of up to three digits (a
+flag or a count: Instacart's reorder flag `1` beside a user `1`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from core.sql import quote_ident
 TOKEN = r"[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)*"
 USER_TOKEN = "[USER]"
 _EDGE = "A-Za-z0-9_\\-"
+# An extra field whose whole value is a number of up to three digits is a flag or a count (a
+# reorder flag `1`, a quantity), not a user written into text: left as it is even where a user
+# has that id (numeric ids 1..N would otherwise erase every such field).
+_SMALL_NUMBER = "[0-9]{1,3}"
 
 
 def hit_tokens(
@@ -71,7 +76,8 @@ def replace_tokens(
         sets = ", ".join(
             (
                 f"map_from_entries(list_transform(map_entries({quote_ident(c)}), lambda e: "
-                f"{{'key': e.key, 'value': {replaced('e.value')}}})) AS {quote_ident(c)}"
+                f"{{'key': e.key, 'value': CASE WHEN regexp_full_match(e.value, '{_SMALL_NUMBER}') "
+                f"THEN e.value ELSE {replaced('e.value')} END}})) AS {quote_ident(c)}"
                 if c in maps
                 else f"{replaced(quote_ident(c))} AS {quote_ident(c)}"
             )

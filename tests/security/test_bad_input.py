@@ -77,30 +77,39 @@ def test_non_integer_values_in_integer_columns_are_quarantined_not_rounded(logs,
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("events.csv", "", "food/events.csv is empty: the required table 'events' needs records"),
+        ("items.csv", "", "food/items.csv is empty: the required table 'items' needs records"),
         (
-            "events.csv",
-            "request_id,user_id,item_id,ts,event_type\n",
-            "food/events.csv holds no records (a header only): the required table 'events'",
+            "items.csv",
+            "item_id,title,category,price\n",
+            "food/items.csv holds no records (a header only): the required table 'items'",
         ),
-        ("events.jsonl", "", "food/events.jsonl is empty"),
-        (
-            "events.jsonl",
-            '{"request_id":"R1","user_id":"USR-7","item_id":"I1","ts":"2026-05-01"}\n',
-            "food/events.jsonl lacks the required no line of the file has the key(s) event_type",
-        ),
+        ("items.jsonl", "", "food/items.jsonl is empty"),
     ],
 )
-def test_empty_header_only_or_incomplete_required_files_fail_naming_the_file(
+def test_empty_or_header_only_required_files_fail_naming_the_file(
     logs, tmp_path, name, content, message
 ):
-    (logs / DOMAIN / "events.csv").unlink()
+    # `items` is the one required table (issue 13): its file must hold records.
+    (logs / DOMAIN / "items.csv").unlink()
     (logs / DOMAIN / name).write_text(content)
+    with pytest.raises(IngestError) as err:
+        _ingest(logs, Warehouse(tmp_path / "wh.duckdb"), "items")
+    assert message in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
+
+
+def test_a_json_lines_file_without_a_required_key_fails_naming_the_file(logs, tmp_path):
+    (logs / DOMAIN / "events.csv").unlink()
+    (logs / DOMAIN / "events.jsonl").write_text(
+        '{"request_id":"R1","user_id":"USR-7","item_id":"I1","ts":"2026-05-01"}\n'
+    )
     wh = Warehouse(tmp_path / "wh.duckdb")
     _ingest(logs, wh, "items", "requests")
     with pytest.raises(IngestError) as err:
         _ingest(logs, wh, "events")
-    assert message in str(err.value)
+    assert "food/events.jsonl lacks the required no line of the file has the key(s) event_type" in (
+        str(err.value)
+    )
     assert len(str(err.value).splitlines()) == 1
 
 
