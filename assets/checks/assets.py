@@ -30,8 +30,8 @@ from assets.checks.raw import validate_raw
 from assets.checks.results import results_dir, site_index, store_outcome, validation_root
 from assets.checks.validation import SuiteOutcome
 from assets.partitions import DOMAINS, domain_key
+from assets.resources import BuildSettings, WarehouseResource
 from core.sql import quote_ident
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
 from schemas.expectations import raw_contract_suite, raw_keys_suite
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable

@@ -14,9 +14,9 @@ from assets.ingest.domain_settings import (
 )
 from assets.ingest.table import IngestResult, ingest_table
 from assets.partitions import DOMAINS, domain_key
+from assets.resources import BuildSettings, LLMResource, WarehouseResource
 from assets.table_metadata import table_metadata, table_spec
 from core.settings import warn_if_default_key
-from pipelines.resources import BuildSettings, LLMResource, WarehouseResource
 from schemas.domain import load_domain_settings
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 

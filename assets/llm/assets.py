@@ -23,11 +23,11 @@ from assets.llm.judged import judge_entries
 from assets.llm.judges import JUDGES
 from assets.llm.passthrough import copy_entries, judged_table, view_entries
 from assets.partitions import DOMAINS, domain_key
+from assets.resources import LLMResource, WarehouseResource
 from assets.table_metadata import table_metadata, table_spec
 from core.llm.cache import ResponseCache
 from core.llm.client import LLMClient
 from core.llm.usage import Usage, build_budget, write_usage
-from pipelines.resources import LLMResource, WarehouseResource
 from schemas.entries import DIMENSIONS, entries_table, entry_schema
 
 

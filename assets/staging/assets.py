@@ -7,6 +7,7 @@ its staging table.
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, asset
 
 from assets.partitions import DOMAINS, domain_key
+from assets.resources import WarehouseResource
 from assets.staging.build import stage_item_profiles, stage_request_items, stage_user_histories
 from assets.staging.histories import DEFAULT_HISTORY_K
 from assets.staging.tables import (
@@ -18,7 +19,6 @@ from assets.staging.tables import (
     USER_HISTORIES_SCHEMA,
 )
 from assets.table_metadata import table_metadata, table_spec
-from pipelines.resources import WarehouseResource
 
 
 class HistoryConfig(Config):

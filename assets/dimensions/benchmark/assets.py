@@ -4,8 +4,8 @@ partitioned): judged_<dim> of every domain -> deduplicated, selected benchmark_<
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from assets.dimensions.benchmark.build import benchmark_table, build_benchmark, judged_table
+from assets.resources import BuildSettings, WarehouseResource
 from assets.table_metadata import table_metadata, table_spec
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS, entry_schema
 from schemas.profiles import get_profile
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from assets.partitions import DOMAINS, domain_key
+from assets.resources import BuildSettings, WarehouseResource
 from assets.table_metadata import table_metadata, table_spec
 from core.warehouse import Warehouse
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entries_table, entry_schema
 from schemas.profiles import SizeProfile, get_profile
 

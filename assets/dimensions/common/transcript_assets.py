@@ -15,9 +15,9 @@ from assets.dimensions.common.splits import domain_split
 from assets.dimensions.common.wording import domain_template
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.partitions import DOMAINS, domain_key
+from assets.resources import BuildSettings, WarehouseResource
 from assets.table_metadata import table_metadata, table_spec
 from core.warehouse import Warehouse
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entries_table, entry_schema
 from schemas.profiles import get_profile
 

@@ -4,8 +4,8 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.llm.assets import JUDGED_ASSETS, generated_turns
 from assets.partitions import DOMAINS
+from assets.resources import LLMResource, WarehouseResource
 from core.warehouse import Warehouse
-from pipelines.resources import LLMResource, WarehouseResource
 from schemas.entries import DIMENSIONS, entry_schema
 
 

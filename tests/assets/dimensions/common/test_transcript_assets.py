@@ -11,9 +11,9 @@ from dagster import AssetKey, AssetsDefinition, DagsterInstance, materialize
 
 from assets.dimensions.factual_consistency import assets as fc
 from assets.dimensions.instruction_following import assets as if_
+from assets.resources import BuildSettings, WarehouseResource
 from core.warehouse import Warehouse
 from loggen.agent_turns import AgentErrorRates, make_agent_turns
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entry_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "llm_support"))
