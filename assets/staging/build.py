@@ -7,16 +7,16 @@ from assets.staging.histories import DEFAULT_HISTORY_K, user_histories_sql
 from assets.staging.items import item_profiles_sql
 from assets.staging.negatives import sampled_impressions_sql
 from assets.staging.sessions import request_items_sql
-from assets.staging.tables import (
+from assets.staging.tables import require_raw
+from core.warehouse import Warehouse
+from schemas.staging import (
     ITEM_PROFILES_SCHEMA,
     REQUEST_ITEMS_SCHEMA,
     STG_ITEM_PROFILES,
     STG_REQUEST_ITEMS,
     STG_USER_HISTORIES,
     USER_HISTORIES_SCHEMA,
-    require_raw,
 )
-from core.warehouse import Warehouse
 
 
 def stage_item_profiles(wh: Warehouse, domain: str) -> int:

@@ -3,14 +3,14 @@ import pytest
 
 from assets.staging.build import stage_domain, stage_user_histories
 from assets.staging.histories import user_histories_sql
-from assets.staging.tables import (
+from assets.staging.tables import require_raw
+from schemas.staging import (
     ITEM_PROFILES_SCHEMA,
     REQUEST_ITEMS_SCHEMA,
     STG_ITEM_PROFILES,
     STG_REQUEST_ITEMS,
     STG_USER_HISTORIES,
     USER_HISTORIES_SCHEMA,
-    require_raw,
 )
 
 

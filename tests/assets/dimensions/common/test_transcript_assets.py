@@ -120,7 +120,10 @@ def test_labelled_takes_generated_turns_and_reports_them(tmp_path, chain):
             [chain.labelled],
             partition_key=DOMAIN,
             instance=instance,
-            resources={"warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"))},
+            resources={
+                "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+                "build": BuildSettings(),
+            },
         )
     assert result.success
     meta = result.get_asset_materialization_events()[0].materialization.metadata
