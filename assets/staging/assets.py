@@ -103,6 +103,8 @@ USER_HISTORIES = UserHistoriesStep(
     describe=_history_length,
 )
 
+STAGING_STEPS = (ITEM_PROFILES, REQUEST_ITEMS, USER_HISTORIES)
+
 item_profiles = step_asset(ITEM_PROFILES)
 request_items = step_asset(REQUEST_ITEMS)
 user_histories = step_asset(USER_HISTORIES)

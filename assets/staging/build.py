@@ -1,4 +1,4 @@
-"""Write one domain's staging tables (plain function: used by the assets, tests and benchmarks)."""
+"""Write one domain's staging tables (plain functions: the staging steps call them)."""
 
 from __future__ import annotations
 
@@ -44,12 +44,3 @@ def stage_user_histories(wh: Warehouse, domain: str, k: int = DEFAULT_HISTORY_K)
     return wh.write_partition(
         STG_USER_HISTORIES, domain, user_histories_sql(k), {"domain": domain}, USER_HISTORIES_SCHEMA
     )
-
-
-def stage_domain(wh: Warehouse, domain: str, k: int = DEFAULT_HISTORY_K) -> dict[str, int]:
-    """All three staging tables for `domain`; returns rows written per table."""
-    return {
-        STG_ITEM_PROFILES: stage_item_profiles(wh, domain),
-        STG_REQUEST_ITEMS: stage_request_items(wh, domain),
-        STG_USER_HISTORIES: stage_user_histories(wh, domain, k),
-    }

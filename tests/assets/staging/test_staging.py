@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from assets.staging.build import stage_domain, stage_user_histories
+from assets.staging.build import stage_user_histories
 from assets.staging.histories import user_histories_sql
 from assets.staging.tables import require_raw
 from schemas.staging import (
@@ -15,7 +15,7 @@ from schemas.staging import (
 
 
 @pytest.fixture(scope="module")
-def staged(raw_warehouse):
+def staged(raw_warehouse, stage_domain):
     for d in ("food_delivery", "hotel"):
         stage_domain(raw_warehouse, d, k=5)
     return raw_warehouse
