@@ -59,11 +59,11 @@ class _BuildSettingsBase(ConfigurableResource):
 
     def settings(self, warehouse_path: str | None = None) -> Settings:
         """The run's settings (loaded once per run), with the warehouse resource's path."""
-        if self._loaded is None:  # used outside a run (a test, a sensor)
-            self._loaded = self._load()
+        # Outside a run (a sensor tick, a test) nothing is kept: the next call reads afresh.
+        loaded = self._loaded if self._loaded is not None else self._load()
         if warehouse_path is None:
-            return self._loaded
-        return self._loaded.model_copy(update={"warehouse_path": Path(warehouse_path)})
+            return loaded
+        return loaded.model_copy(update={"warehouse_path": Path(warehouse_path)})
 
 
 def _declare(namespace: dict) -> None:

@@ -90,3 +90,36 @@ def test_every_registered_table_names_its_producers():
         assert table.producers, table.name
     assert tables.table("judged_item_ranking").producers == (("item_ranking", "judged"),)
     assert tables.benchmark("item_ranking").partitioned is False
+
+
+@dataclass(frozen=True)
+class SeedRowsToo(SeedRows):
+    key: ClassVar[tuple[str, ...]] = ("staging", "contract_test_too")
+
+
+def test_the_settings_are_loaded_once_per_run_not_per_step(tmp_path, monkeypatch):
+    import assets.resources.settings as resource_module
+
+    loads = []
+    real = resource_module.load_settings
+
+    def counted(**overrides):
+        loads.append(overrides)
+        return real(**overrides)
+
+    monkeypatch.setattr(resource_module, "load_settings", counted)
+    monkeypatch.chdir(tmp_path)
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(DOMAINS.name, ["food"])
+    result = materialize(
+        [step_asset(SeedRows()), step_asset(SeedRowsToo())],
+        partition_key="food",
+        instance=instance,
+        resources={
+            "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+            "build": BuildSettings(seed=5),
+        },
+    )
+    assert result.success
+    assert len(loads) == 1
+    assert loads[0]["seed"] == 5
