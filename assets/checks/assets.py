@@ -14,11 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetKey,
     MetadataValue,
-    asset_check,
 )
 
 from assets.checks.benchmark import validate_benchmark
@@ -28,7 +24,6 @@ from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
 from assets.checks.results import results_dir, site_index, store_outcome, validation_root
 from assets.checks.validation import SuiteOutcome
-from assets.resources import WarehouseResource
 from assets.steps.contract import BuildContext, Check, CheckResult
 from assets.steps.dagster import step_check
 from core.sql import quote_ident
@@ -96,34 +91,44 @@ class BenchmarkExpectations(Check):
         )
 
 
-def _personal_data_check(dimension: str):
-    @asset_check(
-        asset=AssetKey([dimension, "benchmark"]),
-        name="no_personal_data",
-        blocking=True,
-        description=(
-            f"no value of benchmark_{dimension}'s text columns holds a phone number, bank card, "
+@dataclass(frozen=True)
+class NoPersonalData(Check):
+    """[<dimension>, benchmark]:no_personal_data (blocking): the independent detector finds no
+    personal data in the benchmark table's text columns."""
+
+    dimension: str
+
+    name: ClassVar[str] = "no_personal_data"
+    blocking: ClassVar[bool] = True
+
+    @property
+    def asset(self) -> tuple[str, ...]:
+        return (self.dimension, "benchmark")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (tables.benchmark(self.dimension),)
+
+    @property
+    def description(self) -> str:
+        return (
+            f"no value of {self.reads[0].name}'s text columns holds a phone number, bank card, "
             "ID number, IP or e-mail address, by the independent detector core/pii_detect.py"
-        ),
-    )
-    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
-        table = f"benchmark_{dimension}"
-        with warehouse.session() as wh:
-            if not wh.table_exists(table):
-                return AssetCheckResult(
-                    passed=False, metadata={"error": f"table {table} does not exist"}
-                )
-            with wh.connect(read_only=True) as con:
-                report = scan_relation(con, quote_ident(table), dimension)
+        )
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
+        table = self.reads[0].name
+        if not wh.table_exists(table):
+            return CheckResult(False, {"error": f"table {table} does not exist"})
+        with wh.connect(read_only=True) as con:
+            report = scan_relation(con, quote_ident(table), self.dimension)
         metadata = report.metadata()
         if not report.passed:
             metadata["error"] = (
                 f"{metadata['values_with_personal_data']} value(s) hold personal data: "
                 + "; ".join(report.examples[:2])
             )
-        return AssetCheckResult(passed=report.passed, metadata=metadata)
-
-    return _check
+        return CheckResult(report.passed, metadata)
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,7 @@ class IngestExpectations(Check):
 
 
 BENCHMARK_CHECKS = [step_check(BenchmarkExpectations(d)) for d in DIMENSIONS]
-PERSONAL_DATA_CHECKS = [_personal_data_check(d) for d in DIMENSIONS]
+PERSONAL_DATA_CHECKS = [step_check(NoPersonalData(d)) for d in DIMENSIONS]
 INGEST_CHECKS = [
     step_check(IngestExpectations(t, k))
     for t in CONTRACT_TABLES.values()

@@ -7,18 +7,16 @@
   judge labels what the rules leave open, merged by the configured policy (assets.llm.judged).
   A `JudgedStep` (the step contract, assets/steps/) made into an asset by `step_asset`.
 - `[instruction_following, "generated_turns"]`: agent responses generated for requests that have
-  no agent turn in the logs -> `llm_generated_turns` (empty without an endpoint).
+  no agent turn in the logs -> `llm_generated_turns` (empty without an endpoint); a
+  `GeneratedTurnsStep`.
 Every run records its LLM usage in `llm_usage` and in the metadata.
 """
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
-
 from assets.dimensions.common.left_out import LOW_CONFIDENCE, record_left_out
 from assets.llm.generate import (
-    GENERATED_SCHEMA,
     GENERATED_TABLE,
     generate_turns,
     write_generated_turns,
@@ -26,11 +24,8 @@ from assets.llm.generate import (
 from assets.llm.judged import judge_entries
 from assets.llm.judges import JUDGES
 from assets.llm.passthrough import copy_entries, view_entries
-from assets.partitions import DOMAINS, domain_key
-from assets.resources import LLMResource, WarehouseResource
 from assets.steps.contract import BuildContext, Step, StepResult
 from assets.steps.dagster import step_asset
-from assets.table_metadata import table_metadata, table_spec
 from core.llm.cache import ResponseCache
 from core.llm.client import LLMClient
 from core.llm.usage import Usage, build_budget, write_usage
@@ -131,34 +126,30 @@ JUDGED_STEPS = [JudgedStep(d) for d in DIMENSIONS]
 JUDGED_ASSETS = [step_asset(step) for step in JUDGED_STEPS]
 
 
-@asset(
-    key=AssetKey(["instruction_following", "generated_turns"]),
-    group_name="instruction_following",
-    deps=[
-        AssetKey(["ingest", "requests"]),
-        AssetKey(["ingest", "impressions"]),
-        AssetKey(["ingest", "items"]),
-        AssetKey(["ingest", "agent_turns"]),
-    ],
-    partitions_def=DOMAINS,
-    description=(
+@dataclass(frozen=True)
+class GeneratedTurnsStep(Step):
+    """[instruction_following, generated_turns]: agent responses generated for the domain's
+    requests without an agent turn (none without an endpoint)."""
+
+    key: ClassVar[tuple[str, ...]] = ("instruction_following", "generated_turns")
+    group: ClassVar[str] = "instruction_following"
+    reads: ClassVar[tuple[tables.Table, ...]] = tuple(
+        tables.raw(t) for t in ("requests", "impressions", "items", "agent_turns")
+    )
+    writes: ClassVar[tables.Table] = tables.GENERATED_TURNS
+    description: ClassVar[str] = (
         f"agent responses generated for requests without an agent turn -> `{GENERATED_TABLE}`"
-    ),
-    kinds={"duckdb", "openai"},
-    metadata=table_spec(GENERATED_TABLE, GENERATED_SCHEMA),
-)
-def generated_turns(
-    context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
-) -> MaterializeResult:
-    domain = domain_key(context)
-    with warehouse.session() as wh:
-        config = llm.config()
+    )
+    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "openai"})
+    uses_llm: ClassVar[bool] = True
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        config = ctx.llm
         asset_name = "instruction_following/generated_turns"
         if not config.enabled:
             rows = write_generated_turns(wh, domain, None)
             write_usage(wh, asset_name, "instruction_following", domain, Usage())
-            standard = table_metadata(wh, GENERATED_TABLE, GENERATED_SCHEMA, rows)
-            return MaterializeResult(metadata={"rows": rows, "llm": "off", **standard})
+            return StepResult(rows, {"rows": rows, "llm": "off"})
         frame, usage, metadata = generate_turns(
             wh,
             domain,
@@ -168,13 +159,10 @@ def generated_turns(
         )
         rows = write_generated_turns(wh, domain, frame)
         write_usage(wh, asset_name, "instruction_following", domain, usage)
-        return MaterializeResult(
-            metadata={
-                "rows": rows,
-                "llm": "on",
-                "model": config.model,
-                **metadata,
-                **usage.as_metadata(),
-                **table_metadata(wh, GENERATED_TABLE, GENERATED_SCHEMA, rows),
-            }
+        return StepResult(
+            rows,
+            {"rows": rows, "llm": "on", "model": config.model, **metadata, **usage.as_metadata()},
         )
+
+
+generated_turns = step_asset(GeneratedTurnsStep())
