@@ -72,6 +72,8 @@ class Step:
     uses_llm: ClassVar[bool] = False  # takes the LLM resource's config in its context
     # A Dagster `Config` class: the step's own run config (set in the UI's launchpad).
     config: ClassVar[type | None] = None
+    # A Dagster concurrency pool: steps of one pool run at most the pool's limit at once.
+    pool: ClassVar[str | None] = None
 
     @property
     def partitioned(self) -> bool:

@@ -63,6 +63,7 @@ def step_asset(step: Step) -> AssetsDefinition:
         metadata=table_spec(writes.name, writes.schema) if writes is not None else None,
         required_resource_keys=resource_keys,
         config_schema=step.config.to_config_schema() if step.config else None,
+        pool=step.pool,
     )
     def _step(context: AssetExecutionContext) -> MaterializeResult:
         domain = domain_key(context) if step.partitioned else None
