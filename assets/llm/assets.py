@@ -30,6 +30,11 @@ from core.llm.usage import Usage, build_budget, write_usage
 from pipelines.resources import LLMResource, WarehouseResource
 from schemas.entries import DIMENSIONS, entries_table, entry_schema
 
+# The concurrency pool of the steps that call an LLM endpoint: a team instance caps how many run
+# at once across all runs (deploy/dagster.yaml, `concurrency.pools`), so concurrent domain runs do
+# not overload one endpoint. Without a limit configured (dagster.yaml) a pool limits nothing.
+LLM_POOL = "llm"
+
 
 def _client(config, warehouse) -> LLMClient:
     budget = build_budget(config.budget_calls, config.budget_tokens)
@@ -47,6 +52,7 @@ def _judged_asset(dimension: str) -> AssetsDefinition:
         ),
         kinds={"duckdb", "parquet", "openai"},
         metadata=table_spec(judged_table(dimension), entry_schema(dimension)),
+        pool=LLM_POOL,
     )
     def _judged(
         context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
@@ -133,6 +139,7 @@ JUDGED_ASSETS = [_judged_asset(d) for d in DIMENSIONS]
     ),
     kinds={"duckdb", "openai"},
     metadata=table_spec(GENERATED_TABLE, GENERATED_SCHEMA),
+    pool=LLM_POOL,
 )
 def generated_turns(
     context: AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
