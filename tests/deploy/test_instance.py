@@ -3,6 +3,7 @@ run coordinator's limits and the LLM concurrency pool, against servers on 127.0.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -130,3 +131,82 @@ def test_submitted_run_waits_in_the_queue(team_instance, postgres):
         submitted = team_instance.submit_run(run.run_id, workspace)
     assert submitted.status == DagsterRunStatus.QUEUED
     assert postgres.query(f"SELECT status FROM runs WHERE run_id = '{run.run_id}'") == [("QUEUED",)]
+
+
+def _wait_finished(instance, run_id: str, timeout: float = 900) -> DagsterRunStatus:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        status = instance.get_run_by_id(run_id).status
+        if status in (
+            DagsterRunStatus.SUCCESS,
+            DagsterRunStatus.FAILURE,
+            DagsterRunStatus.CANCELED,
+        ):
+            return status
+        assert time.monotonic() < deadline, f"run {run_id} still {status}"
+        time.sleep(1)
+
+
+def test_queue_launches_domain_runs_one_at_a_time_in_their_own_processes(
+    team_instance, postgres, s3_server, tmp_path, monkeypatch
+):
+    """Two domains' ingest runs submitted to the queue: the daemon's dequeue step launches one
+    (max_concurrent_runs 1), the run executes in a process of its own through the run launcher
+    against PostgreSQL and S3, then the next is launched; both succeed and leave their compute
+    logs in the bucket."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import ModuleTarget
+    from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
+        QueuedRunCoordinatorDaemon,
+    )
+
+    monkeypatch.setenv("RECRM_LOGS_ROOT", str(REPO / "sample_logs"))
+    monkeypatch.setenv("RECRM_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("RECRM_RELEASES_DIR", str(tmp_path / "releases"))
+    domains = ["hotel", "movie_tickets"]
+    team_instance.add_dynamic_partitions(DOMAINS.name, domains)
+    target = ModuleTarget("pipelines.definitions", None, str(REPO), "recrm")
+    with WorkspaceProcessContext(team_instance, target) as process_context:
+        workspace = process_context.create_request_context()
+        location = workspace.get_code_location_entries()["recrm"].code_location
+        remote_job = next(iter(location.get_repositories().values())).get_full_job("ingest_domain")
+        run_ids = []
+        for domain in domains:
+            run = team_instance.create_run_for_job(
+                job_def=defs.resolve_job_def("ingest_domain"),
+                remote_job_origin=remote_job.get_remote_origin(),
+                job_code_origin=remote_job.get_python_origin(),
+                tags={"dagster/partition": domain},
+            )
+            team_instance.submit_run(run.run_id, workspace)
+            run_ids.append(run.run_id)
+        daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
+
+        def dequeue() -> None:
+            list(daemon.run_iteration(process_context))
+
+        dequeue()
+        statuses = [team_instance.get_run_by_id(r).status for r in run_ids]
+        assert statuses.count(DagsterRunStatus.QUEUED) == 1, statuses
+        first = next(
+            r for r, s in zip(run_ids, statuses, strict=True) if s != DagsterRunStatus.QUEUED
+        )
+        second = next(r for r in run_ids if r != first)
+        assert _wait_finished(team_instance, first) == DagsterRunStatus.SUCCESS
+        dequeue()
+        assert _wait_finished(team_instance, second) == DagsterRunStatus.SUCCESS
+        daemon._exit_stack.close()
+
+    for run_id in run_ids:
+        assert team_instance.get_run_by_id(run_id).tags["dagster/partition"] in domains
+        rows = postgres.query(f"SELECT status FROM runs WHERE run_id = '{run_id}'")
+        assert rows == [("SUCCESS",)]
+        logs = [k for k in s3_server.objects("compute-logs/") if run_id in k]
+        assert logs, f"no compute logs for run {run_id}"
+    # Each run in a process of its own: the launcher's engine event names the worker's pid.
+    from pipelines.launcher import run_worker_pid
+
+    pids = {run_worker_pid(team_instance, team_instance.get_run_by_id(r)) for r in run_ids}
+    assert None not in pids and len(pids) == 2 and os.getpid() not in pids
