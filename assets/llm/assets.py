@@ -33,6 +33,11 @@ from core.warehouse import Warehouse
 from schemas import tables
 from schemas.entries import DIMENSIONS, entries_table, entry_schema
 
+# The concurrency pool of the steps that call an LLM endpoint: a team instance caps how many run
+# at once across all runs (deploy/dagster.yaml, `concurrency.pools`), so concurrent domain runs do
+# not overload one endpoint. Without a limit configured (dagster.yaml) a pool limits nothing.
+LLM_POOL = "llm"
+
 
 def _client(config, warehouse) -> LLMClient:
     budget = build_budget(config.budget_calls, config.budget_tokens)
@@ -48,6 +53,7 @@ class JudgedStep(Step):
 
     kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "parquet", "openai"})
     uses_llm: ClassVar[bool] = True
+    pool: ClassVar[str | None] = LLM_POOL
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -142,6 +148,7 @@ class GeneratedTurnsStep(Step):
     )
     kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "openai"})
     uses_llm: ClassVar[bool] = True
+    pool: ClassVar[str | None] = LLM_POOL
 
     def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
         config = ctx.llm
