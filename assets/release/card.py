@@ -184,6 +184,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         " versions, the judge model and any perturbation operator. User ids were replaced by keyed"
         " hashes and phone numbers, e-mail addresses and ID numbers were masked on ingest; the"
         " release's expectation suites checked that none remain in any text column.",
+        *_templates_lines(manifest),
         *_hash_key_lines(manifest),
         "",
         "## License",
@@ -548,6 +549,18 @@ def left_out_dimensions_section(manifest: dict) -> list[str]:
         why = "; ".join(f"{domain}: {reason}" for domain, reason in sorted(reasons.items()))
         lines.append(f"- `{dim}`: {why or 'not chosen'}")
     return lines
+
+
+def _templates_lines(manifest: dict) -> list[str]:
+    """The prompt templates of the entries, each with its sha256 (from the manifest)."""
+    templates = manifest.get("templates")
+    if not templates:
+        return []
+    return [
+        "",
+        "Prompt templates (version and sha256 of the file; each entry's provenance names its"
+        " own): " + ", ".join(f"`{ref}` `{sha[:12]}`" for ref, sha in templates.items()) + ".",
+    ]
 
 
 def _hash_key_lines(manifest: dict) -> list[str]:

@@ -35,6 +35,7 @@ from assets.release.manifest import (
     llm_usage,
     manifest_json,
     read_manifest,
+    release_templates,
     seal_manifest,
 )
 from assets.release.shards import write_splits
@@ -186,6 +187,7 @@ def publish_release(
             dimensions = {
                 d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in chosen
             }
+            templates = release_templates(con, [benchmark_table(d) for d in chosen])
         files = input_files(warehouse)
         version = settings.release_version or derive_version(
             settings.profile, inputs_fingerprint(files), settings, _shard_digests(dimensions)
@@ -215,6 +217,9 @@ def publish_release(
         # The validity gate's table (shortcut baselines, leaks, relevance vs truth) on the
         # shards just written: one additive manifest key, and the card's "Validity" section.
         manifest["validity"] = release_validity(tmp, settings).as_dict()
+        # The prompt templates of the released entries, `<id>.v<version>` -> sha256 (each
+        # entry's provenance names its own; core/templates.py locks their contents).
+        manifest["templates"] = templates
         (tmp / "README.md").write_text(
             render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
         )
