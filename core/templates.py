@@ -103,7 +103,13 @@ LOCK_COMMAND = "python -m core.templates lock"
 def template_dirs() -> list[Path]:
     """Folders templates are found in: the project's, then those of the registered dimensions
     (a dimension package ships its own templates and lock)."""
-    return [TEMPLATES_DIR]
+    from schemas.dimensions import template_dirs as dimension_template_dirs
+
+    dirs = [TEMPLATES_DIR]
+    for folder in dimension_template_dirs():
+        if folder not in dirs:
+            dirs.append(folder)
+    return dirs
 
 
 def read_lock(folder: Path) -> dict[str, str]:
@@ -134,9 +140,10 @@ def pinned_version(name: str) -> int:
     pin of the dimension that declares it, else core.defaults; unpinned, its only version."""
     from core.defaults import DEFAULTS
     from core.settings import load_settings
+    from schemas.dimensions import template_pins
 
     configured = load_settings().template_versions
-    for pins in (configured, DEFAULTS["template_versions"]):
+    for pins in (configured, template_pins(), DEFAULTS["template_versions"]):
         if name in pins:
             return int(pins[name])
     found = _versions(name)

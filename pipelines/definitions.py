@@ -1,7 +1,8 @@
 """The code location `dagster dev` loads (see [tool.dagster] in pyproject.toml).
 
 Assets and asset checks are discovered from the `assets` package, so a new dimension, domain
-adapter or labeler is picked up by adding its module: nothing here needs editing.
+adapter or labeler is picked up by adding its module, and those of dimension packages installed
+with a `recrm.dimensions` entry point from their declarations: nothing here needs editing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dagster import (
 )
 
 import assets as assets_package
+from assets.dimensions.plugins import dimension_assets, dimension_checks
 from core.paths import make_private, private_umask
 from pipelines.jobs import JOBS
 from pipelines.resources import default_resources
@@ -29,8 +31,8 @@ private_umask()
 if Path("dagster.yaml").is_file() and Path(".dagster").is_dir():
     make_private(".dagster")
 
-ALL_ASSETS = load_assets_from_package_module(assets_package)
-ALL_CHECKS = load_asset_checks_from_package_module(assets_package)
+ALL_ASSETS = load_assets_from_package_module(assets_package) + dimension_assets()
+ALL_CHECKS = load_asset_checks_from_package_module(assets_package) + dimension_checks()
 
 defs = Definitions(
     assets=ALL_ASSETS,

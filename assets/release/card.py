@@ -13,20 +13,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
+from schemas.dimensions import registry
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, LABEL_NAMES, SPLITS, release_schema
 from schemas.features import features_yaml
 
-DESCRIPTIONS = {
-    "instruction_following": "does the agent's response comply with its instruction's constraints"
-    " (label 1 compliant, 0 not)",
-    "factual_consistency": "is every item fact in the response supported by the retrieved evidence"
-    " (label 1 consistent, 0 hallucinated)",
-    "query_item_relevance": "relevance of an item to a query on the ESCI scale (3 exact,"
-    " 2 substitute, 1 complement, 0 irrelevant)",
-    "behavior_prediction": "the user's reaction to a shown item given profile, history and context"
-    " (0 ignored, 1 clicked, 2 ordered)",
-    "item_ranking": "the candidates ordered by engagement (gold_ranking: order > click > shown)",
-}
+
+def descriptions() -> dict[str, str]:
+    """dimension -> its one-line description, as its declaration gives it (schemas/dimensions.py)."""
+    return {name: dim.description for name, dim in registry().items()}
 
 
 def card_header(manifest: dict) -> dict:
@@ -120,7 +114,8 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         "",
         f"# RecRM-Bench rebuild `{version}`",
         "",
-        "Reward-model data for LLM-agent recommenders in five dimensions, rebuilt from interaction "
+        "Reward-model data for LLM-agent recommenders in "
+        f"{_count_words(len(DIMENSIONS))} dimensions, rebuilt from interaction "
         "logs in the RecRM-Bench layout (arXiv 2605.11874; schema version "
         f"{manifest['schema_version']}). Every count, label distribution and shard sha256 is in "
         "`manifest.json`; `recrm validate <this folder>` re-checks them.",
@@ -134,7 +129,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         info = manifest["dimensions"].get(dim, {"rows": 0, "splits": {}})
         counts = [info["splits"].get(s, {}).get("rows", 0) for s in SPLITS]
         lines.append(
-            f"| `{dim}` | {DESCRIPTIONS[dim]} | "
+            f"| `{dim}` | {descriptions()[dim]} | "
             + " | ".join(f"{c:,}" for c in counts)
             + f" | {info['rows']:,} |"
         )
@@ -194,6 +189,11 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
     lines += limitations_section()
     lines += citation_section(manifest)
     return "\n".join(lines) + "\n"
+
+
+def _count_words(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else f"{n:,}"
 
 
 def _label_key(item: tuple[str, int]) -> tuple[int, float, str]:

@@ -22,7 +22,7 @@ from assets.checks.validity.gate import release_validity
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
-from assets.release.card import DESCRIPTIONS, example_rows, render_card
+from assets.release.card import descriptions, example_rows, render_card
 from assets.release.croissant import write_croissant
 from assets.release.manifest import (
     MANIFEST_FILE,
@@ -225,7 +225,7 @@ def publish_release(
         )
         # Files describing the release (croissant.json lists the shards and the card), listed
         # with their sha256 in the manifest.
-        manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
+        manifest["metadata_files"] = [write_croissant(tmp, manifest, descriptions())]
         # Sealed last: the digest covers every field above (issue 17).
         manifest = seal_manifest(manifest, os.environ.get(SIGNING_KEY_ENV) or None)
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")
