@@ -12,6 +12,8 @@ Sections (each a function of the audit context returning printed lines and figur
 SECTIONS to measure something else):
 - relevance: released relevance labels against the generator's true grade (agreement, Cohen's
   kappa, grade shares, by label source, language pairing, domain and split; entries left out);
+- transcripts: logged instruction-following and factual-consistency labels against the
+  generator's truth of the same turn (agreement; labelled 0 but true 1, and the reverse);
 - leaks: the leak audit (assets/checks/validity/leaks.py) over the benchmark tables, and the
   cross-dimension twins the issue measured (behaviour test pairs with a relevance train twin);
 - prompts: behaviour and ranking prompts state local time in the domain's zone, that display
@@ -334,8 +336,57 @@ def cross_fitted(entries: pl.DataFrame, dimension: str, seed: int = 0) -> dict:
     }
 
 
+def transcripts_section(audit: Audit) -> tuple[list[str], dict]:
+    """Logged instruction-following and factual-consistency labels against the generator's truth
+    of the same turn (`_truth/<domain>/agent_turns_truth.parquet`): label 1 = no violated
+    constraint / no misstated fact."""
+    truth_files = sorted((audit.logs / "_truth").glob("*/agent_turns_truth.parquet"))
+    if not truth_files:
+        return ["no agent-turn truth in this drop"], {}
+    truth = pl.concat(
+        [
+            pl.read_parquet(f).with_columns(pl.lit(f.parent.name).alias("domain"))
+            for f in truth_files
+        ]
+    )
+    turns = audit.warehouse.query("SELECT domain, turn_id, request_id FROM raw_agent_turns")
+    truth = truth.join(turns, on=["domain", "turn_id"])
+    lines, figures = [], {}
+    for dim, truth_column in (
+        ("instruction_following", "violated_constraints"),
+        ("factual_consistency", "misstated"),
+    ):
+        logged = (
+            audit.shards(dim)
+            .filter(~pl.col("is_synthetic"))
+            .select(
+                "domain",
+                "label",
+                pl.col("provenance").struct.field("request_id").alias("request_id"),
+            )
+            .join(truth, on=["domain", "request_id"])
+            .with_columns((pl.col(truth_column).list.len() == 0).cast(pl.Int8).alias("truth"))
+        )
+        agree = float((logged["label"] == logged["truth"]).mean()) if logged.height else None
+        wrong_0 = int(((logged["label"] == 0) & (logged["truth"] == 1)).sum())
+        wrong_1 = int(((logged["label"] == 1) & (logged["truth"] == 0)).sum())
+        lines.append(
+            f"{dim}: {logged.height:,} logged entries with a true label; agreement "
+            + ("n/a" if agree is None else f"{agree:.4f}")
+            + f"; labelled 0 but true 1: {wrong_0:,}; labelled 1 but true 0: {wrong_1:,}"
+        )
+        figures[dim] = {
+            "entries": logged.height,
+            "agreement": agree,
+            "label_0_true_1": wrong_0,
+            "label_1_true_0": wrong_1,
+        }
+    return lines, figures
+
+
 SECTIONS = {
     "relevance": relevance_section,
+    "transcripts": transcripts_section,
     "leaks": leaks_section,
     "prompts": prompts_section,
     "shortcuts": shortcuts_section,
