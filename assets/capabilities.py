@@ -174,6 +174,15 @@ def capabilities(profile: DropProfile, llm_enabled: bool = False) -> list[Capabi
     return [Capability(d, *verdicts[d]) for d in DIMENSIONS]
 
 
+def capabilities_markdown(caps: list[Capability]) -> str:
+    """The preflight as a Markdown table (the Dagster UI shows it on `ingest/domain_settings`)."""
+    lines = ["| dimension | supported | why |", "|---|---|---|"]
+    for c in caps:
+        reason = c.reason.replace("|", "\\|")
+        lines.append(f"| {c.dimension} | {'yes' if c.supported else 'NO'} | {reason} |")
+    return "\n".join(lines)
+
+
 def unsupported(caps: list[Capability]) -> list[Capability]:
     return [c for c in caps if not c.supported]
 

@@ -47,6 +47,7 @@ CODE_LOCATION_NAME = "recrm"
 REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION_NAME}"
 REPOSITORY_LABEL_TAG = ".dagster/repository"
 CLI_TAG = "recrm/cli"
+MEANING_CHECK = "meaning"  # the asset checks of assets/checks/meaning.py: causes, named first
 
 
 class BuildFailed(RuntimeError):
@@ -232,7 +233,13 @@ def _collect(result, report: RunReport) -> None:
 def _failure_reason(result, report: RunReport) -> str:
     failed_checks = [c for c in report.checks if not c.passed and c.severity == "ERROR"]
     if failed_checks:
+        # A meaning check's failure (assets/checks/meaning.py) is the cause; the others that
+        # follow from it (row counts, expectations) are symptoms: the cause is named first.
+        failed_checks.sort(key=lambda c: c.check != MEANING_CHECK)
+        causes = [c.metadata["error"] for c in failed_checks if c.check == MEANING_CHECK]
         names = ", ".join(f"{c.asset}:{c.check}" for c in failed_checks)
+        if causes:
+            return " | ".join(causes) + f"; blocking checks failed: {names}"
         return f"blocking checks failed: {names}"
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:

@@ -24,6 +24,7 @@ from dagster import (
 
 from assets.checks.benchmark import validate_benchmark
 from assets.checks.frames import suite_columns
+from assets.checks.meaning import missing_domains, supported_reasons, table_failures
 from assets.checks.personal_data import scan_relation
 from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
@@ -31,7 +32,7 @@ from assets.checks.results import results_dir, site_index, store_outcome, valida
 from assets.checks.validation import SuiteOutcome
 from assets.partitions import DOMAINS, domain_key
 from core.sql import quote_ident
-from pipelines.resources import BuildSettings, WarehouseResource
+from pipelines.resources import BuildSettings, LLMResource, WarehouseResource
 from schemas.entries import DIMENSIONS
 from schemas.expectations import raw_contract_suite, raw_keys_suite
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
@@ -118,6 +119,61 @@ def _personal_data_check(dimension: str):
     return _check
 
 
+def _meaning_check(dimension: str):
+    @asset_check(
+        asset=AssetKey([dimension, "benchmark"]),
+        name="meaning",
+        blocking=True,
+        description=(
+            f"benchmark_{dimension} means something: not one label class, not one query, not one "
+            "prompt; and every domain whose drop supports the dimension has entries "
+            "(assets/checks/meaning.py). A failure here is the cause of the others."
+        ),
+    )
+    def _check(
+        warehouse: WarehouseResource, build: BuildSettings, llm: LLMResource
+    ) -> AssetCheckResult:
+        from pathlib import Path
+
+        settings = build.settings(warehouse_path=warehouse.path)
+        table, judged = f"benchmark_{dimension}", f"judged_{dimension}"
+        with warehouse.session() as wh:
+            with wh.connect(read_only=True) as con:
+                failures = table_failures(con, dimension, table) if wh.table_exists(table) else []
+            source = judged if wh.table_exists(judged) else table
+            per_domain = (
+                dict(
+                    wh.query(
+                        f"SELECT domain, count(*) FROM {quote_ident(source)} GROUP BY 1"
+                    ).rows()
+                )
+                if wh.table_exists(source)
+                else {}
+            )
+            domains = (
+                wh.query("SELECT DISTINCT domain FROM raw_items ORDER BY 1")["domain"].to_list()
+                if wh.table_exists("raw_items")
+                else []
+            )
+        supported = supported_reasons(
+            Path(settings.logs_root), domains, dimension, llm.config().enabled
+        )
+        failures = missing_domains(per_domain, supported, dimension) + failures
+        lines = [f.line() for f in failures]
+        metadata = {
+            "rules": "single_class, constant_query, constant_prompt, no_entries",
+            "failed_count": len(failures),
+            "causes": MetadataValue.json(lines),
+            "entries_per_domain": MetadataValue.json(per_domain),
+            "failures": MetadataValue.md("\n".join(f"- {x}" for x in lines) if lines else "none"),
+        }
+        if lines:
+            metadata["error"] = " | ".join(lines)
+        return AssetCheckResult(passed=not failures, metadata=metadata)
+
+    return _check
+
+
 def _ingest_check(table: ContractTable, kind: str):
     blocking = kind == "keys"
     suite_of = raw_keys_suite if blocking else raw_contract_suite
@@ -164,6 +220,7 @@ def _ingest_check(table: ContractTable, kind: str):
 
 BENCHMARK_CHECKS = [_benchmark_check(d) for d in DIMENSIONS]
 PERSONAL_DATA_CHECKS = [_personal_data_check(d) for d in DIMENSIONS]
+MEANING_CHECKS = [_meaning_check(d) for d in DIMENSIONS]
 with warnings.catch_warnings():
     # Partitioned asset checks are a Dagster preview feature; they are what per-domain
     # ingest validation needs, and the warning would print on every load.

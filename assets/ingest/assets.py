@@ -2,9 +2,16 @@
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
-from assets.capabilities import capabilities, profile_drop
+from assets.capabilities import capabilities, capabilities_markdown, profile_drop
 from assets.ingest.cast import TimestampWindow
 from assets.ingest.discover import ignored_files
 from assets.ingest.domain_settings import (
@@ -129,5 +136,8 @@ def domain_settings(
                 c.dimension: ("supported: " if c.supported else "NOT supported: ") + c.reason
                 for c in caps
             },
+            # The same preflight as a table: which dimensions the drop supports, and why not.
+            "capabilities_table": MetadataValue.md(capabilities_markdown(caps)),
+            "supported_dimensions": ", ".join(c.dimension for c in caps if c.supported) or "none",
         }
     )

@@ -25,7 +25,8 @@ DESCRIPTIONS = {
     " 2 substitute, 1 complement, 0 irrelevant)",
     "behavior_prediction": "the user's reaction to a shown item given profile, history and context"
     " (0 ignored, 1 clicked, 2 ordered)",
-    "item_ranking": "the candidates ordered by engagement (gold_ranking: order > click > shown)",
+    "item_ranking": "the candidates ordered by engagement (gold_ranking: order > click > shown;"
+    " equally engaged candidates tie, as their candidate_labels say: their order means nothing)",
 }
 
 
