@@ -69,7 +69,7 @@ def run_sample(name: str, fmt: str, src: Path, work: Path) -> dict:
             f"SELECT count(*), min(prompt) FROM read_parquet('{files}')"
         ).fetchone()
         wording = re.search(r"agent on ([^\n]*?\))", prompt)
-        when = re.search(r"[^\n]*local time[^\n]*", prompt)
+        when = re.search(r"time: [^\n]*local time[^\n]*", prompt)
         dims[dim] = {
             "rows": rows,
             "labels": labels,

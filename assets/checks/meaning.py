@@ -146,8 +146,8 @@ def missing_domains(
             "no_entries",
             dimension,
             domain,
-            f"the drop supports it ({reason}) but the build made no entry from it "
-            "(recrm inspect; check the engagement and the candidate lists the logs give)",
+            f"the drop supports it ({reason}) but no entry of it was left after labelling "
+            f"(the metadata of {dimension}/entries and {dimension}/judged say what was dropped)",
         )
         for domain, reason in sorted(supported.items())
         if reason is not None and not entries_per_domain.get(domain)

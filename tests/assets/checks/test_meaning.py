@@ -171,41 +171,55 @@ def test_the_check_names_the_cause_before_the_symptoms(tmp_path, capsys, monkeyp
     assert out[0].strip() == "cause" and cause < symptom
 
 
-def _basket_drop(root: Path, requests: int = 50) -> Path:
-    """Orders only, with each order's basket logged as the impressions: every shown item was
-    bought. Types and counts are all fine; the labels mean nothing."""
+def _drop(root: Path, shown_per_request: int = 3, engaged=None, query=None, requests: int = 50):
+    """A small drop in code: 40 titled items, `requests` requests (with `query`, if given),
+    `shown_per_request` impressions each, and an event per (request, shown item k) for which
+    `engaged(r, k)` gives an event type (None: no event)."""
     import pyarrow.parquet as pq
 
     domain = root / "groceries"
     domain.mkdir(parents=True)
     items = [f"P{i:03d}" for i in range(40)]
     shown = [
-        (f"R{r:03d}", items[(r * 3 + k) % 40], k + 1) for r in range(requests) for k in range(3)
+        (r, items[(r * 3 + k) % 40], k) for r in range(requests) for k in range(shown_per_request)
     ]
+    events = [(r, item, engaged(r, k)) for r, item, k in shown if engaged(r, k)]
     tables = {
         "items": {"item_id": items, "title": [f"product {i}" for i in range(40)]},
         "requests": {
             "request_id": [f"R{r:03d}" for r in range(requests)],
             "user_id": [f"USR-{r % 7}" for r in range(requests)],
-            "ts": [f"2026-05-{1 + r % 28:02d}T10:00:00" for r in range(requests)],
+            "ts": [f"2026-05-{1 + r % 28:02d}T{10 + r % 9:02d}:00:00" for r in range(requests)],
+            **({"query": [query] * requests} if query else {}),
         },
         "impressions": {
-            "request_id": [s[0] for s in shown],
-            "item_id": [s[1] for s in shown],
-            "position": [s[2] for s in shown],
+            "request_id": [f"R{r:03d}" for r, _, _ in shown],
+            "item_id": [item for _, item, _ in shown],
+            "position": [k + 1 for _, _, k in shown],
         },
         "events": {
-            "request_id": [s[0] for s in shown],
-            "user_id": [f"USR-{int(s[0][1:]) % 7}" for s in shown],
-            "item_id": [s[1] for s in shown],
-            "ts": [f"2026-05-{1 + int(s[0][1:]) % 28:02d}T10:05:00" for s in shown],
-            "event_type": ["order"] * len(shown),
+            "request_id": [f"R{r:03d}" for r, _, _ in events],
+            "user_id": [f"USR-{r % 7}" for r, _, _ in events],
+            "item_id": [item for _, item, _ in events],
+            "ts": [f"2026-05-{1 + r % 28:02d}T{10 + r % 9:02d}:05:00" for r, _, _ in events],
+            "event_type": [kind for _, _, kind in events],
         },
     }
     for name, columns in tables.items():
         pq.write_table(pa.table(columns), domain / f"{name}.parquet")
     (domain / "_SUCCESS").touch()
     return root
+
+
+def _basket_drop(root: Path) -> Path:
+    """Orders only, with each order's basket logged as the impressions: every shown item was
+    bought. Types and counts are all fine; the labels mean nothing."""
+    return _drop(root, engaged=lambda r, k: "order")
+
+
+def _mixed(r: int, k: int) -> str | None:
+    """Engagement that means something: the first shown item clicked, every third ordered."""
+    return "order" if k == 0 and r % 3 == 0 else "click" if k == 0 else None
 
 
 import pytest  # noqa: E402
@@ -236,3 +250,46 @@ def test_recrm_build_names_the_cause_first(tmp_path, capsys, monkeypatch):
     first = next(i for i, line in enumerate(lines) if "✗" in line)
     assert "cause: " in lines[first]
     assert not (tmp_path / "releases" / "v1").exists()
+
+
+def _build(tmp_path, logs, capsys):
+    from pipelines.cli import main
+
+    code = main(["build", "--logs", str(logs), "--warehouse", str(tmp_path / "wh.duckdb"),
+                 "--out", str(tmp_path / "releases"), "--version", "v1"])  # fmt: skip
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_recrm_build_names_a_constant_query(tmp_path, capsys, monkeypatch):
+    """Every request logged with one query text (the app's default search): behaviour and
+    ranking build, but the query they show is a placeholder."""
+    monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    logs = _drop(tmp_path / "logs", engaged=_mixed, query="recommend")
+    code, out, error = _build(tmp_path, logs, capsys)
+    assert code == 1
+    assert error.startswith("recrm build: error: cause: ")
+    causes = [line for line in out.splitlines() if "✗ cause: " in line]
+    assert "behavior_prediction [groceries]: constant-query: all " in causes[0]
+    assert "'recommend'" in causes[0]
+    assert any("item_ranking [groceries]: constant-query" in line for line in causes)
+
+
+@pytest.mark.slow
+def test_recrm_build_names_a_supported_dimension_without_entries(tmp_path, capsys, monkeypatch):
+    """One impression per request: the drop supports item ranking (requests, events,
+    impressions), but no request shows two items, so ranking has no entry. The cause is named,
+    not the row count."""
+    monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    logs = _drop(
+        tmp_path / "logs", shown_per_request=1, engaged=lambda r, k: _mixed(r, 0) if r % 2 else None
+    )
+    code, out, error = _build(tmp_path, logs, capsys)
+    assert code == 1
+    assert error.startswith("recrm build: error: cause: item_ranking [groceries]: no-entries: ")
+    lines = [line for line in out.splitlines() if "✗" in line]
+    assert "cause: item_ranking [groceries]: no-entries" in lines[0]
+    assert all("cause:" not in line for line in lines[1:])  # the rest are symptoms
