@@ -285,7 +285,10 @@ def job_steps(defs: Definitions, job_name: str, keys: list | None = None) -> int
     """How many steps (asset and check ops) one run of the job executes (about as many as the
     selected assets when the run is limited to `keys`)."""
     if keys is not None:
-        return len(keys)
+        # Each selected asset's checks run as steps of their own.
+        selected = set(keys)
+        checks = defs.resolve_asset_graph().asset_check_keys
+        return len(keys) + sum(1 for c in checks if c.asset_key in selected)
     return len(defs.resolve_job_def(job_name).graph.node_dict)
 
 

@@ -250,6 +250,13 @@ def test_recrm_build_names_the_cause_first(tmp_path, capsys, monkeypatch):
     first = next(i for i, line in enumerate(lines) if "✗" in line)
     assert "cause: " in lines[first]
     assert not (tmp_path / "releases" / "v1").exists()
+    # The progress count covers the checks of a capability-aware build's selection too.
+    import re
+
+    steps = [
+        tuple(map(int, m)) for m in re.findall(r"step (\d+)/(\d+)", captured.out + captured.err)
+    ]
+    assert steps and all(n <= total for n, total in steps)
 
 
 def _build(tmp_path, logs, capsys):
