@@ -185,6 +185,15 @@ def _declared_needs(dimension: str, rows: dict[str, int]) -> tuple[bool, str]:
     return True, ", ".join(f"{rows[t]:,} {t}" for t in needs) or "needs no particular table"
 
 
+def capabilities_markdown(caps: list[Capability]) -> str:
+    """The preflight as a Markdown table (the Dagster UI shows it on `ingest/domain_settings`)."""
+    lines = ["| dimension | supported | why |", "|---|---|---|"]
+    for c in caps:
+        reason = c.reason.replace("|", "\\|")
+        lines.append(f"| {c.dimension} | {'yes' if c.supported else 'NO'} | {reason} |")
+    return "\n".join(lines)
+
+
 def unsupported(caps: list[Capability]) -> list[Capability]:
     return [c for c in caps if not c.supported]
 

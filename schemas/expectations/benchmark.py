@@ -10,7 +10,7 @@ derived columns that `assets.checks.frames.benchmark_frame` computes first (Duck
 | `history_before_request` | every history event has a ts strictly before context.ts                      |
 | `test_after_train`       | validation and test rows: context.ts later than the domain's last train entry |
 | `ranking_is_permutation` | gold_ranking orders exactly the candidates' item ids, each once              |
-| `candidate_labels_match` | one engagement level (0-2) per candidate; gold_ranking starts at a top one   |
+| `candidate_labels_match` | one level (0-2) per candidate; gold_ranking is the candidates by level, desc |
 
 Nested payload columns (structs and lists) appear in the frame as their JSON text, so that the
 personal-data scan reaches every string inside them.
