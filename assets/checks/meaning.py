@@ -23,19 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.sql import quote_ident
+from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_NAMES
 
 MIN_ENTRIES = 20
 CAUSE_PREFIX = "cause: "
 
-# The query column of each dimension's entries (behaviour and ranking keep it in `context`).
-QUERY_EXPR = {
-    "instruction_following": "query",
-    "factual_consistency": "query",
-    "query_item_relevance": "query",
-    "behavior_prediction": "context.query",
-    "item_ranking": "context.query",
-}
+
+def query_expr(dimension: str) -> str | None:
+    """The query column of a dimension's entries, from its declared payload: `query`, or
+    `context.query` (behaviour, ranking, and any dimension showing the request's context);
+    None: its entries have no query (the constant-query rule does not apply)."""
+    names = {f.name for f in get_dimension(dimension).payload}
+    if "query" in names:
+        return "query"
+    return "context.query" if "context" in names else None
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def _scopes(con, table: str) -> list[tuple[str | None, str]]:
 
 def _label_failure(con, dimension: str, table: str, where: str) -> str | None:
     names = LABEL_NAMES.get(dimension, {})
-    if dimension == "item_ranking":
+    if get_dimension(dimension).metrics == "ranking":
         n, graded, level = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE len(list_distinct(candidate_labels)) > 1), "
             f"min(list_max(candidate_labels)) FROM {table} WHERE {where}"
@@ -91,7 +93,9 @@ def _label_failure(con, dimension: str, table: str, where: str) -> str | None:
 
 
 def _query_failure(con, dimension: str, table: str, where: str) -> str | None:
-    q = QUERY_EXPR[dimension]
+    q = query_expr(dimension)
+    if q is None:
+        return None
     n, with_query, distinct, example = con.execute(
         f"SELECT count(*), count(nullif(trim({q}), '')), count(DISTINCT nullif(trim({q}), '')), "
         f"min(nullif(trim({q}), '')) FROM {table} WHERE {where}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -23,7 +24,22 @@ import polars as pl
 from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
 from assets.dimensions.factual_consistency.responses import Claim, ParsedResponse
 
-OPERATORS = ("change_price", "change_rating", "change_distance", "swap_attribute", "invent_item")
+# The perturbation operators, registered with `@operator` below in the order they are listed:
+# name -> (parsed response, evidence, seeded generator, item pool) -> the response with one
+# planted error, or None when it cannot apply.
+OPERATORS: dict[str, Callable[..., str | None]] = {}
+
+
+def operator(name: str):
+    def register(fn):
+        if name in OPERATORS:
+            raise ValueError(f"operator {name!r} is registered twice")
+        OPERATORS[name] = fn
+        return fn
+
+    return register
+
+
 # Turns read per domain for the pool (a seeded sample): a domain's items recur across turns.
 POOL_ROWS = 2_000
 # A changed number differs from the true one by at least this much (relative; rating: absolute),
@@ -198,39 +214,65 @@ def perturb(
 ) -> str | None:
     """The response with one planted factual error, or None when `op` cannot apply. `pool`: the
     domain's items (`item_pool`); without it, only this turn's evidence is drawn from."""
-    pool = pool or ItemPool(items=list(evidence))
-    text = parsed.text
-    by_id = {e.item_id: e for e in evidence}
-    if op in ("change_price", "change_rating", "change_distance"):
-        field_name = op.split("_", 1)[1]
-        options = _claims(parsed, (field_name,))
-        if not options:
-            return None
-        i, claim = rng.choice(options)
-        own = by_id[parsed.recommendations[i].item_id]
-        others = [e for e in evidence if e.item_id != own.item_id]
-        new = _changed_number(claim, field_name, others, pool, rng)
-        return None if new is None else _splice(text, claim.span, new)
-    if op == "swap_attribute":
-        options = _claims(parsed, None)
-        options = [(i, c) for i, c in options if c.field not in ("price", "rating", "distance")]
-        rng.shuffle(options)
-        for i, claim in options:
-            own = by_id[parsed.recommendations[i].item_id]
-            # Another category's items: their values are not the own ones in another language.
-            others = [
-                e
-                for e in evidence + pool.items
-                if e.item_id != own.item_id and not pool.same_category(e.category, own.category)
-            ]
-            for other in rng.sample(others, min(len(others), 30)):
-                new = _attribute_text(claim, own, other, parsed.format == "json", pool)
-                if new is not None:
-                    return _splice(text, claim.span, new)
+    fn = OPERATORS.get(op)
+    if fn is None:
+        raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
+    return fn(parsed, evidence, rng, pool or ItemPool(items=list(evidence)))
+
+
+def _change_number(
+    field_name: str, parsed: ParsedResponse, evidence, rng, pool: ItemPool
+) -> str | None:
+    options = _claims(parsed, (field_name,))
+    if not options:
         return None
-    if op == "invent_item":
-        return _invent(parsed, evidence, pool, rng)
-    raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
+    i, claim = rng.choice(options)
+    by_id = {e.item_id: e for e in evidence}
+    own = by_id[parsed.recommendations[i].item_id]
+    others = [e for e in evidence if e.item_id != own.item_id]
+    new = _changed_number(claim, field_name, others, pool, rng)
+    return None if new is None else _splice(parsed.text, claim.span, new)
+
+
+@operator("change_price")
+def change_price(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str | None:
+    return _change_number("price", parsed, evidence, rng, pool)
+
+
+@operator("change_rating")
+def change_rating(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str | None:
+    return _change_number("rating", parsed, evidence, rng, pool)
+
+
+@operator("change_distance")
+def change_distance(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str | None:
+    return _change_number("distance", parsed, evidence, rng, pool)
+
+
+@operator("swap_attribute")
+def swap_attribute(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str | None:
+    by_id = {e.item_id: e for e in evidence}
+    options = _claims(parsed, None)
+    options = [(i, c) for i, c in options if c.field not in ("price", "rating", "distance")]
+    rng.shuffle(options)
+    for i, claim in options:
+        own = by_id[parsed.recommendations[i].item_id]
+        # Another category's items: their values are not the own ones in another language.
+        others = [
+            e
+            for e in evidence + pool.items
+            if e.item_id != own.item_id and not pool.same_category(e.category, own.category)
+        ]
+        for other in rng.sample(others, min(len(others), 30)):
+            new = _attribute_text(claim, own, other, parsed.format == "json", pool)
+            if new is not None:
+                return _splice(parsed.text, claim.span, new)
+    return None
+
+
+@operator("invent_item")
+def invent_item(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str | None:
+    return _invent(parsed, evidence, pool, rng)
 
 
 def _invent(parsed: ParsedResponse, evidence, pool: ItemPool, rng) -> str | None:
