@@ -341,8 +341,8 @@ def transcripts_section(audit: Audit) -> tuple[list[str], dict]:
     of the same turn (`_truth/<domain>/agent_turns_truth.parquet`): label 1 = no violated
     constraint / no misstated fact."""
     truth_files = sorted((audit.logs / "_truth").glob("*/agent_turns_truth.parquet"))
-    if not truth_files:
-        return ["no agent-turn truth in this drop"], {}
+    if not truth_files or not audit.warehouse.table_exists("raw_agent_turns"):
+        return ["no agent turns with truth in this drop"], {}
     truth = pl.concat(
         [
             pl.read_parquet(f).with_columns(pl.lit(f.parent.name).alias("domain"))
