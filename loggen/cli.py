@@ -92,7 +92,7 @@ def config_from_args(args: argparse.Namespace) -> GeneratorConfig:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from pipelines.cli.common import console, print_table
+    from core.console import console, print_table
 
     cfg = config_from_args(args)
     out: Path = args.out

@@ -1,26 +1,25 @@
 """The code location `dagster dev` loads (see [tool.dagster] in pyproject.toml).
 
-Assets and asset checks are discovered from the `assets` package, so a new dimension, domain
-adapter or labeler is picked up by adding its module: nothing here needs editing.
+Assets and asset checks are discovered from the `assets` package (`pipelines/catalog.py`), so a
+new dimension, domain adapter or labeler is picked up by adding its module: nothing here needs
+editing. This module is the top layer: nothing imports it (the import-linter contract in
+pyproject.toml says so).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import (
-    Definitions,
-    in_process_executor,
-    load_asset_checks_from_package_module,
-    load_assets_from_package_module,
-)
+from dagster import Definitions, in_process_executor
 
-import assets as assets_package
 from core.paths import make_private, private_umask
+from pipelines.catalog import ALL_ASSETS, ALL_CHECKS
 from pipelines.jobs import JOBS
 from pipelines.resources import default_resources
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
+
+__all__ = ["ALL_ASSETS", "ALL_CHECKS", "defs"]
 
 # What runs of this code location write (warehouse, quarantine, run storage, releases) is
 # owner-only: `dagster dev`'s code server and each run process load this module. The webserver
@@ -28,9 +27,6 @@ from pipelines.sensors import SENSORS
 private_umask()
 if Path("dagster.yaml").is_file() and Path(".dagster").is_dir():
     make_private(".dagster")
-
-ALL_ASSETS = load_assets_from_package_module(assets_package)
-ALL_CHECKS = load_asset_checks_from_package_module(assets_package)
 
 defs = Definitions(
     assets=ALL_ASSETS,

@@ -261,7 +261,7 @@ def _rows_of(metadata: dict) -> int | None:
 
 def code_location(settings: Settings, resources: dict | None = None) -> Definitions:
     """The code location's definitions with the CLI's resources (its settings, not the env's)."""
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.catalog import ALL_ASSETS, ALL_CHECKS
     from pipelines.jobs import JOBS
     from pipelines.resources import default_resources
 
@@ -412,7 +412,7 @@ def materialize_selection(
 ) -> RunReport:
     """Materialize `selection` (and its checks) for one partition, or unpartitioned; `resources`
     replace the default resources of the same name."""
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from pipelines.catalog import ALL_ASSETS, ALL_CHECKS
     from pipelines.resources import default_resources
 
     report = report if report is not None else RunReport()

@@ -38,9 +38,9 @@ from dagster import (
 
 from assets.ingest.discover import drop_fingerprint, is_complete
 from assets.partitions import DOMAINS
+from assets.resources import BuildSettings, WarehouseResource
 from core.paths import domain_folder
 from pipelines.jobs import JOBS, domain_job, release_job
-from pipelines.resources import BuildSettings, WarehouseResource
 from pipelines.runner import CLI_TAG, BuildFailed, scan_log_root
 from schemas.logs import COMPLETE_MARKER
 

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache  # the layers contract in pyproject.toml
 .venv/bin/pytest "$@"

@@ -10,16 +10,11 @@ A failed check's metadata lists each failed expectation with its row count and e
 full GX result is written beside the run (see `assets.checks.results`).
 """
 
-import warnings
+from dataclasses import dataclass
+from typing import ClassVar
 
 from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetKey,
     MetadataValue,
-    PreviewWarning,
-    asset_check,
 )
 
 from assets.checks.benchmark import validate_benchmark
@@ -29,9 +24,11 @@ from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
 from assets.checks.results import results_dir, site_index, store_outcome, validation_root
 from assets.checks.validation import SuiteOutcome
-from assets.partitions import DOMAINS, domain_key
+from assets.steps.contract import BuildContext, Check, CheckResult
+from assets.steps.dagster import step_check
 from core.sql import quote_ident
-from pipelines.resources import BuildSettings, WarehouseResource
+from core.warehouse import Warehouse
+from schemas import tables
 from schemas.entries import DIMENSIONS
 from schemas.expectations import raw_contract_suite, raw_keys_suite
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
@@ -54,120 +51,141 @@ def check_metadata(outcome: SuiteOutcome, stored, warehouse_path) -> dict:
     }
 
 
-def _benchmark_check(dimension: str):
-    @asset_check(
-        asset=AssetKey([dimension, "benchmark"]),
-        name="expectations",
-        blocking=True,
-        description=f"benchmark_{dimension} meets schemas/expectations/benchmark.py",
-    )
-    def _check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-    ) -> AssetCheckResult:
-        settings = build.settings(warehouse_path=warehouse.path)
-        table = f"benchmark_{dimension}"
-        with warehouse.session() as wh:
-            if not wh.table_exists(table):
-                return AssetCheckResult(
-                    passed=False, metadata={"error": f"table {table} does not exist", "rows": 0}
-                )
-            with wh.connect(read_only=True) as con:
-                outcome = validate_benchmark(
-                    con, dimension, quote_ident(table), get_profile(settings.profile)
-                )
+@dataclass(frozen=True)
+class BenchmarkExpectations(Check):
+    """[<dimension>, benchmark]:expectations (blocking): the benchmark table meets its suite."""
+
+    dimension: str
+
+    name: ClassVar[str] = "expectations"
+    blocking: ClassVar[bool] = True
+
+    @property
+    def asset(self) -> tuple[str, ...]:
+        return (self.dimension, "benchmark")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (tables.benchmark(self.dimension),)
+
+    @property
+    def description(self) -> str:
+        return f"{self.reads[0].name} meets schemas/expectations/benchmark.py"
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
+        settings = ctx.settings
+        table = self.reads[0].name
+        if not wh.table_exists(table):
+            return CheckResult(False, {"error": f"table {table} does not exist", "rows": 0})
+        with wh.connect(read_only=True) as con:
+            outcome = validate_benchmark(
+                con, self.dimension, quote_ident(table), get_profile(settings.profile)
+            )
         stored = store_outcome(
-            results_dir(settings.warehouse_path, context.run.run_id),
-            f"{dimension}.benchmark",
+            results_dir(settings.warehouse_path, ctx.run_id),
+            f"{self.dimension}.benchmark",
             outcome,
         )
-        return AssetCheckResult(
-            passed=outcome.success,
-            metadata=check_metadata(outcome, stored, settings.warehouse_path),
+        return CheckResult(
+            outcome.success, check_metadata(outcome, stored, settings.warehouse_path)
         )
 
-    return _check
 
+@dataclass(frozen=True)
+class NoPersonalData(Check):
+    """[<dimension>, benchmark]:no_personal_data (blocking): the independent detector finds no
+    personal data in the benchmark table's text columns."""
 
-def _personal_data_check(dimension: str):
-    @asset_check(
-        asset=AssetKey([dimension, "benchmark"]),
-        name="no_personal_data",
-        blocking=True,
-        description=(
-            f"no value of benchmark_{dimension}'s text columns holds a phone number, bank card, "
+    dimension: str
+
+    name: ClassVar[str] = "no_personal_data"
+    blocking: ClassVar[bool] = True
+
+    @property
+    def asset(self) -> tuple[str, ...]:
+        return (self.dimension, "benchmark")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (tables.benchmark(self.dimension),)
+
+    @property
+    def description(self) -> str:
+        return (
+            f"no value of {self.reads[0].name}'s text columns holds a phone number, bank card, "
             "ID number, IP or e-mail address, by the independent detector core/pii_detect.py"
-        ),
-    )
-    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
-        table = f"benchmark_{dimension}"
-        with warehouse.session() as wh:
-            if not wh.table_exists(table):
-                return AssetCheckResult(
-                    passed=False, metadata={"error": f"table {table} does not exist"}
-                )
-            with wh.connect(read_only=True) as con:
-                report = scan_relation(con, quote_ident(table), dimension)
+        )
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
+        table = self.reads[0].name
+        if not wh.table_exists(table):
+            return CheckResult(False, {"error": f"table {table} does not exist"})
+        with wh.connect(read_only=True) as con:
+            report = scan_relation(con, quote_ident(table), self.dimension)
         metadata = report.metadata()
         if not report.passed:
             metadata["error"] = (
                 f"{metadata['values_with_personal_data']} value(s) hold personal data: "
                 + "; ".join(report.examples[:2])
             )
-        return AssetCheckResult(passed=report.passed, metadata=metadata)
-
-    return _check
+        return CheckResult(report.passed, metadata)
 
 
-def _ingest_check(table: ContractTable, kind: str):
-    blocking = kind == "keys"
-    suite_of = raw_keys_suite if blocking else raw_contract_suite
+@dataclass(frozen=True)
+class IngestExpectations(Check):
+    """[ingest, <table>]:keys (blocking) or :contract (warning), per domain."""
 
-    @asset_check(
-        asset=AssetKey(["ingest", table.name]),
-        name=kind,
-        blocking=blocking,
-        partitions_def=DOMAINS,
-        description=f"raw_{table.name} {kind} (schemas/expectations/raw.py)",
-    )
-    def _check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        domain = domain_key(context)
-        severity = AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN
-        suite = suite_of(table)
+    table: ContractTable
+    kind: str  # "keys" or "contract"
+
+    partitioned: ClassVar[bool] = True
+
+    @property
+    def asset(self) -> tuple[str, ...]:
+        return ("ingest", self.table.name)
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
+    @property
+    def blocking(self) -> bool:
+        return self.kind == "keys"
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (tables.raw(self.table.name),)
+
+    @property
+    def description(self) -> str:
+        return f"raw_{self.table.name} {self.kind} (schemas/expectations/raw.py)"
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
+        severity = "error" if self.blocking else "warn"
+        suite = (raw_keys_suite if self.blocking else raw_contract_suite)(self.table)
         # The keys suite reads a few columns; loading every column of a million raw rows into
         # pandas for it cost more than the validation.
-        columns = [*suite_columns(suite), *RAW_ID_COLUMNS] if blocking else None
-        with warehouse.session() as wh:
-            outcome = validate_raw(wh, table, domain, suite, columns)
+        columns = [*suite_columns(suite), *RAW_ID_COLUMNS] if self.blocking else None
+        outcome = validate_raw(wh, self.table, domain, suite, columns)
         if outcome is None:
             # An optional table a domain does not ship has no warehouse table to check.
-            present = table.name not in REQUIRED_TABLES
-            return AssetCheckResult(
-                passed=present,
-                severity=severity,
-                metadata={"rows": 0, "domain": domain, "note": f"no table {table.warehouse_table}"},
-            )
+            note = f"no table {self.table.warehouse_table}"
+            present = self.table.name not in REQUIRED_TABLES
+            return CheckResult(present, {"rows": 0, "domain": domain, "note": note}, severity)
+        warehouse_path = ctx.settings.warehouse_path
         stored = store_outcome(
-            results_dir(warehouse.path, context.run.run_id),
-            f"ingest.{table.name}.{kind}.{domain}",
+            results_dir(warehouse_path, ctx.run_id),
+            f"ingest.{self.table.name}.{self.kind}.{domain}",
             outcome,
         )
-        return AssetCheckResult(
-            passed=outcome.success,
-            severity=severity,
-            metadata={**check_metadata(outcome, stored, warehouse.path), "domain": domain},
-        )
-
-    return _check
+        metadata = {**check_metadata(outcome, stored, warehouse_path), "domain": domain}
+        return CheckResult(outcome.success, metadata, severity)
 
 
-BENCHMARK_CHECKS = [_benchmark_check(d) for d in DIMENSIONS]
-PERSONAL_DATA_CHECKS = [_personal_data_check(d) for d in DIMENSIONS]
-with warnings.catch_warnings():
-    # Partitioned asset checks are a Dagster preview feature; they are what per-domain
-    # ingest validation needs, and the warning would print on every load.
-    warnings.simplefilter("ignore", PreviewWarning)
-    INGEST_CHECKS = [
-        _ingest_check(t, k) for t in CONTRACT_TABLES.values() for k in ("keys", "contract")
-    ]
+BENCHMARK_CHECKS = [step_check(BenchmarkExpectations(d)) for d in DIMENSIONS]
+PERSONAL_DATA_CHECKS = [step_check(NoPersonalData(d)) for d in DIMENSIONS]
+INGEST_CHECKS = [
+    step_check(IngestExpectations(t, k))
+    for t in CONTRACT_TABLES.values()
+    for k in ("keys", "contract")
+]

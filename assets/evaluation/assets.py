@@ -30,6 +30,7 @@ from assets.evaluation.results import SUMMARY_FILE, load_spec
 from assets.evaluation.run import evaluate
 from assets.evaluation.spec import data_version
 from assets.partitions import SCORERS
+from assets.resources import EvaluationSettings
 from assets.table_metadata import (
     COLUMN_SCHEMA,
     ROW_COUNT,
@@ -37,7 +38,6 @@ from assets.table_metadata import (
     column_schema,
     records_table,
 )
-from pipelines.resources import EvaluationSettings
 from schemas.evaluation import ITEMS_SCHEMA, PAPER_COLUMNS, SHORT_NAMES
 
 # Observable source assets are "beta" in dagster 1.13; the warning says nothing to our users.

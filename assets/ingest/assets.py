@@ -1,22 +1,20 @@
-"""Dagster wiring: one partitioned asset per contract table, `ingest/<table>`, group `ingest`."""
+"""The ingest steps: one per contract table, `ingest/<table>`, and the domain's settings, group
+`ingest`, partitioned by domain (`step_asset` makes each a Dagster asset)."""
 
+from dataclasses import dataclass
 from pathlib import Path
-
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from typing import ClassVar
 
 from assets.capabilities import capabilities, profile_drop
 from assets.ingest.cast import TimestampWindow
 from assets.ingest.discover import ignored_files
-from assets.ingest.domain_settings import (
-    DOMAIN_SETTINGS_SCHEMA,
-    DOMAIN_SETTINGS_TABLE,
-    ingest_domain_settings,
-)
+from assets.ingest.domain_settings import ingest_domain_settings
 from assets.ingest.table import IngestResult, ingest_table
-from assets.partitions import DOMAINS, domain_key
-from assets.table_metadata import table_metadata, table_spec
+from assets.steps.contract import BuildContext, Step, StepResult
+from assets.steps.dagster import step_asset
 from core.settings import warn_if_default_key
-from pipelines.resources import BuildSettings, LLMResource, WarehouseResource
+from core.warehouse import Warehouse
+from schemas import tables
 from schemas.domain import load_domain_settings
 from schemas.logs import CONTRACT_TABLES, REQUIRED_TABLES, ContractTable
 
@@ -42,92 +40,99 @@ def ingest_metadata(result: IngestResult, default_key: bool) -> dict:
     return metadata
 
 
-def make_ingest_asset(table: ContractTable) -> AssetsDefinition:
-    refs = sorted({ref for _, ref, _ in table.references})
-    kind = "required" if table.name in REQUIRED_TABLES else "optional"
+@dataclass(frozen=True)
+class IngestStep(Step):
+    """[ingest, <table>]: read the domain's files of one contract table, cast them to the
+    contract, hash user ids and mask text -> `raw_<table>`; broken records -> `quarantine`, the
+    files read -> `ingest_files`. It reads the tables its references point to (`items` before
+    `impressions`)."""
 
-    @asset(
-        key=["ingest", table.name],
-        group_name="ingest",
-        partitions_def=DOMAINS,
-        deps=[AssetKey(["ingest", r]) for r in refs],
-        description=(
-            f"Raw `{table.name}` ({kind}) of one domain, cast to the contract, user ids hashed, "
-            f"text masked -> `{table.warehouse_table}`; broken records -> `quarantine`."
-        ),
-        kinds={"duckdb", "great_expectations"},
-        metadata=table_spec(table.warehouse_table, table.warehouse_schema()),
-    )
-    def _ingest(
-        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-    ) -> MaterializeResult:
-        settings = build.settings(warehouse_path=warehouse.path)
+    table: ContractTable
+
+    group: ClassVar[str] = "ingest"
+    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "great_expectations"})
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return ("ingest", self.table.name)
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return tuple(tables.raw(r) for r in sorted({ref for _, ref, _ in self.table.references}))
+
+    @property
+    def writes(self) -> tables.Table:
+        return tables.raw(self.table.name)
+
+    @property
+    def description(self) -> str:
+        kind = "required" if self.table.name in REQUIRED_TABLES else "optional"
+        return (
+            f"Raw `{self.table.name}` ({kind}) of one domain, cast to the contract, user ids "
+            f"hashed, text masked -> `{self.writes.name}`; broken records -> `quarantine`."
+        )
+
+    def preflight(self, ctx: BuildContext) -> None:
+        settings = ctx.settings
         settings.require_usable_key()  # the public key only with an explicit opt-in
         if settings.hash_key_is_default:
             warn_if_default_key(settings)  # Python warning: shows in the CLI and in tests
-            context.log.warning(DEFAULT_KEY_WARNING)  # and in the run's event log
-        domain = domain_key(context)
+            ctx.log.warning(DEFAULT_KEY_WARNING)  # and in the run's event log
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        settings = ctx.settings
         window = TimestampWindow.default(
             settings.timestamp_window_start, settings.timestamp_window_future_days
         )
-        with warehouse.session() as wh:
-            result = ingest_table(
-                wh, Path(settings.logs_root), domain, table, settings.hash_key, window
-            )
-            standard = table_metadata(
-                wh, table.warehouse_table, table.warehouse_schema(), result.accepted
-            )
+        result = ingest_table(
+            wh, Path(settings.logs_root), domain, self.table, settings.hash_key, window
+        )
         metadata = ingest_metadata(result, settings.hash_key_is_default)
         metadata["hash_key_id"] = settings.hash_key_id
         metadata["timestamp_window"] = window.describe()
-        return MaterializeResult(metadata={**metadata, **standard})
-
-    return _ingest
+        return StepResult(result.accepted, metadata)
 
 
-INGEST_ASSETS = [make_ingest_asset(t) for t in CONTRACT_TABLES.values()]
+@dataclass(frozen=True)
+class DomainSettingsStep(Step):
+    """[ingest, domain_settings]: the domain's `domain.toml`, validated and recorded; its
+    metadata shows the files no step reads and the capability preflight (`recrm inspect`)."""
 
-
-@asset(
-    key=["ingest", "domain_settings"],
-    group_name="ingest",
-    partitions_def=DOMAINS,
-    description=(
+    key: ClassVar[tuple[str, ...]] = ("ingest", "domain_settings")
+    group: ClassVar[str] = "ingest"
+    reads: ClassVar[tuple] = ()  # the log folder, no table
+    writes: ClassVar[tables.Table] = tables.DOMAIN_SETTINGS
+    description: ClassVar[str] = (
         "The domain's settings from `<domain>/domain.toml` (schemas/domain.py: time zone; "
-        f"absent file = defaults) -> `{DOMAIN_SETTINGS_TABLE}`."
-    ),
-    kinds={"duckdb"},
-    metadata=table_spec(DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA),
-)
-def domain_settings(
-    context: AssetExecutionContext,
-    warehouse: WarehouseResource,
-    build: BuildSettings,
-    llm: LLMResource,
-) -> MaterializeResult:
-    settings = build.settings(warehouse_path=warehouse.path)
-    domain = domain_key(context)
-    with warehouse.session() as wh:
-        row = ingest_domain_settings(wh, Path(settings.logs_root), domain)
-        standard = table_metadata(wh, DOMAIN_SETTINGS_TABLE, DOMAIN_SETTINGS_SCHEMA, 1)
-    mapping = load_domain_settings(Path(settings.logs_root), domain)
-    stems = [mapping.file_stem(t) for t in CONTRACT_TABLES]
-    ignored = ignored_files(Path(settings.logs_root), domain, stems)
-    for name, why in ignored.items():
-        context.log.warning(f"{domain}/{name} is ignored: {why}")
-    # The capability preflight (`recrm inspect`), shown in the UI with the domain's settings.
-    caps = capabilities(profile_drop(Path(settings.logs_root), domain), llm.config().enabled)
-    return MaterializeResult(
-        metadata={
-            **standard,
-            "rows": 1,
-            "file": row["source_file"] or "absent: defaults apply",
-            "settings": row["settings"],
-            # Every file of the folder is either read by an ingest asset or named here.
-            "ignored_files": ignored,
-            "capabilities": {
-                c.dimension: ("supported: " if c.supported else "NOT supported: ") + c.reason
-                for c in caps
-            },
-        }
+        f"absent file = defaults) -> `{tables.DOMAIN_SETTINGS.name}`."
     )
+    uses_llm: ClassVar[bool] = True  # the preflight says what an LLM endpoint would add
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        logs_root = Path(ctx.settings.logs_root)
+        row = ingest_domain_settings(wh, logs_root, domain)
+        mapping = load_domain_settings(logs_root, domain)
+        stems = [mapping.file_stem(t) for t in CONTRACT_TABLES]
+        ignored = ignored_files(logs_root, domain, stems)
+        for name, why in ignored.items():
+            ctx.log.warning(f"{domain}/{name} is ignored: {why}")
+        caps = capabilities(profile_drop(logs_root, domain), ctx.llm.enabled)
+        return StepResult(
+            1,
+            {
+                "rows": 1,
+                "file": row["source_file"] or "absent: defaults apply",
+                "settings": row["settings"],
+                # Every file of the folder is either read by an ingest step or named here.
+                "ignored_files": ignored,
+                "capabilities": {
+                    c.dimension: ("supported: " if c.supported else "NOT supported: ") + c.reason
+                    for c in caps
+                },
+            },
+        )
+
+
+INGEST_STEPS = [IngestStep(t) for t in CONTRACT_TABLES.values()]
+INGEST_ASSETS = [step_asset(step) for step in INGEST_STEPS]
+domain_settings = step_asset(DomainSettingsStep())

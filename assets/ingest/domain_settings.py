@@ -11,16 +11,9 @@ import pyarrow as pa
 from assets.ingest.discover import sha256_file
 from core.warehouse import Warehouse
 from schemas.domain import DomainSettings, domain_file, load_domain_settings
+from schemas.tables import DOMAIN_SETTINGS, DOMAIN_SETTINGS_SCHEMA
 
-DOMAIN_SETTINGS_TABLE = "raw_domain_settings"
-DOMAIN_SETTINGS_SCHEMA = pa.schema(
-    [
-        pa.field("domain", pa.string(), nullable=False),
-        pa.field("settings", pa.string()),  # DomainSettings as JSON
-        pa.field("source_file", pa.string()),  # <domain>/domain.toml, null when absent
-        pa.field("sha256", pa.string()),
-    ]
-)
+DOMAIN_SETTINGS_TABLE = DOMAIN_SETTINGS.name
 
 
 def ingest_domain_settings(wh: Warehouse, logs_root: Path, domain: str) -> dict:

@@ -37,17 +37,9 @@ from schemas.logs import (
     REQUIRED_TABLES,
     ContractTable,
 )
+from schemas.tables import INGEST_FILES, INGEST_FILES_SCHEMA
 
-INGEST_FILES_TABLE = "ingest_files"
-INGEST_FILES_SCHEMA = pa.schema(
-    [
-        pa.field("domain", pa.string(), nullable=False),
-        pa.field("table_name", pa.string()),
-        pa.field("path", pa.string()),  # relative to the log root: <domain>/<file>
-        pa.field("sha256", pa.string()),  # of the file as stored (compressed bytes for .gz)
-        pa.field("rows_read", pa.int64()),
-    ]
-)
+INGEST_FILES_TABLE = INGEST_FILES.name
 
 
 @dataclass

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 
 import polars as pl
-import pyarrow as pa
 
 from assets.llm.text import with_text
 from core.anonymize import mask_text
@@ -33,28 +32,13 @@ from schemas.constraints import (
     constraints_to_json,
 )
 from schemas.llm_outputs import GeneratedResponse
+from schemas.tables import GENERATED_TURNS, GENERATED_TURNS_SCHEMA
 
-GENERATED_TABLE = "llm_generated_turns"
+GENERATED_TABLE = GENERATED_TURNS.name
 TEMPLATE = "generate_response"
 RETRIEVED_PER_REQUEST = 5
 
-GENERATED_SCHEMA = pa.schema(
-    [
-        pa.field("domain", pa.string(), nullable=False),
-        pa.field("turn_id", pa.string(), nullable=False),
-        pa.field("request_id", pa.string()),
-        pa.field("user_id_hash", pa.string()),
-        pa.field("instruction", pa.string()),
-        pa.field("query", pa.string()),
-        pa.field("response", pa.string()),
-        pa.field("retrieved_item_ids", pa.list_(pa.string())),
-        pa.field("constraints", pa.string()),  # JSON text, as in agent_turns
-        pa.field("model", pa.string()),
-        pa.field("latency_ms", pa.int64()),
-        pa.field("template_id", pa.string()),
-        pa.field("template_hash", pa.string()),
-    ]
-)
+GENERATED_SCHEMA = GENERATED_TURNS_SCHEMA
 
 MAX_RECOMMENDED = 3
 AGENT_TONE = "friendly"

@@ -11,11 +11,7 @@ from __future__ import annotations
 from core import file_tables
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import entries_table, entry_schema
-
-
-def judged_table(dimension: str) -> str:
-    """Name of the warehouse table holding a dimension's entries after the LLM-judge layer."""
-    return f"judged_{dimension}"
+from schemas.tables import judged_table
 
 
 def _require_entries(warehouse: Warehouse, dimension: str, domain: str) -> str:

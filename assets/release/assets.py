@@ -7,8 +7,8 @@ succeeded; `assets.release.publish` does the work.
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from assets.release.publish import publish_release
+from assets.resources import BuildSettings, WarehouseResource
 from assets.table_metadata import ROW_COUNT, records_table
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
 
 

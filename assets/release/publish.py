@@ -44,6 +44,7 @@ from core.settings import Settings
 from core.warehouse import Warehouse
 from schemas.entries import LABEL_COLUMN, SPLITS
 from schemas.profiles import get_profile
+from schemas.tables import benchmark_table
 
 TMP_PREFIX = ".tmp-release-"
 
@@ -84,10 +85,6 @@ class Published:
     path: Path
     manifest: dict
     reused: bool  # the same version with identical shards already existed
-
-
-def benchmark_table(dimension: str) -> str:
-    return f"benchmark_{dimension}"
 
 
 def label_distribution(con: duckdb.DuckDBPyConnection, table: str, dimension: str) -> dict:

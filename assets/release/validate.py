@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +33,9 @@ from schemas.entries import (
     entry_schema,
 )
 from schemas.features import HF_METADATA_KEY, release_arrow_schema
+
+if TYPE_CHECKING:
+    from core.settings import Settings, ValidityThresholds
 
 _SHARD_NAME = re.compile(r"^(?P<split>[a-z]+)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
 
@@ -266,20 +270,19 @@ def validate_expectations(
     return problems
 
 
-def run_validity(release_dir: Path, truth: Path | None = None) -> list[str]:
-    """The validity gate on a release (thresholds from the configuration; the truth folder given,
+def run_validity(
+    release_dir: Path, thresholds: ValidityThresholds, truth: Path | None = None
+) -> list[str]:
+    """The validity gate on a release (the configuration's thresholds; the truth folder given,
     else the `_truth` folder of the log root the manifest names, if it has one): prints its
     table and returns its failed rows."""
     from assets.checks.validity.gate import describe_row, truth_dir_of, validity_report
-    from core.settings import load_settings
-    from pipelines.cli.common import console
+    from core.console import console
 
     manifest = read_manifest(release_dir)
     config = manifest.get("config", {})
     truth_dir = Path(truth) if truth else truth_dir_of(config.get("logs_root"))
-    report = validity_report(
-        release_dir, load_settings().validity, truth_dir, int(config.get("seed") or 0)
-    )
+    report = validity_report(release_dir, thresholds, truth_dir, int(config.get("seed") or 0))
     console.print("[bold]validity gate[/bold]")
     for row in report.rows:
         mark = "✗" if row.failed else "✓"
@@ -287,9 +290,10 @@ def run_validity(release_dir: Path, truth: Path | None = None) -> list[str]:
     return [describe_row(r) for r in report.failures]
 
 
-def run_validate(args: argparse.Namespace) -> int:
-    """CLI entry: print a summary, or every problem and fail with a one-line reason."""
-    from pipelines.cli.common import console, print_table
+def run_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """CLI entry: print a summary, or every problem and fail with a one-line reason (the
+    validity gate's thresholds are `settings.validity`)."""
+    from core.console import console, print_table
 
     release_dir = Path(args.release_dir)
     if not release_dir.is_dir():
@@ -311,7 +315,7 @@ def run_validate(args: argparse.Namespace) -> int:
             f"release {release_dir} is invalid ({len(problems)} problem(s)): {problems[0]}"
         )
     if not getattr(args, "skip_validity", False):
-        problems += run_validity(release_dir, getattr(args, "truth", None))
+        problems += run_validity(release_dir, settings.validity, getattr(args, "truth", None))
     if problems:
         raise ReleaseInvalid(
             f"release {release_dir} fails the validity gate ({len(problems)} check(s)): "

@@ -1,4 +1,4 @@
-"""Write one domain's staging tables (plain function: used by the assets, tests and benchmarks)."""
+"""Write one domain's staging tables (plain functions: the staging steps call them)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from assets.staging.histories import DEFAULT_HISTORY_K, user_histories_sql
 from assets.staging.items import item_profiles_sql
 from assets.staging.negatives import sampled_impressions_sql
 from assets.staging.sessions import request_items_sql
-from assets.staging.tables import (
+from assets.staging.tables import require_raw
+from core.warehouse import Warehouse
+from schemas.staging import (
     ITEM_PROFILES_SCHEMA,
     REQUEST_ITEMS_SCHEMA,
     STG_ITEM_PROFILES,
     STG_REQUEST_ITEMS,
     STG_USER_HISTORIES,
     USER_HISTORIES_SCHEMA,
-    require_raw,
 )
-from core.warehouse import Warehouse
 
 
 def stage_item_profiles(wh: Warehouse, domain: str) -> int:
@@ -44,12 +44,3 @@ def stage_user_histories(wh: Warehouse, domain: str, k: int = DEFAULT_HISTORY_K)
     return wh.write_partition(
         STG_USER_HISTORIES, domain, user_histories_sql(k), {"domain": domain}, USER_HISTORIES_SCHEMA
     )
-
-
-def stage_domain(wh: Warehouse, domain: str, k: int = DEFAULT_HISTORY_K) -> dict[str, int]:
-    """All three staging tables for `domain`; returns rows written per table."""
-    return {
-        STG_ITEM_PROFILES: stage_item_profiles(wh, domain),
-        STG_REQUEST_ITEMS: stage_request_items(wh, domain),
-        STG_USER_HISTORIES: stage_user_histories(wh, domain, k),
-    }

@@ -22,9 +22,10 @@ from assets.evaluation.release import EvaluationError, open_release
 from assets.evaluation.results import read_summary, register_spec, result_dir, spec_path
 from assets.evaluation.spec import EvalSpec, ScorerSpec
 from assets.release.shards import file_sha256
+from assets.resources import EvaluationSettings
 from core.llm.config import load_llm_config
 from pipelines.cli.common import console, print_table
-from pipelines.resources import EvaluationSettings, default_results_dir
+from pipelines.resources import default_results_dir
 from schemas.entries import DIMENSIONS, SPLITS
 from schemas.evaluation import SHORT_NAMES
 

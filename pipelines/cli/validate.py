@@ -42,5 +42,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assets.release.validate import run_validate  # owned by the release layer
+    from core.settings import load_settings
 
-    return run_validate(args)
+    return run_validate(args, load_settings())

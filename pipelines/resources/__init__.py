@@ -1,23 +1,22 @@
-"""Dagster resources: thin configurable wrappers around the plain objects in `core`."""
+"""The code location's resources, configured from `Settings` (env and recrm.toml).
+
+The resource classes live below the code location, in `assets/resources/` (the assets take
+them); this module only configures them for `Definitions` and the CLI."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from assets.resources import (
+    EvaluationSettings,
+    LLMResource,
+    WarehouseResource,
+    build_settings_resource,
+)
 from core.settings import Settings, load_config_file, load_settings
-from pipelines.resources.evaluation import EvaluationSettings
-from pipelines.resources.llm import LLMResource
-from pipelines.resources.settings import BuildSettings
-from pipelines.resources.warehouse import WarehouseResource
 
-__all__ = [
-    "BuildSettings",
-    "EvaluationSettings",
-    "LLMResource",
-    "WarehouseResource",
-    "default_resources",
-]
+__all__ = ["default_resources", "default_results_dir"]
 
 
 def default_results_dir() -> Path:
@@ -33,17 +32,7 @@ def default_resources(settings: Settings | None = None) -> dict:
     settings = settings or load_settings()
     return {
         "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
-        "build": BuildSettings(
-            logs_root=str(settings.logs_root),
-            releases_dir=str(settings.releases_dir),
-            profile=settings.profile,
-            seed=settings.seed,
-            release_version=settings.release_version,
-            overwrite_release=settings.overwrite_release,
-            release_shard_rows=settings.release_shard_rows,
-            allow_dev_key=settings.allow_dev_key,
-            dimensions=settings.dimensions,
-        ),
+        "build": build_settings_resource(settings),
         # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
         "llm": LLMResource(),
         "evaluation": EvaluationSettings(results_dir=str(default_results_dir())),

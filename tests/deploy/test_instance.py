@@ -14,7 +14,7 @@ from assets.ingest.assets import INGEST_ASSETS
 from assets.llm.assets import LLM_POOL, generated_turns
 from assets.partitions import DOMAINS
 from pipelines.definitions import defs
-from pipelines.resources import BuildSettings, LLMResource, WarehouseResource
+from assets.resources import BuildSettings, LLMResource, WarehouseResource
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"

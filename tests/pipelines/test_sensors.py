@@ -14,7 +14,7 @@ from dagster import (
 
 from assets.ingest.discover import drop_fingerprint
 from assets.partitions import DOMAINS
-from pipelines.resources import BuildSettings
+from assets.resources import BuildSettings
 from pipelines.sensors import SENSORS, new_domain_sensor, release_after_domains
 
 
@@ -142,7 +142,7 @@ def test_ui_runs_add_their_check_results_to_the_data_docs_site(tmp_path):
 
     from assets.checks.results import results_dir, site_index, store_outcome
     from assets.checks.validation import validate_frame
-    from pipelines.resources import WarehouseResource
+    from assets.resources import WarehouseResource
     from pipelines.sensors import add_run_docs
 
     warehouse = WarehouseResource(path=str(tmp_path / "data" / "wh.duckdb"))

@@ -12,10 +12,10 @@ from dagster import DagsterInstance, materialize
 from assets.ingest.assets import INGEST_ASSETS
 from assets.ingest.discover import IngestError, table_files
 from assets.partitions import DOMAINS
+from assets.resources import BuildSettings, WarehouseResource
 from core import file_tables
 from core.paths import PathRefused, check_domain, confined
 from core.warehouse import Warehouse
-from pipelines.resources import BuildSettings, WarehouseResource
 from pipelines.runner import scan_log_root
 
 from .conftest import KEY, make_domain

@@ -12,7 +12,7 @@ from dagster import (
 )
 
 from assets.checks.validity.gate import describe_row, release_validity
-from pipelines.resources import BuildSettings, WarehouseResource
+from assets.resources import BuildSettings, WarehouseResource
 
 RELEASE = AssetKey(["release"])
 

@@ -1,15 +1,19 @@
 """Dagster definition of [behavior_prediction, entries]."""
 
-from dagster import AssetKey
-
 from assets.dimensions.behavior_prediction.build import DIMENSION, write_behavior_entries
-from assets.dimensions.common.asset_factory import STAGING, entries_asset
+from assets.dimensions.common.entries_step import ENTRY_COMMON, STAGING, LogEntriesStep
+from assets.steps.dagster import step_asset
+from schemas import tables
 
-behavior_prediction_entries = entries_asset(
+
+def _write(wh, domain, seed, profile) -> dict:
+    return write_behavior_entries(wh, domain, seed, profile.split_fractions)
+
+
+ENTRIES = LogEntriesStep(
     DIMENSION,
-    lambda wh, domain, seed, profile: write_behavior_entries(
-        wh, domain, seed, profile.split_fractions
-    ),
-    deps=[*STAGING, AssetKey(["ingest", "domain_settings"])],
-    description="one entry per shown item, labelled 0 shown / 1 clicked / 2 ordered from the log",
+    _write,
+    reads=(*STAGING, tables.raw("users"), *ENTRY_COMMON),
+    what="one entry per shown item, labelled 0 shown / 1 clicked / 2 ordered from the log",
 )
+behavior_prediction_entries = step_asset(ENTRIES)

@@ -4,15 +4,12 @@ is the logged engagement (0 shown, 1 clicked, 2 ordered).
 
 One set-based SELECT joins the staged sessions to the per-request bundle and the item profiles
 and builds every text column. The writer (`write_behavior_entries`) renders the versioned template
-in DuckDB and writes in hash buckets of requests; `build_behavior_entries` renders the same rows
-in polars and returns them (the reference the writer is tested against).
+in DuckDB and writes in hash buckets of requests (tests/.../test_build.py renders the same rows
+in polars, the reference the writer is tested against).
 """
 
 from __future__ import annotations
 
-import polars as pl
-
-from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits, domain_split
@@ -82,21 +79,6 @@ def behavior_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, 
     )
     split = domain_split(wh, domain, seed, fractions)
     return assign_splits(keys, DIMENSION, split).select("entry_id", "split")
-
-
-def build_behavior_entries(
-    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
-) -> pl.DataFrame:
-    """The domain's behaviour-prediction entries in entry schema, split by the release's policy, as a frame
-    (rendered in polars; the reference the set-based writer is tested against)."""
-    template = domain_template(wh, DIMENSION, domain)
-    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
-              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
-    rows = wh.query(behavior_rows_sql(raw_source(wh, "users")), params)
-    entries, _ = finalize_entries(
-        rows, DIMENSION, template, domain_split(wh, domain, seed, fractions)
-    )
-    return entries
 
 
 def write_behavior_entries(

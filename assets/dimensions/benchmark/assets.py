@@ -1,45 +1,53 @@
-"""Dagster definitions of the five `[<dimension>, "benchmark"]` assets (group `benchmark`, not
-partitioned): judged_<dim> of every domain -> deduplicated, selected benchmark_<dim>."""
+"""The five `[<dimension>, "benchmark"]` steps (group `benchmark`, not partitioned): judged_<dim>
+of every domain -> deduplicated, selected benchmark_<dim>."""
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dataclasses import dataclass
+from typing import ClassVar
 
-from assets.dimensions.benchmark.build import benchmark_table, build_benchmark, judged_table
-from assets.table_metadata import table_metadata, table_spec
-from pipelines.resources import BuildSettings, WarehouseResource
-from schemas.entries import DIMENSIONS, entry_schema
-from schemas.profiles import get_profile
+from assets.dimensions.benchmark.build import build_benchmark
+from assets.steps.contract import BuildContext, Step, StepResult
+from assets.steps.dagster import step_asset
+from core.warehouse import Warehouse
+from schemas import tables
+from schemas.entries import DIMENSIONS
 
 
-def _benchmark_asset(dimension: str) -> AssetsDefinition:
-    @asset(
-        key=AssetKey([dimension, "benchmark"]),
-        group_name="benchmark",
-        deps=[AssetKey([dimension, "judged"])],
-        description=(
-            f"`{judged_table(dimension)}` of all domains, deduplicated and selected to the size "
-            f"profile -> `{benchmark_table(dimension)}`"
-        ),
-        kinds={"duckdb", "parquet", "great_expectations"},
-        metadata=table_spec(benchmark_table(dimension), entry_schema(dimension)),
-    )
-    def _benchmark(
-        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-    ) -> MaterializeResult:
-        settings = build.settings(warehouse_path=warehouse.path)
-        profile = get_profile(settings.profile)
-        count = profile.counts.get(dimension)
-        with warehouse.session() as wh:
-            metadata = build_benchmark(wh, dimension, count, settings.seed)
-            metadata.update(
-                table_metadata(
-                    wh, benchmark_table(dimension), entry_schema(dimension), None, metadata["rows"]
-                )
-            )
-        metadata["profile"] = profile.name
+@dataclass(frozen=True)
+class BenchmarkStep(Step):
+    """[<dimension>, benchmark]: every domain's judged entries, deduplicated and selected to the
+    size profile's count."""
+
+    dimension: str
+
+    group: ClassVar[str] = "benchmark"
+    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "parquet", "great_expectations"})
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.dimension, "benchmark")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (tables.judged(self.dimension),)
+
+    @property
+    def writes(self) -> tables.Table:
+        return tables.benchmark(self.dimension)
+
+    @property
+    def description(self) -> str:
+        return (
+            f"`{tables.judged_table(self.dimension)}` of all domains, deduplicated and selected "
+            f"to the size profile -> `{self.writes.name}`"
+        )
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        count = ctx.profile.counts.get(self.dimension)
+        metadata = build_benchmark(wh, self.dimension, count, ctx.seed)
+        metadata["profile"] = ctx.profile.name
         metadata["asked"] = "all" if count is None else int(count)
-        return MaterializeResult(metadata=metadata)
-
-    return _benchmark
+        return StepResult(metadata["rows"], metadata)
 
 
-BENCHMARK_ASSETS = [_benchmark_asset(d) for d in DIMENSIONS]
+BENCHMARK_STEPS = [BenchmarkStep(d) for d in DIMENSIONS]
+BENCHMARK_ASSETS = [step_asset(step) for step in BENCHMARK_STEPS]

@@ -12,14 +12,7 @@ from assets.dimensions.benchmark.select import (
 from core.sql import quote_ident
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import LABEL_COLUMN, entry_schema
-
-
-def judged_table(dimension: str) -> str:
-    return f"judged_{dimension}"
-
-
-def benchmark_table(dimension: str) -> str:
-    return f"benchmark_{dimension}"
+from schemas.tables import benchmark_table, judged_table
 
 
 def dedup_table(dimension: str) -> str:

@@ -18,7 +18,6 @@ Everything heavy runs as DuckDB SQL over the source relation; only the per-group
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from core.ids import sql_unit_interval
@@ -129,19 +128,3 @@ def duplicate_ids_sql(source: str) -> str:
         f"SELECT entry_id, domain, count(*) AS n FROM {source} GROUP BY entry_id, domain "
         "HAVING count(*) > 1 ORDER BY entry_id LIMIT 3"
     )
-
-
-def select_frame(frame: pl.DataFrame, dimension: str, count: int | None, seed: int) -> pl.DataFrame:
-    """The selection over an in-memory frame of entries (same SQL as the warehouse path)."""
-    con = duckdb.connect()
-    try:
-        con.register("entries_in", frame.to_arrow())
-        dup = con.sql(duplicate_ids_sql("entries_in")).pl()
-        if dup.height:
-            raise ValueError(f"{dimension}: entry_id is not unique: {dup.rows()}")
-        con.execute(f"CREATE TEMP TABLE keys_in AS {dedup_keys_sql('entries_in')}")
-        groups = con.sql(group_counts_sql("keys_in")).pl()
-        quotas = allocate(groups, dimension, count)
-        return con.sql(selection_sql("entries_in", "keys_in", dimension, seed, quotas)).pl()
-    finally:
-        con.close()

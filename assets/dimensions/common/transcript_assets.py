@@ -1,29 +1,27 @@
-"""The Dagster chain of an agent-transcript dimension (per domain):
+"""The steps of an agent-transcript dimension (per domain):
 [<dim>, labelled] -> [<dim>, synthetic] -> [<dim>, entries]. Each dimension passes its own plain
-functions (rule labels, synthesis, entry assembly, metadata) and step-table layout."""
+functions (rule labels, synthesis, entry assembly, metadata) and step-table layout; the step
+tables `<dim>_labelled` and `<dim>_synthetic` are registered (schemas/tables.py) with it."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import polars as pl
 import pyarrow as pa
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetsDefinition
 
 from assets.dimensions.common.entries import finalize_entries, write_entries
+from assets.dimensions.common.entries_step import ENTRY_COMMON
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import domain_split
 from assets.dimensions.common.wording import domain_template
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
-from assets.partitions import DOMAINS, domain_key
-from assets.table_metadata import table_metadata, table_spec
+from assets.steps.contract import BuildContext, Step, StepResult
+from assets.steps.dagster import step_asset
 from core.warehouse import Warehouse
-from pipelines.resources import BuildSettings, WarehouseResource
-from schemas.entries import entries_table, entry_schema
-from schemas.profiles import get_profile
-
-INGEST = [AssetKey(["ingest", t]) for t in ("agent_turns", "requests", "items")]
-# Turns the LLM layer generated for requests without one (empty table when it is off).
-GENERATED_TURNS = AssetKey(["instruction_following", "generated_turns"])
+from schemas import tables
+from schemas.entries import entry_schema
 
 
 @dataclass(frozen=True)
@@ -60,102 +58,137 @@ def _read(wh: Warehouse, table: str, domain: str) -> pl.DataFrame:
     return wh.read_partition(table, domain) if wh.table_exists(table) else pl.DataFrame()
 
 
+@dataclass(frozen=True)
+class _TranscriptStep(Step):
+    dim: TranscriptDimension
+
+    @property
+    def group(self) -> str:
+        return self.dim.name
+
+    def table(self, name: str) -> tables.Table:
+        """One of the dimension's step tables, registered with its schema."""
+        key = (self.dim.name, name.removeprefix(f"{self.dim.name}_"))
+        return tables.register(tables.Table(name, (key,), self.dim.step_schema))
+
+
+@dataclass(frozen=True)
+class LabelledStep(_TranscriptStep):
+    """[<dim>, labelled]: the domain's agent turns (logged and generated), labelled by rule."""
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.dim.name, "labelled")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        turns = tuple(tables.raw(t) for t in ("agent_turns", "requests", "items"))
+        return (*turns, tables.GENERATED_TURNS)
+
+    @property
+    def writes(self) -> tables.Table:
+        return self.table(self.dim.labelled_table)
+
+    @property
+    def description(self) -> str:
+        return f"{self.dim.labelled_description} -> `{self.dim.labelled_table}`"
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        dim = self.dim
+        turns = load_turns(wh, domain)
+        frame, stats = dim.label_turns(turns)
+        generated = generated_turn_counts(turns, frame)
+        if frame.height:
+            frame = frame.with_columns(pl.lit(domain).alias("domain"))
+        rows = dim.write(wh, dim.labelled_table, domain, frame)
+        warning = dim.label_warning(stats)
+        if warning:
+            ctx.log.warning(warning)
+        return StepResult(rows, {**dim.describe(frame), **stats, **generated, "rows": rows})
+
+
+@dataclass(frozen=True)
+class SyntheticStep(_TranscriptStep):
+    """[<dim>, synthetic]: negatives planted in the labelled positives, to the profile's ratio."""
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.dim.name, "synthetic")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (LabelledStep(self.dim).writes,)
+
+    @property
+    def writes(self) -> tables.Table:
+        return self.table(self.dim.synthetic_table)
+
+    @property
+    def description(self) -> str:
+        return f"{self.dim.synthetic_description} -> `{self.dim.synthetic_table}`"
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        dim = self.dim
+        ratio = ctx.profile.positive_ratio[dim.name]
+        frame, stats = dim.synthesize(_read(wh, dim.labelled_table, domain), ctx.seed, ratio)
+        rows = dim.write(wh, dim.synthetic_table, domain, frame)
+        return StepResult(rows, {**dim.describe(frame), **stats, "rows": rows})
+
+
+@dataclass(frozen=True)
+class TranscriptEntriesStep(_TranscriptStep):
+    """[<dim>, entries]: labelled and synthetic turns deduplicated, balanced, rendered, split."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "parquet"})
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.dim.name, "entries")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        steps = (LabelledStep(self.dim).writes, SyntheticStep(self.dim).writes)
+        return (*steps, *ENTRY_COMMON)
+
+    @property
+    def writes(self) -> tables.Table:
+        return tables.entries(self.dim.name)
+
+    @property
+    def description(self) -> str:
+        return f"deduplicated, balanced, rendered and split entries -> `{self.writes.name}`"
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        name, profile = self.dim.name, ctx.profile
+        template = domain_template(wh, name, domain)
+        frame = self.dim.assemble_entries(
+            _read(wh, self.dim.labelled_table, domain),
+            _read(wh, self.dim.synthetic_table, domain),
+            domain,
+            ctx.seed,
+            profile.positive_ratio[name],
+            provenance_params(wh, domain, name, template),
+        )
+        summary = self.dim.describe(frame)
+        held_out = 0
+        if frame.height:
+            split = domain_split(wh, domain, ctx.seed, profile.split_fractions)
+            # the turn's time (its request's) decides the split window with its user
+            out, held_out = finalize_entries(frame, name, template, split, time_column="ts")
+        else:
+            out = pl.from_arrow(entry_schema(name).empty_table())
+        metadata = write_entries(wh, name, domain, out, held_out)
+        return StepResult(metadata.get("rows"), {**summary, **metadata})
+
+
+def transcript_steps(dim: TranscriptDimension) -> tuple[Step, Step, Step]:
+    """The (labelled, synthetic, entries) steps of `dim`."""
+    return LabelledStep(dim), SyntheticStep(dim), TranscriptEntriesStep(dim)
+
+
 def transcript_assets(
     dim: TranscriptDimension,
 ) -> tuple[AssetsDefinition, AssetsDefinition, AssetsDefinition]:
     """The (labelled, synthetic, entries) assets of `dim`."""
-    name = dim.name
-
-    @asset(
-        key=AssetKey([name, "labelled"]),
-        group_name=name,
-        deps=[*INGEST, GENERATED_TURNS],
-        partitions_def=DOMAINS,
-        description=f"{dim.labelled_description} -> `{dim.labelled_table}`",
-        kinds={"duckdb"},
-        metadata=table_spec(dim.labelled_table, dim.step_schema),
-    )
-    def labelled(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        with warehouse.session() as wh:
-            domain = domain_key(context)
-            turns = load_turns(wh, domain)
-            frame, stats = dim.label_turns(turns)
-            generated = generated_turn_counts(turns, frame)
-            if frame.height:
-                frame = frame.with_columns(pl.lit(domain).alias("domain"))
-            rows = dim.write(wh, dim.labelled_table, domain, frame)
-            warning = dim.label_warning(stats)
-            if warning:
-                context.log.warning(warning)
-            standard = table_metadata(wh, dim.labelled_table, dim.step_schema, rows)
-            return MaterializeResult(
-                metadata={**dim.describe(frame), **stats, **generated, "rows": rows, **standard}
-            )
-
-    @asset(
-        key=AssetKey([name, "synthetic"]),
-        group_name=name,
-        deps=[AssetKey([name, "labelled"])],
-        partitions_def=DOMAINS,
-        description=f"{dim.synthetic_description} -> `{dim.synthetic_table}`",
-        kinds={"duckdb"},
-        metadata=table_spec(dim.synthetic_table, dim.step_schema),
-    )
-    def synthetic(
-        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-    ) -> MaterializeResult:
-        with warehouse.session() as wh:
-            domain = domain_key(context)
-            settings = build.settings(warehouse_path=warehouse.path)
-            ratio = get_profile(settings.profile).positive_ratio[name]
-            frame, stats = dim.synthesize(
-                _read(wh, dim.labelled_table, domain), settings.seed, ratio
-            )
-            rows = dim.write(wh, dim.synthetic_table, domain, frame)
-            standard = table_metadata(wh, dim.synthetic_table, dim.step_schema, rows)
-            return MaterializeResult(
-                metadata={**dim.describe(frame), **stats, "rows": rows, **standard}
-            )
-
-    @asset(
-        key=AssetKey([name, "entries"]),
-        group_name=name,
-        deps=[AssetKey([name, "labelled"]), AssetKey([name, "synthetic"])],
-        partitions_def=DOMAINS,
-        description=(
-            f"deduplicated, balanced, rendered and split entries -> `{entries_table(name)}`"
-        ),
-        kinds={"duckdb", "parquet"},
-        metadata=table_spec(entries_table(name), entry_schema(name)),
-    )
-    def entries(
-        context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-    ) -> MaterializeResult:
-        with warehouse.session() as wh:
-            domain = domain_key(context)
-            settings = build.settings(warehouse_path=warehouse.path)
-            profile = get_profile(settings.profile)
-            template = domain_template(wh, name, domain)
-            frame = dim.assemble_entries(
-                _read(wh, dim.labelled_table, domain),
-                _read(wh, dim.synthetic_table, domain),
-                domain,
-                settings.seed,
-                profile.positive_ratio[name],
-                provenance_params(wh, domain, name, template),
-            )
-            summary = dim.describe(frame)
-            held_out = 0
-            if frame.height:
-                split = domain_split(wh, domain, settings.seed, profile.split_fractions)
-                # the turn's time (its request's) decides the split window with its user
-                out, held_out = finalize_entries(frame, name, template, split, time_column="ts")
-            else:
-                out = pl.from_arrow(entry_schema(name).empty_table())
-            metadata = write_entries(wh, name, domain, out, held_out)
-            standard = table_metadata(
-                wh, entries_table(name), entry_schema(name), metadata.get("rows")
-            )
-            return MaterializeResult(metadata={**summary, **metadata, **standard})
-
+    labelled, synthetic, entries = (step_asset(step) for step in transcript_steps(dim))
     return labelled, synthetic, entries

@@ -12,10 +12,10 @@ from __future__ import annotations
 import polars as pl
 
 from assets.dimensions.factual_consistency.evidence import build_evidence
-from assets.llm.generate import GENERATED_TABLE
 from core.warehouse import Warehouse
+from schemas.tables import GENERATED_TURNS
 
-GENERATED_PREFIX = f"{GENERATED_TABLE}:"
+GENERATED_PREFIX = f"{GENERATED_TURNS.name}:"
 
 TURNS_SQL = """
 SELECT t.domain, t.turn_id, t.request_id, t.instruction, t.response, t.retrieved_item_ids,
@@ -41,7 +41,7 @@ def generated_turns_sql(with_logged_turns: bool) -> str:
                g.instruction, g.response, g.retrieved_item_ids, g.constraints AS constraints_json,
                CAST(NULL AS BIGINT) AS source_row,
                r.user_id_hash, r.query, r.ts, r.lat, r.lon, g.model AS generator_model
-        FROM {GENERATED_TABLE} g
+        FROM {GENERATED_TURNS.name} g
         LEFT JOIN raw_requests r ON r.domain = g.domain AND r.request_id = g.request_id
         WHERE g.domain = $domain AND g.response IS NOT NULL {logged}
         ORDER BY g.turn_id
@@ -50,7 +50,7 @@ def generated_turns_sql(with_logged_turns: bool) -> str:
 
 def load_generated_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
     """Generated turns of `domain` (without evidence); empty when there are none."""
-    if not wh.table_exists(GENERATED_TABLE):
+    if not wh.table_exists(GENERATED_TURNS.name):
         return pl.DataFrame()
     sql = generated_turns_sql(wh.table_exists("raw_agent_turns"))
     return wh.query(sql, {"domain": domain})

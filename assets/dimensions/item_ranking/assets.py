@@ -1,15 +1,19 @@
 """Dagster definition of [item_ranking, entries]."""
 
-from dagster import AssetKey
-
-from assets.dimensions.common.asset_factory import STAGING, entries_asset
+from assets.dimensions.common.entries_step import ENTRY_COMMON, STAGING, LogEntriesStep
 from assets.dimensions.item_ranking.build import DIMENSION, write_ranking_entries
+from assets.steps.dagster import step_asset
+from schemas import tables
 
-item_ranking_entries = entries_asset(
+
+def _write(wh, domain, seed, profile) -> dict:
+    return write_ranking_entries(wh, domain, seed, profile.split_fractions)
+
+
+ENTRIES = LogEntriesStep(
     DIMENSION,
-    lambda wh, domain, seed, profile: write_ranking_entries(
-        wh, domain, seed, profile.split_fractions
-    ),
-    deps=[*STAGING, AssetKey(["ingest", "domain_settings"])],
-    description="one entry per engaged request with >= 2 candidates, gold ranking from the log",
+    _write,
+    reads=(*STAGING, tables.raw("users"), *ENTRY_COMMON),
+    what="one entry per engaged request with >= 2 candidates, gold ranking from the log",
 )
+item_ranking_entries = step_asset(ENTRIES)

@@ -7,9 +7,6 @@ the display position (which the gold ranking uses for ties) is not handed to the
 
 from __future__ import annotations
 
-import polars as pl
-
-from assets.dimensions.common.entries import finalize_entries
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits, domain_split
@@ -113,21 +110,6 @@ def ranking_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, f
     )
     split = domain_split(wh, domain, seed, fractions)
     return assign_splits(keys, DIMENSION, split).select("entry_id", "split")
-
-
-def build_ranking_entries(
-    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
-) -> pl.DataFrame:
-    """The domain's item-ranking entries in entry schema, split by the release's policy, as a frame (rendered
-    in polars; the reference the set-based writer is tested against)."""
-    template = domain_template(wh, DIMENSION, domain)
-    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
-              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
-    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
-    entries, _ = finalize_entries(
-        rows, DIMENSION, template, domain_split(wh, domain, seed, fractions)
-    )
-    return entries
 
 
 def write_ranking_entries(

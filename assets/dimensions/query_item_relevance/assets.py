@@ -1,10 +1,10 @@
 """Dagster definition of [query_item_relevance, entries]."""
 
-from dagster import AssetKey
-
-from assets.dimensions.common.asset_factory import STAGING, entries_asset
 from assets.dimensions.common.entries import write_entries
+from assets.dimensions.common.entries_step import ENTRY_COMMON, STAGING, LogEntriesStep
 from assets.dimensions.query_item_relevance.build import DIMENSION, build_relevance_entries
+from assets.steps.dagster import step_asset
+from schemas import tables
 
 
 def _write(wh, domain, seed, profile) -> dict:
@@ -17,9 +17,10 @@ def _write(wh, domain, seed, profile) -> dict:
     return {**write_entries(wh, DIMENSION, domain, entries, held_out), **metadata}
 
 
-query_item_relevance_entries = entries_asset(
+ENTRIES = LogEntriesStep(
     DIMENSION,
     _write,
-    deps=[*STAGING, AssetKey(["ingest", "annotations"])],
-    description="(query, item) pairs graded 0-3 (ESCI): expert labels, else the evidence labeler",
+    reads=(*STAGING, tables.raw("annotations"), *ENTRY_COMMON),
+    what="(query, item) pairs graded 0-3 (ESCI): expert labels, else the evidence labeler",
 )
+query_item_relevance_entries = step_asset(ENTRIES)

@@ -12,7 +12,7 @@ from assets.checks.assets import BENCHMARK_CHECKS, INGEST_CHECKS
 from assets.checks.results import build_data_docs
 from assets.partitions import DOMAINS
 from assets.release.assets import release
-from pipelines.resources import BuildSettings, WarehouseResource
+from assets.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
 from schemas.logs import EVENTS
 

@@ -32,7 +32,7 @@ def _status(instance: DagsterInstance, name: str) -> StaleStatus:
 def _observe(out: Path) -> None:
     from dagster._core.definitions.observe import observe
 
-    from pipelines.resources import EvaluationSettings
+    from assets.resources import EvaluationSettings
     from pipelines.runner import project_instance
 
     with project_instance() as instance:

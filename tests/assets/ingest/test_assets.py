@@ -7,7 +7,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.ingest.assets import DEFAULT_KEY_WARNING, INGEST_ASSETS
 from assets.partitions import DOMAINS
-from pipelines.resources import BuildSettings, WarehouseResource
+from assets.resources import BuildSettings, WarehouseResource
 from schemas.logs import CONTRACT_TABLES
 
 

@@ -4,8 +4,8 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.llm.assets import JUDGED_ASSETS, generated_turns
 from assets.partitions import DOMAINS
+from assets.resources import BuildSettings, LLMResource, WarehouseResource
 from core.warehouse import Warehouse
-from pipelines.resources import LLMResource, WarehouseResource
 from schemas.entries import DIMENSIONS, entry_schema
 
 
@@ -37,7 +37,11 @@ def test_without_endpoint_the_layer_copies_the_domain(tmp_path, no_llm_env, make
             [asset_def],
             partition_key="hotel",
             instance=instance,
-            resources={"warehouse": WarehouseResource(path=str(wh.path)), "llm": LLMResource()},
+            resources={
+                "warehouse": WarehouseResource(path=str(wh.path)),
+                "llm": LLMResource(),
+                "build": BuildSettings(),
+            },
         )
     assert result.success
     (mat,) = result.asset_materializations_for_node(asset_def.op.name)
@@ -62,7 +66,11 @@ def _materialize(asset_def, wh, partition="food"):
             [asset_def],
             partition_key=partition,
             instance=instance,
-            resources={"warehouse": WarehouseResource(path=str(wh.path)), "llm": LLMResource()},
+            resources={
+                "warehouse": WarehouseResource(path=str(wh.path)),
+                "llm": LLMResource(),
+                "build": BuildSettings(),
+            },
         )
     assert result.success
     (mat,) = result.asset_materializations_for_node(asset_def.op.name)

@@ -1,8 +1,9 @@
 import pytest
 
-from assets.llm.passthrough import copy_entries, judged_table, view_entries
+from assets.llm.passthrough import copy_entries, view_entries
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import entry_schema
+from schemas.tables import judged_table
 
 
 def test_copy_replaces_only_the_domain(tmp_path, make_rows):

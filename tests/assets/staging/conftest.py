@@ -11,5 +11,10 @@ _spec.loader.exec_module(raw_fixture)
 
 
 @pytest.fixture(scope="module")
+def stage_domain():
+    return raw_fixture.stage_domain
+
+
+@pytest.fixture(scope="module")
 def raw_warehouse(tmp_path_factory):
     return raw_fixture.build_raw_warehouse(tmp_path_factory.mktemp("raw") / "wh.duckdb")

@@ -195,10 +195,21 @@ def build_raw_warehouse(path: Path, seed: int = 3, skip: tuple[str, ...] = ()) -
     return wh
 
 
+def stage_domain(wh: Warehouse, domain: str, k: int = 5) -> dict[str, int]:
+    """The domain's three staging tables, written by the staging steps themselves (their `run`,
+    without Dagster); returns rows per table."""
+    import logging
+
+    from assets.staging.assets import STAGING_STEPS, HistoryConfig
+    from assets.steps.contract import BuildContext
+    from core.settings import Settings
+
+    ctx = BuildContext(Settings(), logging.getLogger("recrm.steps"), config=HistoryConfig(k=k))
+    return {step.writes.name: step.run(ctx, wh, domain).rows for step in STAGING_STEPS}
+
+
 def build_staged_warehouse(path: Path, seed: int = 3, k: int = 5) -> Warehouse:
     """The raw warehouse with every domain's staging tables built."""
-    from assets.staging.build import stage_domain
-
     wh = build_raw_warehouse(path, seed)
     for domain in DOMAINS:
         stage_domain(wh, domain, k)

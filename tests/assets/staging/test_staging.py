@@ -1,21 +1,21 @@
 import polars as pl
 import pytest
 
-from assets.staging.build import stage_domain, stage_user_histories
+from assets.staging.build import stage_user_histories
 from assets.staging.histories import user_histories_sql
-from assets.staging.tables import (
+from assets.staging.tables import require_raw
+from schemas.staging import (
     ITEM_PROFILES_SCHEMA,
     REQUEST_ITEMS_SCHEMA,
     STG_ITEM_PROFILES,
     STG_REQUEST_ITEMS,
     STG_USER_HISTORIES,
     USER_HISTORIES_SCHEMA,
-    require_raw,
 )
 
 
 @pytest.fixture(scope="module")
-def staged(raw_warehouse):
+def staged(raw_warehouse, stage_domain):
     for d in ("food_delivery", "hotel"):
         stage_domain(raw_warehouse, d, k=5)
     return raw_warehouse

@@ -3,11 +3,11 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from assets.resources import LLMResource
 from core.llm.cache import ResponseCache
 from core.llm.client import LLMClient, LLMRequest
 from core.llm.config import AgreementPolicy, LLMConfig, load_llm_config
 from core.warehouse import Warehouse
-from pipelines.resources import LLMResource
 
 SECRET = "sk-test-SECRET-0123456789"
 

@@ -8,9 +8,9 @@ from dagster import AssetSelection, asset, materialize
 
 from assets.checks.assets import BENCHMARK_CHECKS
 from assets.release.assets import release
+from assets.resources import BuildSettings, WarehouseResource
 from pipelines.cli import build
 from pipelines.cli.common import print_check_failures
-from pipelines.resources import BuildSettings, WarehouseResource
 from pipelines.runner import RunReport, _collect, _failure_reason
 from schemas.entries import DIMENSIONS
 

@@ -16,9 +16,9 @@ from assets.checks.validity.assets import release_validity_check
 from assets.checks.validity.gate import validity_report
 from assets.release.assets import release
 from assets.release.publish import publish_release
+from assets.resources import BuildSettings, WarehouseResource
 from core.settings import Settings, ValidityThresholds
 from core.warehouse import Warehouse
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import DIMENSIONS
 
 # Words of logged-looking responses: every response is a random draw, so nothing in the text says

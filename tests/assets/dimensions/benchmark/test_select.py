@@ -1,11 +1,36 @@
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pytest
 
 from assets.dimensions.benchmark.build import build_benchmark
-from assets.dimensions.benchmark.select import BenchmarkTooSmall, allocate, select_frame
+from assets.dimensions.benchmark.select import (
+    BenchmarkTooSmall,
+    allocate,
+    dedup_keys_sql,
+    duplicate_ids_sql,
+    group_counts_sql,
+    selection_sql,
+)
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, entry_schema
+
+
+def select_frame(frame: pl.DataFrame, dimension: str, count: int | None, seed: int) -> pl.DataFrame:
+    """The selection over an in-memory frame of entries, with the same SQL as the warehouse path
+    (`build_benchmark`): the tests drive the selection rules through it."""
+    con = duckdb.connect()
+    try:
+        con.register("entries_in", frame.to_arrow())
+        dup = con.sql(duplicate_ids_sql("entries_in")).pl()
+        if dup.height:
+            raise ValueError(f"{dimension}: entry_id is not unique: {dup.rows()}")
+        con.execute(f"CREATE TEMP TABLE keys_in AS {dedup_keys_sql('entries_in')}")
+        groups = con.sql(group_counts_sql("keys_in")).pl()
+        quotas = allocate(groups, dimension, count)
+        return con.sql(selection_sql("entries_in", "keys_in", dimension, seed, quotas)).pl()
+    finally:
+        con.close()
 
 
 def make_entries(

@@ -11,9 +11,9 @@ from dagster import AssetKey, AssetsDefinition, DagsterInstance, materialize
 
 from assets.dimensions.factual_consistency import assets as fc
 from assets.dimensions.instruction_following import assets as if_
+from assets.resources import BuildSettings, WarehouseResource
 from core.warehouse import Warehouse
 from loggen.agent_turns import AgentErrorRates, make_agent_turns
-from pipelines.resources import BuildSettings, WarehouseResource
 from schemas.entries import entry_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "llm_support"))
@@ -120,7 +120,10 @@ def test_labelled_takes_generated_turns_and_reports_them(tmp_path, chain):
             [chain.labelled],
             partition_key=DOMAIN,
             instance=instance,
-            resources={"warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"))},
+            resources={
+                "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+                "build": BuildSettings(),
+            },
         )
     assert result.success
     meta = result.get_asset_materialization_events()[0].materialization.metadata

@@ -1,10 +1,32 @@
 import polars as pl
 import pytest
 
-from assets.dimensions.item_ranking.build import build_ranking_entries
+from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.common.provenance import provenance_params
+from assets.dimensions.common.splits import domain_split
+from assets.dimensions.common.wording import domain_template
+from assets.dimensions.item_ranking.build import DIMENSION, ranking_rows_sql
+from assets.ingest.domain_settings import read_domain_settings
+from assets.staging.tables import raw_source
+from core.warehouse import Warehouse
 from schemas.entries import entry_schema
 
 FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+def build_ranking_entries(
+    wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]
+) -> pl.DataFrame:
+    """The reference: the domain's item-ranking entries in entry schema, split by the release's policy, as a frame (rendered
+    in polars; the reference the set-based writer is tested against)."""
+    template = domain_template(wh, DIMENSION, domain)
+    params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
+              "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
+    rows = wh.query(ranking_rows_sql(raw_source(wh, "users"), seed), params)
+    entries, _ = finalize_entries(
+        rows, DIMENSION, template, domain_split(wh, domain, seed, fractions)
+    )
+    return entries
 
 
 @pytest.fixture(scope="module")

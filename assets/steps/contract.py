@@ -1,0 +1,112 @@
+"""One contract for every pipeline step (no Dagster here).
+
+A step is a plain object that declares the tables it `reads` and the one it `writes` (from the
+registry, `schemas/tables.py`) and does its work in one `run(ctx, wh, domain)`, returning a
+`StepResult` (rows written and metadata). `assets/steps/dagster.py` turns steps into Dagster
+assets: the asset key, group, partitioning, description and kinds come from the step, its
+dependencies from the producers of what it reads, its table metadata from what it writes.
+
+The run's settings are built once (`BuildSettings` loads them when the run starts) and handed to
+every step in its `BuildContext`; a step never reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar, Protocol
+
+from core.settings import Settings
+from core.warehouse import Warehouse
+from schemas.profiles import SizeProfile, get_profile
+from schemas.tables import StepKey, Table
+
+
+class StepLog(Protocol):
+    """Where a step reports (Dagster's run log when it runs as an asset)."""
+
+    def info(self, msg: str) -> None: ...
+
+    def warning(self, msg: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a step gets from its run: the run's settings (built once), its log and, for steps
+    that call an LLM, the endpoint's configuration."""
+
+    settings: Settings
+    log: StepLog
+    run_id: str = ""
+    llm: Any = None  # core.llm.config.LLMConfig, for steps with uses_llm
+    config: Any = None  # the step's run config (an instance of its `config` class), if any
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+    @cached_property
+    def profile(self) -> SizeProfile:
+        return get_profile(self.settings.profile)
+
+
+@dataclass
+class StepResult:
+    """What a run wrote: `rows` (the domain's rows for a partitioned step, else the table's) and
+    the metadata shown with the materialization."""
+
+    rows: int | None
+    metadata: dict = field(default_factory=dict)
+
+
+class Step:
+    """A pipeline step. Subclasses (usually frozen dataclasses) provide the attributes below, as
+    fields, properties or class attributes, and implement `run`."""
+
+    key: StepKey  # the asset key's path: ("item_ranking", "entries")
+    group: str  # the Dagster group: the layer or the dimension
+    reads: tuple[Table, ...]  # its dependencies are these tables' producers
+    writes: Table | None  # the one table it writes (None: files, or nothing)
+    description: str  # Markdown, shown in the UI
+    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb"})
+    uses_llm: ClassVar[bool] = False  # takes the LLM resource's config in its context
+    # A Dagster `Config` class: the step's own run config (set in the UI's launchpad).
+    config: ClassVar[type | None] = None
+    # A Dagster concurrency pool: steps of one pool run at most the pool's limit at once.
+    pool: ClassVar[str | None] = None
+
+    @property
+    def partitioned(self) -> bool:
+        """Per-domain steps write a partitioned table; a step with no table is per domain."""
+        return self.writes is None or self.writes.partitioned
+
+    def preflight(self, ctx: BuildContext) -> None:
+        """Refuse to run before the warehouse is opened (e.g. a build with the public key)."""
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        raise NotImplementedError
+
+
+@dataclass
+class CheckResult:
+    """A check's verdict: `passed`, how bad a failure is (`error` blocks downstream steps when
+    the check is blocking; `warn` does not) and the metadata shown with it."""
+
+    passed: bool
+    metadata: dict = field(default_factory=dict)
+    severity: str = "error"  # "error" or "warn"
+
+
+class Check:
+    """A check of a step's output, under the same contract: declared `reads`, one `run`.
+    Subclasses provide the attributes below and implement `run`."""
+
+    asset: StepKey  # the step whose output it checks
+    name: str
+    blocking: bool
+    description: str
+    reads: tuple[Table, ...]
+    partitioned: ClassVar[bool] = False  # per domain (the step's partitions) or whole tables
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
+        raise NotImplementedError
