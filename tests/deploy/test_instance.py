@@ -13,8 +13,8 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus, materialize
 from assets.ingest.assets import INGEST_ASSETS
 from assets.llm.assets import LLM_POOL, generated_turns
 from assets.partitions import DOMAINS
-from pipelines.definitions import defs
 from assets.resources import BuildSettings, LLMResource, WarehouseResource
+from pipelines.definitions import defs
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
