@@ -171,7 +171,27 @@ def capabilities(profile: DropProfile, llm_enabled: bool = False) -> list[Capabi
         "instruction_following": transcripts,
         "factual_consistency": transcripts,
     }
-    return [Capability(d, *verdicts[d]) for d in DIMENSIONS]
+    return [Capability(d, *(verdicts.get(d) or _declared_needs(d, rows))) for d in DIMENSIONS]
+
+
+def _declared_needs(dimension: str, rows: dict[str, int]) -> tuple[bool, str]:
+    """A dimension a package declares: supported when every table it requires has rows."""
+    from schemas.dimensions import get_dimension
+
+    needs = get_dimension(dimension).requires_tables
+    missing = [t for t in needs if not rows.get(t)]
+    if missing:
+        return False, f"no {' and no '.join(missing)}"
+    return True, ", ".join(f"{rows[t]:,} {t}" for t in needs) or "needs no particular table"
+
+
+def capabilities_markdown(caps: list[Capability]) -> str:
+    """The preflight as a Markdown table (the Dagster UI shows it on `ingest/domain_settings`)."""
+    lines = ["| dimension | supported | why |", "|---|---|---|"]
+    for c in caps:
+        reason = c.reason.replace("|", "\\|")
+        lines.append(f"| {c.dimension} | {'yes' if c.supported else 'NO'} | {reason} |")
+    return "\n".join(lines)
 
 
 def unsupported(caps: list[Capability]) -> list[Capability]:

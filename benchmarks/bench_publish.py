@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assets.release.card import DESCRIPTIONS, example_rows  # noqa: E402
+from assets.release.card import descriptions, example_rows  # noqa: E402
 from assets.release.croissant import croissant_metadata  # noqa: E402
 from assets.release.distribute import publish_to  # noqa: E402
 from assets.release.manifest import read_manifest  # noqa: E402
@@ -54,7 +54,7 @@ def main() -> int:
         f"{len(files)} files, {size / 2**20:,.1f} MiB"
     )
     timed("card example instances (example_rows)", lambda: example_rows(release, manifest))
-    timed("croissant.json metadata", lambda: croissant_metadata(manifest, release, DESCRIPTIONS))
+    timed("croissant.json metadata", lambda: croissant_metadata(manifest, release, descriptions()))
     problems = timed("validate (recrm validate's checks)", lambda: validate_release(release))
     if problems:
         print(f"the release is invalid: {problems[0]}")

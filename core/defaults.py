@@ -16,6 +16,20 @@ DEFAULTS: dict[str, object] = {
     "timestamp_window_start": "2000-01-01",
     "timestamp_window_future_days": 1.0,
     "max_quarantine_rate": 0.01,
+    # The version of each prompt template a build renders (schemas/templates/, locked in
+    # templates.lock.json): a new version file is used only once it is pinned here or in the
+    # `template_versions` setting.
+    "template_versions": {
+        "instruction_following": 2,
+        "factual_consistency": 2,
+        "query_item_relevance": 1,
+        "behavior_prediction": 2,
+        "item_ranking": 2,
+        "generate_response": 1,
+        "judge_instruction": 1,
+        "judge_factual": 1,
+        "judge_relevance": 1,
+    },
 }
 
 ENV_VARS: dict[str, str] = {
@@ -32,6 +46,7 @@ ENV_VARS: dict[str, str] = {
     "timestamp_window_start": "RECRM_TIMESTAMP_WINDOW_START",
     "timestamp_window_future_days": "RECRM_TIMESTAMP_WINDOW_FUTURE_DAYS",
     "max_quarantine_rate": "RECRM_MAX_QUARANTINE_RATE",
+    "template_versions": "RECRM_TEMPLATE_VERSIONS",
 }
 
 

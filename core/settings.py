@@ -171,6 +171,18 @@ class Settings(BaseModel):
         description="where `dagster dev` serves the UI: the CLI prints run links under it",
         validation_alias=_env("dagster_ui_url"),
     )
+    template_versions: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULTS["template_versions"]),
+        description="prompt template -> the version a build renders (those not given keep "
+        "their default pin; see core/templates.py)",
+        validation_alias=_env("template_versions"),
+    )
+
+    @field_validator("template_versions")
+    @classmethod
+    def _pins_over_defaults(cls, pins: dict[str, int]) -> dict[str, int]:
+        # A partial table pins those templates and keeps the default pin of the others.
+        return {**DEFAULTS["template_versions"], **pins}
 
     @field_validator("profile")
     @classmethod

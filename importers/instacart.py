@@ -151,7 +151,9 @@ def import_instacart(
             ),
         ),
         wording=Wording(platform="an online grocery delivery app", service="grocery delivery"),
-        signals=[Signal(table="events", column="reordered", kind="reorder")]
+        # A reorder is the strongest engagement (level 2), a first purchase level 1: the
+        # orders-only baskets give graded labels, not one class (schemas/domain.py Signal).
+        signals=[Signal(table="events", column="reordered", kind="reorder", level=2, otherwise=1)]
         if "reordered" in extra
         else [],
     )

@@ -77,17 +77,53 @@ _PREAMBLE = {
     "en": "You are the {domain} shopping assistant of a local-services app. Answer the user's "
     "request using only what your search tool returned.\nFollow these rules:",
 }
+# The agent's wording. Every response, compliant or not, draws its sentences from these pools at
+# the same rates: what makes a response wrong is its violation (a forbidden word, the wrong items,
+# the wrong length or values), never a sentence only wrong responses hold. No text here holds a
+# digit, a colon or a fact word the claim checker reads (price, rating, hours, category).
 _OPENINGS = {
-    "zh": ("为您找到以下推荐：", "根据您的需求，推荐如下：", "以下是几个不错的选择："),
+    "zh": (
+        "为您找到以下推荐：",
+        "根据您的需求，推荐如下：",
+        "以下是几个不错的选择：",
+        "帮您挑了几家：",
+        "看看这几家是否合适：",
+        "结合您的要求，整理如下：",
+        "这几家比较符合您的需求：",
+        "给您推荐这些：",
+    ),
     "en": (
         "Here are some options for you:",
         "Based on your request, I recommend:",
         "A few good picks:",
+        "These might suit you:",
+        "I found these for you:",
+        "Here is what fits your request:",
+        "Take a look at these:",
+        "Some places worth a look:",
     ),
 }
 _CLOSINGS = {
-    "zh": ("希望对您有帮助！", "如需更多选择，随时告诉我。", "祝您体验愉快。"),
-    "en": ("Hope this helps!", "Let me know if you want more options.", "Enjoy!"),
+    "zh": (
+        "希望对您有帮助！",
+        "如需更多选择，随时告诉我。",
+        "祝您体验愉快。",
+        "有其他需要可以再问我。",
+        "想换个口味或区域也可以告诉我。",
+        "祝您用餐和出行顺利。",
+        "如有变化，以商家实时信息为准。",
+        "需要帮您比较一下也可以说。",
+    ),
+    "en": (
+        "Hope this helps!",
+        "Let me know if you want more options.",
+        "Enjoy!",
+        "Ask me if you need anything else.",
+        "Happy to narrow it down further.",
+        "Have a great time.",
+        "Details may change, so check before you go.",
+        "Tell me if you want a comparison.",
+    ),
 }
 _REASONS = {
     "zh": (
@@ -96,6 +132,15 @@ _REASONS = {
         "性价比高，评价不错。",
         "位置方便，交通便利。",
         "服务贴心，口碑很好。",
+        "响应快，很省心。",
+        "氛围安静，适合独处。",
+        "物有所值，很实在。",
+        "老店了，做得很用心。",
+        "周边停车方便。",
+        "适合带家人一起去。",
+        "高峰时段可能要排队。",
+        "最近评价上升很快。",
+        "细节做得不错，体验舒服。",
     ),
     "en": (
         "Clean and cozy, good for groups.",
@@ -103,25 +148,47 @@ _REASONS = {
         "Good value and well reviewed.",
         "Easy to get to.",
         "Friendly service and a solid reputation.",
+        "Quick to respond, no hassle.",
+        "Quiet and relaxed.",
+        "Worth the money.",
+        "A long-running place that takes care over details.",
+        "Parking nearby is easy.",
+        "Good for a family outing.",
+        "Expect a queue at peak times.",
+        "Reviews have been improving lately.",
+        "Comfortable, with attention to detail.",
     ),
 }
-_FORBIDDEN_SENTENCE = {"zh": "这家{w}值得一试。", "en": "This one is {w}."}
-_FAKE_NAME_PARTS = {
+# A remark quoting praise, {w} a word from FORBIDDEN_WORDS: any response may carry one (a
+# compliant one with a word its instruction does not forbid); breaking a forbidden-content rule
+# is writing one with a forbidden word.
+_REMARKS = {
     "zh": (
-        ("老", "小", "福", "鑫", "御", "金"),
-        ("李", "张", "味", "香", "满", "源"),
-        ("私房菜", "小馆", "客栈", "食堂", "会所", "影城"),
+        "不少人说它{w}。",
+        "评论里常见“{w}”的说法。",
+        "有人评价“{w}”。",
+        "老顾客都说{w}。",
+        "被不少人称作{w}。",
+        "店家自称{w}。",
+        "朋友推荐时说是{w}。",
+        "网上有“{w}”的说法。",
+        "常被形容为{w}。",
+        "榜单上写着{w}。",
     ),
     "en": (
-        ("The Golden", "The Silver", "Lucky", "Old Town", "Harbor", "Blue Moon"),
-        ("Spoon", "Lantern", "Garden", "Kitchen", "Bistro", "Lodge"),
-        ("", ""),
+        "Many say it is {w}.",
+        "Reviewers call it {w}.",
+        "Often described as {w}.",
+        "Regulars say it is {w}.",
+        "Some call it {w}.",
+        "The owner bills it as {w}.",
+        "Locals rate it {w}.",
+        "Online it is called {w}.",
+        "Friends describe it as {w}.",
+        "Ranked as {w} in a local list.",
     ),
 }
-_FILLER = {
-    "zh": "另外，建议您提前确认营业状态，高峰时段可能需要排队等候。",
-    "en": "Also, please check the opening status in advance; at peak hours you may need to wait.",
-}
+REMARK_RATE = 0.55  # share of responses with at least one remark, whatever their label
 
 
 class _Rng(random.Random):
@@ -213,10 +280,14 @@ def make_agent_turns(
     domain: str,
     seed: int,
     rates: AgentErrorRates,
+    translations: dict[str, str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """requests: request_id, user_id, ts, query, lang ('zh'|'en'), lat, lon (nullable floats)
     retrieved: request_id, item_ids (list[str], retrieval order, 3-10 ids)
     items: the domain's items table exactly as the generator writes it (contract columns)
+    translations: item categories -> the same category in the other language (both ways); a
+        response in the other language than an item's category may write it translated, and a
+        misstated category is never the translation of the true one
     returns (agent_turns, truth):
       agent_turns: contract columns turn_id, request_id, instruction, response,
                    retrieved_item_ids (list[str]), constraints (JSON text), model, latency_ms
@@ -241,7 +312,16 @@ def make_agent_turns(
     )
     turns: list[tuple] = []
     truths: list[tuple] = []
-    ctx = _Context(domain, categories, list_values, rates)
+    titles = sorted({it.title for it in catalog.values()})
+    ctx = _Context(
+        domain,
+        categories,
+        list_values,
+        rates,
+        dict(translations or {}),
+        [t for t in titles if _is_cjk(t)],
+        [t for t in titles if not _is_cjk(t)],
+    )
     for rid, ids, lang, dist in zip(
         joined["request_id"].to_list(),
         joined["item_ids"].to_list(),
@@ -304,6 +384,9 @@ class _Context:
     categories: list[str]
     list_values: dict[str, list[str]]
     rates: AgentErrorRates
+    translations: dict[str, str]  # category -> the same category in the other language
+    titles_cjk: list[str]  # the domain's item titles, by script (renaming draws from them)
+    titles_latin: list[str]
 
 
 @dataclass
@@ -320,6 +403,11 @@ class _Line:
     list_key: str | None
     list_value: list[str] | None
     reason: str
+    remark: str = ""  # a quoted praise after the reason (`_add_remarks`)
+
+    @property
+    def comment(self) -> str:
+        return self.reason + self.remark
 
 
 def _round_up(x: float, step: float) -> float:
@@ -523,7 +611,9 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
                 distance=dist[i] if show["distance"] else None,
                 price=it.price if show["price"] else None,
                 rating=it.rating if show["rating"] else None,
-                category=it.category if show["category"] else None,
+                category=_category_text(rng, ctx, it.category, render_lang)
+                if show["category"]
+                else None,
                 hours=it.hours if show["opening_hours"] else (),
                 list_key=list_key,
                 list_value=list_value,
@@ -542,12 +632,27 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
         }
         misstated = _misstate(rng, ctx, lines, [items[i] for i in protected], items)
 
+    # -- remarks: praise any response may quote; a forbidden word in one breaks the rule ----------
+    forbidden = None
+    if want["forbidden_content"]:
+        seen = frozenset().union(*(it.bad_words for it in items))
+        usable = [w for w in FORBIDDEN_WORDS[lang] + FORBIDDEN_WORDS[other] if w not in seen]
+        pool_lang = [w for w in usable if w in FORBIDDEN_WORDS[lang]] or usable
+        forbidden = tuple(rng.sample(pool_lang, min(2, len(pool_lang))))
+    _add_remarks(rng, lines, render_lang, forbidden, "forbidden_content" in violate)
+
     # -- render ----------------------------------------------------------------------------------
     json_fields = None
     json_drop = json_break = None
+    with_ids = False
     if json_mode:
+        # Item ids are written when the instruction asks for them, else often but not always: a
+        # missing id is then a violation only where it was required, as in any agent's answers.
+        id_required = r() < 0.7
+        with_ids = id_required or r() < 0.6
         present = (
-            ["item_id", "name"]
+            (["item_id"] if with_ids else [])
+            + ["name"]
             + [
                 key
                 for key, on in (
@@ -567,26 +672,13 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
             if f not in ("item_id", "name") and all(_json_value(ln, f) is not None for ln in lines)
         ]
         json_fields = ["name"] + rng.sample(extra, rng.randint(0, min(3, len(extra))))
-        if r() < 0.7:
+        if id_required:
             json_fields.insert(0, "item_id")
         if "json_format" in violate:
-            json_drop, json_break = _json_violation(rng, lines, json_fields, misstated)
+            json_drop, json_break = _json_violation(rng, lines, json_fields, misstated, with_ids)
         text = _render_json(rng, lines, present, render_lang, json_drop, json_break)
     else:
         text = _render_text(rng, lines, render_lang)
-    forbidden = None
-    if want["forbidden_content"]:
-        seen = frozenset().union(*(it.bad_words for it in items))
-        usable = [w for w in FORBIDDEN_WORDS[lang] + FORBIDDEN_WORDS[other] if w not in seen]
-        pool_lang = [w for w in usable if w in FORBIDDEN_WORDS[lang]] or usable
-        forbidden = tuple(rng.sample(pool_lang, min(2, len(pool_lang))))
-        if "forbidden_content" in violate:
-            word = rng.choice(
-                [w for w in forbidden if w in FORBIDDEN_WORDS[render_lang]] or forbidden
-            )
-            text = _insert_sentence(
-                text, _FORBIDDEN_SENTENCE[render_lang].format(w=word), json_mode
-            )
     max_len = None
     if want["max_length"]:
         n = len(text)
@@ -645,9 +737,9 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
         broken.append("max_distance_km")
     if must is not None and must not in selected:
         broken.append("must_mention")
-    # A renamed item is unrecognizable in text; in JSON its item_id still names it.
+    # A renamed item is unrecognizable in text; in JSON its item_id (when written) still names it.
     misstated_truth = [
-        {"item_id": ln.item.item_id if f != "name" or json_mode else None, "field": f}
+        {"item_id": ln.item.item_id if f != "name" or with_ids else None, "field": f}
         for ln, f in misstated
     ]
     turn_id = stable_id("agent_turn", ctx.domain, rid)
@@ -681,10 +773,14 @@ def _misstate(rng, ctx, lines, protected, items):
             options.append((ln, "distance"))
         if ln.hours:
             options.append((ln, "opening_hours"))
-        if ln.category is not None and len(ctx.categories) > 1:
+        if ln.category is not None and len(ctx.categories) > 1 + (
+            ln.item.category in ctx.translations
+        ):
             options.append((ln, "category"))
         if ln.list_key and any(
-            v not in ln.item.lists[ln.list_key] for v in ctx.list_values.get(ln.list_key, ())
+            v not in ln.item.lists[ln.list_key]
+            and _is_cjk(v) == _is_cjk("".join(ln.item.lists[ln.list_key]))
+            for v in ctx.list_values.get(ln.list_key, ())
         ):
             options.append((ln, ln.list_key))
         if not any(ln.item is p for p in protected):
@@ -730,14 +826,19 @@ def _misstate(rng, ctx, lines, protected, items):
             h[j] = new
             ln.hours = tuple(h)
         elif field == "category":
-            ln.category = rng.choice([c for c in ctx.categories if c != ln.item.category])
+            # Never the item's own category in the other language: a translation is no error.
+            own = {ln.item.category, ctx.translations.get(ln.item.category)}
+            ln.category = rng.choice([c for c in ctx.categories if c not in own])
         elif field == "name":
-            ln.name = _fake_name(
-                rng, [it.title for it in items], "zh" if _is_cjk(ln.item.title) else "en"
-            )
+            name = _other_name(rng, ctx, items, _is_cjk(ln.item.title))
+            if name is None:
+                continue
+            ln.name = name
         else:
             actual = set(ln.item.lists[field])
-            foreign = [v for v in ctx.list_values[field] if v not in actual]
+            # Values in the item's own script: one in the other script may translate a true one.
+            cjk = _is_cjk("".join(actual))
+            foreign = [v for v in ctx.list_values[field] if v not in actual and _is_cjk(v) == cjk]
             value = list(ln.list_value)
             value[rng.randrange(len(value))] = rng.choice(foreign)
             ln.list_value = list(dict.fromkeys(value))
@@ -745,20 +846,32 @@ def _misstate(rng, ctx, lines, protected, items):
     return done
 
 
+def _category_text(rng, ctx: _Context, category: str | None, lang: str) -> str | None:
+    """The category as the response writes it: half the time in the response's language when
+    the item's category is in the other one and its translation is known (a translation of the
+    true value, not a misstatement)."""
+    translated = ctx.translations.get(category) if category is not None else None
+    if translated and _is_cjk(category) != (lang == "zh") and rng.random() < 0.5:
+        return translated
+    return category
+
+
 def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _fake_name(rng, titles: list[str], lang: str) -> str:
-    a, b, c = _FAKE_NAME_PARTS[lang]
-    low = [t.lower() for t in titles]
-    for _ in range(20):
-        name = (
-            rng.choice(a) + ("" if lang == "zh" else " ") + rng.choice(b) + rng.choice(c)
-        ).strip()
-        if not any(name.lower() in t or t in name.lower() for t in low):
+def _other_name(rng, ctx: _Context, retrieved: list[_Item], cjk: bool) -> str | None:
+    """A real title of another item of the domain, in the renamed item's script, that no retrieved
+    item answers to (nor holds, nor is held by): the agent confusing two shops. Invented names
+    would be strings only wrong responses hold. None when no such title turns up."""
+    names = [n for it in retrieved for n in it.names]
+    pool = ctx.titles_cjk if cjk else ctx.titles_latin
+    for _ in range(30):
+        name = rng.choice(pool)
+        low = name.casefold()
+        if not any(low in n or n in low for n in names):
             return name
-    return name + " " + str(rng.randint(100, 999))
+    return None
 
 
 def _fmt_distance(km: float, lang: str, variant: int) -> str:
@@ -797,7 +910,7 @@ def _render_text(rng, lines: list[_Line], lang: str) -> str:
                 parts.append("营业时间" + "、".join(ln.hours))
             if ln.list_key:
                 parts.append(f"{_list_label(ln.list_key, lang)}：{'、'.join(ln.list_value)}")
-            body = f"{j}. 【{ln.name}】" + "，".join(parts) + ("。" if parts else "") + ln.reason
+            body = f"{j}. 【{ln.name}】" + "，".join(parts) + ("。" if parts else "") + ln.comment
         else:
             if ln.category is not None:
                 parts.append(f"category: {ln.category}")
@@ -816,7 +929,7 @@ def _render_text(rng, lines: list[_Line], lang: str) -> str:
             if ln.list_key:
                 parts.append(f"{_list_label(ln.list_key, lang)}: {', '.join(ln.list_value)}")
             body = (
-                f"{j}. {ln.name}" + (" — " + "; ".join(parts) if parts else "") + ". " + ln.reason
+                f"{j}. {ln.name}" + (" — " + "; ".join(parts) if parts else "") + ". " + ln.comment
             )
         out.append(body)
     out.append(rng.choice(_CLOSINGS[lang]))
@@ -843,12 +956,13 @@ def _json_value(ln: _Line, key: str):
     if key == "opening_hours":
         return ", ".join(ln.hours) if ln.hours else None
     if key == "reason":
-        return ln.reason
+        return ln.comment
     return None
 
 
-def _json_violation(rng, lines, fields, misstated):
-    """Pick how the JSON breaks: drop a required field from one entry, or malformed JSON."""
+def _json_violation(rng, lines, fields, misstated, with_ids: bool):
+    """Pick how the JSON breaks: drop a required field from one entry, or malformed JSON. An
+    entry keeps its name where no item id is written (it would name no item at all)."""
     renamed = {id(ln) for ln, f in misstated if f == "name"}
     touched = {(id(ln), f) for ln, f in misstated}
     key_field = {"distance_km": "distance"}
@@ -858,6 +972,7 @@ def _json_violation(rng, lines, fields, misstated):
         for key in fields
         if (id(ln), key_field.get(key, key)) not in touched
         and not (key in ("item_id", "name") and id(ln) in renamed)
+        and not (key == "name" and not with_ids)
     ]
     if options and rng.random() < 0.6:
         return rng.choice(options), None
@@ -894,24 +1009,26 @@ def _render_json(rng, lines, present, lang, drop, brk) -> str:
     elif brk == "trailing_comma":
         cut = text.rfind("]")
         text = text[:cut].rstrip() + ",\n" + text[cut:]
-    elif brk == "comment":
-        text = text.replace("{", "{ // recommendations for you\n", 1)
+    elif brk == "comment":  # a comment line in the agent's own words (any opening sentence)
+        text = text.replace("{", "{ // " + rng.choice(_OPENINGS[lang]) + "\n", 1)
     if rng.random() < 0.35:
         text = "```json\n" + text + "\n```"
     return text
 
 
-def _insert_sentence(text: str, sentence: str, json_mode: bool) -> str:
-    """Add a sentence to the response: into the first reason (JSON) or after the first item line."""
-    if json_mode:
-        key = '"reason": "'
-        at = text.find(key)
-        if at >= 0:
-            at += len(key)
-            return text[:at] + sentence + text[at:]
-        key = '"summary": "'
-        at = text.find(key) + len(key)
-        return text[:at] + sentence + text[at:]
-    head, _, rest = text.partition("\n")
-    first, sep, tail = rest.partition("\n")
-    return head + "\n" + first + " " + sentence + sep + tail
+def _add_remarks(
+    rng: _Rng, lines: list[_Line], lang: str, forbidden: tuple[str, ...] | None, violate: bool
+) -> None:
+    """Quote praise after the reason of 1-2 lines of REMARK_RATE of responses, whatever their
+    label, with words the instruction does not forbid; a response that breaks a forbidden-content
+    rule quotes a forbidden word instead (in a remark it holds, else in one added). In place."""
+    allowed = [w for w in FORBIDDEN_WORDS[lang] if w not in (forbidden or ())]
+    chosen: list[int] = []
+    if rng.random() < REMARK_RATE and allowed:
+        chosen = rng.sample(range(len(lines)), min(len(lines), 1 if rng.random() < 0.7 else 2))
+        for j in chosen:
+            lines[j].remark = rng.choice(_REMARKS[lang]).format(w=rng.choice(allowed))
+    if violate and forbidden:
+        word = rng.choice([w for w in forbidden if w in FORBIDDEN_WORDS[lang]] or forbidden)
+        j = chosen[0] if chosen else rng.randrange(len(lines))
+        lines[j].remark = rng.choice(_REMARKS[lang]).format(w=word)

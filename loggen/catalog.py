@@ -1239,6 +1239,17 @@ DOMAINS: dict[str, Domain] = {
 }
 
 
+def category_translations(domain: Domain) -> dict[str, str]:
+    """Each category label as written into items.category -> the same category in the other
+    language (both ways)."""
+    out: dict[str, str] = {}
+    for c in domain.categories:
+        zh, en = c.name
+        if zh != en:
+            out[zh], out[en] = en, zh
+    return out
+
+
 def get_domain(name: str) -> Domain:
     try:
         return DOMAINS[name]

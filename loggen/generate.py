@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from core.ids import derive_seed
 from loggen.annotations import annotation_frames
-from loggen.catalog import get_domain
+from loggen.catalog import category_translations, get_domain
 from loggen.config import USER_BLOCK, FileFormat, GeneratorConfig
 from loggen.frames import (
     agent_inputs,
@@ -191,6 +191,7 @@ def _generate_domain(
                     rates_cls(
                         constraint_violation=cfg.violation_rate, misstatement=cfg.misstatement_rate
                     ),
+                    category_translations(domain),
                 )
                 writers["agent_turns"].write(turns)
                 truth["agent_turns_truth"].write(turn_truth)

@@ -1,9 +1,10 @@
 """The code location `dagster dev` loads (see [tool.dagster] in pyproject.toml).
 
-Assets and asset checks are discovered from the `assets` package (`pipelines/catalog.py`), so a
-new dimension, domain adapter or labeler is picked up by adding its module: nothing here needs
-editing. This module is the top layer: nothing imports it (the import-linter contract in
-pyproject.toml says so).
+Assets and asset checks are discovered from the `assets` package and from dimension packages
+installed with a `recrm.dimensions` entry point (`pipelines/catalog.py`), so a new dimension,
+domain adapter or labeler is picked up by adding its module or installing its package: nothing
+here needs editing. This module is the top layer: nothing imports it (the import-linter contract
+in pyproject.toml says so).
 """
 
 from __future__ import annotations

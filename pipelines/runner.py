@@ -47,6 +47,7 @@ CODE_LOCATION_NAME = "recrm"
 REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION_NAME}"
 REPOSITORY_LABEL_TAG = ".dagster/repository"
 CLI_TAG = "recrm/cli"
+MEANING_CHECK = "meaning"  # the asset checks of assets/checks/meaning.py: causes, named first
 
 
 class BuildFailed(RuntimeError):
@@ -232,7 +233,13 @@ def _collect(result, report: RunReport) -> None:
 def _failure_reason(result, report: RunReport) -> str:
     failed_checks = [c for c in report.checks if not c.passed and c.severity == "ERROR"]
     if failed_checks:
+        # A meaning check's failure (assets/checks/meaning.py) is the cause; the others that
+        # follow from it (row counts, expectations) are symptoms: the cause is named first.
+        failed_checks.sort(key=lambda c: c.check != MEANING_CHECK)
+        causes = [c.metadata["error"] for c in failed_checks if c.check == MEANING_CHECK]
         names = ", ".join(f"{c.asset}:{c.check}" for c in failed_checks)
+        if causes:
+            return " | ".join(causes) + f"; blocking checks failed: {names}"
         return f"blocking checks failed: {names}"
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
@@ -278,7 +285,10 @@ def job_steps(defs: Definitions, job_name: str, keys: list | None = None) -> int
     """How many steps (asset and check ops) one run of the job executes (about as many as the
     selected assets when the run is limited to `keys`)."""
     if keys is not None:
-        return len(keys)
+        # Each selected asset's checks run as steps of their own.
+        selected = set(keys)
+        checks = defs.resolve_asset_graph().asset_check_keys
+        return len(keys) + sum(1 for c in checks if c.asset_key in selected)
     return len(defs.resolve_job_def(job_name).graph.node_dict)
 
 

@@ -11,6 +11,8 @@
   `build_domain` run succeeded and was started after the last `publish_release` run. Runs of
   the CLI (`recrm build`, tagged `recrm/cli`) count like the sensor's and the UI's; a domain
   removed with `recrm domains remove` is no longer waited for.
+- Both request runs of the dimensions the drops support only (`supported_selection`, the
+  capability preflight `recrm build` uses), tagged `recrm/dimensions`.
 - `data_docs_after_run` / `data_docs_after_failure`: a run of the three jobs launched from the UI
   (or by a sensor or schedule) adds its check results to the warehouse's Data Docs site, as the
   CLI does for its own runs (`pipelines.runner.add_data_docs`).
@@ -40,13 +42,14 @@ from assets.ingest.discover import drop_fingerprint, is_complete
 from assets.partitions import DOMAINS
 from assets.resources import BuildSettings, WarehouseResource
 from core.paths import domain_folder
-from pipelines.jobs import JOBS, domain_job, release_job
+from pipelines.jobs import JOBS, domain_job, domain_layers, release_job, release_layers
 from pipelines.runner import CLI_TAG, BuildFailed, scan_log_root
 from schemas.logs import COMPLETE_MARKER
 
 PARTITION_TAG = "dagster/partition"
 FINGERPRINT_TAG = "recrm/fingerprint"  # the drop_fingerprint of the folder the run was asked for
 TRIGGER_TAG = "recrm/trigger"  # why the sensor asked: new domain, files changed, never built
+DIMENSIONS_TAG = "recrm/dimensions"  # the dimensions the run builds (those the drop supports)
 
 
 @sensor(
@@ -87,13 +90,15 @@ def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
             why = "files changed"
         else:
             continue
+        keys, dimensions = supported_selection(logs_root, [domain], domain_layers)
         requests.append(
             RunRequest(
                 partition_key=domain,
                 # A new fingerprint is a new run key: a failed build is retried on the next
                 # change, and an unchanged folder is never built twice.
                 run_key=_run_key(context.instance, domain, fingerprint, why),
-                tags={FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: why},
+                tags={FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: why, DIMENSIONS_TAG: dimensions},
+                asset_selection=keys,
             )
         )
     if waiting:
@@ -114,6 +119,22 @@ def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
         dynamic_partitions_requests=[DOMAINS.build_add_request(new)] if new else [],
         cursor=json.dumps(cursor, sort_keys=True),
     )
+
+
+def supported_selection(logs_root: Path, domains: list[str], layers) -> tuple[list | None, str]:
+    """(asset keys a run builds, the dimensions tag): as `recrm build` does, only the dimensions
+    every domain's drop supports (`assets.capabilities.plan_dimensions`); None: the whole job.
+    `layers(dimensions)` is `pipelines.jobs.domain_layers` or `release_layers`. A drop that
+    supports no dimension is still ingested and staged (the UI shows its preflight)."""
+    from assets.capabilities import plan_dimensions
+    from core.llm.config import load_llm_config
+    from pipelines.definitions import ALL_ASSETS  # loaded by now: it holds this module
+    from schemas.entries import DIMENSIONS
+
+    chosen, _ = plan_dimensions(logs_root, domains, None, load_llm_config().enabled)
+    if chosen == list(DIMENSIONS):
+        return None, "all"
+    return sorted(layers(chosen).resolve(ALL_ASSETS)), ",".join(chosen) or "none"
 
 
 def _run_key(instance, domain: str, fingerprint: str, why: str) -> str:
@@ -141,7 +162,7 @@ def _latest_run(instance, job_name: str, domain: str | None = None):
     default_status=DefaultSensorStatus.STOPPED,
     description="Publishes a release once every domain was rebuilt successfully since the last.",
 )
-def release_after_domains(context: SensorEvaluationContext):
+def release_after_domains(context: SensorEvaluationContext, build: BuildSettings):
     instance = context.instance
     domains = sorted(instance.get_dynamic_partitions(DOMAINS.name))
     if not domains:
@@ -166,7 +187,19 @@ def release_after_domains(context: SensorEvaluationContext):
             return SkipReason(f"latest build_domain run of {domain} is {status}")
         builds[domain] = record.dagster_run.run_id
     run_key = "release:" + ",".join(f"{d}={builds[d]}" for d in domains)
-    return RunRequest(run_key=run_key, tags={"recrm/domains": ",".join(domains)})
+    # The dimensions every domain whose folder is still there supports, as `recrm build` does.
+    logs_root = Path(build.settings().logs_root)
+    present = [d for d in domains if (logs_root / d).is_dir()]
+    keys, dimensions = (
+        supported_selection(logs_root, present, release_layers) if present else (None, "all")
+    )
+    if dimensions == "none":
+        return SkipReason(f"no dimension is supported by every domain ({', '.join(present)})")
+    return RunRequest(
+        run_key=run_key,
+        tags={"recrm/domains": ",".join(domains), DIMENSIONS_TAG: dimensions},
+        asset_selection=keys,
+    )
 
 
 def add_run_docs(run, warehouse: WarehouseResource) -> SkipReason:

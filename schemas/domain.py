@@ -43,6 +43,8 @@ ignore = ["refund"]                             # left out on purpose, counted, 
 table = "events"
 column = "reordered"
 kind = "reorder"
+level = 2        # a reorder: engagement 2 (optional; without it the signal is only kept)
+otherwise = 1    # a first purchase (reordered = 0): engagement 1
 ```
 """
 
@@ -161,9 +163,28 @@ class NegativeSampling(_Strict):
 
 
 class Signal(_Strict):
+    """An extra column that carries a signal. With `level` (events only) it feeds the
+    behaviour and ranking labels: an event whose column is set (1, true, yes, or a number
+    above 0) gives its (request, item) engagement `level`; with `otherwise`, an event whose
+    column is present but not set (0, false, no) gives `otherwise` instead of its event type's
+    level. E.g. Instacart's `reordered`: a reorder is level 2, a first purchase level 1."""
+
     table: str
     column: str  # the source column (kept in the row's `extra`)
     kind: str
+    level: int | None = Field(None, ge=1, le=2)
+    otherwise: int | None = Field(None, ge=1, le=2)
+
+    @model_validator(mode="after")
+    def _levels_on_events(self) -> Signal:
+        if (self.level is not None or self.otherwise is not None) and self.table != "events":
+            raise ValueError(
+                f"{self.column}: level/otherwise set an engagement level, so the signal must be "
+                f"on the events table (not {self.table!r})"
+            )
+        if self.otherwise is not None and self.level is None:
+            raise ValueError(f"{self.column}: otherwise needs a level for the set signal")
+        return self
 
     @field_validator("table")
     @classmethod

@@ -2,6 +2,10 @@
 
 Every dimension's entry table = COMMON_FIELDS + its payload fields. The same schemas type the
 warehouse entry tables (`entries_<dimension>`), the release shards, and the dataset card.
+
+The dimensions themselves are declared in the registry (schemas/dimensions.py: the built-in
+folders and installed packages); `DIMENSIONS`, `PAYLOAD_FIELDS`, `LABEL_COLUMN`, `LABEL_VALUES`,
+`LABEL_NAMES` and `TIMED_DIMENSIONS` are views of it, computed when first read.
 """
 
 from __future__ import annotations
@@ -10,13 +14,6 @@ import pyarrow as pa
 
 SCHEMA_VERSION = "1.1"
 
-DIMENSIONS = (
-    "instruction_following",
-    "factual_consistency",
-    "query_item_relevance",
-    "behavior_prediction",
-    "item_ranking",
-)
 SPLITS = ("train", "validation", "test")
 # "sampled": a behaviour or ranking label whose negative was drawn from the catalog because the
 # logs have no impressions (staging/negatives.py).
@@ -105,74 +102,47 @@ COMMON_FIELDS = [
     pa.field("provenance", PROVENANCE),
 ]
 
-PAYLOAD_FIELDS: dict[str, list[pa.Field]] = {
-    "instruction_following": [
-        pa.field("instruction", pa.string()),
-        pa.field("query", pa.string()),
-        pa.field("response", pa.string()),
-        pa.field("constraints", pa.list_(CONSTRAINT)),
-        pa.field("violations", pa.list_(pa.string())),
-        pa.field("is_synthetic", pa.bool_()),
-        pa.field("label", pa.int8()),
-    ],
-    "factual_consistency": [
-        pa.field("query", pa.string()),
-        pa.field("evidence", pa.list_(ITEM)),
-        pa.field("response", pa.string()),
-        pa.field("unsupported_claims", pa.list_(UNSUPPORTED_CLAIM)),
-        pa.field("is_synthetic", pa.bool_()),
-        pa.field("label", pa.int8()),
-    ],
-    "query_item_relevance": [
-        pa.field("query", pa.string()),
-        pa.field("item", ITEM),
-        pa.field("label", pa.int8()),
-    ],
-    "behavior_prediction": [
-        pa.field("user", USER),
-        pa.field("history", pa.list_(HISTORY_EVENT)),
-        pa.field("context", CONTEXT),
-        pa.field("candidate", ITEM),
-        pa.field("label", pa.int8()),
-    ],
-    "item_ranking": [
-        pa.field("user", USER),
-        pa.field("history", pa.list_(HISTORY_EVENT)),
-        pa.field("context", CONTEXT),
-        pa.field("candidates", pa.list_(ITEM)),
-        # Engagement level of each candidate, in the order of `candidates` (0 shown, 1 clicked,
-        # 2 ordered): ties are expressed here; `gold_ranking` is derived from it.
-        pa.field("candidate_labels", pa.list_(pa.int8())),
-        pa.field("gold_ranking", pa.list_(pa.string())),
-    ],
-}
 
-# The label column of each dimension and its allowed values (item_ranking's label is a list).
-LABEL_COLUMN = {d: ("gold_ranking" if d == "item_ranking" else "label") for d in DIMENSIONS}
-LABEL_VALUES: dict[str, tuple[int, ...]] = {
-    "instruction_following": (0, 1),
-    "factual_consistency": (0, 1),
-    "query_item_relevance": (0, 1, 2, 3),
-    "behavior_prediction": (0, 1, 2),
-}
-# What each label value means (item_ranking: the values of `candidate_labels`).
-LABEL_NAMES: dict[str, dict[int, str]] = {
-    "instruction_following": {0: "violates", 1: "complies"},
-    "factual_consistency": {0: "hallucinated", 1: "consistent"},
-    "query_item_relevance": {0: "irrelevant", 1: "complement", 2: "substitute", 3: "exact"},
-    "behavior_prediction": {0: "ignored", 1: "clicked", 2: "ordered"},
-    "item_ranking": {0: "ignored", 1: "clicked", 2: "ordered"},
-}
-# Every dimension is split by one release-wide policy, by user and time
-# (assets/dimensions/common/splits.py). These carry the entry's time in `context.ts`, so their
-# expectations check the time side of it on the entries themselves.
-TIMED_DIMENSIONS = ("behavior_prediction", "item_ranking")
+def _registry_views() -> dict[str, object]:
+    from schemas.dimensions import registry
+
+    dims = registry()
+    return {
+        "DIMENSIONS": tuple(dims),
+        "PAYLOAD_FIELDS": {n: list(d.payload) for n, d in dims.items()},
+        # The label column of each dimension (item_ranking's label is a list: gold_ranking).
+        "LABEL_COLUMN": {n: d.label_column for n, d in dims.items()},
+        # Allowed label values of the dimensions with a scalar label.
+        "LABEL_VALUES": {n: d.label_values for n, d in dims.items() if d.label_values},
+        # What each label value means (item_ranking: the values of `candidate_labels`).
+        "LABEL_NAMES": {n: dict(d.label_names) for n, d in dims.items()},
+        # Every dimension is split by one release-wide policy, by user and time
+        # (assets/dimensions/common/splits.py). These carry the entry's time in `context.ts`, so
+        # their expectations check the time side of it on the entries themselves.
+        "TIMED_DIMENSIONS": tuple(n for n, d in dims.items() if d.timed),
+    }
+
+
+def __getattr__(name: str):
+    if name in _REGISTRY_VIEWS:
+        return _registry_views()[name]  # the registry itself is cached
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_REGISTRY_VIEWS = (
+    "DIMENSIONS",
+    "PAYLOAD_FIELDS",
+    "LABEL_COLUMN",
+    "LABEL_VALUES",
+    "LABEL_NAMES",
+    "TIMED_DIMENSIONS",
+)
 
 
 def entry_schema(dimension: str) -> pa.Schema:
-    if dimension not in PAYLOAD_FIELDS:
-        raise KeyError(f"unknown dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
-    return pa.schema(COMMON_FIELDS + PAYLOAD_FIELDS[dimension])
+    from schemas.dimensions import get_dimension
+
+    return pa.schema(COMMON_FIELDS + list(get_dimension(dimension).payload))
 
 
 # Columns whose values LABEL_NAMES names. The warehouse keeps them int8; a release widens them to

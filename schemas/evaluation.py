@@ -36,13 +36,13 @@ ITEMS_SCHEMA = pa.schema(
     ]
 )
 
-# Metrics of each dimension, in the order summaries list them (docs/evaluation.md).
-METRICS: dict[str, tuple[str, ...]] = {
-    "instruction_following": ("acc", "f1", "macro_f1", "auc"),
-    "factual_consistency": ("acc", "f1", "macro_f1", "auc"),
-    "query_item_relevance": ("acc_binary", "f1_binary", "acc", "qwk"),
-    "behavior_prediction": ("acc", "auc"),
-    "item_ranking": (
+# Metrics of each metrics family (schemas/dimensions.py), in the order summaries list them
+# (docs/evaluation.md); `METRICS` maps every registered dimension to its family's.
+FAMILY_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("acc", "f1", "macro_f1", "auc"),
+    "graded_relevance": ("acc_binary", "f1_binary", "acc", "qwk"),
+    "engagement": ("acc", "auc"),
+    "ranking": (
         "pairwise_acc",
         "auc",
         "auc_pooled",
@@ -69,13 +69,21 @@ PAPER_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("item_ranking", "AUC", "auc"),
     ("item_ranking", "HR@3", "hr@3"),
 )
-SHORT_NAMES = {
-    "instruction_following": "IF",
-    "factual_consistency": "FC",
-    "query_item_relevance": "QIR",
-    "behavior_prediction": "UBP",
-    "item_ranking": "IR",
-}
+
+
+def __getattr__(name: str):
+    """`METRICS` (dimension -> metrics) and `SHORT_NAMES` (dimension -> column head): views of
+    the dimension registry, computed when first read."""
+    from schemas.dimensions import registry
+
+    if name == "METRICS":
+        value = {n: FAMILY_METRICS[d.metrics] for n, d in registry().items()}
+    elif name == "SHORT_NAMES":
+        value = {n: d.short_name or n for n, d in registry().items()}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return value
+
 
 # Binary relevance: the upper half of the ESCI scale (2 substitute, 3 exact).
 RELEVANT_FROM = 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -108,3 +109,65 @@ def test_build_with_an_endpoint_judges_within_budget_and_hides_the_key(tmp_path,
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.name != "recrm.toml":
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+_ITEM_LINE = re.compile(r"^\[([^\]]+)\] ([^|]+)")
+_PRICE = re.compile(r"\| price: ([0-9.]+)")
+_RATING = re.compile(r"\| rating: ([0-9.]+)")
+
+
+def _agent_replies(body: dict) -> str:
+    """The response generator's requests get an agent's answer recommending two of the
+    retrieved items with their listed price and rating (what a model following the prompt
+    writes); the judges' requests get `_distinct_replies`."""
+    prompt = body["messages"][-1]["content"]
+    marker = "## Items your tools retrieved"
+    if marker not in prompt:
+        return _distinct_replies(body)
+    lines = prompt.split(marker, 1)[1].splitlines()[1:]
+    items = [line for line in lines if _ITEM_LINE.match(line)][:2]
+    digest = hashlib.sha256(prompt.encode()).hexdigest()[:6]
+    parts = [f"Here are some options for you (ref {digest}):"]
+    for n, line in enumerate(items, 1):
+        price, rating = _PRICE.search(line), _RATING.search(line)
+        facts = [f"{float(price.group(1)):g} yuan" if price else None,
+                 f"rated {float(rating.group(1)):.1f}" if rating else None]  # fmt: skip
+        title = _ITEM_LINE.match(line).group(2).strip()
+        parts.append(f"{n}. 【{title}】" + ", ".join(f for f in facts if f) + ".")
+    parts.append("Enjoy!")
+    return json.dumps({"response": "\n".join(parts)})
+
+
+def test_without_agent_turns_the_llm_generates_the_transcript_dimensions(tmp_path, monkeypatch):
+    """A drop with no agent turns: without an LLM the transcript dimensions are left out (the
+    preflight); with an endpoint the response generator answers logged requests, and every
+    instruction-following and factual-consistency entry rests on a generated turn and says so."""
+    logs = tmp_path / "logs"
+    shutil.copytree(REPO / "sample_logs" / "movie_tickets", logs / "movie_tickets")
+    (logs / "movie_tickets" / "agent_turns.jsonl").unlink()
+    (tmp_path / "recrm.toml").write_text(
+        f"[llm]\nbudget_calls = {BUDGET}\ngenerate_max_requests = 120\nconcurrency = 8\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECRM_CONFIG", str(tmp_path / "recrm.toml"))
+    monkeypatch.setenv("RECRM_LLM_MODEL", "test-generator")
+    with FakeOpenAIServer() as server:
+        server.responder = _agent_replies
+        monkeypatch.setenv("RECRM_LLM_BASE_URL", server.base_url)
+        code = main(["build", "--logs", str(logs), "--warehouse", str(tmp_path / "wh.duckdb"),
+                     "--out", str(tmp_path / "releases"), "--version", "gen-v1"])  # fmt: skip
+    assert code == 0
+    release = tmp_path / "releases" / "gen-v1"
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert {"instruction_following", "factual_consistency"} <= set(manifest["dimensions"])
+    con = duckdb.connect()
+    for dim in ("instruction_following", "factual_consistency"):
+        rows, generated, labels = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE provenance.source_row_ids[1] "
+            "LIKE 'llm_generated_turns:%'), count(DISTINCT label) "
+            f"FROM read_parquet('{release}/{dim}/*.parquet')"
+        ).fetchone()
+        assert rows > 0 and generated == rows, (dim, rows, generated)
+        assert labels == 2, dim  # not one class
+    card = (release / "README.md").read_text()
+    assert "generated" in card

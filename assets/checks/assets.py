@@ -11,6 +11,7 @@ full GX result is written beside the run (see `assets.checks.results`).
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from dagster import (
@@ -19,6 +20,7 @@ from dagster import (
 
 from assets.checks.benchmark import validate_benchmark
 from assets.checks.frames import suite_columns
+from assets.checks.meaning import missing_domains, supported_reasons, table_failures
 from assets.checks.personal_data import scan_relation
 from assets.checks.raw import ID_COLUMNS as RAW_ID_COLUMNS
 from assets.checks.raw import validate_raw
@@ -132,6 +134,73 @@ class NoPersonalData(Check):
 
 
 @dataclass(frozen=True)
+class Meaning(Check):
+    """[<dimension>, benchmark]:meaning (blocking): the benchmark table means something (not one
+    label class, not one query, not one prompt) and every domain whose drop supports the
+    dimension has entries (assets/checks/meaning.py). A failure here is the cause of the others,
+    so `recrm build` names it first."""
+
+    dimension: str
+
+    name: ClassVar[str] = "meaning"
+    blocking: ClassVar[bool] = True
+    uses_llm: ClassVar[bool] = True  # with an endpoint, a drop without agent turns supports IF/FC
+
+    @property
+    def asset(self) -> tuple[str, ...]:
+        return (self.dimension, "benchmark")
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (
+            tables.benchmark(self.dimension),
+            tables.judged(self.dimension),
+            tables.raw("items"),
+        )
+
+    @property
+    def description(self) -> str:
+        return (
+            f"{self.reads[0].name} means something: not one label class, not one query, not one "
+            "prompt; and every domain whose drop supports the dimension has entries "
+            "(assets/checks/meaning.py). A failure here is the cause of the others."
+        )
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
+        table, judged, items = (t.name for t in self.reads)
+        with wh.connect(read_only=True) as con:
+            failures = table_failures(con, self.dimension, table) if wh.table_exists(table) else []
+        source = judged if wh.table_exists(judged) else table
+        per_domain = (
+            dict(wh.query(f"SELECT domain, count(*) FROM {quote_ident(source)} GROUP BY 1").rows())
+            if wh.table_exists(source)
+            else {}
+        )
+        domains = (
+            wh.query(f"SELECT DISTINCT domain FROM {quote_ident(items)} ORDER BY 1")[
+                "domain"
+            ].to_list()
+            if wh.table_exists(items)
+            else []
+        )
+        supported = supported_reasons(
+            Path(ctx.settings.logs_root), domains, self.dimension, ctx.llm.enabled
+        )
+        failures = missing_domains(per_domain, supported, self.dimension) + failures
+        lines = [f.line() for f in failures]
+        metadata = {
+            "rules": "single_class, constant_query, constant_prompt, no_entries",
+            "failed_count": len(failures),
+            "causes": MetadataValue.json(lines),
+            "entries_per_domain": MetadataValue.json(per_domain),
+            "failures": MetadataValue.md("\n".join(f"- {x}" for x in lines) if lines else "none"),
+        }
+        if lines:
+            metadata["error"] = " | ".join(lines)
+        return CheckResult(not failures, metadata)
+
+
+@dataclass(frozen=True)
 class IngestExpectations(Check):
     """[ingest, <table>]:keys (blocking) or :contract (warning), per domain."""
 
@@ -184,6 +253,7 @@ class IngestExpectations(Check):
 
 BENCHMARK_CHECKS = [step_check(BenchmarkExpectations(d)) for d in DIMENSIONS]
 PERSONAL_DATA_CHECKS = [step_check(NoPersonalData(d)) for d in DIMENSIONS]
+MEANING_CHECKS = [step_check(Meaning(d)) for d in DIMENSIONS]
 INGEST_CHECKS = [
     step_check(IngestExpectations(t, k))
     for t in CONTRACT_TABLES.values()

@@ -111,12 +111,14 @@ def benchmark_frame_sql(
             f"AND list_has_all({ids}, gold_ranking), false) AS ranking_is_permutation"
         )
         if "candidate_labels" in present:
-            # One engagement level per candidate, and the gold ranking starts at a top one.
+            # One engagement level per candidate, and the gold ranking is the candidates sorted
+            # by it: its levels never rise (within a tie its order carries nothing).
             select.append(
                 f"coalesce(len(candidate_labels) = len({ids}) "
                 "AND list_bool_and(list_transform(candidate_labels, lambda x: x BETWEEN 0 AND 2)) "
-                f"AND candidate_labels[list_position({ids}, gold_ranking[1])] "
-                "= list_max(candidate_labels), false) AS candidate_labels_match"
+                "AND list_transform(gold_ranking, "
+                f"lambda g: candidate_labels[list_position({ids}, g)]) "
+                "= list_reverse_sort(candidate_labels), false) AS candidate_labels_match"
             )
     return f"SELECT {', '.join(select)} FROM {relation}"
 

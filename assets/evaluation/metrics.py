@@ -28,6 +28,7 @@ import polars as pl
 from scipy import sparse
 from scipy.special import gammaln
 
+from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_VALUES
 from schemas.evaluation import RELEVANT_FROM
 
@@ -87,7 +88,8 @@ def confusion_metrics(dimension: str, matrix: np.ndarray) -> dict[str, np.ndarra
     total = m.sum(axis=(1, 2))
     diag = np.einsum("rkk->rk", m[:, :, :n_classes])
     out = {"acc": _ratio(diag.sum(axis=1), total)}
-    if dimension in ("instruction_following", "factual_consistency"):
+    family = get_dimension(dimension).metrics
+    if family == "binary":
         predicted = m[:, :, :n_classes].sum(axis=1)  # per predicted class
         present = m.sum(axis=2)  # per gold class
         f1s = [
@@ -96,7 +98,7 @@ def confusion_metrics(dimension: str, matrix: np.ndarray) -> dict[str, np.ndarra
         ]
         out["f1"] = f1s[1]
         out["macro_f1"] = (f1s[0] + f1s[1]) / 2
-    elif dimension == "query_item_relevance":
+    elif family == "graded_relevance":
         rel = np.arange(n_classes) >= RELEVANT_FROM
         valid = np.ones(n_classes + 1, bool)
         valid[n_classes] = False
@@ -335,7 +337,8 @@ class DimensionStats:
         n_units = len(self.units)
         parsed = items["parsed_ok"].to_numpy().astype(bool)
         self.auc_stats: AucStats | None = None
-        if dimension == "item_ranking":
+        self.family = get_dimension(dimension).metrics
+        if self.family == "ranking":
             lengths = items["gold_levels"].list.len().to_numpy()
             offsets = np.concatenate([[0], np.cumsum(lengths)])
             levels = _flat(items["gold_levels"], np.int64)
@@ -359,7 +362,7 @@ class DimensionStats:
                 (np.ones(len(cells)), (unit_index, cells)), shape=(n_units, width)
             )
             self.n_classes = n_classes
-            if dimension != "query_item_relevance":
+            if self.family != "graded_relevance":
                 score = items["score"].fill_null(np.nan).to_numpy().astype(float)
                 score = np.where(parsed, score, np.nan)
                 positive = gold >= 1
@@ -377,7 +380,7 @@ class DimensionStats:
     def metrics(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """Every metric under each row of unit weights (R, U) -> {metric: (R,)}."""
         summed = _weighted_sum(weights, self.sums)
-        if self.dimension == "item_ranking":
+        if self.family == "ranking":
             out = ranking_metrics(summed)
             out["auc_pooled"] = self.auc_stats.auc(weights)
             return out

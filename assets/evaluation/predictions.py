@@ -23,10 +23,12 @@ import polars as pl
 
 from assets.evaluation.release import EvaluationError
 from assets.evaluation.scored import positions_to_scores, ranking_order, scored_frame
+from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_VALUES
 
 READERS = {".parquet": "Parquet", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".csv": "CSV"}
-LABEL_REQUIRED = ("query_item_relevance", "behavior_prediction")
+# Metric families whose ACC is on more than two levels: a score alone cannot give it.
+LABEL_REQUIRED = ("graded_relevance", "engagement")
 
 
 def read_predictions_file(path: Path) -> pl.DataFrame:
@@ -122,7 +124,7 @@ def scored_for_dimension(
             f"prediction, e.g. {missing['entry_id'][0]}"
         )
     rows = rows.sort("_row")
-    if dimension == "item_ranking":
+    if get_dimension(dimension).metrics == "ranking":
         return _ranking(path, rows)
     return _classification(path, rows, dimension)
 
@@ -130,7 +132,8 @@ def scored_for_dimension(
 def _classification(path: Path, rows: pl.DataFrame, dimension: str) -> pl.DataFrame:
     has_label = "label" in rows.columns
     has_score = "score" in rows.columns
-    if dimension in LABEL_REQUIRED and not has_label:
+    family = get_dimension(dimension).metrics
+    if family in LABEL_REQUIRED and not has_label:
         raise EvaluationError(
             f"{path}: {dimension} needs a label column (its ACC is on the levels)"
         )
@@ -163,7 +166,7 @@ def _classification(path: Path, rows: pl.DataFrame, dimension: str) -> pl.DataFr
     if has_score:
         score_values, source = rows["score"].cast(pl.Float64), "score"
     else:
-        as_score = (prediction >= 1) if dimension == "behavior_prediction" else prediction
+        as_score = (prediction >= 1) if family == "engagement" else prediction
         score_values, source = as_score.cast(pl.Float64), "label"
     return scored_frame(
         entry_id=rows["entry_id"],

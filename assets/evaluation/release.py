@@ -12,17 +12,23 @@ import polars as pl
 from assets.release.manifest import MANIFEST_FILE, read_manifest
 from assets.release.shards import file_sha256
 from assets.release.validate import _parquet_relation, validate_release
+from schemas.dimensions import get_dimension
 
-# Payload columns every evaluation reads, besides what its scorer asks for.
-GOLD_COLUMNS = {
-    "item_ranking": (
-        "candidate_labels",
-        "list_transform(candidates, lambda c: c.item_id) AS candidate_ids",
-    ),
-}
-# The bootstrap resamples users in these dimensions (their entries share a user's behaviour),
-# entries in the others.
-BY_USER = ("behavior_prediction", "item_ranking")
+# Payload columns every evaluation of a ranking reads, besides what its scorer asks for.
+RANKING_GOLD_COLUMNS = (
+    "candidate_labels",
+    "list_transform(candidates, lambda c: c.item_id) AS candidate_ids",
+)
+
+
+def gold_columns(dimension: str) -> tuple[str, ...]:
+    return RANKING_GOLD_COLUMNS if get_dimension(dimension).metrics == "ranking" else ()
+
+
+def by_user(dimension: str) -> bool:
+    """The bootstrap resamples users in the timed dimensions (their entries share a user's
+    behaviour), entries in the others."""
+    return get_dimension(dimension).timed
 
 
 class EvaluationError(RuntimeError):
@@ -39,7 +45,17 @@ class Release:
     def version(self) -> str:
         return self.manifest["version"]
 
+    @property
+    def dimensions(self) -> list[str]:
+        """The dimensions the release holds (a build with --dimensions leaves others out)."""
+        return list(self.manifest.get("dimensions", {}))
+
     def shards(self, dimension: str, split: str) -> list[Path]:
+        if dimension not in self.manifest.get("dimensions", {}):
+            raise EvaluationError(
+                f"release {self.version} does not hold {dimension} (it holds "
+                f"{', '.join(self.dimensions) or 'no dimension'})"
+            )
         info = self.manifest["dimensions"][dimension]["splits"].get(split) or {}
         return [self.path / s["path"] for s in info.get("shards", [])]
 
@@ -63,7 +79,7 @@ def open_release(release_dir: Path) -> Release:
 
 
 def label_columns(dimension: str) -> tuple[str, ...]:
-    return GOLD_COLUMNS.get(dimension, ("label",))
+    return gold_columns(dimension) or ("label",)
 
 
 def read_entries(
@@ -117,10 +133,10 @@ def entry_ids(release: Release, split: str) -> pl.DataFrame:
 
 def gold_items(dimension: str, entries: pl.DataFrame) -> pl.DataFrame:
     """The gold side of the items table: entry_id, dimension, domain, unit, gold / gold_levels."""
-    unit = pl.coalesce("user_id_hash", "entry_id") if dimension in BY_USER else pl.col("entry_id")
+    unit = pl.coalesce("user_id_hash", "entry_id") if by_user(dimension) else pl.col("entry_id")
     gold = (
         [pl.lit(None, pl.Int8).alias("gold"), pl.col("candidate_labels").alias("gold_levels")]
-        if dimension == "item_ranking"
+        if get_dimension(dimension).metrics == "ranking"
         else [
             pl.col("label").cast(pl.Int8).alias("gold"),
             pl.lit(None, pl.List(pl.Int8)).alias("gold_levels"),

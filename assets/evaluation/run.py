@@ -47,10 +47,10 @@ class Evaluated:
     items: pl.DataFrame
 
 
-def _baseline_dimensions(spec: EvalSpec) -> tuple[str, ...]:
+def _baseline_dimensions(spec: EvalSpec, release: Release) -> tuple[str, ...]:
     baseline = get_baseline(spec.scorer.baseline)
-    if spec.dimensions is None:
-        return baseline.dimensions
+    if spec.dimensions is None:  # those it scores that the release holds
+        return tuple(d for d in baseline.dimensions if d in release.dimensions)
     unsupported = [d for d in spec.dimensions if d not in baseline.dimensions]
     if unsupported:
         raise EvaluationError(
@@ -91,7 +91,7 @@ def _score_predictions(spec: EvalSpec, release: Release) -> dict[str, tuple]:
 def _score_judge(
     spec: EvalSpec, release: Release, results_dir: Path, on_call
 ) -> tuple[dict[str, tuple], dict]:
-    dimensions = spec.dimensions or DIMENSIONS
+    dimensions = spec.dimensions or [d for d in DIMENSIONS if d in release.dimensions]
     entries = {
         d: read_entries(release, d, spec.split, ("prompt",), spec.limit, spec.seed)
         for d in dimensions
@@ -121,7 +121,7 @@ def evaluate(
     release = open_release(Path(spec.release))
     usage = None
     if spec.scorer.kind == "baseline":
-        scored = _score_baseline(spec, release, _baseline_dimensions(spec))
+        scored = _score_baseline(spec, release, _baseline_dimensions(spec, release))
     elif spec.scorer.kind == "predictions":
         scored = _score_predictions(spec, release)
     else:

@@ -10,7 +10,7 @@ import polars as pl
 
 from assets.evaluation.bootstrap import CONFIDENCE, intervals
 from assets.evaluation.metrics import DimensionStats
-from assets.evaluation.release import BY_USER, Release
+from assets.evaluation.release import Release, by_user
 from assets.evaluation.spec import EvalSpec, data_version
 from schemas.entries import DIMENSIONS
 from schemas.evaluation import METRICS
@@ -28,7 +28,7 @@ def dimension_figures(dimension: str, items: pl.DataFrame, seed: int, resamples:
         "entries": n,
         "invalid": invalid,
         "invalid_rate": invalid / n if n else None,
-        "unit": "user" if dimension in BY_USER else "entry",
+        "unit": "user" if by_user(dimension) else "entry",
         "units": stats.n_units,
         # Where AUC's continuous score came from (mixed: several sources, see score_sources).
         "auc_source": next(iter(by_source))

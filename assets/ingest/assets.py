@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from assets.capabilities import capabilities, profile_drop
+from dagster import MetadataValue
+
+from assets.capabilities import capabilities, capabilities_markdown, profile_drop
 from assets.ingest.cast import TimestampWindow
 from assets.ingest.discover import ignored_files
 from assets.ingest.domain_settings import ingest_domain_settings
@@ -129,6 +131,10 @@ class DomainSettingsStep(Step):
                     c.dimension: ("supported: " if c.supported else "NOT supported: ") + c.reason
                     for c in caps
                 },
+                # The same preflight as a table: which dimensions the drop supports, and why not.
+                "capabilities_table": MetadataValue.md(capabilities_markdown(caps)),
+                "supported_dimensions": ", ".join(c.dimension for c in caps if c.supported)
+                or "none",
             },
         )
 

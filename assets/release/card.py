@@ -13,20 +13,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
+from schemas.dimensions import registry
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, LABEL_NAMES, SPLITS, release_schema
 from schemas.features import features_yaml
 
-DESCRIPTIONS = {
-    "instruction_following": "does the agent's response comply with its instruction's constraints"
-    " (label 1 compliant, 0 not)",
-    "factual_consistency": "is every item fact in the response supported by the retrieved evidence"
-    " (label 1 consistent, 0 hallucinated)",
-    "query_item_relevance": "relevance of an item to a query on the ESCI scale (3 exact,"
-    " 2 substitute, 1 complement, 0 irrelevant)",
-    "behavior_prediction": "the user's reaction to a shown item given profile, history and context"
-    " (0 ignored, 1 clicked, 2 ordered)",
-    "item_ranking": "the candidates ordered by engagement (gold_ranking: order > click > shown)",
-}
+
+def descriptions() -> dict[str, str]:
+    """dimension -> its one-line description, as its declaration gives it (schemas/dimensions.py)."""
+    return {name: dim.description for name, dim in registry().items()}
 
 
 def card_header(manifest: dict) -> dict:
@@ -120,7 +114,8 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         "",
         f"# RecRM-Bench rebuild `{version}`",
         "",
-        "Reward-model data for LLM-agent recommenders in five dimensions, rebuilt from interaction "
+        "Reward-model data for LLM-agent recommenders in "
+        f"{_count_words(len(DIMENSIONS))} dimensions, rebuilt from interaction "
         "logs in the RecRM-Bench layout (arXiv 2605.11874; schema version "
         f"{manifest['schema_version']}). Every count, label distribution and shard sha256 is in "
         "`manifest.json`; `recrm validate <this folder>` re-checks them.",
@@ -134,7 +129,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         info = manifest["dimensions"].get(dim, {"rows": 0, "splits": {}})
         counts = [info["splits"].get(s, {}).get("rows", 0) for s in SPLITS]
         lines.append(
-            f"| `{dim}` | {DESCRIPTIONS[dim]} | "
+            f"| `{dim}` | {descriptions()[dim]} | "
             + " | ".join(f"{c:,}" for c in counts)
             + f" | {info['rows']:,} |"
         )
@@ -184,6 +179,7 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
         " versions, the judge model and any perturbation operator. User ids were replaced by keyed"
         " hashes and phone numbers, e-mail addresses and ID numbers were masked on ingest; the"
         " release's expectation suites checked that none remain in any text column.",
+        *_templates_lines(manifest),
         *_hash_key_lines(manifest),
         "",
         "## License",
@@ -193,6 +189,11 @@ def render_card(manifest: dict, examples: dict[str, dict] | None = None) -> str:
     lines += limitations_section()
     lines += citation_section(manifest)
     return "\n".join(lines) + "\n"
+
+
+def _count_words(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else f"{n:,}"
 
 
 def _label_key(item: tuple[str, int]) -> tuple[int, float, str]:
@@ -548,6 +549,18 @@ def left_out_dimensions_section(manifest: dict) -> list[str]:
         why = "; ".join(f"{domain}: {reason}" for domain, reason in sorted(reasons.items()))
         lines.append(f"- `{dim}`: {why or 'not chosen'}")
     return lines
+
+
+def _templates_lines(manifest: dict) -> list[str]:
+    """The prompt templates of the entries, each with its sha256 (from the manifest)."""
+    templates = manifest.get("templates")
+    if not templates:
+        return []
+    return [
+        "",
+        "Prompt templates (version and sha256 of the file; each entry's provenance names its"
+        " own): " + ", ".join(f"`{ref}` `{sha[:12]}`" for ref, sha in templates.items()) + ".",
+    ]
 
 
 def _hash_key_lines(manifest: dict) -> list[str]:

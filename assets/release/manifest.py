@@ -31,6 +31,9 @@ _NOT_CONTENT = (
     "overwrite_release",
     "validity",  # the gate's bounds judge a release; they do not change what is built
     "dagster_ui_url",
+    # Which template versions render the prompts: their effect is in the shards' digests, and
+    # the manifest's `templates` names each one with its sha256.
+    "template_versions",
 )
 
 
@@ -64,27 +67,59 @@ def llm_usage(warehouse: Warehouse) -> dict[str, dict[str, int]]:
     return usage
 
 
-def code_version() -> dict:
-    """The package version and, when the code runs from a git checkout, its commit."""
-    try:
-        version = metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        version = None
-    commit = None
+def _git(*args: str, cwd: Path | None = None) -> str | None:
+    """stdout of `git <args>` in the code's checkout (or `cwd`), or None outside one."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
+            ["git", *args],
+            cwd=cwd or Path(__file__).resolve().parent,
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
         )
-        if out.returncode == 0:
-            commit = out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {"package": PACKAGE, "version": version, "git_commit": commit}
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def code_version(checkout: Path | None = None) -> dict:
+    """The package version and, when the code runs from a git checkout, its commit and whether
+    the tree differs from it (`git_dirty`: `git status --porcelain` lists a change, so the
+    commit alone does not name the code that built the release; None outside a checkout)."""
+    try:
+        version = metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        version = None
+    head = _git("rev-parse", "HEAD", cwd=checkout)
+    commit = (head or "").strip() or None
+    status = _git("status", "--porcelain", cwd=checkout) if commit else None
+    dirty = None if status is None else bool(status.strip())
+    return {"package": PACKAGE, "version": version, "git_commit": commit, "git_dirty": dirty}
+
+
+def release_templates(con, tables: list[str]) -> dict[str, str]:
+    """`<id>.v<version>` -> sha256 of every prompt template the entries of `tables` were rendered
+    with (from their provenance); a template ref with two hashes is an error (core/templates.py
+    locks each version's content, so this means entries from before an in-place edit)."""
+    found: dict[str, set[str]] = {}
+    for table in tables:
+        for ref, sha in con.execute(
+            f'SELECT DISTINCT provenance.template_id, provenance.template_hash FROM "{table}" '
+            "WHERE provenance.template_id IS NOT NULL"
+        ).fetchall():
+            found.setdefault(ref, set()).add(sha)
+    mixed = {
+        ref: sorted(h for h in hashes if h) for ref, hashes in found.items() if len(hashes) > 1
+    }
+    if mixed:
+        raise ValueError(
+            "entries rendered with two contents of one template version (rebuild them): "
+            + "; ".join(
+                f"{ref}: {', '.join(h[:12] for h in hashes)}" for ref, hashes in mixed.items()
+            )
+        )
+    return {ref: next(iter(hashes)) for ref, hashes in sorted(found.items())}
 
 
 def derive_version(

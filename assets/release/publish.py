@@ -22,7 +22,7 @@ from assets.checks.validity.gate import release_validity
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
 from assets.ingest.domain_settings import recorded_domain_settings
-from assets.release.card import DESCRIPTIONS, example_rows, render_card
+from assets.release.card import descriptions, example_rows, render_card
 from assets.release.croissant import write_croissant
 from assets.release.manifest import (
     MANIFEST_FILE,
@@ -35,6 +35,7 @@ from assets.release.manifest import (
     llm_usage,
     manifest_json,
     read_manifest,
+    release_templates,
     seal_manifest,
 )
 from assets.release.shards import write_splits
@@ -183,6 +184,7 @@ def publish_release(
             dimensions = {
                 d: write_dimension(con, d, tmp, settings.release_shard_rows) for d in chosen
             }
+            templates = release_templates(con, [benchmark_table(d) for d in chosen])
         files = input_files(warehouse)
         version = settings.release_version or derive_version(
             settings.profile, inputs_fingerprint(files), settings, _shard_digests(dimensions)
@@ -212,12 +214,15 @@ def publish_release(
         # The validity gate's table (shortcut baselines, leaks, relevance vs truth) on the
         # shards just written: one additive manifest key, and the card's "Validity" section.
         manifest["validity"] = release_validity(tmp, settings).as_dict()
+        # The prompt templates of the released entries, `<id>.v<version>` -> sha256 (each
+        # entry's provenance names its own; core/templates.py locks their contents).
+        manifest["templates"] = templates
         (tmp / "README.md").write_text(
             render_card(manifest, example_rows(tmp, manifest)), encoding="utf-8"
         )
         # Files describing the release (croissant.json lists the shards and the card), listed
         # with their sha256 in the manifest.
-        manifest["metadata_files"] = [write_croissant(tmp, manifest, DESCRIPTIONS)]
+        manifest["metadata_files"] = [write_croissant(tmp, manifest, descriptions())]
         # Sealed last: the digest covers every field above (issue 17).
         manifest = seal_manifest(manifest, os.environ.get(SIGNING_KEY_ENV) or None)
         (tmp / MANIFEST_FILE).write_text(manifest_json(manifest), encoding="utf-8")

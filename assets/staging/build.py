@@ -28,12 +28,13 @@ def stage_item_profiles(wh: Warehouse, domain: str) -> int:
 
 def stage_request_items(wh: Warehouse, domain: str) -> int:
     require_raw(wh, ("requests", "impressions", "events"), domain)
-    sql = request_items_sql()
-    sampling = read_domain_settings(wh, domain).negatives
+    settings = read_domain_settings(wh, domain)
+    sql = request_items_sql(signals=settings.signals)
+    sampling = settings.negatives
     if sampling.per_request and not wh.count("raw_impressions", domain):
         # No impressions logged: engaged items plus sampled negatives (staging/negatives.py).
         sampled = sampled_impressions_sql(sampling.per_request, sampling.seed)
-        sql = request_items_sql(impressions=f"({sampled})")
+        sql = request_items_sql(impressions=f"({sampled})", signals=settings.signals)
     return wh.write_partition(
         STG_REQUEST_ITEMS, domain, sql, {"domain": domain}, REQUEST_ITEMS_SCHEMA
     )

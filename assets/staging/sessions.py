@@ -3,22 +3,51 @@
 Impressions are joined to their request (user, time, query, place) and to the events on the same
 (request, item). The engagement level is the strongest event: 2 for an order, 1 for a click or any
 other interaction short of an order (add to cart, favourite), 0 when the item was only shown.
+A signal that domain.toml maps to a level (`[[signals]] level = 2`, e.g. Instacart's reorder
+flag) sets the level of the events that carry it (`event_level_sql`).
 """
 
 from __future__ import annotations
 
+from core.sql import sql_literal
+
+BASE_LEVEL = "CASE WHEN event_type = 'order' THEN 2 ELSE 1 END"
+_SET = "('1', 'true', 't', 'yes', 'y')"
+_UNSET = "('0', 'false', 'f', 'no', 'n')"
+
+
+def event_level_sql(signals=()) -> str:
+    """The engagement level of one raw_events row: 2 for an order, 1 for any other event; a
+    signal of domain.toml with a `level` (schemas/domain.py `Signal`) overrides it where its
+    extra column is set (and `otherwise` where the column is present but not set)."""
+    set_cases, unset_cases = [], []
+    for signal in signals:
+        if signal.table != "events" or signal.level is None:
+            continue
+        value = f"lower(trim(list_extract(map_extract(extra, {sql_literal(signal.column)}), 1)))"
+        number = f"TRY_CAST({value} AS DOUBLE)"
+        set_cases.append(f"WHEN {value} IN {_SET} OR {number} > 0 THEN {int(signal.level)}")
+        if signal.otherwise is not None:
+            unset_cases.append(
+                f"WHEN {value} IN {_UNSET} OR {number} = 0 THEN {int(signal.otherwise)}"
+            )
+    if not set_cases:
+        return BASE_LEVEL
+    return f"CASE {' '.join(set_cases + unset_cases)} ELSE {BASE_LEVEL} END"
+
 
 def request_items_sql(
-    requests: str = '"raw_requests"', impressions: str = "raw_impressions"
+    requests: str = '"raw_requests"', impressions: str = "raw_impressions", signals=()
 ) -> str:
     """SELECT producing stg_request_items rows for domain $domain (`impressions`: the logged
-    ones, or sampled ones, staging/negatives.py)."""
+    ones, or sampled ones, staging/negatives.py; `signals`: the domain's, whose levels feed
+    the engagement)."""
     return f"""
 WITH ev AS (
     SELECT request_id, item_id,
            bool_or(event_type = 'click') AS clicked,
            bool_or(event_type = 'order') AS ordered,
-           max(CASE WHEN event_type = 'order' THEN 2 ELSE 1 END) AS engagement,
+           max({event_level_sql(signals)}) AS engagement,
            min(ts) AS first_event_ts
     FROM raw_events
     WHERE domain = $domain

@@ -107,6 +107,7 @@ class Check:
     description: str
     reads: tuple[Table, ...]
     partitioned: ClassVar[bool] = False  # per domain (the step's partitions) or whole tables
+    uses_llm: ClassVar[bool] = False  # takes the LLM resource's config in its context
 
     def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> CheckResult:
         raise NotImplementedError

@@ -108,5 +108,5 @@ def step_check(check: Check) -> AssetChecksDefinition:
             blocking=check.blocking,
             description=check.description,
             partitions_def=DOMAINS if check.partitioned else None,
-            required_resource_keys={"warehouse", "build"},
+            required_resource_keys={"warehouse", "build"} | ({"llm"} if check.uses_llm else set()),
         )(_check)

@@ -128,16 +128,17 @@ def run(args: argparse.Namespace) -> int:
                 jobs, domains, settings, on_progress=on_progress, selections=selections
             )
     except BuildFailed as exc:
-        if exc.url:
-            console.print(f"failed run: {exc.url}", markup=False)
+        # The cause (a meaning check's failure) first, then the symptoms, then the run's page.
         if exc.report is not None:
             from pipelines.cli.common import print_check_failures
 
             print_check_failures(exc.report, console)
-            if args.json:
-                doc = build_summary(exc.report, settings, published=False)
-                doc |= {"success": False, "error": str(exc)}
-                print(json.dumps(doc, indent=2, default=str))
+        if exc.url:
+            console.print(f"failed run: {exc.url}", markup=False)
+        if exc.report is not None and args.json:
+            doc = build_summary(exc.report, settings, published=False)
+            doc |= {"success": False, "error": str(exc)}
+            print(json.dumps(doc, indent=2, default=str))
         raise
     if args.json:
         print(json.dumps(build_summary(report, settings, publish), indent=2, default=str))

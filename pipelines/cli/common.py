@@ -73,8 +73,20 @@ def print_check_failures(report: RunReport, out: Console | None = None) -> None:
     """Each failed check's failed expectations: how many rows, a few examples (one line each)."""
     out = out or console
     lines = []
+    # The meaning checks' failures are the cause of the others (row counts, expectations):
+    # printed first, one line each.
+    causes = [
+        cause
+        for check in report.checks
+        if not check.passed and check.check == "meaning"
+        for cause in (check.metadata.get("causes") or [])
+    ]
+    if causes:
+        out.print("[bold]cause[/bold]")
+        for cause in causes:
+            out.print("  ✗ " + cause, soft_wrap=True, markup=False)
     for check in report.checks:
-        if check.passed:
+        if check.passed or (check.check == "meaning" and check.metadata.get("causes")):
             continue
         domain = check.metadata.get("domain")
         where = f"{check.asset}:{check.check}" + (f" [{domain}]" if domain else "")

@@ -10,7 +10,7 @@ derived columns that `assets.checks.frames.benchmark_frame` computes first (Duck
 | `history_before_request` | every history event has a ts strictly before context.ts                      |
 | `test_after_train`       | validation and test rows: context.ts later than the domain's last train entry |
 | `ranking_is_permutation` | gold_ranking orders exactly the candidates' item ids, each once              |
-| `candidate_labels_match` | one engagement level (0-2) per candidate; gold_ranking starts at a top one   |
+| `candidate_labels_match` | one level (0-2) per candidate; gold_ranking is the candidates by level, desc |
 
 Nested payload columns (structs and lists) appear in the frame as their JSON text, so that the
 personal-data scan reaches every string inside them.
@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from schemas.dimensions import get_dimension, registry
 from schemas.entries import (
     LABEL_SOURCES,
-    LABEL_VALUES,
     SPLITS,
-    TIMED_DIMENSIONS,
     entry_schema,
 )
 from schemas.expectations.raw import PII_REGEX, pandas_type_name
@@ -67,7 +66,7 @@ def text_columns(dimension: str) -> list[str]:
 
 
 def binary_dimensions() -> tuple[str, ...]:
-    return tuple(d for d, values in LABEL_VALUES.items() if len(values) == 2)
+    return tuple(name for name, dim in registry().items() if dim.is_binary)
 
 
 SUITE_PARTS = ("all", "table", "text")
@@ -114,10 +113,11 @@ def benchmark_suite(dimension: str, profile: SizeProfile, part: str = "all"):
             column="answer", min_value=ANSWER_CHARS[0], max_value=ANSWER_CHARS[1]
         ),
     ]
-    if dimension in LABEL_VALUES:
+    declared = get_dimension(dimension)
+    if declared.label_values:
         ex += [
             E.ExpectColumnValuesToNotBeNull(column="label"),
-            E.ExpectColumnValuesToBeInSet(column="label", value_set=list(LABEL_VALUES[dimension])),
+            E.ExpectColumnValuesToBeInSet(column="label", value_set=list(declared.label_values)),
         ]
     else:  # item_ranking: the label is the ordering of the candidates
         ex += [
@@ -127,13 +127,14 @@ def benchmark_suite(dimension: str, profile: SizeProfile, part: str = "all"):
             E.ExpectColumnValuesToBeInSet(column="candidate_labels_match", value_set=[True]),
         ]
     if dimension in binary_dimensions():
-        low, high = profile.balance_bounds
+        # A dimension may declare its own bounds (schemas/dimensions.py), else the profile's.
+        low, high = declared.balance_bounds or profile.balance_bounds
         ex.append(E.ExpectColumnMeanToBeBetween(column="label", min_value=low, max_value=high))
     # The split policy (user and time holdout): a user's entries sit in one split; entries that
     # carry their time put every held-out one after the domain's train entries. Across
     # dimensions the leak audit (assets/checks/leaks.py) checks the same.
     ex.append(E.ExpectColumnValuesToBeInSet(column="user_split_count", value_set=[1]))
-    if dimension in TIMED_DIMENSIONS:
+    if declared.timed:
         ex += [
             E.ExpectColumnValuesToNotBeNull(column="history_before_request"),
             E.ExpectColumnValuesToBeInSet(column="history_before_request", value_set=[True]),

@@ -153,3 +153,42 @@ def test_sampled_negatives_stand_in_for_missing_impressions(tmp_path):
     }, settings)  # fmt: skip
     ok, reason = _verdicts(root, "clicks")["behavior_prediction"]
     assert ok and "4 negatives per request are sampled" in reason and "'sampled'" in reason
+
+
+def test_the_preflight_table_is_on_the_domain_settings_asset_in_the_ui(tmp_path, monkeypatch):
+    """What the UI shows on `ingest/domain_settings`: each dimension, supported or not, and why."""
+    from dagster import DagsterInstance, materialize
+
+    from assets.ingest.assets import domain_settings
+    from assets.partitions import DOMAINS
+    from assets.resources import BuildSettings, LLMResource, WarehouseResource
+
+    monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
+    root = _drop(
+        tmp_path / "logs",
+        "shop",
+        {
+            "items.csv": ITEMS,
+            "requests.csv": "request_id,user_id,ts\nR1,U1,2026-05-01T10:00:00\n",
+            "events.csv": "request_id,user_id,item_id,ts,event_type\n"
+            "R1,U1,I1,2026-05-01T10:01:00,order\n",
+        },
+    )
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(DOMAINS.name, ["shop"])
+        result = materialize(
+            [domain_settings],
+            partition_key="shop",
+            instance=instance,
+            resources={
+                "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+                "build": BuildSettings(logs_root=str(root)),
+                "llm": LLMResource(),
+            },
+        )
+    (mat,) = result.asset_materializations_for_node("ingest__domain_settings")
+    table = mat.metadata["capabilities_table"].value
+    assert table.splitlines()[0] == "| dimension | supported | why |"
+    assert "| behavior_prediction | NO | no impressions: what was shown and ignored" in table
+    assert "| query_item_relevance | NO | no query in requests and no annotations" in table
+    assert mat.metadata["supported_dimensions"].value == "none"

@@ -109,6 +109,49 @@ def test_instacart_orders(tmp_path):
     assert result.settings.wording.service == "grocery delivery"
 
 
+def test_instacart_reorder_signal_feeds_the_engagement_level(tmp_path):
+    """The importer maps `reordered` to levels (a reorder 2, a first purchase 1); staging gives
+    each (order, product) that level, and the sampled negatives 0: three classes from an
+    orders-only source instead of one."""
+    from assets.ingest.domain_settings import ingest_domain_settings
+    from assets.staging.build import stage_request_items
+
+    src = _write(tmp_path / "instacart", INSTACART)
+    result = IMPORTERS["instacart"](src, tmp_path / "logs", "groceries")
+    (signal,) = result.settings.signals
+    assert (signal.column, signal.level, signal.otherwise) == ("reordered", 2, 1)
+    toml = (tmp_path / "logs" / "groceries" / "domain.toml").read_text()
+    assert "level = 2" in toml and "otherwise = 1" in toml
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    ingest_drop(tmp_path / "logs", "groceries", wh)
+    ingest_domain_settings(wh, tmp_path / "logs", "groceries")
+    stage_request_items(wh, "groceries")
+    staged = wh.query("SELECT request_id, item_id, engagement FROM stg_request_items")
+    level = {(r, i): e for r, i, e in staged.iter_rows()}
+    assert level[("11", "100")] == 2 and level[("12", "100")] == 2  # reorders
+    assert level[("10", "100")] == 1 and level[("10", "200")] == 1  # first purchases
+    assert level[("20", "300")] == 1
+    negatives = [
+        e
+        for (r, i), e in level.items()
+        if (r, i) not in {("10", "100"), ("10", "200"), ("11", "100"), ("12", "100"), ("20", "300")}
+    ]
+    assert negatives and set(negatives) == {0}
+
+
+def test_a_signal_without_a_level_leaves_the_event_types_level(tmp_path):
+    from assets.staging.sessions import BASE_LEVEL, event_level_sql
+    from schemas.domain import Signal
+
+    assert event_level_sql([Signal(table="events", column="reordered", kind="reorder")]) == (
+        BASE_LEVEL
+    )
+    with pytest.raises(ValueError, match="must be on the events table"):
+        Signal(table="items", column="stars", kind="rating", level=2)
+    with pytest.raises(ValueError, match="otherwise needs a level"):
+        Signal(table="events", column="reordered", kind="reorder", otherwise=1)
+
+
 def test_movielens_latest_small(tmp_path):
     src = _write(
         tmp_path / "ml-latest-small",

@@ -2,12 +2,28 @@
 
 import json
 import random
+import re
+from collections import Counter
 from datetime import datetime
 
 import polars as pl
 import pytest
 
-from loggen.agent_turns import TRUTH_SCHEMA, TURN_SCHEMA, AgentErrorRates, make_agent_turns
+from assets.dimensions.factual_consistency.evidence import evidence_item
+from assets.dimensions.factual_consistency.responses import parse_response
+from assets.evaluation.baselines.text import MarkerRule, ResponseNgram
+from assets.evaluation.metrics import roc_auc
+from core.settings import ValidityThresholds
+from loggen.agent_turns import (
+    _CLOSINGS,
+    _OPENINGS,
+    _REASONS,
+    FORBIDDEN_WORDS,
+    TRUTH_SCHEMA,
+    TURN_SCHEMA,
+    AgentErrorRates,
+    make_agent_turns,
+)
 from schemas.constraints import HARD_TYPES, constraints_from_json
 from schemas.logs import AGENT_TURNS
 
@@ -133,3 +149,102 @@ def test_minimal_contract_columns_are_enough(inputs):
         not turns["instruction"].str.contains("km|公里|米").any()
     )  # no position: no distance limit
     assert "distance" not in set(truth["misstated"].explode().struct.field("field").drop_nulls())
+
+
+def _sentences(text: str) -> set[str]:
+    """The sentences of a response (text lines, JSON strings) split at sentence ends."""
+    parts = re.split(r'[\n"]|(?<=[。！？!?])|(?<=\.)\s', text)
+    return {p.strip() for p in parts if len(p.strip()) >= 4}
+
+
+@pytest.fixture(scope="module")
+def half_wrong(inputs):
+    """Turns where half the responses break a constraint: (responses, labels 1 = compliant)."""
+    turns, truth = make_agent_turns(*inputs, "food_delivery", 6, AgentErrorRates(0.5, 0.0))
+    labels = (truth["violated_constraints"].list.len() == 0).to_list()
+    return turns["response"].to_list(), labels
+
+
+def test_no_sentence_gives_the_label_away(half_wrong):
+    """Compliant and wrong responses draw their wording from one pool: no sentence that a fair
+    share of one label's responses hold is (nearly) absent from the other's."""
+    responses, labels = half_wrong
+    held = {True: Counter(), False: Counter()}
+    for text, label in zip(responses, labels, strict=True):
+        held[label].update(_sentences(text))
+    size = {k: labels.count(k) for k in (True, False)}
+    assert min(size.values()) > 800
+    one_sided = []
+    for label in (True, False):
+        for sentence, n in held[label].items():
+            share = n / size[label]
+            other = held[not label][sentence] / size[not label]
+            if share >= 0.02 and other < share / 3:
+                one_sided.append((label, sentence, round(share, 3), round(other, 3)))
+    assert not one_sided, one_sided[:10]
+    # Every sentence of the agent's pools is written by both labels at about the same rate.
+    for pool in (_OPENINGS, _CLOSINGS, _REASONS):
+        for sentence in [s for lang in ("zh", "en") for s in pool[lang]]:
+            shares = [
+                sum(sentence in t for t, y in zip(responses, labels, strict=True) if y == k)
+                / size[k]
+                for k in (True, False)
+            ]
+            assert min(shares) > 0 and abs(shares[0] - shares[1]) < 0.05, (sentence, shares)
+
+
+def test_the_marker_rule_and_ngram_classifier_see_no_label(half_wrong):
+    """The validity gate's shortcut baselines, fitted on half the turns and scored on the other
+    half (1,000 each: an interval of about +-0.03), stay within the gate's bounds."""
+    responses, labels = half_wrong
+    frame = pl.DataFrame(
+        {
+            "entry_id": [str(i) for i in range(len(responses))],
+            "response": responses,
+            "label": pl.Series(labels).cast(pl.Int8),
+        }
+    )
+    train, test = frame[:1000], frame[1000:]
+    gold = test["label"].to_numpy()
+    marker = MarkerRule.fit("instruction_following", train)
+    acc = float((marker.predict(test)["prediction"].to_numpy() == gold).mean())
+    scores = ResponseNgram.fit("instruction_following", train, 0).predict(test)["score"]
+    auc = roc_auc(gold == 1, scores)
+    limits = ValidityThresholds()
+    assert acc <= limits.marker_max_acc, acc
+    assert auc <= limits.response_ngram_max_auc, auc
+
+
+def test_forbidden_words_are_praise_any_response_may_quote(half_wrong, inputs):
+    """The words a forbidden-content rule names are ones compliant responses use too (where their
+    instruction does not forbid them); breaking the rule is using a forbidden one."""
+    responses, labels = half_wrong
+    for words in FORBIDDEN_WORDS.values():
+        for word in words:
+            with_word = [y for t, y in zip(responses, labels, strict=True) if word in t]
+            assert sum(with_word) >= 10, word  # compliant responses holding it
+    turns, truth = make_agent_turns(*inputs, "food_delivery", 6, AgentErrorRates(0.5, 0.0))
+    rows = turns.join(truth, on="turn_id").iter_rows(named=True)
+    for row in rows:
+        forbidden = [
+            c for c in constraints_from_json(row["constraints"]) if c.type == "forbidden_content"
+        ]
+        if not forbidden:
+            continue
+        used = [w for w in forbidden[0].words if w.lower() in row["response"].lower()]
+        assert bool(used) == ("forbidden_content" in row["violated_constraints"])
+
+
+def test_renamed_items_take_real_names_of_the_domain(inputs):
+    """A misstated name is another item's real title (an agent confusing two shops), never an
+    invented one: with the whole catalog as evidence, every recommendation names an item."""
+    requests, retrieved, items = inputs
+    turns, truth = make_agent_turns(
+        requests, retrieved, items, "food_delivery", 8, AgentErrorRates(0.0, 1.0)
+    )
+    renamed = truth["misstated"].list.eval(pl.element().struct.field("field") == "name").list.any()
+    assert renamed.sum() >= 100
+    catalog = [evidence_item(row) for row in items.iter_rows(named=True)]
+    for text in turns.filter(renamed)["response"].to_list():
+        parsed = parse_response(text, catalog)
+        assert parsed.recommendations and all(r.item_id for r in parsed.recommendations), text

@@ -100,8 +100,11 @@ def _run(instance, job, status, domain=None):
     return run.run_id
 
 
-def _release(instance):
-    return release_after_domains(build_sensor_context(instance=instance))
+def _release(instance, logs_root="/nonexistent-logs"):
+    context = build_sensor_context(
+        instance=instance, resources={"build": BuildSettings(logs_root=str(logs_root))}
+    )
+    return release_after_domains(context)
 
 
 def test_release_waits_for_every_domain(instance):
@@ -322,3 +325,63 @@ def test_removed_domain_whose_folder_stays_is_added_and_built_again(instance, tm
     assert request.run_key != first.run_requests[0].run_key
     assert drop_fingerprint(root / "food") in request.run_key
     assert instance.get_dynamic_partitions("domain") == ["food"]
+
+
+def _clicks_only_drop(root, name="shop"):
+    """Items with titles, requests without a query, click and order events, no impressions, and
+    sampled negatives asked for: behaviour and ranking only."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = root / name
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"item_id": ["a", "b", "c"], "title": ["x", "y", "z"]}),
+                   folder / "items.parquet")  # fmt: skip
+    pq.write_table(pa.table({"request_id": ["r1"], "user_id": ["u1"],
+                             "ts": ["2026-05-01T10:00:00"]}), folder / "requests.parquet")  # fmt: skip
+    pq.write_table(pa.table({"request_id": ["r1"], "user_id": ["u1"], "item_id": ["a"],
+                             "ts": ["2026-05-01T10:01:00"], "event_type": ["click"]}),
+                   folder / "events.parquet")  # fmt: skip
+    (folder / "domain.toml").write_text("[negatives]\nper_request = 2\n")
+    (folder / "_SUCCESS").write_text("")
+    return folder
+
+
+def test_sensor_runs_build_only_the_dimensions_the_drop_supports(instance, tmp_path, monkeypatch):
+    monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
+    root = tmp_path / "logs"
+    _clicks_only_drop(root)
+    result = _evaluate_new_domains(instance, root)
+    (request,) = result.run_requests
+    assert request.tags["recrm/dimensions"] == "behavior_prediction,item_ranking"
+    groups = {k.path[0] for k in request.asset_selection}
+    assert groups == {"ingest", "staging", "behavior_prediction", "item_ranking"}
+
+    instance.add_dynamic_partitions(DOMAINS.name, ["shop"])
+    _run(instance, "build_domain", DagsterRunStatus.SUCCESS, "shop")
+    release = _release(instance, root)
+    assert isinstance(release, RunRequest)
+    assert release.tags["recrm/dimensions"] == "behavior_prediction,item_ranking"
+    assert {"/".join(k.path) for k in release.asset_selection} == {
+        "behavior_prediction/benchmark",
+        "item_ranking/benchmark",
+        "release",
+    }
+
+
+def test_sensor_ingests_a_drop_that_supports_no_dimension(instance, tmp_path):
+    root = tmp_path / "logs"
+    _domain(root, "catalog_only")  # items only
+    (request,) = _evaluate_new_domains(instance, root).run_requests
+    assert request.tags["recrm/dimensions"] == "none"
+    assert {k.path[0] for k in request.asset_selection} == {"ingest", "staging"}
+
+
+def test_sensor_builds_the_whole_job_for_a_full_drop(instance):
+    from pathlib import Path
+
+    root = Path(__file__).parents[2] / "sample_logs"
+    result = _evaluate_new_domains(instance, root)
+    assert result.run_requests
+    assert all(r.asset_selection is None for r in result.run_requests)
+    assert {r.tags["recrm/dimensions"] for r in result.run_requests} == {"all"}

@@ -72,7 +72,8 @@ def context_text_sql(context: str) -> str:
     coordinates, scene."""
     return (
         "concat_ws(chr(10), "
-        f"'query: ' || coalesce({context}.query, ''), "
+        # A request without a query (browsing, orders-only logs) says so, not a blank line.
+        f"'query: ' || coalesce(nullif(trim({context}.query), ''), '(none: no query was typed)'), "
         f"'time: ' || strftime({local_time_sql(f'{context}.ts')}, '%Y-%m-%d %H:%M (%A)') "
         f"|| ' local time (' || {TIME_ZONE_PARAM} || ')', "
         f"'city: ' || {context}.city, "

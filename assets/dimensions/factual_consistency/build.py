@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from functools import partial
 
 import polars as pl
 import pyarrow as pa
@@ -21,12 +22,13 @@ from assets.dimensions.common.transcripts import (
     rule_labelled,
     step_schema,
 )
-from assets.dimensions.factual_consistency.claims import check_claims
+from assets.dimensions.factual_consistency.claims import CategoryNames, check_claims
 from assets.dimensions.factual_consistency.evidence import EvidenceCache
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.factual_consistency.synthesis import (
     ItemPool,
     applicable_operators,
+    category_names,
     item_pool,
     perturb,
 )
@@ -42,10 +44,13 @@ LABELLED_COLUMNS = STEP_SCHEMA.names
 def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Rule labels from the claim checker for every turn; returns (labelled, stats). Turns are
     checked one by one, in slices on every core (`core.parallel`); only the response and its
-    evidence go to the workers, and only the unsupported claims come back."""
+    evidence go to the workers, and only the unsupported claims come back. A category claimed
+    in its other-language form is supported (`synthesis.category_names`, learned from the turns'
+    items)."""
     if turns.height == 0:
         return pl.DataFrame(), {"turns": 0}
-    parts = map_slices(_label_slice, turns.select("response", "evidence"))
+    label = partial(_label_slice, categories=category_names(turns["evidence"]))
+    parts = map_slices(label, turns.select("response", "evidence"))
     claims = pl.Series("unsupported_claims", pa.chunked_array([claims for claims, _ in parts]))
     out = rule_labelled(turns.with_columns(claims), "unsupported_claims", LABELLED_COLUMNS)
     made = merge_counts([made for _, made in parts])
@@ -54,7 +59,9 @@ def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     }  # fmt: skip
 
 
-def _label_slice(turns: pl.DataFrame, offset: int) -> tuple[pa.Array, dict]:
+def _label_slice(
+    turns: pl.DataFrame, offset: int, categories: CategoryNames | None = None
+) -> tuple[pa.Array, dict]:
     """(unsupported claims of every turn, claims made by field) of a slice of the step's turns
     (`offset`, its first row, is not needed)."""
     claims_col = []
@@ -67,7 +74,7 @@ def _label_slice(turns: pl.DataFrame, offset: int) -> tuple[pa.Array, dict]:
             for rec in parsed.recommendations:
                 made["name"] += 1
                 made.update(c.field for c in rec.claims)
-            claims_col.append(check_claims(parsed, ev))
+            claims_col.append(check_claims(parsed, ev, categories))
     return pa.array(claims_col, type=STEP_SCHEMA.field("unsupported_claims").type), dict(made)
 
 
@@ -89,7 +96,8 @@ def _attempt(op: str, prepared: tuple, rng: random.Random) -> dict | None:
     # Perturbing does not change the parse: the attempts on one turn share it.
     response, ev, parsed, pool = prepared
     new = perturb(op, parsed, ev, rng, pool)
-    found = check_claims(parse_response(new, ev), ev) if new and new != response else []
+    categories = pool.canonical if pool is not None else None
+    found = check_claims(parse_response(new, ev), ev, categories) if new and new != response else []
     return {"response": new, "unsupported_claims": found} if found else None
 
 

@@ -52,34 +52,53 @@ class ItemPool:
         return [v for e in self.items if (v := getattr(e, attribute)) is not None]
 
 
-def item_pool(turns: pl.DataFrame, seed: int) -> ItemPool:
-    """The pool of a domain's turns (a seeded sample of at most POOL_ROWS): distinct evidence
-    items, and the category merge the relevance vocabulary learns from items' names in both
-    languages (`query_item_relevance.vocabulary`)."""
+def category_names(evidence: pl.Series) -> dict[str, str]:
+    """Casefolded category -> canonical name over the distinct items of a list[ITEM] column: the
+    category merge the relevance vocabulary learns from items' names in both languages
+    (`query_item_relevance.vocabulary`), kept only where it joins a Chinese and a non-Chinese
+    name. Categories sharing a canonical name are one category in two languages
+    (`claims.CategoryNames`)."""
     from assets.dimensions.query_item_relevance.vocabulary import learn_vocabulary
 
-    if turns.height == 0:
-        return ItemPool()
-    if turns.height > POOL_ROWS:
-        turns = turns.sort("turn_id").sample(POOL_ROWS, seed=seed % (2**32))
+    if evidence.len() == 0:
+        return {}
     structs = (
-        turns.select(pl.col("evidence").explode())
-        .unnest("evidence")
+        evidence.explode()
+        .drop_nulls()
+        .struct.unnest()
         .filter(pl.col("item_id").is_not_null())
         .unique("item_id", keep="first")
         .sort("item_id")
     )
+    if structs.height == 0:
+        return {}
+    merged = learn_vocabulary(structs, None).categories
+    members: dict[str, list[str]] = {}
+    for category, canonical in merged.select("category", "canonical").iter_rows():
+        members.setdefault(canonical, []).append(category)
+    out = {}
+    for canonical, names in members.items():
+        # A translation changes the script: two categories in one script that the name profiles
+        # merge are two categories (sister shops), and a claim of one about the other is wrong.
+        translated = len({bool(_CJK.search(n)) for n in names}) > 1
+        for name in names:
+            key = name.strip().casefold()
+            out[key] = canonical if translated else key
+    return out
+
+
+def item_pool(turns: pl.DataFrame, seed: int) -> ItemPool:
+    """The pool of a domain's turns: distinct evidence items of a seeded sample of at most
+    POOL_ROWS turns, and the category merge over every turn's items (`category_names`)."""
+    if turns.height == 0:
+        return ItemPool()
+    canonical = category_names(turns["evidence"])
+    if turns.height > POOL_ROWS:
+        turns = turns.sort("turn_id").sample(POOL_ROWS, seed=seed % (2**32))
     items = [
         e for ev in EvidenceCache().column(turns["evidence"]) for e in ev
     ]  # parsed views, deduplicated below
     by_id = {e.item_id: e for e in items}
-    canonical: dict[str, str] = {}
-    if structs.height:
-        categories = learn_vocabulary(structs, None).categories
-        canonical = {
-            c.strip().casefold(): k
-            for c, k in categories.select("category", "canonical").iter_rows()
-        }
     return ItemPool(items=[by_id[i] for i in sorted(by_id)], canonical=canonical)
 
 

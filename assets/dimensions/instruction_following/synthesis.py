@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
 from assets.dimensions.factual_consistency.responses import (
@@ -38,17 +40,13 @@ from assets.dimensions.instruction_following.phrases import (
 from assets.dimensions.instruction_following.verify import detect_language
 from schemas.constraints import Constraint
 
-OPERATORS: dict[str, str] = {
-    "drop_json_field": "json_format",
-    "break_json": "json_format",
-    "wrong_item_count": "item_count",
-    "exceed_length": "max_length",
-    "wrong_language": "language",
-    "over_price_item": "max_price",
-    "over_distance_item": "max_distance_km",
-    "add_forbidden_word": "forbidden_content",
-    "drop_must_mention": "must_mention",
-}
+# The perturbation operators, in the order they are tried (seeded; see `applicable_operators`):
+# name -> the constraint type it breaks. Each is a function registered with `@operator` below.
+OPERATORS: dict[str, str] = {}
+# name -> the function: (PerturbInput) -> the edited response, or None when it cannot apply.
+OPERATOR_FUNCTIONS: dict[str, Callable[[PerturbInput], str | None]] = {}
+# Operators that edit a JSON response's structure: only for a valid JSON response.
+JSON_OPERATORS: set[str] = set()
 _PREFIX = re.compile(r"^[ \t]*(?:\d{1,2}[.、)）]|[-*•·])[ \t]*")
 _NUMBERED = re.compile(r"^([ \t]*)(\d{1,2})([.、)）])", re.M)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -61,7 +59,7 @@ def applicable_operators(constraints: list[Constraint], valid_json: bool) -> lis
     types = {c.type for c in constraints}
     ops = [op for op, t in OPERATORS.items() if t in types]
     if not valid_json:
-        ops = [op for op in ops if op not in ("drop_json_field", "break_json")]
+        ops = [op for op in ops if op not in JSON_OPERATORS]
     return ops
 
 
@@ -323,6 +321,50 @@ def _reasons_for(
 
 
 # -- the operators ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PerturbInput:
+    """What an operator edits: the response as parsed, its constraints and evidence, the seeded
+    generator and the domain's logged phrasings."""
+
+    constraints: list[Constraint]
+    parsed: ParsedResponse
+    evidence: list[EvidenceItem]
+    rng: random.Random
+    bank: PhraseBank
+
+    @property
+    def text(self) -> str:
+        return self.parsed.text
+
+    @property
+    def lang(self) -> str:
+        return response_language(self.parsed, self.constraints)
+
+    @property
+    def is_json(self) -> bool:
+        return self.parsed.format == "json" and self.parsed.json_valid
+
+    @property
+    def recs(self) -> list[Recommendation]:
+        return self.parsed.recommendations
+
+
+def operator(name: str, breaks: str, json_only: bool = False):
+    """Register the decorated function as operator `name`, which breaks constraint type
+    `breaks` (`json_only`: it needs a valid JSON response)."""
+
+    def register(fn: Callable[[PerturbInput], str | None]):
+        if name in OPERATOR_FUNCTIONS:
+            raise ValueError(f"operator {name!r} is registered twice")
+        OPERATORS[name] = breaks
+        OPERATOR_FUNCTIONS[name] = fn
+        if json_only:
+            JSON_OPERATORS.add(name)
+        return fn
+
+    return register
+
+
 def perturb(
     op: str,
     constraints: list[Constraint],
@@ -333,104 +375,142 @@ def perturb(
 ) -> str | None:
     """The response edited by operator `op`, or None when the operator cannot apply here.
     `bank`: the domain's logged phrasings (`phrases.harvest`)."""
-    bank = bank or _EMPTY
-    text = parsed.text
-    lang = response_language(parsed, constraints)
-    is_json = parsed.format == "json" and parsed.json_valid
-    recs = parsed.recommendations
-    if op == "drop_json_field":
-        c = _constraint(constraints, "json_format")
-        doc = _doc(text)
-        options = [(i, f) for i, r in enumerate(_recs(doc)) for f in c.fields if f in r]
-        if not options:
+    fn = OPERATOR_FUNCTIONS.get(op)
+    if fn is None:
+        raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
+    return fn(PerturbInput(constraints, parsed, evidence, rng, bank or _EMPTY))
+
+
+@operator("drop_json_field", "json_format", json_only=True)
+def drop_json_field(x: PerturbInput) -> str | None:
+    c = _constraint(x.constraints, "json_format")
+    doc = _doc(x.text)
+    options = [(i, f) for i, r in enumerate(_recs(doc)) for f in c.fields if f in r]
+    if not options:
+        return None
+    i, f = x.rng.choice(options)
+    del _recs(doc)[i][f]
+    return _dump(doc, x.text)
+
+
+@operator("break_json", "json_format", json_only=True)
+def break_json(x: PerturbInput) -> str | None:
+    text = x.text
+    body, offset = json_body(text)
+    if x.rng.random() < 0.5:
+        cut = body.rstrip().rfind("}")
+        new_body = body[:cut].rstrip()
+    else:
+        cut = body.rfind("]")
+        if cut < 0:
             return None
-        i, f = rng.choice(options)
-        del _recs(doc)[i][f]
-        return _dump(doc, text)
-    if op == "break_json":
-        body, offset = json_body(text)
-        if rng.random() < 0.5:
-            cut = body.rstrip().rfind("}")
-            new_body = body[:cut].rstrip()
-        else:
-            cut = body.rfind("]")
-            if cut < 0:
-                return None
-            new_body = body[:cut].rstrip() + ",\n" + body[cut:]
-        return text[:offset] + new_body + text[offset + len(body) :]
-    if op == "wrong_item_count":
-        c = _constraint(constraints, "item_count")
-        n = len(recs)
-        if (c.mode == "exactly" and n != c.n) or (c.mode == "at_most" and n > c.n):
-            return None  # already breaks it: nothing to synthesize
-        must = _must_ids(constraints, evidence)
-        removable = [r for r in recs if r.item_id not in must]
-        if c.mode == "exactly" and n >= 2 and removable and rng.random() < 0.5:
+        new_body = body[:cut].rstrip() + ",\n" + body[cut:]
+    return text[:offset] + new_body + text[offset + len(body) :]
+
+
+@operator("wrong_item_count", "item_count")
+def wrong_item_count(x: PerturbInput) -> str | None:
+    text, recs, rng, is_json = x.text, x.recs, x.rng, x.is_json
+    c = _constraint(x.constraints, "item_count")
+    n = len(recs)
+    if (c.mode == "exactly" and n != c.n) or (c.mode == "at_most" and n > c.n):
+        return None  # already breaks it: nothing to synthesize
+    must = _must_ids(x.constraints, x.evidence)
+    removable = [r for r in recs if r.item_id not in must]
+    if c.mode == "exactly" and n >= 2 and removable and rng.random() < 0.5:
+        return _remove(text, is_json, rng.choice(removable), recs)
+    add = c.n + 1 - n
+    pool = _unrecommended(x.parsed, x.evidence, x.constraints, within=True)
+    if len(pool) < add:
+        if c.mode == "exactly" and n >= 2 and removable:
             return _remove(text, is_json, rng.choice(removable), recs)
-        add = c.n + 1 - n
-        pool = _unrecommended(parsed, evidence, constraints, within=True)
-        if len(pool) < add:
-            if c.mode == "exactly" and n >= 2 and removable:
-                return _remove(text, is_json, rng.choice(removable), recs)
-            return None
-        return _add(text, parsed, is_json, rng.sample(pool, add), lang, rng, bank)
-    if op == "exceed_length":
-        c = _constraint(constraints, "max_length")
-        return _lengthened(text, parsed, is_json, evidence, c.chars, lang, rng, bank)
-    if op == "wrong_language":
-        target = "en" if lang == "zh" else "zh"
-        if is_json:
-            doc = _doc(text)
-            changed = False
-            for obj in _recs(doc):
-                if isinstance(obj, dict) and "reason" in obj:
-                    reason = bank.pick("reason", target, rng)
-                    if reason is None:
-                        return None
-                    obj["reason"], changed = reason, True
-            if isinstance(doc, dict):
-                summary = bank.pick("summary", target, rng) or bank.pick("closer", target, rng)
-                if summary is not None:
-                    doc["summary"], changed = summary, True
-            return _dump(doc, text) if changed else None
-        return _translated(text, parsed, evidence, target, rng, bank)
-    if op in ("over_price_item", "over_distance_item"):
-        ctype = OPERATORS[op]
-        c = _constraint(constraints, ctype)
-        limit = c.amount if ctype == "max_price" else c.km
-        used = {r.item_id for r in recs}
-        over = [
-            e
-            for e in _unrecommended(parsed, evidence, constraints, within=False)
-            if e.item_id not in used
-            and (e.price if ctype == "max_price" else e.distance_km) is not None
-            and (e.price if ctype == "max_price" else e.distance_km) > limit
-        ]
-        must = _must_ids(constraints, evidence)
-        targets = [r for r in recs if r.item_id not in must]
-        if not over or not targets:
-            return None
-        return _replace(text, parsed, is_json, rng.choice(targets), rng.choice(over), lang, rng, bank)  # fmt: skip
-    if op == "add_forbidden_word":
-        c = _constraint(constraints, "forbidden_content")
-        return _with_forbidden(text, parsed, is_json, rng.choice(c.words), lang, rng, bank)
-    if op == "drop_must_mention":
-        must = _must_ids(constraints, evidence)
-        hit = [r for r in recs if r.item_id in must]
-        if not hit:
-            return None
-        count = _constraint(constraints, "item_count")
-        pool = [
-            e
-            for e in _unrecommended(parsed, evidence, constraints, within=True)
-            if e.item_id not in must
-        ]
-        if (count is not None and count.mode == "exactly") or len(recs) == 1:
-            if not pool:
-                return None if len(recs) == 1 else _remove(text, is_json, hit[0], recs)
-            return _replace(text, parsed, is_json, hit[0], rng.choice(pool), lang, rng, bank)
-        return _remove(text, is_json, hit[0], recs)
-    raise ValueError(f"unknown operator {op!r}; known: {', '.join(OPERATORS)}")
+        return None
+    return _add(text, x.parsed, is_json, rng.sample(pool, add), x.lang, rng, x.bank)
+
+
+@operator("exceed_length", "max_length")
+def exceed_length(x: PerturbInput) -> str | None:
+    c = _constraint(x.constraints, "max_length")
+    return _lengthened(x.text, x.parsed, x.is_json, x.evidence, c.chars, x.lang, x.rng, x.bank)
+
+
+@operator("wrong_language", "language")
+def wrong_language(x: PerturbInput) -> str | None:
+    text, rng, bank = x.text, x.rng, x.bank
+    target = "en" if x.lang == "zh" else "zh"
+    if x.is_json:
+        doc = _doc(text)
+        changed = False
+        for obj in _recs(doc):
+            if isinstance(obj, dict) and "reason" in obj:
+                reason = bank.pick("reason", target, rng)
+                if reason is None:
+                    return None
+                obj["reason"], changed = reason, True
+        if isinstance(doc, dict):
+            summary = bank.pick("summary", target, rng) or bank.pick("closer", target, rng)
+            if summary is not None:
+                doc["summary"], changed = summary, True
+        return _dump(doc, text) if changed else None
+    return _translated(text, x.parsed, x.evidence, target, rng, bank)
+
+
+def _over_limit_item(x: PerturbInput, ctype: str) -> str | None:
+    """Replace a recommended item with one over the price or distance limit."""
+    c = _constraint(x.constraints, ctype)
+    limit = c.amount if ctype == "max_price" else c.km
+    used = {r.item_id for r in x.recs}
+    over = [
+        e
+        for e in _unrecommended(x.parsed, x.evidence, x.constraints, within=False)
+        if e.item_id not in used
+        and (e.price if ctype == "max_price" else e.distance_km) is not None
+        and (e.price if ctype == "max_price" else e.distance_km) > limit
+    ]
+    must = _must_ids(x.constraints, x.evidence)
+    targets = [r for r in x.recs if r.item_id not in must]
+    if not over or not targets:
+        return None
+    rng = x.rng
+    return _replace(x.text, x.parsed, x.is_json, rng.choice(targets), rng.choice(over), x.lang, rng, x.bank)  # fmt: skip
+
+
+@operator("over_price_item", "max_price")
+def over_price_item(x: PerturbInput) -> str | None:
+    return _over_limit_item(x, "max_price")
+
+
+@operator("over_distance_item", "max_distance_km")
+def over_distance_item(x: PerturbInput) -> str | None:
+    return _over_limit_item(x, "max_distance_km")
+
+
+@operator("add_forbidden_word", "forbidden_content")
+def add_forbidden_word(x: PerturbInput) -> str | None:
+    c = _constraint(x.constraints, "forbidden_content")
+    return _with_forbidden(
+        x.text, x.parsed, x.is_json, x.rng.choice(c.words), x.lang, x.rng, x.bank
+    )
+
+
+@operator("drop_must_mention", "must_mention")
+def drop_must_mention(x: PerturbInput) -> str | None:
+    text, recs, rng, is_json = x.text, x.recs, x.rng, x.is_json
+    must = _must_ids(x.constraints, x.evidence)
+    hit = [r for r in recs if r.item_id in must]
+    if not hit:
+        return None
+    count = _constraint(x.constraints, "item_count")
+    pool = [
+        e
+        for e in _unrecommended(x.parsed, x.evidence, x.constraints, within=True)
+        if e.item_id not in must
+    ]
+    if (count is not None and count.mode == "exactly") or len(recs) == 1:
+        if not pool:
+            return None if len(recs) == 1 else _remove(text, is_json, hit[0], recs)
+        return _replace(text, x.parsed, is_json, hit[0], rng.choice(pool), x.lang, rng, x.bank)
+    return _remove(text, is_json, hit[0], recs)
 
 
 def _lengthened(text, parsed, is_json, evidence, chars, lang, rng, bank) -> str | None:

@@ -10,6 +10,7 @@ answer relevance) are not decided here: the LLM judge decides them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assets.dimensions.factual_consistency.claims import resolve_ambiguous
 from assets.dimensions.factual_consistency.evidence import EvidenceItem
@@ -56,50 +57,98 @@ def _claimed(rec, field: str):
     return next((c.value for c in rec.claims if c.field == field), None)
 
 
+# The rule labeler of each hard constraint type: constraint type -> (its params, the parsed
+# response, the evidence) -> broken? Registered with `@verifier(<type>)`.
+VERIFIERS: dict[str, Callable[[dict, ParsedResponse, list[EvidenceItem]], bool]] = {}
+
+
+def verifier(constraint_type: str):
+    def register(fn):
+        if constraint_type in VERIFIERS:
+            raise ValueError(f"a verifier for {constraint_type!r} is registered twice")
+        VERIFIERS[constraint_type] = fn
+        return fn
+
+    return register
+
+
 def is_violated(c: Constraint, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool | None:
     """True / False for a hard constraint; None for a soft one (not decided by rule)."""
     if not c.hard:
         return None
+    fn = VERIFIERS.get(c.type)
+    if fn is None:
+        raise ValueError(f"no verifier for constraint type {c.type!r}")
+    return fn(c.params(), parsed, evidence)
+
+
+@verifier("json_format")
+def _json_format(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    return not _json_ok(parsed, p["fields"])
+
+
+@verifier("item_count")
+def _item_count(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
     recs = parsed.recommendations
-    p = c.params()
-    if c.type == "json_format":
-        return not _json_ok(parsed, p["fields"])
-    if c.type == "item_count":
-        return len(recs) != p["n"] if p["mode"] == "exactly" else len(recs) > p["n"]
-    if c.type == "max_length":
-        return len(parsed.text) > p["chars"]
-    if c.type == "language":
-        found = detect_language(parsed.prose)
-        return found is not None and found != p["lang"]
-    if c.type == "forbidden_content":
-        low = parsed.text.casefold()
-        return any(w.casefold() in low for w in p["words"])
-    if c.type in ("max_price", "max_distance_km"):
-        limit = p["amount"] if c.type == "max_price" else p["km"]
-        field = "price" if c.type == "max_price" else "distance"
-        by_id = {ev.item_id: ev for ev in evidence}
-        for rec in recs:
-            ev = by_id.get(rec.item_id) if rec.item_id else None
-            value = (ev.price if field == "price" else ev.distance_km) if ev is not None else None
-            if value is None:
-                value = _claimed(rec, field)
-            if value is not None and value > limit + EPS:
+    return len(recs) != p["n"] if p["mode"] == "exactly" else len(recs) > p["n"]
+
+
+@verifier("max_length")
+def _max_length(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    return len(parsed.text) > p["chars"]
+
+
+@verifier("language")
+def _language(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    found = detect_language(parsed.prose)
+    return found is not None and found != p["lang"]
+
+
+@verifier("forbidden_content")
+def _forbidden_content(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    low = parsed.text.casefold()
+    return any(w.casefold() in low for w in p["words"])
+
+
+def _over_limit(
+    limit: float, field: str, parsed: ParsedResponse, evidence: list[EvidenceItem]
+) -> bool:
+    by_id = {ev.item_id: ev for ev in evidence}
+    for rec in parsed.recommendations:
+        ev = by_id.get(rec.item_id) if rec.item_id else None
+        value = (ev.price if field == "price" else ev.distance_km) if ev is not None else None
+        if value is None:
+            value = _claimed(rec, field)
+        if value is not None and value > limit + EPS:
+            return True
+    return False
+
+
+@verifier("max_price")
+def _max_price(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    return _over_limit(p["amount"], "price", parsed, evidence)
+
+
+@verifier("max_distance_km")
+def _max_distance(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    return _over_limit(p["km"], "distance", parsed, evidence)
+
+
+@verifier("must_mention")
+def _must_mention(p: dict, parsed: ParsedResponse, evidence: list[EvidenceItem]) -> bool:
+    recs = parsed.recommendations
+    recommended = {r.item_id for r in recs if r.item_id}
+    names = {r.name.strip().casefold() for r in recs}
+    low = parsed.text.casefold()
+    for want in p["items"]:
+        # Branches of a chain may share the name: recommending any of them satisfies it.
+        known = {e.item_id for e in evidence if e.item_id == want or e.is_named(want)}
+        if known:
+            if not known & recommended:
                 return True
-        return False
-    if c.type == "must_mention":
-        recommended = {r.item_id for r in recs if r.item_id}
-        names = {r.name.strip().casefold() for r in recs}
-        low = parsed.text.casefold()
-        for want in p["items"]:
-            # Branches of a chain may share the name: recommending any of them satisfies it.
-            known = {e.item_id for e in evidence if e.item_id == want or e.is_named(want)}
-            if known:
-                if not known & recommended:
-                    return True
-            elif want.strip().casefold() not in names and want.strip().casefold() not in low:
-                return True
-        return False
-    raise ValueError(f"no verifier for constraint type {c.type!r}")
+        elif want.strip().casefold() not in names and want.strip().casefold() not in low:
+            return True
+    return False
 
 
 def violations(

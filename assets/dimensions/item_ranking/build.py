@@ -1,8 +1,11 @@
 """Item-ranking entries: one per request that showed at least 2 items and drew at least one
 engagement. `candidate_labels` holds each candidate's engagement level (0 shown, 1 clicked,
-2 ordered) in the order of `candidates`; `gold_ranking` lists the shown item ids most engaged first
-(order > click > shown), ties broken by display position. The prompt lists the candidates in a seeded shuffled order, so
-the display position (which the gold ranking uses for ties) is not handed to the model.
+2 ordered) in the order of `candidates`: the gold, graded per candidate, ties included (two
+bought items are both 2; nothing says which the user preferred). `gold_ranking` is derived from
+it: the item ids most engaged first (order > click > shown) and, within a level, in the order of
+`candidates` (a seeded shuffle): the order within a tie carries no information, and no tie is
+broken by the display position, which would invent a preference. The metrics score a ranking on
+the levels, so any order of tied candidates scores the same (docs/evaluation.md, "Ties").
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ grouped AS (
     SELECT domain, request_id, any_value(user_id_hash) AS user_id_hash,
            list(item ORDER BY shuffle_key, item_id) AS candidates,
            list(CAST(engagement AS TINYINT) ORDER BY shuffle_key, item_id) AS candidate_labels,
-           list(item_id ORDER BY engagement DESC, position, item_id) AS gold_ranking,
+           list(item_id ORDER BY engagement DESC, shuffle_key, item_id) AS gold_ranking,
            list(source_row_id ORDER BY position, item_id) AS source_row_ids,
            max({label_source_sql("source_row_id")}) AS label_source,
            string_agg(item_text, chr(10) ORDER BY shuffle_key, item_id) AS candidates_text

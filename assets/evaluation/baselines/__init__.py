@@ -39,6 +39,7 @@ from typing import Protocol
 import polars as pl
 
 from assets.evaluation.baselines import simple, text
+from schemas.entries import DIMENSIONS
 
 
 class Fitted(Protocol):
@@ -55,6 +56,8 @@ class Baseline:
     columns: Callable[[str], tuple[str, ...]]
 
 
+# The built-in dimensions: what the length baseline measures is spelled out for them
+# (simple.TEXT_COLUMN); majority and random score any registered dimension.
 _ALL = (
     "instruction_following",
     "factual_consistency",
@@ -72,8 +75,8 @@ def _candidates(dimension: str) -> tuple[str, ...]:
 BASELINES: dict[str, Baseline] = {
     b.name: b
     for b in (
-        Baseline("majority", _ALL, simple.Majority.fit, _candidates),
-        Baseline("random", _ALL, simple.Random.fit, _candidates),
+        Baseline("majority", DIMENSIONS, simple.Majority.fit, _candidates),
+        Baseline("random", DIMENSIONS, simple.Random.fit, _candidates),
         Baseline("length", _ALL, simple.Length.fit, simple.text_columns),
         Baseline("listing_order", ("item_ranking",), simple.ListingOrder.fit, _candidates),
         Baseline(

@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from assets.evaluation.scored import scored_frame
 from core.ids import derive_seed
+from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_VALUES
 
 RANKING = "item_ranking"
@@ -70,9 +71,10 @@ def classification_outputs(dimension: str, proba: np.ndarray) -> dict:
     """prediction (the most likely label) and score from per-label probabilities."""
     values = np.asarray(LABEL_VALUES[dimension])
     prediction = values[np.argmax(proba, axis=1)]
-    if dimension == "behavior_prediction":
+    family = get_dimension(dimension).metrics
+    if family == "engagement":
         score = 1.0 - proba[:, 0]  # P(engaged)
-    elif dimension == "query_item_relevance":
+    elif family == "graded_relevance":
         score = proba @ values  # expected grade
     else:
         score = proba[:, 1]

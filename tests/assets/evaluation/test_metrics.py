@@ -91,6 +91,22 @@ def test_hr_with_ties_is_the_expectation_over_tied_orders():
     assert m["pairwise_acc"] == 0.5 and m["hr@5"] == 1.0
 
 
+def test_tied_gold_candidates_score_the_same_in_either_order():
+    """Two bought items tie in the gold (both level 2): a ranking that puts either first, or
+    scores them equal, gets the same pairwise ACC, AUC, HR and NDCG; only the order against the
+    lower levels counts."""
+    levels = [[2, 0, 2, 1, 0]]
+    first_a = ranking_point_metrics(levels, [[5.0, 1.0, 4.0, 3.0, 2.0]])
+    first_b = ranking_point_metrics(levels, [[4.0, 1.0, 5.0, 3.0, 2.0]])
+    equal = ranking_point_metrics(levels, [[4.5, 1.0, 4.5, 3.0, 2.0]])
+    assert first_a == pytest.approx(first_b)
+    assert equal == pytest.approx(first_a)
+    assert first_a["ndcg@5"] == pytest.approx(1.0) and first_a["pairwise_acc"] == 1.0
+    # Swapping a bought item below the clicked one costs NDCG, not the engaged/not pairs.
+    worse = ranking_point_metrics(levels, [[5.0, 1.0, 3.0, 4.0, 2.0]])
+    assert worse["ndcg@5"] < 1.0 and worse["pairwise_acc"] == 1.0
+
+
 def test_an_invalid_ranking_scores_zero_but_counts():
     m = ranking_point_metrics([[1, 0], [1, 0]], [[2.0, 1.0], [2.0, 1.0]], valid=[True, False])
     assert m["pairwise_acc"] == 0.5 and m["auc"] == 0.5 and m["hr@1"] == 0.5

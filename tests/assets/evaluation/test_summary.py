@@ -18,6 +18,7 @@ from assets.evaluation.run import evaluate
 from assets.evaluation.spec import EvalSpec, ScorerSpec
 from assets.evaluation.summary import all_figures
 from pipelines.cli import main
+from schemas.entries import DIMENSIONS
 
 
 def _auc_with_invalid(positive: np.ndarray, score: np.ndarray) -> float:
@@ -123,7 +124,7 @@ def test_a_baseline_summary_is_recomputed_from_its_items(eval_release, tmp_path)
     evaluated = evaluate(spec, tmp_path / "results")
     items = pl.read_parquet(evaluated.path / "items.parquet")
     summary = json.loads((evaluated.path / "summary.json").read_text())
-    assert len(summary["dimensions"]) == 5
+    assert len(summary["dimensions"]) == len(DIMENSIONS)
     _check(summary, items)
 
 

@@ -1,4 +1,9 @@
-"""Small, valid `benchmark_<dimension>` tables for all five dimensions, built in code.
+"""Small, valid `benchmark_<dimension>` tables for every registered dimension, built in code.
+
+The built-in dimensions get hand-written payloads; any other registered dimension (an installed
+package's) gets payload values made from its entry schema (`_generic_payload`), labels cycling
+through its label values and, if it is timed, the same user, history and context as the timed
+built-ins.
 
 Entries are plain dicts (easy to corrupt in a test) turned into Arrow tables in the entry schema.
 Splits follow the rules the suites check (the release's split policy): each user in one split, and
@@ -15,6 +20,7 @@ import pyarrow as pa
 
 from core.ids import stable_id
 from core.warehouse import Warehouse
+from schemas.dimensions import get_dimension
 from schemas.entries import DIMENSIONS, entry_schema
 
 DOMAINS = ("food_delivery", "hotel")
@@ -91,7 +97,7 @@ def make_entries(dim: str, n: int = 24) -> list[dict]:
             }
         elif dim == "query_item_relevance":
             row |= {"query": f"noodles {i}", "item": _item(i), "label": i % 4}
-        else:
+        elif get_dimension(dim).timed:
             # The split policy: the user's split, and train entries before every held-out one.
             rank = i // 2
             held_out = row["split"] != "train"
@@ -127,6 +133,8 @@ def make_entries(dim: str, n: int = 24) -> list[dict]:
             }
             if dim == "behavior_prediction":
                 row |= {"candidate": _item(i), "label": i % 3}
+            elif dim != "item_ranking":
+                row |= _generic_payload(dim, i, set(row))
             else:
                 candidates = [_item(i + k) for k in range(4)]
                 row |= {
@@ -136,8 +144,44 @@ def make_entries(dim: str, n: int = 24) -> list[dict]:
                     "gold_ranking": [c["item_id"] for c in reversed(candidates)],
                 }
                 row["answer"] = "<answer>" + ",".join(row["gold_ranking"]) + "</answer>"
+        else:
+            row |= _generic_payload(dim, i, set(row))
         rows.append(row)
     return rows
+
+
+def _generic_value(name: str, dtype: pa.DataType, i: int):
+    if pa.types.is_struct(dtype):
+        return {f.name: _generic_value(f.name, f.type, i) for f in dtype}
+    if pa.types.is_list(dtype):
+        return [_generic_value(name, dtype.value_type, i)]
+    if pa.types.is_string(dtype):
+        return f"{name} {i}"
+    if pa.types.is_boolean(dtype):
+        return False
+    if pa.types.is_integer(dtype):
+        return i
+    if pa.types.is_floating(dtype):
+        return 1.0 + i
+    if pa.types.is_timestamp(dtype):
+        return T0 - timedelta(days=1 + i)
+    raise TypeError(f"benchmark_fixture cannot make a {dtype} value for {name!r}")
+
+
+def _generic_payload(dim: str, i: int, present: set[str]) -> dict:
+    """Values for the payload fields of `dim` not in `present`, from its declaration: the label
+    cycles through the label values; the rest follow their types."""
+    declared = get_dimension(dim)
+    out = {}
+    for f in declared.payload:
+        if f.name in present:
+            continue
+        if f.name == declared.label_column and declared.label_values:
+            values = declared.label_values
+            out[f.name] = values[i % len(values)]
+        else:
+            out[f.name] = _generic_value(f.name, f.type, i)
+    return out
 
 
 def write_benchmark(warehouse: Warehouse, dim: str, rows: list[dict]) -> None:

@@ -50,7 +50,7 @@ def test_release_layout_manifest_and_card(benchmark_warehouse, tmp_path):
         "failures": 1,
     }
     assert m["dimensions"]["item_ranking"]["llm_usage"]["calls"] == 0
-    assert m["totals"]["rows"] == 5 * 24
+    assert m["totals"]["rows"] == len(DIMENSIONS) * 24
     for dim in DIMENSIONS:
         info = m["dimensions"][dim]
         assert set(info["splits"]) == set(SPLITS) and info["rows"] == 24
@@ -234,3 +234,40 @@ def test_empty_split_is_declared_in_manifest_but_not_in_card(
     assert validate_release(root) == []
     ds = datasets.load_dataset(str(root), "factual_consistency", cache_dir=str(tmp_path / "hf"))
     assert sorted(ds) == ["test", "train"] and len(ds["train"]) + len(ds["test"]) == len(rows)
+
+
+def test_manifest_names_the_templates_and_whether_the_code_tree_was_modified(
+    benchmark_warehouse, tmp_path
+):
+    published = publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE)
+    # the fixture's entries name `<dimension>.v1` with one hash each
+    assert published.manifest["templates"] == {f"{d}.v1": "a" * 64 for d in sorted(DIMENSIONS)}
+    assert "`item_ranking.v1` `aaaaaaaaaaaa`" in (published.path / "README.md").read_text()
+
+    import subprocess
+
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "code.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "c"], check=True)
+    clean = code_version(repo)
+    assert len(clean["git_commit"]) == 40 and clean["git_dirty"] is False
+    (repo / "code.py").write_text("x = 2\n")
+    assert code_version(repo)["git_dirty"] is True
+    assert code_version(tmp_path / "data")["git_commit"] is None  # not a checkout
+    assert code_version(tmp_path / "data")["git_dirty"] is None
+
+
+def test_entries_of_one_template_version_with_two_contents_are_refused(
+    fixture_module, benchmark_warehouse, tmp_path
+):
+    rows = fixture_module.make_entries("query_item_relevance")
+    rows[0]["provenance"]["template_hash"] = "b" * 64
+    fixture_module.write_benchmark(benchmark_warehouse, "query_item_relevance", rows)
+    with pytest.raises(
+        ValueError, match=r"two contents of one template version.*query_item_relevance\.v1"
+    ):
+        publish_release(benchmark_warehouse, _settings(tmp_path), code=CODE)

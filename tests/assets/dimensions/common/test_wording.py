@@ -8,15 +8,12 @@ from assets.dimensions.common.wording import domain_template, worded
 from assets.ingest.domain_settings import ingest_domain_settings
 from core.templates import TemplateError, load_template
 from core.warehouse import Warehouse
+from schemas.dimensions import get_dimension
 from schemas.domain import DomainSettings, Wording, domain_file
+from schemas.entries import DIMENSIONS
 
-DIMENSION_TEMPLATES = [
-    "behavior_prediction",
-    "item_ranking",
-    "query_item_relevance",
-    "instruction_following",
-    "factual_consistency",
-]
+# Every registered dimension's template (the registry: schemas/dimensions.py).
+DIMENSION_TEMPLATES = [get_dimension(d).template for d in DIMENSIONS]
 
 
 @pytest.mark.parametrize("name", DIMENSION_TEMPLATES)

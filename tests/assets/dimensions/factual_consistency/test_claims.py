@@ -155,3 +155,89 @@ def test_an_item_named_in_its_other_language_is_recognized():
         {"recommendations": [{"item_id": "h", "name": "Maple Express Inn (Changning)"}]}
     )
     assert check_claims(parse_response(doc, ev), ev) == []
+
+
+# A translation of the true value is not an error (issue 12): the claim checker takes the domain's
+# category merge (`synthesis.category_names`), learned from items' names in both languages.
+def _named(item_id, title, other, category):
+    """An item titled `title` whose name in the other language is `other`."""
+    zh, en = (title, other) if "\u4e00" <= title[0] <= "\u9fff" else (other, title)
+    return {
+        "item_id": item_id, "title": title, "category": category, "tags": [], "price": 30.0,
+        "rating": 4.0, "description": None,
+        "attributes": json.dumps({"title_en": en, "title_zh": zh}, ensure_ascii=False),
+    }  # fmt: skip
+
+
+BILINGUAL = [
+    _named("n1", "巷口牛肉面(黄浦店)", "Alley Beef Noodles (Huangpu)", "牛肉面"),
+    _named("n2", "Alley Beef Noodles (Xuhui)", "巷口牛肉面(徐汇店)", "Beef Noodles"),
+    _named("n3", "老李牛肉面(静安店)", "Old Li Beef Noodles (Jing'an)", "牛肉面"),
+    _named("n4", "Old Li Beef Noodles (Pudong)", "老李牛肉面(浦东店)", "Beef Noodles"),
+    _named("k1", "串串烧烤(长宁店)", "Skewer BBQ (Changning)", "烧烤"),
+    _named("k2", "Skewer BBQ (Huangpu)", "串串烧烤(黄浦店)", "BBQ"),
+    _named("k3", "老张烧烤(闵行店)", "Old Zhang BBQ (Minhang)", "烧烤"),
+    _named("k4", "Old Zhang BBQ (Pudong)", "老张烧烤(浦东店)", "BBQ"),
+]
+
+
+def _category_names(items):
+    import polars as pl
+
+    from assets.dimensions.factual_consistency.synthesis import category_names
+
+    return category_names(pl.Series("evidence", [items]))
+
+
+def test_category_names_join_one_category_in_two_languages():
+    names = _category_names(BILINGUAL)
+    assert names["牛肉面"] == names["beef noodles"] != names["烧烤"] == names["bbq"]
+
+
+def test_the_other_language_name_of_the_true_category_is_supported():
+    ev = [evidence_item(i) for i in BILINGUAL[:2]]
+    names = _category_names(BILINGUAL)
+    zh_line = "1. 【巷口牛肉面(黄浦店)】类别：Beef Noodles，人均30元。"
+    en_line = "1. Alley Beef Noodles (Xuhui) — category: 牛肉面; price ¥30. Good value."
+    for line in (zh_line, en_line):
+        assert check_claims(parse_response(line, ev), ev, names) == [], line
+        # Without the domain's category merge the translation reads as a different category.
+        assert [c["field"] for c in check_claims(parse_response(line, ev), ev)] == ["category"]
+    # Another category is still an error, in either language.
+    for wrong in ("烧烤", "BBQ"):
+        line = f"1. 【巷口牛肉面(黄浦店)】类别：{wrong}，人均30元。"
+        found = check_claims(parse_response(line, ev), ev, names)
+        assert [(c["item_id"], c["field"]) for c in found] == [("n1", "category")], wrong
+    # JSON responses alike.
+    doc = json.dumps(
+        {
+            "recommendations": [
+                {"item_id": "n2", "name": "巷口牛肉面(徐汇店)", "category": "牛肉面"}
+            ]
+        },
+        ensure_ascii=False,
+    )
+    assert check_claims(parse_response(doc, ev), ev, names) == []
+
+
+def test_a_same_script_merge_is_not_a_translation():
+    # Sister categories whose items share name words may merge in the relevance vocabulary; a
+    # claim of one about the other stays an error (a translation changes the script).
+    items = [
+        _named("s1", "老王牛肉面(黄浦店)", "老王牛肉面(黄浦店)", "牛肉面"),
+        _named("s2", "老王牛肉粉(黄浦店)", "老王牛肉粉(黄浦店)", "牛肉粉"),
+        _named("s3", "巷口饺子(静安店)", "巷口饺子(静安店)", "饺子"),
+    ]
+    import polars as pl
+
+    from assets.dimensions.query_item_relevance.vocabulary import learn_vocabulary
+
+    merged = learn_vocabulary(pl.DataFrame(items), None).categories
+    assert (
+        merged.filter(pl.col("category").is_in(["牛肉面", "牛肉粉"]))["canonical"].n_unique() == 1
+    )
+    names = _category_names(items)
+    assert names["牛肉面"] == "牛肉面" and names["牛肉粉"] == "牛肉粉"
+    ev = [evidence_item(i) for i in items]
+    found = check_claims(parse_response("1. 【老王牛肉面(黄浦店)】类别：牛肉粉。", ev), ev, names)
+    assert [c["field"] for c in found] == ["category"]

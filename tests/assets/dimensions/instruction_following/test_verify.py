@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from assets.dimensions.factual_consistency.evidence import evidence_item
 from assets.dimensions.factual_consistency.responses import parse_response
 from assets.dimensions.instruction_following.verify import detect_language, is_violated, violations
@@ -123,3 +125,23 @@ def test_soft_constraints_are_not_decided_by_rule():
     assert is_violated(AnswerRelevance(), parsed, EV) is None
     cons = [ItemCount("exactly", 3), Tone("friendly"), MaxPrice(30), Language("zh")]
     assert violations(cons, parsed, EV) == ["item_count", "max_price"]
+
+
+def test_every_hard_constraint_type_has_one_verifier_and_an_operator_that_breaks_it():
+    from assets.dimensions.instruction_following.synthesis import (
+        JSON_OPERATORS,
+        OPERATOR_FUNCTIONS,
+        OPERATORS,
+        operator,
+    )
+    from assets.dimensions.instruction_following.verify import VERIFIERS, verifier
+    from schemas.constraints import HARD_TYPES
+
+    assert set(VERIFIERS) == set(HARD_TYPES)
+    assert set(OPERATORS.values()) == set(HARD_TYPES)
+    assert list(OPERATORS) == list(OPERATOR_FUNCTIONS)  # the order operators are tried in
+    assert {"drop_json_field", "break_json"} == JSON_OPERATORS
+    with pytest.raises(ValueError, match="registered twice"):
+        verifier("max_length")(lambda p, parsed, evidence: False)
+    with pytest.raises(ValueError, match="registered twice"):
+        operator("break_json", "json_format")(lambda x: None)
