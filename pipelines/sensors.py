@@ -128,7 +128,7 @@ def supported_selection(logs_root: Path, domains: list[str], layers) -> tuple[li
     supports no dimension is still ingested and staged (the UI shows its preflight)."""
     from assets.capabilities import plan_dimensions
     from core.llm.config import load_llm_config
-    from pipelines.definitions import ALL_ASSETS  # loaded by now: it holds this module
+    from pipelines.catalog import ALL_ASSETS
     from schemas.entries import DIMENSIONS
 
     chosen, _ = plan_dimensions(logs_root, domains, None, load_llm_config().enabled)
