@@ -28,6 +28,7 @@ from dagster import (
 )
 from dagster._core.instance.ref import InstanceRef
 
+from assets.steps.dagster import BUILD_TAG
 from core.paths import (
     DOMAIN_RULE_TEXT,
     PathRefused,
@@ -377,6 +378,7 @@ def run_job(
     report: RunReport | None = None,
     counter: _StepCounter | None = None,
     asset_keys: list | None = None,
+    build_id: str | None = None,
 ) -> RunReport:
     """Run the named job of `defs` in process (for one partition, or unpartitioned), as a run of
     that job in the code location: the UI lists it in the job's history. `asset_keys` limits the
@@ -397,6 +399,7 @@ def run_job(
             CLI_TAG: "true",
             REPOSITORY_LABEL_TAG: REPOSITORY_LABEL,
             PID_TAG: str(os.getpid()),
+            BUILD_TAG: build_id or run_id,
         },
         run_config={"loggers": {"console": {"config": {"log_level": _console_log_level()}}}},
     )
@@ -474,9 +477,10 @@ def run_jobs(
         new = [d for d in domains if d not in known]
         if new:
             instance.add_dynamic_partitions(DOMAINS.name, new)
+        build_id = str(uuid.uuid4())  # the runs of this build share one LLM budget
         for name, partitioned in jobs:
             for key in domains if partitioned else [None]:
-                run_job(defs, name, settings, instance, key, report, counter, keys[name])
+                run_job(defs, name, settings, instance, key, report, counter, keys[name], build_id)
     return report
 
 

@@ -39,8 +39,8 @@ from schemas.entries import DIMENSIONS, entries_table, entry_schema
 LLM_POOL = "llm"
 
 
-def _client(config, warehouse) -> LLMClient:
-    budget = build_budget(config.budget_calls, config.budget_tokens)
+def _client(config, warehouse, budget_scope: str) -> LLMClient:
+    budget = build_budget(config.budget_calls, config.budget_tokens, scope=budget_scope)
     return LLMClient(config, ResponseCache(warehouse), budget)
 
 
@@ -94,7 +94,7 @@ class JudgedStep(Step):
         outcome = judge_entries(
             dimension,
             entries,
-            _client(config, wh),
+            _client(config, wh, ctx.budget_scope),
             config.policy,
             scope=f"{asset_name}/{domain}",
         )
@@ -160,7 +160,7 @@ class GeneratedTurnsStep(Step):
         frame, usage, metadata = generate_turns(
             wh,
             domain,
-            _client(config, wh),
+            _client(config, wh, ctx.budget_scope),
             config.generate_max_requests,
             scope=f"{asset_name}/{domain}",
         )

@@ -39,6 +39,10 @@ class BuildContext:
     log: StepLog
     run_id: str = ""
     llm: Any = None  # core.llm.config.LLMConfig, for steps with uses_llm
+    # What shares one LLM call/token budget: the CLI build (every run it drives carries its
+    # BUILD_TAG), else the Dagster run. Never the whole process: two builds in one process (a
+    # long-lived Python session, tests) would otherwise spend one budget.
+    budget_scope: str = ""
     config: Any = None  # the step's run config (an instance of its `config` class), if any
 
     @property

@@ -29,6 +29,9 @@ from assets.steps.contract import BuildContext, Check, Step
 from assets.table_metadata import table_metadata, table_spec
 from schemas.tables import producers_of
 
+# The tag `recrm build` puts on every run it drives: the runs of one build share its LLM budget.
+BUILD_TAG = "recrm/build"
+
 
 def step_deps(step: Step) -> list[AssetKey]:
     """The asset keys of the steps that write what `step` reads (never itself)."""
@@ -43,8 +46,14 @@ def build_context(context, step: Step | Check) -> BuildContext:
     config = (
         config_class(**(context.op_execution_context.op_config or {})) if config_class else None
     )
+    run = context.run
     return BuildContext(
-        settings=settings, log=context.log, run_id=context.run.run_id, llm=llm, config=config
+        settings=settings,
+        log=context.log,
+        run_id=run.run_id,
+        llm=llm,
+        config=config,
+        budget_scope=run.tags.get(BUILD_TAG, run.run_id),
     )
 
 

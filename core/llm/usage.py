@@ -90,8 +90,9 @@ class Budget:
             self.tokens += tokens
 
 
-# A build is one process (`recrm build` drives every asset run in process): the budget is shared by
-# every client built from the same limits in this process. In `dagster dev` each run is a process.
+# One budget per scope and limits: the steps pass their build's scope (`recrm build` tags every run
+# it drives with one build id; a run launched from the UI is its own scope), so every client of a
+# build shares its budget and a second build in the same process starts afresh.
 _BUDGETS: dict[tuple, Budget] = {}
 _BUDGETS_LOCK = threading.Lock()
 
