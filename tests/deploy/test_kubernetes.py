@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -236,7 +237,11 @@ def test_dockerfile_code_server_serves_the_definitions(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     log = (tmp_path / "code_server.log").open("w")
     # In the image the code is the working directory (WORKDIR /opt/recrm); here the repository.
-    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group: the code server starts a child that serves the definitions, and
+    # both are stopped together.
+    server = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         client = DagsterGrpcClient(host="127.0.0.1", port=port)
         deadline = time.monotonic() + 240
@@ -254,6 +259,10 @@ def test_dockerfile_code_server_serves_the_definitions(tmp_path):
         assert [s.repository_name for s in symbols] == ["__repository__"]
         assert "pipelines.definitions" in repr(response.repository_code_pointer_dict)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: it did not stop in time
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
         log.close()
