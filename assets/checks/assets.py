@@ -54,12 +54,11 @@ def check_metadata(outcome: SuiteOutcome, stored, warehouse_path) -> dict:
 
 
 @dataclass(frozen=True)
-class BenchmarkExpectations(Check):
-    """[<dimension>, benchmark]:expectations (blocking): the benchmark table meets its suite."""
+class BenchmarkCheck(Check):
+    """A blocking check of `[<dimension>, benchmark]` that reads the benchmark table."""
 
     dimension: str
 
-    name: ClassVar[str] = "expectations"
     blocking: ClassVar[bool] = True
 
     @property
@@ -69,6 +68,13 @@ class BenchmarkExpectations(Check):
     @property
     def reads(self) -> tuple[tables.Table, ...]:
         return (tables.benchmark(self.dimension),)
+
+
+@dataclass(frozen=True)
+class BenchmarkExpectations(BenchmarkCheck):
+    """[<dimension>, benchmark]:expectations (blocking): the benchmark table meets its suite."""
+
+    name: ClassVar[str] = "expectations"
 
     @property
     def description(self) -> str:
@@ -94,22 +100,11 @@ class BenchmarkExpectations(Check):
 
 
 @dataclass(frozen=True)
-class NoPersonalData(Check):
+class NoPersonalData(BenchmarkCheck):
     """[<dimension>, benchmark]:no_personal_data (blocking): the independent detector finds no
     personal data in the benchmark table's text columns."""
 
-    dimension: str
-
     name: ClassVar[str] = "no_personal_data"
-    blocking: ClassVar[bool] = True
-
-    @property
-    def asset(self) -> tuple[str, ...]:
-        return (self.dimension, "benchmark")
-
-    @property
-    def reads(self) -> tuple[tables.Table, ...]:
-        return (tables.benchmark(self.dimension),)
 
     @property
     def description(self) -> str:
@@ -134,21 +129,14 @@ class NoPersonalData(Check):
 
 
 @dataclass(frozen=True)
-class Meaning(Check):
+class Meaning(BenchmarkCheck):
     """[<dimension>, benchmark]:meaning (blocking): the benchmark table means something (not one
     label class, not one query, not one prompt) and every domain whose drop supports the
     dimension has entries (assets/checks/meaning.py). A failure here is the cause of the others,
     so `recrm build` names it first."""
 
-    dimension: str
-
     name: ClassVar[str] = "meaning"
-    blocking: ClassVar[bool] = True
     uses_llm: ClassVar[bool] = True  # with an endpoint, a drop without agent turns supports IF/FC
-
-    @property
-    def asset(self) -> tuple[str, ...]:
-        return (self.dimension, "benchmark")
 
     @property
     def reads(self) -> tuple[tables.Table, ...]:
