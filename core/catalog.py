@@ -1,0 +1,152 @@
+"""The catalog of a storage root: which Parquet files make up each table partition right now.
+
+One small JSON pointer per (table, partition) names the write that is in use:
+
+    _catalog/<table>/<partition>.json  ->  {"files": ["tables/<table>/<partition>/<write>/part-00000.parquet", ...]}
+
+`<partition>` is a domain name (`core.paths.check_domain`) or `_all` for a table that is not
+partitioned. A write puts its files in a new folder `tables/<table>/<partition>/<write id>/`,
+then replaces the pointer in one step (a rename locally, one PUT on S3), then removes the
+partition's older folders. So:
+
+- writers of different partitions never touch the same object: concurrent domain runs, in other
+  processes or on other machines, need no lock;
+- a reader sees the old write or the new one, never a part of either;
+- a writer killed before its pointer leaves a folder nothing names: it is never read, and the
+  next write of that partition removes it.
+
+A pointer may instead hold a view (`{"view": "SELECT ..."}`): a table defined over others, as
+`judged_<dim>` over `entries_<dim>` when no LLM judges it.
+Two writers of one partition at once are not supported (the last pointer wins, and its sweep
+may remove the other's folder): the deployment's queue allows one run per domain partition.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from core.paths import check_domain
+from core.storage import StorageRoot, check_part
+
+CATALOG = "_catalog"
+TABLES = "tables"
+WHOLE_TABLE = "_all"  # the partition of a table that is not partitioned by domain
+
+
+def partition_key(domain: str | None) -> str:
+    """The partition of `domain` (checked: it becomes a folder), `_all` for a whole table."""
+    return WHOLE_TABLE if domain is None else check_domain(domain)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One pointer: the files of a write (keys relative to the root), or a view's SQL."""
+
+    table: str
+    partition: str
+    files: tuple[str, ...] = ()
+    write_id: str | None = None
+    rows: int | None = None
+    view: str | None = None
+    written_at: str = field(default="", compare=False)
+
+    def to_json(self) -> bytes:
+        body = {"table": self.table, "partition": self.partition, "written_at": self.written_at}
+        if self.view is not None:
+            body["view"] = self.view
+        else:
+            body.update(write_id=self.write_id, rows=self.rows, files=list(self.files))
+        return json.dumps(body, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Entry:
+        body = json.loads(data)
+        return cls(
+            table=body["table"],
+            partition=body["partition"],
+            files=tuple(body.get("files", ())),
+            write_id=body.get("write_id"),
+            rows=body.get("rows"),
+            view=body.get("view"),
+            written_at=body.get("written_at", ""),
+        )
+
+
+class Catalog:
+    def __init__(self, root: StorageRoot):
+        self.root = root
+
+    def _pointer(self, table: str, partition: str) -> str:
+        return self.root.key(CATALOG, check_part(table, "table name"), f"{partition}.json")
+
+    # -- reading -----------------------------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        """Every pointer, sorted by (table, partition). One listing, then the pointers read
+        (in parallel on S3, where each is a GET)."""
+        paths = [p for p in self.root.list_files(self.root.key(CATALOG)) if p.endswith(".json")]
+        if self.root.local or len(paths) < 4:
+            blobs = [self.root.read(p) for p in paths]
+        else:
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                blobs = list(pool.map(self.root.read, paths))
+        found = [Entry.from_json(b) for b in blobs if b is not None]
+        return sorted(found, key=lambda e: (e.table, e.partition))
+
+    def get(self, table: str, partition: str) -> Entry | None:
+        data = self.root.read(self._pointer(table, partition))
+        return Entry.from_json(data) if data is not None else None
+
+    def partitions(self, table: str) -> list[str]:
+        folder = self.root.key(CATALOG, check_part(table, "table name"))
+        return [
+            p.rsplit("/", 1)[1][: -len(".json")]
+            for p in self.root.list_files(folder)
+            if p.endswith(".json")
+        ]
+
+    def file_uris(self, entry: Entry) -> list[str]:
+        return [self.root.uri(self.root.resolve(f)) for f in entry.files]
+
+    # -- writing -----------------------------------------------------------------------------
+    def new_write(self, table: str, partition: str) -> tuple[str, str]:
+        """(write id, fs folder) of a new write of the partition; the folder is made locally."""
+        write_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:12]
+        folder = self.root.key(TABLES, check_part(table, "table name"), partition, write_id)
+        self.root.make_dirs(folder)
+        return write_id, folder
+
+    def put(self, entry: Entry) -> None:
+        """Make `entry` the partition's pointer (atomically)."""
+        stamped = Entry(
+            entry.table,
+            entry.partition,
+            entry.files,
+            entry.write_id,
+            entry.rows,
+            entry.view,
+            datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )
+        self.root.write_atomic(self._pointer(entry.table, entry.partition), stamped.to_json())
+
+    def remove(self, table: str, partition: str) -> None:
+        self.root.delete(self._pointer(table, partition))
+
+    def sweep(self, table: str, partition: str, keep: str | None) -> None:
+        """Remove the partition's write folders other than `keep` (none of them is named by a
+        pointer any more: a replaced write, or one whose writer was killed)."""
+        folder = self.root.key(TABLES, check_part(table, "table name"), partition)
+        for path in self.root.list_dirs(folder):
+            if keep is None or path.rsplit("/", 1)[1] != keep:
+                self.root.delete(path)
+
+    def sweep_table(self, table: str, keep_partition: str | None) -> None:
+        """Remove every partition folder of `table` but `keep_partition`'s (after a whole-table
+        write or a view replaced the partitions)."""
+        folder = self.root.key(TABLES, check_part(table, "table name"))
+        for path in self.root.list_dirs(folder):
+            if path.rsplit("/", 1)[1] != keep_partition:
+                self.root.delete(path)
