@@ -12,8 +12,14 @@ partition's older folders. So:
 - writers of different partitions never touch the same object: concurrent domain runs, in other
   processes or on other machines, need no lock;
 - a reader sees the old write or the new one, never a part of either;
-- a writer killed before its pointer leaves a folder nothing names: it is never read, and the
-  next write of that partition removes it.
+- a writer killed before its pointer leaves a folder nothing names: it is never read, and a
+  later write of that partition removes it.
+
+Replaced folders are not removed at once: a process that listed the catalog just before the
+swap (another domain's run reading the whole table, the release run) may still be reading them.
+A later write of the partition removes each folder nothing names once `RECRM_STORAGE_SWEEP_AFTER`
+seconds (default 900) have passed since the write that replaced it (for an orphan: since it was
+made). Write ids start with their UTC time, so the age needs no clock of the store.
 
 A pointer may instead hold a view (`{"view": "SELECT ..."}`): a table defined over others, as
 `judged_<dim>` over `entries_<dim>` when no LLM judges it.
@@ -24,6 +30,7 @@ may remove the other's folder): the deployment's queue allows one run per domain
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +42,21 @@ from core.storage import StorageRoot, check_part
 CATALOG = "_catalog"
 TABLES = "tables"
 WHOLE_TABLE = "_all"  # the partition of a table that is not partitioned by domain
+SWEEP_AFTER_ENV = "RECRM_STORAGE_SWEEP_AFTER"
+DEFAULT_SWEEP_AFTER = 900.0  # seconds a replaced write stays readable
+_STAMP = "%Y%m%dT%H%M%S"
+
+
+def sweep_after() -> float:
+    return float(os.environ.get(SWEEP_AFTER_ENV) or DEFAULT_SWEEP_AFTER)
+
+
+def _written_at(write_id: str) -> float | None:
+    """The UTC time a write id starts with (seconds since the epoch); None for other names."""
+    try:
+        return datetime.strptime(write_id.split("-", 1)[0], _STAMP).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
 
 
 def partition_key(domain: str | None) -> str:
@@ -114,7 +136,7 @@ class Catalog:
     # -- writing -----------------------------------------------------------------------------
     def new_write(self, table: str, partition: str) -> tuple[str, str]:
         """(write id, fs folder) of a new write of the partition; the folder is made locally."""
-        write_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:12]
+        write_id = datetime.now(UTC).strftime(_STAMP) + "-" + uuid.uuid4().hex[:12]
         folder = self.root.key(TABLES, check_part(table, "table name"), partition, write_id)
         self.root.make_dirs(folder)
         return write_id, folder
@@ -136,17 +158,26 @@ class Catalog:
         self.root.delete(self._pointer(table, partition))
 
     def sweep(self, table: str, partition: str, keep: str | None) -> None:
-        """Remove the partition's write folders other than `keep` (none of them is named by a
-        pointer any more: a replaced write, or one whose writer was killed)."""
+        """Remove the partition's write folders other than `keep` that no pointer names (a
+        replaced write, or one whose writer was killed) once they are past the grace period."""
         folder = self.root.key(TABLES, check_part(table, "table name"), partition)
+        kept_at = _written_at(keep) if keep else None
+        cutoff = datetime.now(UTC).timestamp() - sweep_after()
         for path in self.root.list_dirs(folder):
-            if keep is None or path.rsplit("/", 1)[1] != keep:
+            name = path.rsplit("/", 1)[1]
+            made = _written_at(name)
+            if name == keep or made is None:
+                continue
+            # Replaced by `keep` (readable until `keep` is old enough), or an orphan newer than it.
+            released = kept_at if kept_at is not None and made <= kept_at else made
+            if released <= cutoff:
                 self.root.delete(path)
 
     def sweep_table(self, table: str, keep_partition: str | None) -> None:
-        """Remove every partition folder of `table` but `keep_partition`'s (after a whole-table
-        write or a view replaced the partitions)."""
+        """Sweep every partition folder of `table` but `keep_partition`'s, after a whole-table
+        write or a view replaced the partitions (their folders go once past the grace period)."""
         folder = self.root.key(TABLES, check_part(table, "table name"))
         for path in self.root.list_dirs(folder):
-            if path.rsplit("/", 1)[1] != keep_partition:
-                self.root.delete(path)
+            partition = path.rsplit("/", 1)[1]
+            if partition != keep_partition:
+                self.sweep(table, partition, None)

@@ -98,7 +98,8 @@ def test_partitions_are_parquet_files_named_by_one_pointer_each(wh):
     assert wh.table_exists("t") and not wh.table_exists("u")
 
 
-def test_a_rewrite_swaps_the_pointer_and_removes_the_old_folder(wh):
+def test_a_rewrite_swaps_the_pointer_and_removes_the_old_folder(wh, monkeypatch):
+    monkeypatch.setenv("RECRM_STORAGE_SWEEP_AFTER", "0")  # no grace period
     wh.write_partition("t", "a", _rows("a", 3), schema=SCHEMA)
     first = wh.catalog.get("t", "a")
     wh.write_partition("t", "b", _rows("b", 1), schema=SCHEMA)
@@ -111,7 +112,8 @@ def test_a_rewrite_swaps_the_pointer_and_removes_the_old_folder(wh):
     assert wh.catalog.get("t", "b").files == tuple(_files(wh, "tables", "t", "b"))
 
 
-def test_a_killed_writers_folder_is_never_read_and_swept_by_the_next_write(wh):
+def test_a_killed_writers_folder_is_never_read_and_swept_by_the_next_write(wh, monkeypatch):
+    monkeypatch.setenv("RECRM_STORAGE_SWEEP_AFTER", "0")
     wh.write_partition("t", "a", _rows("a", 2), schema=SCHEMA)
     # A writer killed after writing its files and before its pointer: an unnamed folder.
     _, folder = wh.catalog.new_write("t", "a")
@@ -127,6 +129,22 @@ def test_a_killed_writers_folder_is_never_read_and_swept_by_the_next_write(wh):
     wh.write_partition("t", "a", _rows("a", 1), schema=SCHEMA)
     assert len({f.split("/")[3] for f in _files(wh, "tables", "t", "a")}) == 1
     assert wh.count("t", "a") == 1
+
+
+def test_a_reader_that_listed_the_catalog_before_a_swap_still_reads_its_files(wh, tmp_path):
+    """Another process (here: another Warehouse with its own session) replaces a partition
+    while a session that read the catalog before goes on reading: within the grace period the
+    replaced files stay, so the reader sees the old rows, whole; the next session the new."""
+    wh.write_partition("t", "a", _rows("a", 3), schema=SCHEMA)
+    wh.write_partition("t", "b", _rows("b", 2), schema=SCHEMA)
+    other = Warehouse(tmp_path / "other.duckdb", wh.storage.url)
+    with wh.session() as reader:
+        assert reader.count("t") == 5
+        other.write_partition("t", "b", _rows("b", 7), schema=SCHEMA)
+        other.write_partition("t", "b", _rows("b", 1), schema=SCHEMA)
+        assert reader.count("t") == 5 and reader.query("SELECT sum(n) AS s FROM t")["s"][0] == 4
+    assert wh.count("t") == 4
+    assert len({f.split("/")[3] for f in _files(wh, "tables", "t", "b")}) == 3
 
 
 def test_a_failed_write_leaves_the_pointer_and_its_files(wh):
@@ -161,7 +179,8 @@ def test_scoped_writes_replace_only_their_rows(wh):
     ]
 
 
-def test_whole_table_writes_views_and_several_writes(wh):
+def test_whole_table_writes_views_and_several_writes(wh, monkeypatch):
+    monkeypatch.setenv("RECRM_STORAGE_SWEEP_AFTER", "0")
     wh.write_partition("t", "a", _rows("a", 2), schema=SCHEMA)
     wh.write_partition("t", "b", _rows("b", 2), schema=SCHEMA)
     assert wh.write_table("all_t", "SELECT * FROM t ORDER BY domain DESC, n") == 4
