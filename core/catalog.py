@@ -21,6 +21,11 @@ A later write of the partition removes each folder nothing names once `RECRM_STO
 seconds (default 900) have passed since the write that replaced it (for an orphan: since it was
 made). Write ids start with their UTC time, so the age needs no clock of the store.
 
+An append-only table (the LLM response cache: answers are only ever added) has the pointer
+`_catalog/<table>/_append.json` naming the folder `tables/<table>/_append/`, and every whole file
+in that folder is part of the table: a batch is one more file, written whole (a rename locally,
+one PUT on S3), so concurrent writers append without a lock and a killed one loses its last batch.
+
 A pointer may instead hold a view (`{"view": "SELECT ..."}`): a table defined over others, as
 `judged_<dim>` over `entries_<dim>` when no LLM judges it.
 Two writers of one partition at once are not supported (the last pointer wins, and its sweep
@@ -42,6 +47,7 @@ from core.storage import StorageRoot, check_part
 CATALOG = "_catalog"
 TABLES = "tables"
 WHOLE_TABLE = "_all"  # the partition of a table that is not partitioned by domain
+APPEND = "_append"  # the partition of an append-only table: every file in its folder
 SWEEP_AFTER_ENV = "RECRM_STORAGE_SWEEP_AFTER"
 DEFAULT_SWEEP_AFTER = 900.0  # seconds a replaced write stays readable
 _STAMP = "%Y%m%dT%H%M%S"
@@ -131,7 +137,22 @@ class Catalog:
         ]
 
     def file_uris(self, entry: Entry) -> list[str]:
+        if entry.partition == APPEND:  # every whole file of the folder, listed now
+            folder = self.root.key(TABLES, check_part(entry.table, "table name"), APPEND)
+            return [self.root.uri(p) for p in self.root.list_files(folder)]
         return [self.root.uri(self.root.resolve(f)) for f in entry.files]
+
+    def append_file(self, table: str) -> str:
+        """The fs path of a new file of the append-only `table` (`appended` after writing it)."""
+        stamp = datetime.now(UTC).strftime(_STAMP)
+        folder = self.root.key(TABLES, check_part(table, "table name"), APPEND)
+        self.root.make_dirs(folder)
+        return f"{folder}/{stamp}-{uuid.uuid4().hex[:12]}.parquet"
+
+    def appended(self, table: str) -> None:
+        """Make sure the append-only `table`'s pointer exists (after its first file)."""
+        if self.root.read(self._pointer(table, APPEND)) is None:
+            self.put(Entry(table, APPEND, write_id=APPEND))
 
     # -- writing -----------------------------------------------------------------------------
     def new_write(self, table: str, partition: str) -> tuple[str, str]:

@@ -408,7 +408,10 @@ def create_views(
             defined.append((name, view))
             continue
         uris = [u for e in found for u in catalog.file_uris(e)]
-        options = ", union_by_name = true" if len(found) > 1 else ""
+        if not uris:  # an append-only table before its first file
+            con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+            continue
+        options = ", union_by_name = true" if len(uris) > 1 else ""
         con.execute(
             f"CREATE OR REPLACE VIEW {quote_ident(name)} AS "
             f"SELECT * FROM read_parquet({_file_list(uris)}{options})"

@@ -127,6 +127,19 @@ class StorageRoot:
         with self.fs.open_output_stream(path) as out:  # one PUT when the stream closes
             out.write(data)
 
+    def write_table_atomic(self, path: str, table) -> None:
+        """Write an Arrow table as one Parquet object, whole (as `write_atomic`)."""
+        import pyarrow.parquet as pq
+
+        if self.local:
+            target = Path(path)
+            self.make_dirs(str(target.parent))
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, target)
+            return
+        pq.write_table(table, path, filesystem=self.fs, compression="zstd")
+
     def read(self, path: str) -> bytes | None:
         """The object's bytes; None when it does not exist."""
         try:

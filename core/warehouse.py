@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from core import file_tables
-from core.catalog import Catalog, Entry, partition_key
+from core.catalog import APPEND, Catalog, Entry, partition_key
 from core.paths import make_private, private_dir
 from core.sql import quote_ident
 from core.storage import StorageRoot
@@ -81,6 +81,46 @@ def held_open(path: str | Path, storage_root: str | Path | None = None) -> Itera
         instance.close()
 
 
+class _CatalogInstance:
+    """An in-memory DuckDB instance with a view per table of a storage root's catalog, kept by
+    the process across sessions: a session re-creates only the views whose pointers changed
+    (binding a view reads its files' footers; all ~40 tables of a build cost ~0.4 s)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.views: dict[str, tuple[Entry, ...]] = {}
+        self.lock = threading.Lock()
+
+    def sync(self, catalog: Catalog, tables: set[str] | None = None) -> None:
+        """Views as the catalog is now: of every table (`tables`: of these only)."""
+        grouped: dict[str, tuple[Entry, ...]] = {}
+        for entry in catalog.entries():
+            if tables is None or entry.table in tables:
+                grouped[entry.table] = (*grouped.get(entry.table, ()), entry)
+        with self.lock:
+            changed = set(tables) if tables is not None else set()
+            if tables is None:
+                for name in set(grouped) | set(self.views):
+                    now = grouped.get(name)
+                    appended = now is not None and any(e.partition == APPEND for e in now)
+                    if appended or now != self.views.get(name):
+                        changed.add(name)
+            if not changed:
+                return
+            entries = [e for name in changed for e in grouped.get(name, ())]
+            file_tables.create_views(self.con, catalog, entries, changed)
+            for name in changed:
+                if name in grouped:
+                    self.views[name] = grouped[name]
+                else:
+                    self.views.pop(name, None)
+
+
+# Under a storage root: (root, spill folder, pid) -> this process's instance for it.
+_CATALOG_INSTANCES: dict[tuple[str, str, int], _CatalogInstance] = {}
+_CATALOG_LOCK = threading.Lock()
+
+
 class Warehouse:
     def __init__(self, path: str | Path, storage_root: str | Path | None = None):
         """`path`: the DuckDB file (embedded); under a `storage_root`, the local base name of
@@ -90,6 +130,7 @@ class Warehouse:
         self.catalog = Catalog(self.storage) if self.storage is not None else None
         self._sessions = 0
         self._instance: duckdb.DuckDBPyConnection | None = None  # open while in a session
+        self._synced = False  # under a storage root: this session's views follow the catalog
         self._lock = threading.Lock()
 
     @contextmanager
@@ -108,6 +149,8 @@ class Warehouse:
         finally:
             with self._lock:
                 self._sessions -= 1
+                if self._sessions == 0:
+                    self._synced = False
                 instance = self._instance if self._sessions == 0 else None
                 if instance is not None:
                     self._instance = None
@@ -157,36 +200,42 @@ class Warehouse:
     # -- under a storage root ------------------------------------------------------------------
     @contextmanager
     def _catalog_connect(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to this session's in-memory instance (views over the catalog as it was
-        when the session first connected, plus this warehouse's own writes since); outside a
-        session, to an instance of its own."""
+        """A connection to this process's in-memory instance for the root. Its views follow the
+        catalog as it was at the session's first connect (at every connect outside a session),
+        plus this process's own writes since."""
+        shared = self._shared()
         with self._lock:
-            if self._sessions and self._instance is None:
-                self._instance = self._open_catalog()
-            instance = self._instance if self._sessions else None
-        owned = self._open_catalog() if instance is None else None
-        con = (instance or owned).cursor()
+            sync = not self._sessions or not self._synced
+            if self._sessions:
+                self._synced = True
+        if sync:
+            shared.sync(self.catalog)
+        con = shared.con.cursor()
         try:
             yield con
             if not read_only:
                 self._refuse_stored_tables(con)
         finally:
             con.close()
-            if owned is not None:
-                owned.close()
 
-    def _open_catalog(self) -> duckdb.DuckDBPyConnection:
-        limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    def _shared(self) -> _CatalogInstance:
         # Spill to this machine's disk, per process (two processes never share a spill folder).
         spill = Path(f"{self.path}.tmp") / str(os.getpid())
-        if not spill.parent.exists():
-            private_dir(spill.parent)  # DuckDB makes the last folder only, when it spills
-        con = duckdb.connect(
-            ":memory:", config={"memory_limit": limit, "temp_directory": str(spill)}
-        )
-        self.storage.attach(con)
-        file_tables.create_views(con, self.catalog, self.catalog.entries())
-        return con
+        key = (self.storage.url, str(spill.resolve()), os.getpid())
+        with _CATALOG_LOCK:
+            shared = _CATALOG_INSTANCES.get(key)
+            if shared is None:
+                if not spill.parent.exists():
+                    private_dir(spill.parent)  # DuckDB makes the last folder only, when it spills
+                limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+                config = {"memory_limit": limit, "temp_directory": str(spill)}
+                con = duckdb.connect(":memory:", config=config)
+                # Footers are cached across queries: files under a root are never rewritten.
+                con.execute("LOAD parquet")
+                con.execute("SET parquet_metadata_cache = true")
+                self.storage.attach(con)
+                shared = _CATALOG_INSTANCES[key] = _CatalogInstance(con)
+        return shared
 
     def _refuse_stored_tables(self, con: duckdb.DuckDBPyConnection) -> None:
         """A table created with SQL on a connection lives only in this process's instance under a
@@ -236,7 +285,7 @@ class Warehouse:
                 self._discard(made)
                 raise
             file_tables.put_entries(self.catalog, made)
-            self._refresh_views(con, {e.table for e in made})
+            self._shared().sync(self.catalog, {e.table for e in made})
         return rows
 
     def _discard(self, made: list[Entry]) -> None:
@@ -245,18 +294,14 @@ class Warehouse:
                 self.storage.key("tables", entry.table, entry.partition, entry.write_id)
             )
 
-    def _refresh_views(self, con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
-        entries = [e for e in self.catalog.entries() if e.table in tables]
-        file_tables.create_views(con, self.catalog, entries, tables)
-
     def replace_with_view(self, table: str, select_sql: str) -> None:
         """Make `table` a view defined by `select_sql` over other tables (in every domain),
         replacing whatever `table` was: a DuckDB table, Parquet files, or an older view."""
         if self.catalog is not None:
-            entry = Entry(table, partition_key(None), view=select_sql)
-            with self.connect() as con:
-                file_tables.put_entries(self.catalog, [entry])
-                self._refresh_views(con, {table})
+            file_tables.put_entries(
+                self.catalog, [Entry(table, partition_key(None), view=select_sql)]
+            )
+            self._shared().sync(self.catalog, {table})
             return
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
@@ -269,6 +314,15 @@ class Warehouse:
             con.execute("COMMIT")
         if copied:
             file_tables.remove_table_folder(self.files_root, table)
+
+    def append_rows(self, table: str, rows: pa.Table) -> None:
+        """Add `rows` to the append-only `table` (storage root only: one more whole Parquet file
+        in its folder, `core.catalog`); this session's view of it is refreshed."""
+        if self.catalog is None:
+            raise WarehouseError(f"append_rows({table}) is for a storage root")
+        self.storage.write_table_atomic(self.catalog.append_file(table), rows)
+        self.catalog.appended(table)
+        self._shared().sync(self.catalog, {table})
 
     def exists(self) -> bool:
         """Whether anything was written yet (the file, or a catalog pointer under the root)."""

@@ -257,3 +257,34 @@ def test_catalog_pointer_replacement_is_one_object(tmp_path):
     assert [p.name for p in (tmp_path / "r" / "_catalog" / "t").iterdir()] == ["a.json"]
     assert catalog.get("t", "a").write_id == "w2"
     assert [e.write_id for e in catalog.entries()] == ["w2"]
+
+
+def test_the_llm_cache_is_append_only_files_that_concurrent_writers_share(wh, tmp_path):
+    """The response cache under a storage root: each batch one more whole file, read by every
+    warehouse on the root; the first answer of a key wins; failures recorded the same way."""
+    from core.llm.cache import CACHE_TABLE, FAILURES_TABLE, CacheWriter, ResponseCache
+
+    def answer(key: str, text: str) -> dict:
+        return {"key": key, "model": "m", "template": "t", "response": text,
+                "prompt_tokens": 3, "completion_tokens": 2, "logprobs": None}  # fmt: skip
+
+    cache = ResponseCache(wh)
+    assert cache.lookup(["k1"]) == {}
+    cache.put_many([answer("k1", "first"), answer("k2", "two")])
+    other = ResponseCache(Warehouse(tmp_path / "other.duckdb", wh.storage.url))
+    other.put_many([answer("k1", "second writer")])
+    writer = CacheWriter(other, batch_size=2)
+    for n in range(5):
+        writer.put(answer(f"w{n}", f"answer {n}"))
+    writer.close()
+    assert writer.written == 5
+    found = cache.lookup(["k1", "k2", "w4", "nope"])
+    assert {k: v.response for k, v in found.items()} == {
+        "k1": "first",
+        "k2": "two",
+        "w4": "answer 4",
+    }
+    assert len(_files(wh, "tables", CACHE_TABLE, "_append")) >= 4
+    cache.record_failures([{"key": "k9", "model": "m", "template": "t", "scope": "s",
+                            "error": "timeout", "attempts": 3}])  # fmt: skip
+    assert wh.count(FAILURES_TABLE) == 1
