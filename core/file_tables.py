@@ -354,27 +354,29 @@ def write_catalog_files(
         else:
             for select_sql, uri in zip(selects, uris, strict=True):
                 _copy(con, select_sql, uri, params)
-        rows = _check_written(con, table, uris, domain, scope)
+        total, rows = _check_written(con, table, uris, domain, scope)
     except BaseException:
         root.delete(folder)
         raise
     finally:
         for name in registered:
             con.unregister(name)
-    entry = Entry(table, key, tuple(root.relative(p) for p in paths), write_id, rows)
+    entry = Entry(table, key, tuple(root.relative(p) for p in paths), write_id, total)
     return entry, rows
 
 
-def _check_written(con, table: str, uris: list[str], domain: str | None, scope) -> int:
-    """The rows written (those matching `scope` when given); refuses rows of another domain in
-    a domain's partition, which every reader would take for that domain's."""
+def _check_written(con, table: str, uris: list[str], domain: str | None, scope):
+    """(rows in the files, rows written: those matching `scope` when given); refuses rows of
+    another domain in a domain's partition, which every reader would take for that domain's."""
     files = f"read_parquet({_file_list(uris)})"
     columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {files}").fetchall()}
     counted = f"count(*) FILTER (WHERE {scope_predicate(scope)})" if scope else "count(*)"
     if domain is None or "domain" not in columns:
-        return int(con.execute(f"SELECT {counted} FROM {files}").fetchall()[0][0])
-    rows, foreign = con.execute(
-        f"SELECT {counted}, count(*) FILTER (WHERE domain IS DISTINCT FROM $d) FROM {files}",
+        total, rows = con.execute(f"SELECT count(*), {counted} FROM {files}").fetchall()[0]
+        return int(total), int(rows)
+    total, rows, foreign = con.execute(
+        f"SELECT count(*), {counted}, count(*) FILTER (WHERE domain IS DISTINCT FROM $d) "
+        f"FROM {files}",
         {"d": domain},
     ).fetchall()[0]
     if foreign:
@@ -382,7 +384,7 @@ def _check_written(con, table: str, uris: list[str], domain: str | None, scope) 
             f"{foreign} row(s) written to table {table}'s partition {domain!r} carry another "
             "domain (or none)"
         )
-    return int(rows)
+    return int(total), int(rows)
 
 
 def create_views(
