@@ -166,7 +166,7 @@ def test_a_failed_write_leaves_the_pointer_and_its_files(wh):
 def test_a_file_of_several_row_groups_scans_whole_on_every_thread(wh):
     """DuckDB scans one file from several threads; over S3 each read is by position (without
     that, scans of this file failed with Snappy/Thrift errors in 4-6 of 12 tries)."""
-    rows = 150_000
+    rows = 300_000
     select = (
         f"SELECT 'a' AS domain, 'x' AS table_name, range AS n, repeat(md5(range::VARCHAR), 20) "
         f"AS pad FROM range({rows})"
