@@ -54,8 +54,8 @@ sys.path.insert(0, str(REPO))
 from assets.checks.validity.gate import hanley_mcneil, validity_report, wilson  # noqa: E402
 from assets.checks.validity.leaks import ANY, MUST_BE_ZERO, warehouse_leak_audit  # noqa: E402
 from assets.checks.validity.relevance import relevance_agreement  # noqa: E402
-from assets.evaluation.baselines import fit_baseline  # noqa: E402
-from assets.evaluation.metrics import roc_auc  # noqa: E402
+from assets.scoring.baselines import fit_baseline  # noqa: E402
+from assets.scoring.metrics import roc_auc  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 

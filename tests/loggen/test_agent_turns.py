@@ -11,8 +11,8 @@ import pytest
 
 from assets.dimensions.factual_consistency.evidence import evidence_item
 from assets.dimensions.factual_consistency.responses import parse_response
-from assets.evaluation.baselines.text import MarkerRule, ResponseNgram
-from assets.evaluation.metrics import roc_auc
+from assets.scoring.baselines.text import MarkerRule, ResponseNgram
+from assets.scoring.metrics import roc_auc
 from core.settings import ValidityThresholds
 from loggen.agent_turns import (
     _CLOSINGS,

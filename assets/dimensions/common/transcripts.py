@@ -19,8 +19,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.balance import balance, negatives_needed
 from assets.dimensions.common.text import item_text_sql
-from assets.dimensions.factual_consistency.balance import balance, negatives_needed
 from core.ids import derive_seed, with_stable_id
 from core.parallel import map_slices
 from schemas.entries import ITEM
@@ -332,7 +332,7 @@ def assemble_turn_entries(
 def describe_turn_entries(
     frame: pl.DataFrame, found_name: str, found: Callable[[pl.DataFrame], pl.Series]
 ) -> dict:
-    """Asset metadata: label distribution, what the rule found (`found(frame)`: one value per
+    """Asset metadata (the step adds the label distribution): what the rule found (`found(frame)`: one value per
     finding, counted under `found_name`), synthetic share by operator."""
     if frame.height == 0:
         return {"rows": 0}
@@ -340,9 +340,6 @@ def describe_turn_entries(
     ops = frame.filter(pl.col("is_synthetic")).group_by("operator").len()
     return {
         "rows": frame.height,
-        "label_distribution": {
-            str(k): int(v) for k, v in frame.group_by("label").len().sort("label").iter_rows()
-        },
         found_name: {str(k): int(v) for k, v in sorted(counts.iter_rows())},
         "synthetic_share_by_operator": {
             str(k): round(int(v) / frame.height, 4) for k, v in sorted(ops.iter_rows())

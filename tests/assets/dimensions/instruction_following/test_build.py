@@ -154,7 +154,9 @@ def test_synthesis_balances_to_the_ratio_and_is_deterministic(labelled):
         assert OPERATORS[row["operator"]] in row["violations"]
     frame = assemble_entries(labelled, synthetic, "food_delivery", 5, 0.5, PROV)
     assert (frame["label"] == 1).sum() == (frame["label"] == 0).sum()
-    meta = describe(frame)
+    from assets.dimensions.instruction_following.assets import INSTRUCTION_FOLLOWING
+
+    meta = INSTRUCTION_FOLLOWING.summary(frame)  # describe(frame) and its label distribution
     assert meta["rows"] == frame.height and set(meta["label_distribution"]) == {"0", "1"}
     assert 0 < meta["synthetic_share"] < 1 and meta["violations_by_type"]
 
