@@ -425,6 +425,31 @@ def _limit_between(low: float, high: float | None, steps: tuple[float, ...]) -> 
     return round(_round_up(low, 0.01), 2), high is None
 
 
+_PRICE_STEPS = (10.0, 5.0, 1.0, 0.5, 0.01)
+_KM_STEPS = (1.0, 0.5, 0.1, 0.01)
+_METER_STEPS = (0.05, 0.01)
+
+
+def _price_values(items: list[_Item]) -> list[float | None]:
+    return [it.price for it in items]
+
+
+def _limit_below(rng, chosen: list, values: list, steps_for=None) -> float | None:
+    """A round limit that the largest of `chosen` exceeds and at least one retrieved value
+    (`values`, None for unknown) meets: its lower edge one of the retrieved values below that
+    largest, in a seeded order, the first a round limit separates from the next value; None when
+    there is none."""
+    top = max(chosen)
+    below = sorted({v for v in values if v is not None and v < top})
+    rng.shuffle(below)
+    for low in below:
+        high = min(v for v in values if v is not None and v > low)
+        limit, separated = _limit_between(low, high, steps_for(low) if steps_for else _PRICE_STEPS)
+        if separated and limit < top:
+            return limit
+    return None
+
+
 def _unambiguous(items: list[_Item]) -> list[int]:
     """Indices of the retrieved items a text response can name unambiguously: titles no other
     retrieved item answers to (branches of a chain, or another language's listing of the same
@@ -485,8 +510,9 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
     eligible = list(range(n_items))
     if want["max_price"]:
         priced = sorted((it.price, i) for i, it in enumerate(items) if it.price is not None)
-        # cut = how many priced items fall under the limit; leave one above when breaking it.
-        top = len(priced) - 1 if "max_price" in violate else len(priced)
+        # cut = how many priced items fall under the limit. A response that breaks the rule
+        # picks its items as a compliant one does; the limit moves below them afterwards.
+        top = len(priced)
         cut = rng.randint(max(1, min(2, top)), top) if top >= 1 else 0
         if cut == 0:
             want["max_price"] = False
@@ -494,15 +520,13 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
         else:
             low = priced[cut - 1][0]
             high = priced[cut][0] if cut < len(priced) else None
-            price_limit, separated = _limit_between(low, high, (10.0, 5.0, 1.0, 0.5, 0.01))
-            if not separated:  # tied prices: no limit separates them
-                violate.discard("max_price")
+            price_limit, _ = _limit_between(low, high, _PRICE_STEPS)
             eligible = [
                 i for i in eligible if items[i].price is not None and items[i].price <= price_limit
             ]
     if want["max_distance_km"]:
         order = sorted((dist[i], i) for i in eligible)
-        top = len(order) - 1 if "max_distance_km" in violate else len(order)
+        top = len(order)
         cut = rng.randint(max(1, min(2, top)), top) if top >= 1 else 0
         if cut == 0:
             want["max_distance_km"] = False
@@ -511,10 +535,7 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
             low = order[cut - 1][0]
             high = order[cut][0] if cut < len(order) else None
             meters = low < 0.9 and r() < 0.5
-            steps = (0.05, 0.01) if meters else (1.0, 0.5, 0.1, 0.01)
-            dist_limit, separated = _limit_between(low, high, steps)
-            if not separated:
-                violate.discard("max_distance_km")
+            dist_limit, _ = _limit_between(low, high, _METER_STEPS if meters else _KM_STEPS)
             eligible = [i for i in eligible if dist[i] <= dist_limit]
     n_el = len(eligible)
 
@@ -559,20 +580,22 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
             selected.append(rng.choice(rest))
         elif not selected:
             selected = [i for i in eligible if i != must][:1]
-    for ctype, limit_ok in (
-        ("max_price", lambda i: items[i].price is not None and items[i].price <= price_limit),
-        ("max_distance_km", lambda i: dist[i] is not None and dist[i] <= dist_limit),
-    ):
-        if ctype in violate:
-            over = [i for i in range(n_items) if not limit_ok(i) and i not in selected]
-            if not over:
-                violate.discard(ctype)
-                continue
-            swap = [j for j, i in enumerate(selected) if i != must]
-            if swap:
-                selected[rng.choice(swap)] = rng.choice(over)
-            else:
-                selected.append(rng.choice(over))
+    # Breaking a price or distance limit keeps the items a compliant response picks and lowers
+    # the limit below the dearest (farthest) of them: swapping in an item above the limit would
+    # make dear and far items appear in wrong responses more often than in compliant ones, and
+    # a reader could tell a wrong response by the names of the items it lists.
+    if "max_price" in violate:
+        price_limit = _limit_below(rng, [items[i].price for i in selected], _price_values(items))
+        if price_limit is None:
+            violate.discard("max_price")  # the compliant limit stays
+    if "max_distance_km" in violate:
+        steps_for = lambda low: _METER_STEPS if low < 0.9 and r() < 0.5 else _KM_STEPS  # noqa: E731
+        dist_limit = _limit_below(rng, [dist[i] for i in selected], dist, steps_for)
+        if dist_limit is None:
+            violate.discard("max_distance_km")
+    if violator and not violate:  # no limit fits below the items: break the length instead
+        want["max_length"] = True
+        violate.add("max_length")
     selected.sort()  # retrieval order
 
     # -- what the response says about each item ---------------------------------------------------
