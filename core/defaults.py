@@ -5,6 +5,7 @@ builds its typed fields from these two tables."""
 DEFAULTS: dict[str, object] = {
     "logs_root": "sample_logs",
     "warehouse_path": "data/warehouse.duckdb",
+    "storage_root": None,  # unset: the embedded DuckDB file (warehouse_path)
     "releases_dir": "releases",
     "profile": "small",
     "seed": 20260511,
@@ -35,6 +36,7 @@ DEFAULTS: dict[str, object] = {
 ENV_VARS: dict[str, str] = {
     "logs_root": "RECRM_LOGS_ROOT",
     "warehouse_path": "RECRM_WAREHOUSE",
+    "storage_root": "RECRM_STORAGE_ROOT",
     "releases_dir": "RECRM_RELEASES_DIR",
     "profile": "RECRM_PROFILE",
     "seed": "RECRM_SEED",

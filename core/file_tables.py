@@ -16,6 +16,11 @@ transaction;
 only after that commit are the domain's older folders removed. Readers use the view like any
 table (`Warehouse.query`, `read_partition`, `count`). Paths in the view are absolute: moving
 the warehouse means rebuilding these tables.
+
+Under a storage root (`core.storage`, setting `storage_root`) every table is stored this way,
+and the registry is the root's catalog (`core.catalog`: one pointer object per table partition)
+instead of a table in a DuckDB file: `write_catalog_files` writes a partition's files and returns
+its pointer, `create_views` makes a process-private DuckDB instance read the catalogued files.
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from core.catalog import WHOLE_TABLE as CATALOG_WHOLE_TABLE
+from core.catalog import Catalog, Entry, partition_key
 from core.paths import PathRefused, check_domain, confined, private_dir
 from core.sql import quote_ident, sql_literal
+from core.storage import StorageRoot
 
 REGISTRY = "warehouse_files"
 # Row groups bounded in bytes: with DuckDB's default of 122,880 rows a row group of wide entries
@@ -81,13 +89,15 @@ def _ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _copy(con, select_sql: str, path: Path, params: dict | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _copy(con, select_sql: str, path: Path | str, params: dict | None) -> None:
+    """COPY to a local file (its folder made), or to an fs URI of a storage root (`s3://...`)."""
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY ({select_sql}) TO {sql_literal(str(path))} ({COPY_OPTIONS})", params or {})
 
 
 def _copy_concurrently(
-    con, selects: list[str], paths: list[Path], params: dict | None, concurrency: int
+    con, selects: list[str], paths: list[Path] | list[str], params: dict | None, concurrency: int
 ) -> None:
     """COPY each SELECT to its path, `concurrency` at a time, each on its own connection to the
     instance. A COPY that runs out of DuckDB's memory next to the others is done again alone
@@ -270,3 +280,163 @@ def remove_table_folder(root: Path, table: str) -> None:
         folder.unlink()
         return
     shutil.rmtree(confined(root, folder, what="table folder"), ignore_errors=True)
+
+
+# -- tables under a storage root, listed by its catalog ----------------------------------------
+
+
+class PartitionMismatch(ValueError):
+    """Rows written to a domain's partition that carry another domain."""
+
+
+def scope_predicate(scope: dict[str, str]) -> str:
+    """`col = 'value' AND ...` (values as literals: the caller's params stay its own)."""
+    return " AND ".join(
+        f"{quote_ident(column)} IS NOT DISTINCT FROM {sql_literal(value)}"
+        for column, value in scope.items()
+    )
+
+
+def _file_list(uris: Sequence[str]) -> str:
+    return "[" + ", ".join(sql_literal(u) for u in uris) + "]"
+
+
+def write_catalog_files(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    table: str,
+    domain: str | None,
+    sources: Sequence[str | pa.Table],
+    params: dict | None,
+    schema: pa.Schema | None,
+    concurrency: int = 1,
+    scope: dict[str, str] | None = None,
+) -> tuple[Entry, int]:
+    """Write the new content of `table`'s partition of `domain` (the whole table with None) as
+    Parquet files in a new write folder of the catalog's root; returns its pointer (not yet put:
+    the caller puts it, so that several writes can be made first) and the rows written.
+
+    With `scope`, only the partition's rows matching it are replaced: the partition's other
+    rows are kept, before the new ones (as DELETE + INSERT keeps them in a DuckDB table).
+    The caller sets the row order (`insertion_order`)."""
+    if not sources:
+        raise ValueError(f"{table}: nothing to write (no source given)")
+    root: StorageRoot = catalog.root
+    key = partition_key(domain)
+    write_id, folder = catalog.new_write(table, key)
+    registered = []
+    try:
+        selects = []
+        for n, source in enumerate(sources):
+            if isinstance(source, str):
+                selects.append(source)
+            else:
+                con.register(f"_recrm_source_{n}", source)
+                registered.append(f"_recrm_source_{n}")
+                selects.append(f"SELECT * FROM _recrm_source_{n}")
+        if scope:
+            if len(selects) != 1:
+                raise ValueError(f"{table}: a scoped write takes one source")
+            old = catalog.get(table, key)
+            if old is not None and old.files:
+                kept = (
+                    f"SELECT * FROM read_parquet({_file_list(catalog.file_uris(old))}) "
+                    f"WHERE NOT ({scope_predicate(scope)})"
+                )
+                selects = [f"SELECT * FROM ({kept}) UNION ALL BY NAME SELECT * FROM ({selects[0]})"]
+        if schema is not None:
+            types = duckdb_types(con, schema)
+            selects = [cast_select(s, schema, types) for s in selects]
+        paths = [f"{folder}/part-{n:05d}.parquet" for n in range(len(selects))]
+        uris = [root.uri(p) for p in paths]
+        if concurrency > 1 and len(selects) > 1 and all(isinstance(s, str) for s in sources):
+            _copy_concurrently(con, selects, uris, params, concurrency)
+        else:
+            for select_sql, uri in zip(selects, uris, strict=True):
+                _copy(con, select_sql, uri, params)
+        total, rows = _check_written(con, table, uris, domain, scope)
+    except BaseException:
+        root.delete(folder)
+        raise
+    finally:
+        for name in registered:
+            con.unregister(name)
+    entry = Entry(table, key, tuple(root.relative(p) for p in paths), write_id, total)
+    return entry, rows
+
+
+def _check_written(con, table: str, uris: list[str], domain: str | None, scope):
+    """(rows in the files, rows written: those matching `scope` when given); refuses rows of
+    another domain in a domain's partition, which every reader would take for that domain's."""
+    files = f"read_parquet({_file_list(uris)})"
+    columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {files}").fetchall()}
+    counted = f"count(*) FILTER (WHERE {scope_predicate(scope)})" if scope else "count(*)"
+    if domain is None or "domain" not in columns:
+        total, rows = con.execute(f"SELECT count(*), {counted} FROM {files}").fetchall()[0]
+        return int(total), int(rows)
+    total, rows, foreign = con.execute(
+        f"SELECT count(*), {counted}, count(*) FILTER (WHERE domain IS DISTINCT FROM $d) "
+        f"FROM {files}",
+        {"d": domain},
+    ).fetchall()[0]
+    if foreign:
+        raise PartitionMismatch(
+            f"{foreign} row(s) written to table {table}'s partition {domain!r} carry another "
+            "domain (or none)"
+        )
+    return int(total), int(rows)
+
+
+def create_views(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    entries: Sequence[Entry],
+    tables: set[str] | None = None,
+) -> None:
+    """A view per catalogued table (only `tables`, when given) over exactly its pointers' files,
+    in partition order; a table with a view pointer gets that view (made after the file
+    tables it may read). A table of `tables` with no pointer left loses its view."""
+    by_table: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if tables is None or entry.table in tables:
+            by_table.setdefault(entry.table, []).append(entry)
+    for name in tables or ():
+        if name not in by_table:
+            con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+    defined = []
+    for name, found in sorted(by_table.items()):
+        view = next((e.view for e in found if e.view is not None), None)
+        if view is not None:
+            defined.append((name, view))
+            continue
+        uris = [u for e in found for u in catalog.file_uris(e)]
+        if not uris:  # an append-only table before its first file
+            con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+            continue
+        options = ", union_by_name = true" if len(uris) > 1 else ""
+        con.execute(
+            f"CREATE OR REPLACE VIEW {quote_ident(name)} AS "
+            f"SELECT * FROM read_parquet({_file_list(uris)}{options})"
+        )
+    for name, view in defined:
+        con.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {view}")
+
+
+def put_entries(catalog: Catalog, entries: Sequence[Entry]) -> None:
+    """Make the pointers current, then remove what they replaced: a whole-table pointer
+    replaces the table's partitions, and each partition's older write folders go."""
+    for entry in entries:
+        catalog.put(entry)
+        if entry.partition == CATALOG_WHOLE_TABLE:
+            for other in catalog.partitions(entry.table):
+                if other != CATALOG_WHOLE_TABLE:
+                    catalog.remove(entry.table, other)
+        else:  # a partition's files replace a view the table was (a view spans every domain)
+            whole = catalog.get(entry.table, CATALOG_WHOLE_TABLE)
+            if whole is not None and whole.view is not None:
+                catalog.remove(entry.table, CATALOG_WHOLE_TABLE)
+    for entry in entries:
+        if entry.partition == CATALOG_WHOLE_TABLE or entry.view is not None:
+            catalog.sweep_table(entry.table, entry.partition if entry.view is None else None)
+        if entry.view is None:
+            catalog.sweep(entry.table, entry.partition, entry.write_id)

@@ -96,6 +96,13 @@ class Settings(BaseModel):
         description="DuckDB file",
         validation_alias=_env("warehouse_path"),
     )
+    # Under a storage root every table is Parquet files per partition with a catalog, and
+    # domains can be built by concurrent processes (core/storage.py, docs/deploy.md).
+    storage_root: str | None = Field(
+        DEFAULTS["storage_root"],
+        description="tables as Parquet under a folder or s3://bucket/prefix; unset: warehouse_path",
+        validation_alias=_env("storage_root"),
+    )
     releases_dir: Path = Field(
         Path(DEFAULTS["releases_dir"]),
         description="where versioned releases go",

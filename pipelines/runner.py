@@ -464,7 +464,7 @@ def run_jobs(
     for domain in domains:
         check_domain(domain)
     report = RunReport()
-    with project_instance() as instance, held_open(settings.warehouse_path):
+    with project_instance() as instance, held_open(settings.warehouse_path, settings.storage_root):
         # Loaded with the instance open: Dagster reads the definitions' state from it.
         defs = code_location(settings, resources)
         keys = {name: selected_keys(defs, (selections or {}).get(name)) for name, _ in jobs}
@@ -498,7 +498,7 @@ def run_layers(
     report = RunReport()
     for domain in domains:
         check_domain(domain)
-    with project_instance() as instance, held_open(settings.warehouse_path):
+    with project_instance() as instance, held_open(settings.warehouse_path, settings.storage_root):
         mark_dead_runs_failed(instance)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         new = [d for d in domains if d not in known]

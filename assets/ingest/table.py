@@ -186,7 +186,7 @@ def _files_table(result: IngestResult) -> pa.Table:
 
 
 def _known_user_hashes(warehouse: Warehouse, domain: str) -> pa.Table:
-    if not warehouse.path.exists():
+    if not warehouse.exists():
         return pa.table({"h": pa.array([], pa.string())})
     with warehouse.connect(read_only=True) as con:
         return known_user_hashes(con, domain)
@@ -231,7 +231,7 @@ def _known_keys(warehouse: Warehouse, domain: str, table: ContractTable) -> dict
     if not refs:
         return {}
     known = {}
-    with warehouse.connect(read_only=warehouse.path.exists()) as con:
+    with warehouse.connect(read_only=warehouse.exists()) as con:
         for ref, col in refs.items():
             ingested = (
                 con.execute(

@@ -8,7 +8,6 @@ second copy of every byte: each domain's rows are always exactly its entries.
 
 from __future__ import annotations
 
-from core import file_tables
 from core.warehouse import Warehouse, WarehouseError
 from schemas.entries import entries_table, entry_schema
 from schemas.tables import judged_table
@@ -29,20 +28,8 @@ def view_entries(warehouse: Warehouse, dimension: str, domain: str) -> int:
     source = _require_entries(warehouse, dimension, domain)
     target = judged_table(dimension)
     columns = ", ".join(f'"{n}"' for n in entry_schema(dimension).names)
-    with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        copied = file_tables.is_file_table(con, target)  # a copy an earlier build wrote
-        if copied:
-            file_tables.drop_files(con, target)
-        elif file_tables.kind_of(con, target) == "BASE TABLE":
-            con.execute(f'DROP TABLE "{target}"')
-        con.execute(f'CREATE OR REPLACE VIEW "{target}" AS SELECT {columns} FROM "{source}"')
-        con.execute("COMMIT")
-        rows = con.execute(
-            f'SELECT count(*) FROM "{target}" WHERE domain = ?', [domain]
-        ).fetchone()[0]
-    if copied:
-        file_tables.remove_table_folder(warehouse.files_root, target)
+    warehouse.replace_with_view(target, f'SELECT {columns} FROM "{source}"')
+    rows = warehouse.count(target, domain)
     return rows
 
 

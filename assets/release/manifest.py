@@ -26,6 +26,7 @@ USAGE_FIELDS = ("calls", "cached_calls", "prompt_tokens", "completion_tokens", "
 _NOT_CONTENT = (
     "logs_root",
     "warehouse_path",
+    "storage_root",
     "releases_dir",
     "release_version",
     "overwrite_release",

@@ -20,9 +20,9 @@ from pydantic import Field, PrivateAttr
 from core.settings import Settings, load_settings
 
 # Settings that are not resource config: the hash key is a secret (never in run records), the
-# warehouse path is the WarehouseResource's, validity bounds are a nested table of recrm.toml,
+# warehouse path and storage root are the WarehouseResource's, validity bounds are a nested table of recrm.toml,
 # and the UI's URL is the CLI's business.
-NOT_RESOURCE_CONFIG = ("hash_key", "warehouse_path", "validity", "dagster_ui_url")
+NOT_RESOURCE_CONFIG = ("hash_key", "warehouse_path", "storage_root", "validity", "dagster_ui_url")
 
 BUILD_FIELDS = tuple(name for name in Settings.model_fields if name not in NOT_RESOURCE_CONFIG)
 

@@ -7,12 +7,15 @@ from core.warehouse import Warehouse
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file every asset reads and writes."""
+    """The warehouse every asset reads and writes: the DuckDB file `path`, or, with
+    `storage_root` (a folder or s3://bucket/prefix), Parquet tables and their catalog under that
+    root (`core.storage`), where `path` only names this machine's spill folder."""
 
     path: str = "data/warehouse.duckdb"
+    storage_root: str | None = None
 
     def get(self) -> Warehouse:
-        return Warehouse(self.path)
+        return Warehouse(self.path, self.storage_root or None)
 
     @contextmanager
     def session(self) -> Iterator[Warehouse]:

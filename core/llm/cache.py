@@ -88,6 +88,11 @@ class ResponseCache:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _llm_empty")
         con.unregister("_llm_empty")
 
+    @property
+    def _append_only(self) -> bool:
+        """Under a storage root the tables are append-only files (`Warehouse.append_rows`)."""
+        return self.warehouse.catalog is not None
+
     def lookup(self, keys: list[str]) -> dict[str, CachedResponse]:
         """The cached responses among `keys` (one set-based query)."""
         if not keys or not self.warehouse.table_exists(CACHE_TABLE):
@@ -97,10 +102,12 @@ class ResponseCache:
             con.register("_llm_keys", wanted)
             # A cache written before answers kept their log-probabilities has no such column.
             columns = {r[0] for r in con.execute(f"DESCRIBE {CACHE_TABLE}").fetchall()}
-            logprobs = "any_value(c.logprobs)" if "logprobs" in columns else "NULL"
+            # The first answer of a key (append-only files may hold two writers' answers).
+            first = "arg_min({}, c.created_at)"
+            logprobs = first.format("c.logprobs") if "logprobs" in columns else "NULL"
             rows = con.execute(
-                f"SELECT c.key, any_value(c.response), any_value(c.prompt_tokens), "
-                f"any_value(c.completion_tokens), {logprobs} FROM {CACHE_TABLE} c "
+                f"SELECT c.key, {first.format('c.response')}, {first.format('c.prompt_tokens')}, "
+                f"{first.format('c.completion_tokens')}, {logprobs} FROM {CACHE_TABLE} c "
                 f"JOIN _llm_keys k USING (key) GROUP BY c.key"
             ).fetchall()
         return {k: CachedResponse(r, int(p or 0), int(c or 0), lp) for k, r, p, c, lp in rows}
@@ -108,6 +115,8 @@ class ResponseCache:
     def ensure_cache_table(self, con) -> None:
         """`llm_cache` keyed by `key` (primary key: a duplicate is ignored in O(log n)). A table
         from before the key existed is rebuilt with it, keeping the first answer of each key."""
+        if self._append_only:
+            return
         ddl = (
             "(key VARCHAR PRIMARY KEY, model VARCHAR, template VARCHAR, response VARCHAR, "
             "prompt_tokens BIGINT, completion_tokens BIGINT, created_at TIMESTAMP, "
@@ -142,6 +151,9 @@ class ResponseCache:
         unique = list(first.values())
         now = _now()
         table = pa.Table.from_pylist([r | {"created_at": now} for r in unique], schema=CACHE_SCHEMA)
+        if self._append_only:
+            self.warehouse.append_rows(CACHE_TABLE, table)
+            return
         con.register("_llm_new", table)
         con.execute(f"INSERT OR IGNORE INTO {CACHE_TABLE} BY NAME SELECT * FROM _llm_new")
         con.unregister("_llm_new")
@@ -149,6 +161,9 @@ class ResponseCache:
     def put_many(self, rows: list[dict]) -> None:
         """Append responses (dicts with CACHE_SCHEMA fields except created_at) in one write."""
         if not rows:
+            return
+        if self._append_only:
+            self.insert(None, rows)
             return
         with self.warehouse.connect() as con:
             self.ensure_cache_table(con)
@@ -162,6 +177,9 @@ class ResponseCache:
         table = pa.Table.from_pylist(
             [r | {"created_at": now} for r in rows], schema=FAILURES_SCHEMA
         )
+        if self._append_only:
+            self.warehouse.append_rows(FAILURES_TABLE, table)
+            return
         with self.warehouse.connect() as con:
             self._ensure(con, FAILURES_TABLE, FAILURES_SCHEMA)
             con.register("_llm_new", table)
@@ -203,6 +221,9 @@ class CacheWriter:
 
     def _loop(self) -> None:
         try:
+            if self.cache._append_only:  # each batch is a file of its own: no connection held
+                self._serve(None)
+                return
             with self.cache.warehouse.connect() as con:
                 self.cache.ensure_cache_table(con)
                 self._serve(con)

@@ -121,6 +121,11 @@ def write_usage(
         "failures": usage.failures,
     }
     table = pa.Table.from_pylist([row], schema=USAGE_SCHEMA)
+    if domain is not None:  # one write path for both stores (a storage root has no DELETE)
+        warehouse.write_partition(
+            USAGE_TABLE, domain, table, schema=USAGE_SCHEMA, scope={"asset": asset}
+        )
+        return
     with warehouse.connect() as con:
         con.register("_usage_empty", USAGE_SCHEMA.empty_table())
         con.execute(f"CREATE TABLE IF NOT EXISTS {USAGE_TABLE} AS SELECT * FROM _usage_empty")

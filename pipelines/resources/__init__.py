@@ -32,7 +32,9 @@ def default_resources(settings: Settings | None = None) -> dict:
     """The resources of the code location, configured from `Settings` (env and recrm.toml)."""
     settings = settings or load_settings()
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse_path), storage_root=settings.storage_root
+        ),
         "build": build_settings_resource(settings),
         # Unset fields resolve at run time from recrm.toml [llm] and RECRM_LLM_* (key included).
         "llm": LLMResource(),

@@ -153,7 +153,7 @@ def test_rendered_instance_config_validates(values, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_PG_PASSWORD", "not-used")
     monkeypatch.setenv("RECRM_S3_ENDPOINT_URL", "https://s3.eu-west-1.amazonaws.com")
     loaded, _ = dagster_instance_config(str(tmp_path))
-    assert loaded["concurrency"]["runs"]["max_concurrent_runs"] == 1
+    assert loaded["concurrency"]["runs"]["max_concurrent_runs"] == 4
     assert loaded["concurrency"]["pools"]["default_limit"] == 2
     for cls, block in (
         (K8sRunLauncher, config["run_launcher"]["config"]),

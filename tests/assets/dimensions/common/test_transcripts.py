@@ -3,12 +3,14 @@
 import random
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
 
 from assets.dimensions.common.transcripts import (
     describe_turn_entries,
+    length_quotas,
     plant_negatives,
     rule_labelled,
     step_schema,
@@ -133,6 +135,49 @@ def test_negatives_made_in_rounds_on_every_core_are_those_of_one_by_one_attempts
     assert 0 < few.height == len(expected) < 120
     assert few.select("turn_id", "operator", "response").rows() == expected
     assert few_stats["rejected"] == rejected
+
+
+def test_length_quotas_give_each_decile_of_the_positives_its_share():
+    quotas = length_quotas(np.arange(100, 200), 25)
+    assert len(quotas.counts) == 10 and sum(quotas.counts) == 25
+    assert set(quotas.counts) == {2, 3}  # 2.5 each: the remainders go to five bins
+    assert quotas.bin(100) == 0 and quotas.bin(199) == 9 and quotas.bin(10_000) == 9
+    tied = length_quotas(np.array([50] * 30 + [80] * 10), 8)  # repeated deciles: one edge
+    assert tied.edges == (50.0, 80.0) and sum(tied.counts) == 8
+
+
+def test_matched_negatives_take_the_positives_length_shares_before_the_seeded_order():
+    """Operator "a" makes half its variants long (it adds text), "b" keeps the length: in the
+    seeded order alone the negatives come out longer than the positives; matched, they take
+    each length decile's share of the positives, the long variants waiting while "b" fills in."""
+    positives = _positives(200).with_columns(
+        pl.Series("response", ["p" * (i % 50 + 10) for i in range(200)])
+    )
+
+    def prepare(rows):
+        return [((t, r), ["a", "b"]) for t, r in rows.select("turn_id", "response").iter_rows()]
+
+    def attempt(op, prepared, rng):
+        turn_id, text = prepared
+        longer = op == "a" and rng.random() < 0.5
+        return {"response": text + "x" * (60 if longer else 0), "found": [op]}
+
+    def lengths(frame):
+        return frame["response"].str.len_chars().to_numpy()
+
+    plain, _ = plant_negatives(positives, "dim", 3, 0.5, prepare, attempt)
+    matched, stats = plant_negatives(
+        positives, "dim", 3, 0.5, prepare, attempt, match_length="response"
+    )
+    assert plain.height == matched.height == stats["made"] == 200
+    assert (lengths(plain) > 60).mean() > 0.15
+    quotas = length_quotas(lengths(positives), 200)
+    bins = np.bincount([quotas.bin(n) for n in lengths(matched)], minlength=len(quotas.counts))
+    assert bins.tolist() == list(quotas.counts)
+    # Only the top decile (open above) may take long ones.
+    assert (lengths(matched) > 60).sum() <= quotas.counts[-1] < (lengths(plain) > 60).sum()
+    again, _ = plant_negatives(positives, "dim", 3, 0.5, prepare, attempt, match_length="response")
+    assert matched.equals(again)
 
 
 def test_no_negatives_when_none_are_needed_or_there_are_no_rows():
