@@ -242,14 +242,14 @@ def run_child(cmd: list[str], cwd: Path) -> tuple[float, int, int, str]:
 def profile_in_process(release: Path, predictions: Path) -> list[tuple[str, float]]:
     """Where the time goes: the evaluation's steps, called one by one."""
     from assets.evaluation.bootstrap import intervals
-    from assets.evaluation.metrics import DimensionStats
     from assets.evaluation.predictions import (
         match_entries,
         read_predictions_file,
         scored_for_dimension,
     )
     from assets.evaluation.release import entry_ids, gold_items
-    from assets.evaluation.scored import to_items
+    from assets.scoring.metrics import DimensionStats
+    from assets.scoring.scored import to_items
 
     steps = []
 

@@ -2,7 +2,7 @@
 dimensions, prompts' time context. Prints figures; `--json FILE` also writes them.
 
 Usage: .venv/bin/python benchmarks/validity_audit.py [--seed N] [--users 300] [--days 14]
-       [--logs DIR] [--workdir DIR] [--keep] [--json FILE]
+       [--logs DIR] [--workdir DIR [--reuse]] [--keep] [--json FILE]
 
 Without --seed (and --logs) it builds the shipped `sample_logs/`; with --seed it first generates a
 drop with the sample's own command (sample_logs/README.md) and that seed. The build runs as
@@ -23,7 +23,8 @@ SECTIONS to measure something else):
   (instruction following, factual consistency), listing order (item ranking), leaks, relevance
   against the truth; plus the synthetic negatives by operator and the markers they hold, and the
   marker rule and n-gram classifier cross-fitted over every entry (5 folds by user: a tighter
-  interval than the test split's on a small release).
+  interval than the test split's on a small release); each test entry holding a marker, with
+  the marker text it holds (its label, operator or logged violation, length).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _os.environ.setdefault("RECRM_ALLOW_DEV_KEY", "1")
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,8 +54,8 @@ sys.path.insert(0, str(REPO))
 from assets.checks.validity.gate import hanley_mcneil, validity_report, wilson  # noqa: E402
 from assets.checks.validity.leaks import ANY, MUST_BE_ZERO, warehouse_leak_audit  # noqa: E402
 from assets.checks.validity.relevance import relevance_agreement  # noqa: E402
-from assets.evaluation.baselines import fit_baseline  # noqa: E402
-from assets.evaluation.metrics import roc_auc  # noqa: E402
+from assets.scoring.baselines import fit_baseline  # noqa: E402
+from assets.scoring.metrics import roc_auc  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
@@ -84,6 +86,11 @@ def build(args: argparse.Namespace, workdir: Path) -> Audit:
     logs = Path(args.logs) if args.logs else REPO / "sample_logs"
     if args.seed is not None:
         logs = workdir / "logs"
+    if args.reuse:  # the build a kept work folder holds
+        (release,) = [p for p in (workdir / "releases").iterdir() if p.is_dir()]
+        manifest = json.loads((release / "manifest.json").read_text())
+        return Audit(logs, Warehouse(workdir / "warehouse.duckdb"), release, manifest)
+    if args.seed is not None:
         run(
             [RECRM, *SAMPLE_COMMAND.split(), "--users", str(args.users), "--days", str(args.days),
              "--seed", str(args.seed), "--out", str(logs)],
@@ -278,6 +285,18 @@ def shortcuts_section(audit: Audit) -> tuple[list[str], dict]:
             "    share holding a marker: "
             + ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in rates.items())
         )
+        lines.append("    test entries holding a marker, with the marker text they hold:")
+        markers = fit_baseline("marker", dim, train)
+        for row in marked.filter(pl.col("marked")).iter_rows(named=True):
+            kind = (
+                "positive"
+                if row["label"] == 1
+                else f"synthetic {row['operator']}"
+                if row["is_synthetic"]
+                else "logged " + ",".join(logged_finding(row))
+            )
+            spans = marker_spans(row["response"], set(markers.markers), markers.ngram)
+            lines.append(f"      {kind:32s} {len(row['response']):>5,} chars  {spans}")
         crossed = cross_fitted(entries, dim)
         lines.append(
             f"    cross-fitted over all splits ({CROSS_FOLDS} folds by user, "
@@ -294,6 +313,33 @@ def shortcuts_section(audit: Audit) -> tuple[list[str], dict]:
             "cross_fitted": crossed,
         }
     return lines, figures
+
+
+def logged_finding(row: dict) -> list[str]:
+    """What the rule found in a logged negative: the broken constraint types (instruction
+    following) or the misstated fields (factual consistency)."""
+    if row.get("violations") is not None:
+        return list(row["violations"])
+    return [c["field"] for c in row.get("unsupported_claims") or []]
+
+
+def marker_spans(text: str, markers: set[str], n: int) -> list[str]:
+    """The stretches of `text` the marker strings (`n` characters each) cover, merged where
+    they overlap: what gives the entry away. Whitespace runs read as one space, as the rule's
+    character n-grams (scikit-learn's `char` analyzer) read them."""
+    text = re.sub(r"\s\s+", " ", text)
+    covered = [False] * len(text)
+    for i in range(len(text) - n + 1):
+        if text[i : i + n] in markers:
+            covered[i : i + n] = [True] * n
+    spans, start = [], None
+    for i, c in enumerate([*covered, False]):
+        if c and start is None:
+            start = i
+        elif not c and start is not None:
+            spans.append(text[start:i])
+            start = None
+    return spans
 
 
 CROSS_FOLDS = 5
@@ -401,6 +447,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--logs", help="an existing log root with its _truth folder")
     p.add_argument("--workdir", type=Path)
     p.add_argument("--keep", action="store_true", help="keep the work folder")
+    p.add_argument(
+        "--reuse", action="store_true", help="audit the build --workdir holds (from --keep)"
+    )
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     args = p.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="validity-audit-"))

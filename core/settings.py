@@ -16,24 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import tomllib
 import warnings
 from pathlib import Path
-from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.config_file import ConfigError, ConfigFileSource, register_section
 from core.defaults import DEFAULTS, ENV_VARS
+
+# recrm.toml's [llm] section is LLMConfig's: imported so that loading the settings checks it too.
+from core.llm import config as _llm_config  # noqa: F401
 
 # The development key is public on purpose: it makes the pipeline runnable out of the box, and
 # `hash_key_is_default` makes every entry point warn loudly when it is in use.
 DEV_HASH_KEY = "recrm-dev-key-NOT-FOR-PRODUCTION"
-
-CONFIG_FILE_ENV = "RECRM_CONFIG"
-DEFAULT_CONFIG_FILE = "recrm.toml"
 
 
 class ValidityThresholds(BaseModel):
@@ -75,10 +72,6 @@ class ValidityThresholds(BaseModel):
     strict: bool = Field(
         False, description="fail on the figure itself beyond its bound, whatever its interval"
     )
-
-
-class ConfigError(ValueError):
-    """A configuration file or value that cannot be used; the message names file and key."""
 
 
 def _env(field: str) -> AliasChoices:
@@ -253,74 +246,10 @@ class _SettingsSources(Settings, BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Earlier sources win: flags > environment > recrm.toml > field defaults.
-        return (init_settings, env_settings, _ConfigFileSource(settings_cls, "recrm"))
+        return (init_settings, env_settings, ConfigFileSource(settings_cls, "recrm"))
 
 
-class EvalFileConfig(BaseModel):
-    """`[eval]` of recrm.toml (RECRM_RESULTS_DIR overrides it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    results_dir: Path | None = Field(None, description="evaluation results folder")
-
-
-def config_file_path(path: Path | None = None) -> Path:
-    return Path(path or os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
-
-
-def _section_models() -> dict[str, type[BaseModel]]:
-    """Every section recrm.toml may hold, with the model whose fields are its keys."""
-    from core.llm.config import LLMConfig  # imports this module: resolved lazily
-
-    return {"recrm": Settings, "llm": LLMConfig, "eval": EvalFileConfig}
-
-
-def _field_names(model: type[BaseModel]) -> set[str]:
-    return set(model.model_fields)
-
-
-def load_config_file(path: Path | None = None) -> dict:
-    """The parsed config file, or {} when there is none. Unknown sections, and unknown keys in
-    any section, raise ConfigError naming the file and the key."""
-    path = config_file_path(path)
-    if not path.is_file():
-        return {}
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    models = _section_models()
-    for section, body in data.items():
-        if section not in models:
-            raise ConfigError(
-                f"{path}: unknown section [{section}] (known: "
-                + ", ".join(f"[{s}]" for s in models)
-                + ")"
-            )
-        if not isinstance(body, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table")
-        unknown = sorted(set(body) - _field_names(models[section]))
-        if unknown:
-            known = ", ".join(sorted(_field_names(models[section])))
-            raise ConfigError(
-                f"{path}: unknown key(s) {', '.join(unknown)} in [{section}] (known: {known})"
-            )
-    return data
-
-
-class _ConfigFileSource(PydanticBaseSettingsSource):
-    """One section of recrm.toml (or the file RECRM_CONFIG names) as a settings source."""
-
-    def __init__(self, settings_cls: type[BaseSettings], section: str):
-        super().__init__(settings_cls)
-        self.section = section
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError  # __call__ returns the whole section at once
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(load_config_file().get(self.section, {}))
+register_section("recrm", Settings)
 
 
 def load_settings(**overrides) -> Settings:

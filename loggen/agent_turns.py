@@ -37,6 +37,7 @@ from schemas.constraints import (
     MustMention,
     Tone,
     constraints_to_json,
+    cut_off_json,
     fmt_amount,
     hours_ranges,
     list_attributes,
@@ -525,20 +526,10 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
 
     count_c = None
     if want["item_count"]:
-        breaking = "item_count" in violate
         if rng.random() < 0.6:
-            hi = min(5, n_el - 1 if breaking else n_el)
-            lo = 1
-            if breaking and hi < 1:  # only one eligible item: ask for exactly 2, give 1
-                count_c = ItemCount("exactly", 2)
-            else:
-                count_c = ItemCount("exactly", rng.randint(lo, max(lo, hi)))
+            count_c = ItemCount("exactly", rng.randint(1, max(1, min(5, n_el))))
         else:
-            if breaking and n_el < 2:
-                violate.discard("item_count")
-                breaking = False
-            hi = min(4, n_el - 1) if breaking else 4
-            count_c = ItemCount("at_most", rng.randint(1, max(1, hi)))
+            count_c = ItemCount("at_most", rng.randint(1, 4))
 
     # -- which items the response recommends ------------------------------------------------------
     if count_c is None:
@@ -548,10 +539,14 @@ def _make_turn(rng: _Rng, ctx: _Context, rid, ids, items, lang, dist):
     else:
         k = rng.randint(1, min(count_c.n, n_el))
     if "item_count" in violate and count_c is not None:
-        if count_c.mode == "exactly":
-            k = count_c.n + 1 if n_el > count_c.n else count_c.n - 1
+        # A wrong count keeps the number of items a compliant response has and moves the limit
+        # instead: a response that breaks the rule by listing more items than compliant ones
+        # would be told apart by its length and its extra item names alone.
+        k = max(1, min(k, n_el))
+        if count_c.mode == "at_most" and k >= 2:
+            count_c = ItemCount("at_most", rng.randint(1, k - 1))
         else:
-            k = min(n_el, count_c.n + rng.randint(1, 2))
+            count_c = ItemCount("exactly", k - 1 if k >= 2 and rng.random() < 0.5 else k + 1)
     k = max(1, min(k, n_el))
     pool = [i for i in eligible if i != must]
     rng.shuffle(pool)
@@ -976,7 +971,7 @@ def _json_violation(rng, lines, fields, misstated, with_ids: bool):
     ]
     if options and rng.random() < 0.6:
         return rng.choice(options), None
-    return None, rng.choice(("truncate", "trailing_comma", "comment"))
+    return None, "cut_off"
 
 
 def _render_json(rng, lines, present, lang, drop, brk) -> str:
@@ -1004,16 +999,15 @@ def _render_json(rng, lines, present, lang, drop, brk) -> str:
             + json.dumps(summary, ensure_ascii=False)
             + "\n}"
         )
-    if brk == "truncate":
-        text = text[: text.rstrip().rfind("}")].rstrip()
-    elif brk == "trailing_comma":
-        cut = text.rfind("]")
-        text = text[:cut].rstrip() + ",\n" + text[cut:]
-    elif brk == "comment":  # a comment line in the agent's own words (any opening sentence)
-        text = text.replace("{", "{ // " + rng.choice(_OPENINGS[lang]) + "\n", 1)
-    if rng.random() < 0.35:
-        text = "```json\n" + text + "\n```"
-    return text
+    fenced = rng.random() < 0.35
+    if brk == "cut_off":
+        # The answer stopped before its end (a token limit), fence and all: no character a
+        # compliant answer lacks (a trailing comma or a comment line would be one recurring
+        # string that only broken answers hold).
+        cut = cut_off_json(text, 0, len(text), rng.random())
+        text = cut if cut is not None else text[: text.rfind("}")]
+        return "```json\n" + text if fenced else text
+    return "```json\n" + text + "\n```" if fenced else text
 
 
 def _add_remarks(

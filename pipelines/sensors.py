@@ -123,10 +123,10 @@ def new_domain_sensor(context: SensorEvaluationContext, build: BuildSettings):
 
 def supported_selection(logs_root: Path, domains: list[str], layers) -> tuple[list | None, str]:
     """(asset keys a run builds, the dimensions tag): as `recrm build` does, only the dimensions
-    every domain's drop supports (`assets.capabilities.plan_dimensions`); None: the whole job.
+    every domain's drop supports (`assets.ingest.capabilities.plan_dimensions`); None: the whole job.
     `layers(dimensions)` is `pipelines.jobs.domain_layers` or `release_layers`. A drop that
     supports no dimension is still ingested and staged (the UI shows its preflight)."""
-    from assets.capabilities import plan_dimensions
+    from assets.ingest.capabilities import plan_dimensions
     from core.llm.config import load_llm_config
     from pipelines.catalog import ALL_ASSETS
     from schemas.entries import DIMENSIONS

@@ -94,6 +94,26 @@ class JsonFormat(Constraint):
     fields: tuple[str, ...]
 
 
+_LAST_OBJECT_END = re.compile(r"\}(?=\s*\])")
+
+
+def cut_off_json(text: str, body_start: int, body_end: int, draw: float) -> str | None:
+    """`text` cut off inside its JSON body (`text[body_start:body_end]`), as an answer stopped
+    by a token limit is: at a point between the end of its last recommendation object (the last
+    `}` before a `]`) and the body's last character (`draw` in [0, 1) picks it), the rest of the
+    text (a closing fence) gone with it. Every recommendation stays whole, with every fact it
+    states, and the cut writes no character the answer did not hold: broken JSON without a
+    recurring broken-JSON string. None when the body has no list of objects to keep."""
+    body = text[body_start:body_end]
+    ends = list(_LAST_OBJECT_END.finditer(body))
+    last = len(body.rstrip()) - 1
+    if not ends or ends[-1].end() > last:
+        return None
+    start = ends[-1].end()
+    at = start + min(last - start, int(draw * (last - start + 1)))
+    return text[: body_start + at]
+
+
 @dataclass(frozen=True)
 class ItemCount(Constraint):
     type: ClassVar[str] = "item_count"

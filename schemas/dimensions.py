@@ -2,13 +2,14 @@
 
 A dimension is one `Dimension` declaration (its entry payload, label names, split policy,
 template, card description, expectation overrides, evaluation metrics family and the module with
-its Dagster steps). Declarations come from two places:
+its Dagster steps). Every declaration is found one way: the Python entry point group
+`recrm.dimensions` of the installed distributions (`[project.entry-points."recrm.dimensions"]
+<name> = "<module>:<attribute>"`, the attribute a `Dimension` or a function returning one).
 
-- the built-in dimension folders: `assets/dimensions/<name>/dimension.py` with a module-level
-  `DECLARATION`;
-- installed packages, through the Python entry point group `recrm.dimensions`
-  (`[project.entry-points."recrm.dimensions"] <name> = "<module>:<attribute>"`, the attribute a
-  `Dimension` or a function returning one). examples/recrm-repurchase is one, and
+- The built-in dimensions are the project's own entry points (pyproject.toml), each naming its
+  folder's `assets/dimensions/<name>/dimension.py:DECLARATION`; this module never names the
+  `assets` package, so the layers hold (a lower layer does not reach up).
+- Installed packages add theirs the same way. examples/recrm-repurchase is one, and
   docs/extending.md walks through it.
 
 The release, the expectation suites, the card, the manifest, the evaluation, the Dagster
@@ -19,9 +20,8 @@ pyarrow and `schemas`: the registry is read while the schemas are, long before D
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -29,12 +29,10 @@ from pathlib import Path
 import pyarrow as pa
 
 ENTRY_POINT_GROUP = "recrm.dimensions"
-BUILTIN_FOLDER = Path(__file__).resolve().parent.parent / "assets" / "dimensions"
-BUILTIN_PACKAGE = "assets.dimensions"
-DECLARATION_MODULE = "dimension"  # assets/dimensions/<name>/dimension.py
-DECLARATION_ATTRIBUTE = "DECLARATION"
+# The distribution whose entry points are the built-in dimensions (pyproject.toml's name).
+PROJECT_DISTRIBUTION = "recrm-pipeline"
 
-# How the evaluation scores a dimension (assets/evaluation/metrics.py):
+# How the evaluation scores a dimension (assets/scoring/metrics.py):
 # binary: ACC, F1 of class 1, macro F1, AUC of a score for class 1;
 # graded_relevance: the ESCI scale, binary ACC/F1 on grade >= 2, ACC, quadratic weighted kappa;
 # engagement: ACC on the levels, AUC of a score for "engaged" (level >= 1);
@@ -42,6 +40,8 @@ DECLARATION_ATTRIBUTE = "DECLARATION"
 METRIC_FAMILIES = ("binary", "graded_relevance", "engagement", "ranking")
 # One release-wide policy (assets/dimensions/common/splits.py): users and time held out.
 SPLIT_POLICIES = ("user_and_time",)
+# The value of a field a declaration must state (even as None): its absence is an error.
+UNDECLARED = "<undeclared>"
 
 
 class DimensionError(ValueError):
@@ -72,11 +72,21 @@ class Dimension:
     templates_dir: Path | None = None
     template_versions: dict[str, int] = field(default_factory=dict)
     # Contract tables a domain needs rows in to support the dimension (plugins; the built-ins'
-    # needs are spelled out in assets/capabilities.py).
+    # needs are spelled out in assets/ingest/capabilities.py).
     requires_tables: tuple[str, ...] = ()
+    # What a shortcut could read off an entry without its context: the payload column holding
+    # the text the length baseline measures (a string, e.g. an agent response; an item struct;
+    # a list of items for a ranking), or None: no text shortcut applies. A string column named
+    # `response` also gets the validity gate's response shortcuts (marker rule, response n-gram
+    # classifier, synthetic detector). Must be declared.
+    shortcut_text: str | None = UNDECLARED
+    # The LLM judge of its `judged` step: "module:attribute" of an `assets.llm.judges.Judge`, or
+    # None: no judge applies and the step passes the entries through. Must be declared.
+    llm_judge: str | None = UNDECLARED
     # Sort key of the registry (built-ins 10..50, in the paper's order; plugins after them).
     order: int = 100
     source: str = ""  # where the declaration came from (filled by the registry)
+    distribution: str = ""  # the installed distribution that declares it (filled by the registry)
 
     @property
     def label_values(self) -> tuple[int, ...] | None:
@@ -86,6 +96,11 @@ class Dimension:
     @property
     def is_binary(self) -> bool:
         return self.label_values == (0, 1)
+
+    @property
+    def response_shortcuts(self) -> bool:
+        """The validity gate's response shortcuts apply (an agent response is what is labelled)."""
+        return self.shortcut_text == "response"
 
     def check(self) -> Dimension:
         where = f"dimension {self.name!r} ({self.source or 'declared in code'})"
@@ -108,6 +123,19 @@ class Dimension:
             raise DimensionError(f"{where}: a ranking (and only a ranking) labels gold_ranking")
         if self.metrics == "binary" and not self.is_binary:
             raise DimensionError(f"{where}: binary metrics need labels 0 and 1")
+        for declared in ("shortcut_text", "llm_judge"):
+            if getattr(self, declared) == UNDECLARED:
+                raise DimensionError(
+                    f"{where}: declare {declared} (None when it does not apply: docs/extending.md)"
+                )
+        if self.shortcut_text is not None and self.shortcut_text not in names:
+            raise DimensionError(
+                f"{where}: shortcut_text {self.shortcut_text!r} is not a payload column"
+            )
+        if self.llm_judge is not None and ":" not in self.llm_judge:
+            raise DimensionError(
+                f"{where}: llm_judge is 'module:attribute', got {self.llm_judge!r}"
+            )
         if self.balance_bounds is not None:
             low, high = self.balance_bounds
             if not 0 <= low < high <= 1:
@@ -115,20 +143,7 @@ class Dimension:
         return self
 
 
-def _builtin_declarations() -> list[Dimension]:
-    found = []
-    for folder in sorted(BUILTIN_FOLDER.iterdir()):
-        if not (folder / f"{DECLARATION_MODULE}.py").is_file():
-            continue
-        module_name = f"{BUILTIN_PACKAGE}.{folder.name}.{DECLARATION_MODULE}"
-        declared = getattr(importlib.import_module(module_name), DECLARATION_ATTRIBUTE, None)
-        if not isinstance(declared, Dimension):
-            raise DimensionError(f"{module_name} has no {DECLARATION_ATTRIBUTE} = Dimension(...)")
-        found.append(_with_source(declared, module_name))
-    return found
-
-
-def _plugin_declarations() -> list[Dimension]:
+def _declarations() -> list[Dimension]:
     found = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         where = f"entry point {ep.name} = {ep.value} of {ENTRY_POINT_GROUP}"
@@ -140,13 +155,19 @@ def _plugin_declarations() -> list[Dimension]:
             declared = declared()
         if not isinstance(declared, Dimension):
             raise DimensionError(f"{where}: is not a schemas.dimensions.Dimension")
-        found.append(_with_source(declared, where))
+        distribution = ep.dist.name if getattr(ep, "dist", None) is not None else ""
+        found.append(replace(_with_source(declared, where), distribution=distribution))
+    if not any(d.distribution == PROJECT_DISTRIBUTION for d in found):
+        raise DimensionError(
+            f"no built-in dimension is registered: they are {PROJECT_DISTRIBUTION}'s "
+            f"{ENTRY_POINT_GROUP} entry points, read from its installed metadata. Install the "
+            "project (scripts/setup.sh, or pip install -e .), and again after pyproject.toml's "
+            "entry points change"
+        )
     return found
 
 
 def _with_source(declared: Dimension, source: str) -> Dimension:
-    from dataclasses import replace
-
     return replace(declared, source=source).check()
 
 
@@ -164,7 +185,7 @@ def registry() -> dict[str, Dimension]:
         )
     _loading = True
     try:
-        declared = _builtin_declarations() + _plugin_declarations()
+        declared = _declarations()
     finally:
         _loading = False
     by_name: dict[str, Dimension] = {}
@@ -186,17 +207,17 @@ def get_dimension(name: str) -> Dimension:
     found = registry()
     if name not in found:
         raise KeyError(
-            f"unknown dimension {name!r}; known: {', '.join(found)} (a dimension is declared in "
-            f"assets/dimensions/<name>/dimension.py or by an installed package's "
-            f"{ENTRY_POINT_GROUP} entry point: docs/extending.md)"
+            f"unknown dimension {name!r}; known: {', '.join(found)} (a dimension is declared by "
+            f"an installed package's {ENTRY_POINT_GROUP} entry point, the built-ins' in "
+            "pyproject.toml: docs/extending.md)"
         )
     return found[name]
 
 
 def plugins() -> list[Dimension]:
-    """The dimensions installed packages declare (their Dagster steps are loaded from
+    """The dimensions other packages declare (their Dagster steps are loaded from
     `assets_module`; the built-ins' are found in the `assets` package)."""
-    return [d for d in registry().values() if d.source.startswith("entry point")]
+    return [d for d in registry().values() if d.distribution != PROJECT_DISTRIBUTION]
 
 
 def template_dirs() -> list[Path]:

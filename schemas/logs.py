@@ -51,7 +51,7 @@ class ContractTable:
 
 # Real catalogs often lack titles, categories or prices (an orders log has ids only): an item
 # needs only its id. What a missing column costs is stated per dimension by the capability
-# preflight (assets/capabilities.py): no title, no text for relevance; no price, no price facts.
+# preflight (assets/ingest/capabilities.py): no title, no text for relevance; no price, no price facts.
 ITEMS = ContractTable(
     name="items",
     required={"item_id": pa.string()},
@@ -158,7 +158,7 @@ CONTRACT_TABLES: dict[str, ContractTable] = {
     t.name: t for t in (ITEMS, USERS, REQUESTS, IMPRESSIONS, EVENTS, AGENT_TURNS, ANNOTATIONS)
 }
 # Tables every domain drop must have; the others may be absent, and the capability preflight
-# (assets/capabilities.py) says which dimensions the tables present support: without requests
+# (assets/ingest/capabilities.py) says which dimensions the tables present support: without requests
 # and events no behaviour, without impressions no logged negatives, without queries or
 # annotations no relevance, without agent turns no instruction following or factual consistency.
 REQUIRED_TABLES = ("items",)

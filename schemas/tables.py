@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from schemas.entries import DIMENSIONS, entries_table, entry_schema
+from schemas.evaluation import ITEMS_SCHEMA
 from schemas.logs import CONTRACT_TABLES, QUARANTINE_SCHEMA, QUARANTINE_TABLE
 from schemas.staging import (
     ITEM_PROFILES_SCHEMA,
@@ -39,6 +40,16 @@ class Table:
     schema: pa.Schema | None = None
     # Rows carry `domain` and are written per domain partition; False: one table of all domains.
     partitioned: bool = True
+    # Where it is kept: "warehouse" (a DuckDB table or file table) or "files" (a step's output
+    # folder outside the warehouse: the releases, evaluation results).
+    stored: str = "warehouse"
+    # The partitions of a partitioned table: "domain" (the log folders) or "scorer" (the
+    # evaluation names).
+    partition: str = "domain"
+
+    @property
+    def in_warehouse(self) -> bool:
+        return self.stored == "warehouse"
 
     def __str__(self) -> str:
         return self.name
@@ -180,3 +191,49 @@ def register_dimension(dimension: str) -> None:
 
 for _dimension in DIMENSIONS:
     register_dimension(_dimension)
+
+
+# -- side tables every entries/judged step of a dimension writes ------------------------------
+
+# (domain, dimension, reason, rows): entries built and not kept (assets/dimensions/common/left_out.py).
+LEFT_OUT_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("dimension", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("rows", pa.int64()),
+    ]
+)
+LEFT_OUT = register(
+    Table(
+        "entries_left_out",
+        tuple(sorted((d, step) for d in DIMENSIONS for step in ("entries", "judged"))),
+        LEFT_OUT_SCHEMA,
+    )
+)
+# The LLM calls and tokens of every step that calls one (its schema: core/llm/usage.py).
+LLM_USAGE = register(
+    Table(
+        "llm_usage",
+        tuple(sorted([(d, "judged") for d in DIMENSIONS] + [GENERATED_TURNS.producers[0]])),
+    )
+)
+
+# -- outside the warehouse: the releases and the evaluations -----------------------------------
+
+# `releases/<version>/`: shards, manifest and card (assets/release/).
+RELEASES = register(Table("releases", (("release",),), None, False, stored="files"))
+# One spec per evaluation name under results/.scorers/ (`recrm eval` registers it).
+EVALUATION_SPECS = register(
+    Table("evaluation_specs", (("evaluation", "scorer"),), None, stored="files", partition="scorer")
+)
+# `results/<release version>/<name>/`: items.parquet and summary.json of one evaluation.
+EVALUATION_RESULTS = register(
+    Table(
+        "evaluation_results",
+        (("evaluation", "result"),),
+        ITEMS_SCHEMA,
+        stored="files",
+        partition="scorer",
+    )
+)

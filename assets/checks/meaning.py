@@ -9,7 +9,7 @@ FIRST, before the symptoms it leads to (a row count of 0, a failed expectation):
 - `constant_prompt`: every rendered prompt is the same text: once the template's fixed text is
   set aside, nothing varies (no query, profile, history or item tells the entries apart).
 - `no_entries`: a domain whose drop supports the dimension (the capability preflight,
-  `assets/capabilities.py`) gave it no entry at all.
+  `assets/ingest/capabilities.py`) gave it no entry at all.
 
 Single-class and constant-query rules need `MIN_ENTRIES` entries: below that one class or one
 query can be chance. A constant prompt needs two entries. One plain function over a DuckDB
@@ -163,7 +163,7 @@ def supported_reasons(
 ) -> dict[str, str | None]:
     """domain -> the preflight's reason when its drop supports `dimension`, else None (also
     for a domain whose folder is not under `logs_root` now: nothing known, nothing claimed)."""
-    from assets.capabilities import capabilities, profile_drop
+    from assets.ingest.capabilities import capabilities, profile_drop
 
     reasons: dict[str, str | None] = {}
     for domain in domains:

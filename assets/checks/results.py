@@ -3,8 +3,8 @@
 Each check writes its GX result JSON to `<warehouse folder>/validation/<run_id>/<name>.json`
 (by default `data/validation/<run_id>/`), next to the run that produced it. The CLI adds each
 run's results to the warehouse's GX Data Docs site, `data/validation/docs/index.html`, which the
-checks' metadata link (`assets.checks.data_docs`); `recrm validate RELEASE_DIR --data-docs OUT`
-builds a site of a published release's shards.
+checks' metadata link; `assets.checks.data_docs` builds the sites (`recrm validate RELEASE_DIR
+--data-docs OUT`: a site of a published release's shards).
 """
 
 from __future__ import annotations
@@ -45,10 +45,3 @@ def validation_root(warehouse_path: str | Path) -> Path:
 def site_index(validation_root: str | Path) -> Path:
     """Where the warehouse's Data Docs site is: `<validation root>/docs/index.html`."""
     return Path(validation_root) / "docs" / "index.html"
-
-
-def build_data_docs(results: str | Path, out_dir: str | Path, run_name: str | None = None) -> Path:
-    """A GX Data Docs site of the results in `results` (see `assets.checks.data_docs`)."""
-    from assets.checks.data_docs import build_data_docs as build
-
-    return build(results, out_dir, run_name)

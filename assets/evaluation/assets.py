@@ -1,27 +1,22 @@
-"""Dagster wiring of evaluations: the `evaluation` group, partitioned by scorer name (one dynamic
+"""The `evaluation` group under the step contract, partitioned by scorer name (one dynamic
 partition per `recrm eval --name`, which registers it with its spec under results/.scorers/).
 
-- `evaluation/scorer` (observable source): per name, a data version from its configuration hash
-  and its release's manifest sha256. `recrm eval` observes it before every evaluation (in the UI:
-  "Observe sources"), so a result shows stale only when its configuration or its release changed.
-- `evaluation/result`: runs the evaluation of one name (assets/evaluation/run.py) and shows its
-  metrics with intervals and its chart.
+- `evaluation/scorer` (a `Source`, observed): per name, a data version from its configuration
+  hash and its release's manifest sha256. `recrm eval` observes it before every evaluation (in
+  the UI: "Observe sources"), so a result shows stale only when its configuration or its release
+  changed.
+- `evaluation/result` (a `Step` that reads the specs): runs the evaluation of one name
+  (assets/evaluation/run.py) and shows its metrics with intervals and its chart.
+Neither opens the warehouse: an evaluation reads a published release (the spec names it).
 """
 
 import base64
 import time
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from dagster import (
-    AssetExecutionContext,
-    DataVersion,
-    DataVersionsByPartition,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-    observable_source_asset,
-)
+from dagster import MetadataValue
 
 from assets.evaluation.chart import render_chart
 from assets.evaluation.leaderboard import board_row, column_name
@@ -29,19 +24,11 @@ from assets.evaluation.release import manifest_sha256
 from assets.evaluation.results import SUMMARY_FILE, load_spec
 from assets.evaluation.run import evaluate
 from assets.evaluation.spec import data_version
-from assets.partitions import SCORERS
-from assets.resources import EvaluationSettings
-from assets.table_metadata import (
-    COLUMN_SCHEMA,
-    ROW_COUNT,
-    TABLE_NAME,
-    column_schema,
-    records_table,
-)
-from schemas.evaluation import ITEMS_SCHEMA, PAPER_COLUMNS, SHORT_NAMES
-
-# Observable source assets are "beta" in dagster 1.13; the warning says nothing to our users.
-warnings.filterwarnings("ignore", message=".*observable_source_asset.*", category=Warning)
+from assets.steps.contract import BuildContext, Source, Step, StepResult
+from assets.steps.dagster import source_asset, step_asset
+from assets.table_metadata import ROW_COUNT, TABLE_NAME, records_table
+from schemas import tables
+from schemas.evaluation import PAPER_COLUMNS, SHORT_NAMES
 
 
 def scorer_versions(results_dir: Path, names: list[str]) -> dict[str, str]:
@@ -56,17 +43,25 @@ def scorer_versions(results_dir: Path, names: list[str]) -> dict[str, str]:
     return versions
 
 
-@observable_source_asset(
-    key=["evaluation", "scorer"],
-    group_name="evaluation",
-    partitions_def=SCORERS,
-    description="Each evaluation's configuration and release (data version: config hash + "
-    "release manifest sha256).",
-    tags={"dagster/kind/json": ""},
-)
-def scorer(context, evaluation: EvaluationSettings) -> DataVersionsByPartition:
-    names = context.instance.get_dynamic_partitions(SCORERS.name)
-    return DataVersionsByPartition(scorer_versions(Path(evaluation.results_dir), names))
+@dataclass(frozen=True)
+class ScorerSource(Source):
+    """evaluation/scorer: the registered evaluations, each versioned by its spec and release."""
+
+    key: ClassVar[tuple[str, ...]] = ("evaluation", "scorer")
+    group: ClassVar[str] = "evaluation"
+    writes: ClassVar[tables.Table] = tables.EVALUATION_SPECS
+    description: ClassVar[str] = (
+        "Each evaluation's configuration and release (data version: config hash + "
+        "release manifest sha256)."
+    )
+    kinds: ClassVar[frozenset[str]] = frozenset({"json"})
+    resources: ClassVar[frozenset[str]] = frozenset({"evaluation"})
+
+    def observe(self, ctx: BuildContext, partitions: list[str]) -> dict[str, str]:
+        return scorer_versions(ctx.results_dir, partitions)
+
+
+scorer = source_asset(ScorerSource())
 
 
 def metrics_markdown(summary: dict) -> str:
@@ -128,30 +123,39 @@ def result_metadata(summary: dict, folder: Path) -> dict:
     }
 
 
-@asset(
-    key=["evaluation", "result"],
-    group_name="evaluation",
-    partitions_def=SCORERS,
-    deps=[scorer.key],
-    description="One evaluation's `items.parquet` and `summary.json` under "
-    "`results/<release version>/<name>/` (metrics with 95% bootstrap intervals).",
-    kinds={"parquet"},
-    metadata={COLUMN_SCHEMA: column_schema(ITEMS_SCHEMA)},
-)
-def result(context: AssetExecutionContext, evaluation: EvaluationSettings) -> MaterializeResult:
-    results_dir = Path(evaluation.results_dir)
-    spec = load_spec(results_dir, context.partition_key)
-    context.log.info(f"evaluating {spec.name}: {spec.scorer.describe()} on {spec.release}")
-    calls = {"n": 0, "logged": time.monotonic()}
+@dataclass(frozen=True)
+class EvaluationStep(Step):
+    """evaluation/result: one evaluation's items and summary, with its metrics in the UI."""
 
-    def progress() -> None:  # judge calls, logged at most every 10 s (the run's event log)
-        calls["n"] += 1
-        if time.monotonic() - calls["logged"] >= 10:
-            calls["logged"] = time.monotonic()
-            context.log.info(f"{calls['n']} judge calls answered")
-
-    evaluated = evaluate(spec, results_dir, on_call=progress)
-    return MaterializeResult(
-        metadata=result_metadata(evaluated.summary, evaluated.path),
-        data_version=DataVersion(evaluated.summary["data_version"]),
+    key: ClassVar[tuple[str, ...]] = ("evaluation", "result")
+    group: ClassVar[str] = "evaluation"
+    reads: ClassVar[tuple[tables.Table, ...]] = (tables.EVALUATION_SPECS,)
+    writes: ClassVar[tables.Table] = tables.EVALUATION_RESULTS
+    description: ClassVar[str] = (
+        "One evaluation's `items.parquet` and `summary.json` under "
+        "`results/<release version>/<name>/` (metrics with 95% bootstrap intervals)."
     )
+    kinds: ClassVar[frozenset[str]] = frozenset({"parquet"})
+    resources: ClassVar[frozenset[str]] = frozenset({"evaluation"})
+
+    def run(self, ctx: BuildContext, wh: None, domain: str | None) -> StepResult:
+        spec = load_spec(ctx.results_dir, domain)  # the partition: the evaluation's name
+        ctx.log.info(f"evaluating {spec.name}: {spec.scorer.describe()} on {spec.release}")
+        calls = {"n": 0, "logged": time.monotonic()}
+
+        def progress() -> None:  # judge calls, logged at most every 10 s (the run's event log)
+            calls["n"] += 1
+            if time.monotonic() - calls["logged"] >= 10:
+                calls["logged"] = time.monotonic()
+                ctx.log.info(f"{calls['n']} judge calls answered")
+
+        evaluated = evaluate(spec, ctx.results_dir, on_call=progress)
+        summary = evaluated.summary
+        return StepResult(
+            sum(f["entries"] for f in summary["dimensions"].values()),
+            result_metadata(summary, evaluated.path),
+            data_version=summary["data_version"],
+        )
+
+
+result = step_asset(EvaluationStep())

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from assets.evaluation.metrics import DimensionStats
+from assets.scoring.metrics import DimensionStats
 from core.ids import derive_seed
 
 RESAMPLES = 1000

@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 
 from assets.evaluation.bootstrap import RESAMPLES, paired_comparison
-from assets.evaluation.metrics import DimensionStats
 from assets.evaluation.release import EvaluationError
 from assets.evaluation.results import read_items, read_summary
+from assets.scoring.metrics import DimensionStats
 from schemas.entries import DIMENSIONS
 
 

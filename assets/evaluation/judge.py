@@ -31,12 +31,13 @@ from pathlib import Path
 import polars as pl
 
 from assets.evaluation.release import EvaluationError
-from assets.evaluation.scored import positions_to_scores, ranking_order, scored_frame
+from assets.scoring.scored import positions_to_scores, ranking_order, scored_frame
 from core.llm.cache import ResponseCache
 from core.llm.client import BUDGET, FAILED, LLMClient, LLMRequest, LLMResult
 from core.llm.config import LLMConfig
 from core.llm.usage import Usage
 from core.warehouse import Warehouse
+from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_VALUES
 
 ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
@@ -115,15 +116,24 @@ def label_probabilities(
     return None
 
 
+def _family(dimension: str) -> str:
+    """How the dimension is scored (its declaration's metrics family: schemas/dimensions.py)."""
+    return get_dimension(dimension).metrics
+
+
+def _ranking(dimension: str) -> bool:
+    return _family(dimension) == "ranking"
+
+
 def score_from(dimension: str, label: int, probabilities: dict[int, float] | None) -> float:
     """The continuous score of a classification answer (see the module docstring)."""
     if probabilities is None:
-        if dimension == "behavior_prediction":
+        if _family(dimension) == "engagement":
             return float(label >= 1)
         return float(label)
-    if dimension == "behavior_prediction":
+    if _family(dimension) == "engagement":
         return 1.0 - probabilities[0]
-    if dimension == "query_item_relevance":
+    if _family(dimension) == "graded_relevance":
         return sum(v * p for v, p in probabilities.items())
     return probabilities[1]
 
@@ -135,7 +145,7 @@ def _literal(text: str) -> str:
 
 def answer_grammar(dimension: str, candidate_ids: list[str] | None = None) -> str:
     """GBNF of an answer in the dimension's format: nothing but `<answer>...</answer>`."""
-    if dimension == "item_ranking":
+    if _ranking(dimension):
         ids = " | ".join(_literal(i) for i in candidate_ids)
         return f'root ::= "<answer>" id (", " id)* "</answer>"\nid ::= {ids}'
     labels = " | ".join(_literal(str(v)) for v in LABEL_VALUES[dimension])
@@ -150,9 +160,9 @@ class JudgeScorer:
     grammar: bool = False
 
     def requests(self, dimension: str, entries: pl.DataFrame) -> list[LLMRequest]:
-        top = TOP_LOGPROBS if self.logprobs and dimension != "item_ranking" else 0
+        top = TOP_LOGPROBS if self.logprobs and not _ranking(dimension) else 0
         template = TEMPLATE.format(dimension=dimension)
-        ranking = dimension == "item_ranking"
+        ranking = _ranking(dimension)
         candidates = entries["candidate_ids"].to_list() if ranking else [None] * entries.height
         return [
             LLMRequest(
@@ -217,13 +227,13 @@ class JudgeScorer:
                 "completion_tokens",
             )
         }
-        candidates = entries["candidate_ids"] if dimension == "item_ranking" else None
+        candidates = entries["candidate_ids"] if _ranking(dimension) else None
         for i, result in enumerate(results):
             text = result.text if result.answered else None
             prediction = ranking = score = candidate_scores = source = None
             if not result.answered:
                 error = f"request failed: {result.error}"
-            elif dimension == "item_ranking":
+            elif _ranking(dimension):
                 ids = candidates[i].to_list()
                 ranking, error = parse_ranking(text, ids)
                 if ranking is not None:

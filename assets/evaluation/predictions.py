@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.evaluation.release import EvaluationError
-from assets.evaluation.scored import positions_to_scores, ranking_order, scored_frame
+from assets.scoring.scored import positions_to_scores, ranking_order, scored_frame
 from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_VALUES
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.evaluation.baselines import fit_baseline, get_baseline
 from assets.evaluation.judge import JudgeScorer
 from assets.evaluation.predictions import (
     match_entries,
@@ -31,11 +30,12 @@ from assets.evaluation.release import (
     read_entries,
 )
 from assets.evaluation.results import CACHE_FILE, write_result
-from assets.evaluation.scored import to_items
 from assets.evaluation.spec import EvalSpec
 from assets.evaluation.summary import build_summary
 from assets.release.manifest import code_version
 from assets.release.shards import file_sha256
+from assets.scoring.baselines import fit_baseline, get_baseline
+from assets.scoring.scored import to_items
 from core.llm.config import load_llm_config
 from schemas.entries import DIMENSIONS
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import polars as pl
 
 from assets.evaluation.bootstrap import CONFIDENCE, intervals
-from assets.evaluation.metrics import DimensionStats
 from assets.evaluation.release import Release, by_user
 from assets.evaluation.spec import EvalSpec, data_version
+from assets.scoring.metrics import DimensionStats
 from schemas.entries import DIMENSIONS
 from schemas.evaluation import METRICS
 

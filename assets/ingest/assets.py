@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from dagster import MetadataValue
 
-from assets.capabilities import capabilities, capabilities_markdown, profile_drop
+from assets.ingest.capabilities import capabilities, capabilities_markdown, profile_drop
 from assets.ingest.cast import TimestampWindow
 from assets.ingest.discover import ignored_files
 from assets.ingest.domain_settings import ingest_domain_settings

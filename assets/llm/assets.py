@@ -22,7 +22,7 @@ from assets.llm.generate import (
     write_generated_turns,
 )
 from assets.llm.judged import judge_entries
-from assets.llm.judges import JUDGES
+from assets.llm.judges import judge_of
 from assets.llm.passthrough import copy_entries, view_entries
 from assets.steps.contract import BuildContext, Step, StepResult
 from assets.steps.dagster import step_asset
@@ -79,12 +79,12 @@ class JudgedStep(Step):
         """Judge (or pass through) the domain's entries; the metadata describes which."""
         dimension, config = self.dimension, ctx.llm
         asset_name = f"{dimension}/judged"
-        if dimension not in JUDGES:
+        judge = judge_of(dimension)
+        if judge is None:  # its declaration says no judge applies (llm_judge=None)
             rows = view_entries(wh, dimension, domain)
             write_usage(wh, asset_name, dimension, domain, Usage())
             state = "off" if not config.enabled else "no judge for this dimension"
             return StepResult(rows, {"rows": rows, "llm": state})
-        judge = JUDGES[dimension]
         if not config.enabled:
             rows, left_out = copy_entries(wh, dimension, domain, judge.undecided_sql)
             record_left_out(wh, dimension, domain, LOW_CONFIDENCE, left_out)

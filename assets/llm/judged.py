@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from assets.llm.agreement import agreement_by_source
-from assets.llm.judges import JUDGES
+from assets.llm.judges import judge_of
 from assets.llm.text import with_text
 from core.llm.client import BUDGET, FAILED, LLMClient, LLMRequest
 from core.llm.config import AgreementPolicy
@@ -38,7 +38,7 @@ def judge_model_label(model: str, template: PromptTemplate) -> str:
 
 def judge_requests(dimension: str, todo: pl.DataFrame) -> tuple[list[LLMRequest], PromptTemplate]:
     """One request per entry, the judge template rendered column-wise."""
-    judge = JUDGES[dimension]
+    judge = judge_of(dimension)
     template = load_template(judge.template)
     prompts = template.render_prompt(with_text(todo, *judge.text_columns)).to_list()
     version = f"{template.ref}:{template.sha256}"
@@ -83,7 +83,7 @@ def judge_entries(
 ) -> JudgeOutcome:
     """Judge `entries` (entry schema of `dimension`) and merge the verdicts by `policy`."""
     policy = AgreementPolicy(policy)
-    judge = JUDGES[dimension]
+    judge = judge_of(dimension)
     schema = entry_schema(dimension)
     # Under a budget the calls go first to entries whose label the judge may decide: human
     # labels are never replaced, so judging them only measures agreement.

@@ -1,4 +1,4 @@
-"""The three LLM judges: which entries each one reads, and what its verdict means for an entry.
+"""The LLM judges (three built in; a dimension names its own in its declaration): which entries each one reads, and what its verdict means for an entry.
 
 A judge turns its parsed answers into a verdict frame (one row per judged entry):
 - `judge_label`: the judge's label, comparable with the entry's current `label` (for agreement
@@ -12,14 +12,17 @@ Human labels are never overwritten; they are judged too, as the calibration slic
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
 from assets.dimensions.query_item_relevance.labeler import UNDECIDED_SQL
+from schemas.dimensions import DimensionError, get_dimension
 from schemas.entries import entry_schema
 from schemas.llm_outputs import (
     CONFIDENCE,
@@ -173,4 +176,21 @@ RELEVANCE = Judge(
     undecided_sql=UNDECIDED_SQL,
 )
 
-JUDGES: dict[str, Judge] = {j.dimension: j for j in (INSTRUCTION, FACTUAL, RELEVANCE)}
+
+@cache
+def judge_of(dimension: str) -> Judge | None:
+    """The LLM judge the dimension's declaration names (`llm_judge`: "module:attribute", the
+    three above for the built-ins), or None: it declares that no judge applies."""
+    declared = get_dimension(dimension).llm_judge
+    if declared is None:
+        return None
+    module, _, attribute = declared.partition(":")
+    try:
+        judge = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise DimensionError(f"dimension {dimension!r}: llm_judge {declared!r}: {exc}") from exc
+    if not isinstance(judge, Judge) or judge.dimension != dimension:
+        raise DimensionError(
+            f"dimension {dimension!r}: llm_judge {declared!r} is not a Judge of {dimension}"
+        )
+    return judge

@@ -1,14 +1,22 @@
-"""The `["release"]` asset: shards, manifest and dataset card of the five benchmark tables.
+"""The `["release"]` step: shards, manifest and dataset card of every dimension's benchmark table.
 
 It runs only when every `[<dimension>, "benchmark"]` asset and its blocking expectation check
-succeeded; `assets.release.publish` does the work.
+succeeded; `assets.release.publish` does the work. Besides the benchmark tables it reads what the
+manifest records: the ingested files and domain settings, the requests (each domain's split cut),
+the entries left out and the LLM usage.
 """
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dataclasses import dataclass
+from typing import ClassVar
+
+from dagster import MetadataValue
 
 from assets.release.publish import publish_release
-from assets.resources import BuildSettings, WarehouseResource
+from assets.steps.contract import BuildContext, Step, StepResult
+from assets.steps.dagster import step_asset
 from assets.table_metadata import ROW_COUNT, records_table
+from core.warehouse import Warehouse
+from schemas import tables
 from schemas.entries import DIMENSIONS, LABEL_COLUMN, SPLITS
 
 
@@ -29,37 +37,53 @@ def release_summary(manifest: dict) -> list[dict]:
     ]
 
 
-@asset(
-    key=["release"],
-    group_name="release",
-    deps=[AssetKey([d, "benchmark"]) for d in DIMENSIONS],
-    description=(
+@dataclass(frozen=True)
+class ReleaseStep(Step):
+    """["release"]: the benchmark tables published as a versioned release folder."""
+
+    key: ClassVar[tuple[str, ...]] = ("release",)
+    group: ClassVar[str] = "release"
+    writes: ClassVar[tables.Table] = tables.RELEASES
+    description: ClassVar[str] = (
         "Versioned, reproducible release under `releases/<version>/`: Parquet shards per "
         "dimension and split, `manifest.json` and the dataset card, published atomically."
-    ),
-    kinds={"parquet"},
-)
-def release(
-    context: AssetExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-) -> MaterializeResult:
-    settings = build.settings(warehouse_path=warehouse.path)
-    with warehouse.session() as wh:
-        published = publish_release(wh, settings)
-    manifest = published.manifest
-    if published.reused:
-        context.log.info(f"release {published.version} already exists with identical shards")
-    return MaterializeResult(
-        metadata={
-            ROW_COUNT: manifest["totals"]["rows"],
-            "rows": manifest["totals"]["rows"],
-            "version": published.version,
-            "path": MetadataValue.path(str(published.path)),
-            "reused_existing": published.reused,
-            "summary": summary_table(release_summary(manifest)),
-            "llm_usage": usage_table(manifest["totals"]["llm_usage"]),
-            "inputs_fingerprint": manifest["inputs"]["fingerprint"],
-        }
     )
+    kinds: ClassVar[frozenset[str]] = frozenset({"parquet"})
+
+    @property
+    def reads(self) -> tuple[tables.Table, ...]:
+        return (
+            *(tables.benchmark(d) for d in DIMENSIONS),
+            tables.INGEST_FILES,
+            tables.DOMAIN_SETTINGS,
+            tables.raw("requests"),
+            tables.LEFT_OUT,
+            tables.LLM_USAGE,
+        )
+
+    def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
+        published = publish_release(wh, ctx.settings)
+        manifest = published.manifest
+        if published.reused:
+            ctx.log.info(f"release {published.version} already exists with identical shards")
+        rows = manifest["totals"]["rows"]
+        return StepResult(
+            rows,
+            {
+                ROW_COUNT: rows,
+                "rows": rows,
+                "version": published.version,
+                "path": MetadataValue.path(str(published.path)),
+                "reused_existing": published.reused,
+                "summary": summary_table(release_summary(manifest)),
+                "llm_usage": usage_table(manifest["totals"]["llm_usage"]),
+                "inputs_fingerprint": manifest["inputs"]["fingerprint"],
+            },
+        )
+
+
+RELEASE_STEP = ReleaseStep()
+release = step_asset(RELEASE_STEP)
 
 
 def _labels_text(labels: dict) -> str:

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from assets.capabilities import left_out_dimensions, release_dimensions
 from assets.checks.validity.gate import release_validity
+from assets.dimensions.common.labels import label_distribution
 from assets.dimensions.common.left_out import left_out_counts
 from assets.dimensions.common.splits import split_policy_record
+from assets.ingest.capabilities import left_out_dimensions, release_dimensions
 from assets.ingest.domain_settings import recorded_domain_settings
 from assets.release.card import descriptions, example_rows, render_card
 from assets.release.croissant import write_croissant
@@ -42,6 +43,7 @@ from assets.release.shards import write_splits
 from core.llm.config import load_llm_config
 from core.paths import private_dir
 from core.settings import Settings
+from core.sql import quote_ident
 from core.warehouse import Warehouse
 from schemas.entries import LABEL_COLUMN, SPLITS
 from schemas.profiles import get_profile
@@ -88,19 +90,6 @@ class Published:
     reused: bool  # the same version with identical shards already existed
 
 
-def label_distribution(con: duckdb.DuckDBPyConnection, table: str, dimension: str) -> dict:
-    """split -> {label: rows}; for item_ranking the key is the length of gold_ranking."""
-    key = "len(gold_ranking)" if LABEL_COLUMN[dimension] == "gold_ranking" else "label"
-    rows = con.execute(
-        f'SELECT split, CAST({key} AS VARCHAR) AS k, count(*) FROM "{table}" '
-        "GROUP BY ALL ORDER BY ALL"
-    ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for split, k, n in rows:
-        out.setdefault(split, {})["null" if k is None else k] = int(n)
-    return out
-
-
 def label_sources(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict, dict]:
     """(split -> {label_source: rows}, split -> synthetic rows): synthetic entries are the
     `is_synthetic` ones, or those labelled `synthetic` where a dimension has no such column."""
@@ -126,7 +115,7 @@ def write_dimension(
     """Shards of every split of one dimension, its counts, label distributions and label
     sources (with the synthetic entries) per split."""
     table = benchmark_table(dimension)
-    distribution = label_distribution(con, table, dimension)
+    distribution = label_distribution(con, quote_ident(table), dimension, by="split")
     sources, synthetic = label_sources(con, table)
     unknown = sorted(set(distribution) - set(SPLITS))
     if unknown:

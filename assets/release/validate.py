@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from assets.dimensions.common.labels import label_distribution
 from assets.release.card import card_header
 from assets.release.croissant import CROISSANT_FILE
 from assets.release.manifest import SIGNING_KEY_ENV, read_manifest, seal_problems
-from assets.release.publish import label_distribution
 from assets.release.shards import file_sha256
 from schemas.entries import (
     DIMENSIONS,
@@ -206,7 +206,7 @@ def _check_labels(dim: str, paths: list[Path], splits: dict) -> list[str]:
     con = duckdb.connect()
     try:
         con.execute(f"CREATE VIEW shards AS SELECT * FROM {_parquet_relation(paths)}")
-        found = label_distribution(con, "shards", dim)
+        found = label_distribution(con, "shards", dim, by="split")
     finally:
         con.close()
     return [
@@ -242,7 +242,8 @@ def validate_expectations(
 ) -> list[str]:
     """Run the benchmark suites on the release's shards; store results, render Data Docs."""
     from assets.checks.benchmark import validate_benchmark
-    from assets.checks.results import build_data_docs, store_outcome
+    from assets.checks.data_docs import build_data_docs
+    from assets.checks.results import store_outcome
     from schemas.profiles import get_profile
 
     manifest = read_manifest(release_dir)

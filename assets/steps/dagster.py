@@ -5,10 +5,13 @@ an unpartitioned table), description, kinds and table metadata from the step, an
 dependencies from the producers of the tables the step reads (`schemas.tables.producers_of`).
 The asset body builds the step's `BuildContext` from the run's resources (settings loaded once per
 run), opens one warehouse session, runs the step and reports its metadata with the standard table
-metadata of what it wrote. `step_check(check)` does the same for a `Check` of a step's output.
+metadata of what it wrote. `step_check(check)` does the same for a `Check` of a step's output,
+and `source_asset(source)` makes a `Source` an observable source asset.
 """
 
+import contextlib
 import warnings
+from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -18,16 +21,22 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    DataVersion,
+    DataVersionsByPartition,
     MaterializeResult,
     PreviewWarning,
     asset,
     asset_check,
+    observable_source_asset,
 )
 
-from assets.partitions import DOMAINS, domain_key
-from assets.steps.contract import BuildContext, Check, Step
-from assets.table_metadata import table_metadata, table_spec
-from schemas.tables import producers_of
+from assets.partitions import DOMAINS, SCORERS, domain_key
+from assets.steps.contract import BuildContext, Check, Source, Step, StepKey
+from assets.table_metadata import COLUMN_SCHEMA, column_schema, table_metadata, table_spec
+from schemas.tables import Table, producers_of
+
+# Observable source assets are "beta" in dagster 1.13; the warning says nothing to our users.
+warnings.filterwarnings("ignore", message=".*observable_source_asset.*", category=Warning)
 
 # The tag `recrm build` puts on every run it drives: the runs of one build share its LLM budget.
 BUILD_TAG = "recrm/build"
@@ -38,15 +47,39 @@ def step_deps(step: Step) -> list[AssetKey]:
     return [AssetKey(list(k)) for k in producers_of(step.reads) if k != step.key]
 
 
-def build_context(context, step: Step | Check) -> BuildContext:
+# A partitioned table's partitions (`Table.partition`) as Dagster's dynamic partitions.
+PARTITIONS = {"domain": DOMAINS, "scorer": SCORERS}
+
+
+def resource_keys(step: Step | Check | Source) -> set[str]:
+    """The Dagster resources a step's run hands it."""
+    return set(step.resources) | ({"llm"} if getattr(step, "uses_llm", False) else set())
+
+
+def latest_metadata(instance, key: StepKey) -> dict | None:
+    """The metadata values of `key`'s latest materialization (None: never materialized)."""
+    event = instance.get_latest_materialization_event(AssetKey(list(key)))
+    if event is None or event.asset_materialization is None:
+        return None
+    return {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
+
+
+def build_context(context, step: Step | Check | Source) -> BuildContext:
     resources = context.resources
-    settings = resources.build.settings(warehouse_path=resources.warehouse.path)
-    llm = resources.llm.config() if getattr(step, "uses_llm", False) else None
+    needs = resource_keys(step)
+    settings = (
+        resources.build.settings(warehouse_path=resources.warehouse.path)
+        if "build" in needs
+        else None
+    )
+    llm = resources.llm.config() if "llm" in needs else None
+    results_dir = Path(resources.evaluation.results_dir) if "evaluation" in needs else None
     config_class = getattr(step, "config", None)
     config = (
         config_class(**(context.op_execution_context.op_config or {})) if config_class else None
     )
     run = context.run
+    instance = context.instance
     return BuildContext(
         settings=settings,
         log=context.log,
@@ -54,40 +87,65 @@ def build_context(context, step: Step | Check) -> BuildContext:
         llm=llm,
         config=config,
         budget_scope=run.tags.get(BUILD_TAG, run.run_id),
+        results_dir=results_dir,
+        materialized=lambda key: latest_metadata(instance, key),
     )
+
+
+def definition_metadata(writes: Table | None) -> dict | None:
+    """The asset's table (a warehouse table) or its columns (files with a schema)."""
+    if writes is None:
+        return None
+    if writes.in_warehouse:
+        return table_spec(writes.name, writes.schema)
+    return {COLUMN_SCHEMA: column_schema(writes.schema)} if writes.schema is not None else None
+
+
+def partition_key(context, partition: str | None) -> str | None:
+    if partition is None:
+        return None
+    return domain_key(context) if partition == "domain" else context.partition_key
 
 
 def step_asset(step: Step) -> AssetsDefinition:
     """The Dagster asset of `step`."""
     writes = step.writes
-    resource_keys = {"warehouse", "build"} | ({"llm"} if step.uses_llm else set())
+    needs = resource_keys(step)
 
     @asset(
         key=AssetKey(list(step.key)),
         group_name=step.group,
         deps=step_deps(step),
-        partitions_def=DOMAINS if step.partitioned else None,
+        partitions_def=PARTITIONS[step.partition] if step.partition else None,
         description=step.description,
         kinds=set(step.kinds),
-        metadata=table_spec(writes.name, writes.schema) if writes is not None else None,
-        required_resource_keys=resource_keys,
+        metadata=definition_metadata(writes),
+        required_resource_keys=needs,
         config_schema=step.config.to_config_schema() if step.config else None,
         pool=step.pool,
     )
     def _step(context: AssetExecutionContext) -> MaterializeResult:
-        domain = domain_key(context) if step.partitioned else None
+        key = partition_key(context, step.partition)
         ctx = build_context(context, step)
         step.preflight(ctx)
-        with context.resources.warehouse.session() as wh:
-            result = step.run(ctx, wh, domain)
+        session = (
+            context.resources.warehouse.session()
+            if "warehouse" in needs
+            else contextlib.nullcontext()
+        )
+        with session as wh:
+            result = step.run(ctx, wh, key)
             standard = {}
-            if writes is not None:
+            if writes is not None and writes.in_warehouse:
                 standard = (
                     table_metadata(wh, writes.name, writes.schema, result.rows)
                     if step.partitioned
                     else table_metadata(wh, writes.name, writes.schema, None, result.rows)
                 )
-        return MaterializeResult(metadata={**result.metadata, **standard})
+        return MaterializeResult(
+            metadata={**result.metadata, **standard},
+            data_version=DataVersion(result.data_version) if result.data_version else None,
+        )
 
     return _step
 
@@ -101,7 +159,12 @@ def step_check(check: Check) -> AssetChecksDefinition:
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         domain = domain_key(context) if check.partitioned else None
         ctx = build_context(context, check)
-        with context.resources.warehouse.session() as wh:
+        session = (
+            context.resources.warehouse.session()
+            if "warehouse" in resource_keys(check)
+            else contextlib.nullcontext()
+        )
+        with session as wh:
             result = check.run(ctx, wh, domain)
         return AssetCheckResult(
             passed=result.passed, severity=SEVERITY[result.severity], metadata=result.metadata
@@ -117,5 +180,25 @@ def step_check(check: Check) -> AssetChecksDefinition:
             blocking=check.blocking,
             description=check.description,
             partitions_def=DOMAINS if check.partitioned else None,
-            required_resource_keys={"warehouse", "build"} | ({"llm"} if check.uses_llm else set()),
+            required_resource_keys=resource_keys(check),
         )(_check)
+
+
+def source_asset(source: Source):
+    """The observable source asset of `source` (a data version per partition)."""
+    writes = source.writes
+
+    @observable_source_asset(
+        key=AssetKey(list(source.key)),
+        group_name=source.group,
+        partitions_def=PARTITIONS[writes.partition] if writes.partitioned else None,
+        description=source.description,
+        tags={f"dagster/kind/{kind}": "" for kind in sorted(source.kinds)},
+        required_resource_keys=resource_keys(source),
+    )
+    def _observe(context) -> DataVersionsByPartition:
+        partitions = PARTITIONS[writes.partition]
+        names = context.instance.get_dynamic_partitions(partitions.name)
+        return DataVersionsByPartition(source.observe(build_context(context, source), names))
+
+    return _observe

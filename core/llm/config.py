@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from core.settings import ConfigError, config_file_path, load_config_file
+from core.config_file import ConfigError, config_file_path, load_config_file, register_section
 
 ENV_FIELDS = {
     "RECRM_LLM_BASE_URL": "base_url",
@@ -122,6 +122,9 @@ class LLMConfig(BaseModel):
     def sampling_params(self) -> dict:
         """Parameters that change what the model answers (part of every cache key)."""
         return {"temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
+
+
+register_section("llm", LLMConfig)
 
 
 class _LLMConfigSources(LLMConfig, BaseSettings):

@@ -75,7 +75,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assets.capabilities import plan_dimensions
+    from assets.ingest.capabilities import plan_dimensions
     from core.llm.config import load_llm_config
     from core.settings import load_settings
     from pipelines.cli.common import console_for, warn_about_key

@@ -17,12 +17,12 @@ from pathlib import Path
 from dagster import AssetSelection
 from dagster._core.definitions.observe import observe  # not exported by dagster 1.13
 
-from assets.evaluation.baselines import BASELINES
 from assets.evaluation.release import EvaluationError, open_release
 from assets.evaluation.results import read_summary, register_spec, result_dir, spec_path
 from assets.evaluation.spec import EvalSpec, ScorerSpec
 from assets.release.shards import file_sha256
 from assets.resources import EvaluationSettings
+from assets.scoring.baselines import BASELINES
 from core.llm.config import load_llm_config
 from pipelines.cli.common import console, print_table
 from pipelines.resources import default_results_dir

@@ -1,5 +1,5 @@
 """`recrm inspect --logs DIR [--domain D ...]`: per domain, what the drop holds and which
-benchmark dimensions it can support, and why not (assets/capabilities.py). Reads the files
+benchmark dimensions it can support, and why not (assets/ingest/capabilities.py). Reads the files
 through each domain's `domain.toml`; writes nothing."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assets.capabilities import capabilities, profile_drop
+from assets.ingest.capabilities import capabilities, profile_drop
 from core.llm.config import load_llm_config
 from pipelines.cli.common import console
 from pipelines.cli.ingest import select_domains

@@ -14,7 +14,8 @@ from assets.resources import (
     WarehouseResource,
     build_settings_resource,
 )
-from core.settings import Settings, load_config_file, load_settings
+from core.config_file import load_config_file
+from core.settings import Settings, load_settings
 
 __all__ = ["default_resources", "default_results_dir"]
 

@@ -102,7 +102,7 @@ def test_each_setting_follows_flags_env_file_defaults(
     ],
 )
 def test_unknown_keys_and_sections_are_rejected_naming_the_file(tmp_path, text, message):
-    from core.settings import ConfigError
+    from core.config_file import ConfigError
 
     (tmp_path / "recrm.toml").write_text(text)
     with pytest.raises(ConfigError, match=message) as caught:
@@ -111,7 +111,7 @@ def test_unknown_keys_and_sections_are_rejected_naming_the_file(tmp_path, text, 
 
 
 def test_a_bad_value_names_the_setting(monkeypatch):
-    from core.settings import ConfigError
+    from core.config_file import ConfigError
 
     monkeypatch.setenv("RECRM_SEED", "twelve")
     with pytest.raises(ConfigError, match="setting seed: .*integer.*'twelve'"):

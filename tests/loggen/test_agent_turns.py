@@ -11,8 +11,8 @@ import pytest
 
 from assets.dimensions.factual_consistency.evidence import evidence_item
 from assets.dimensions.factual_consistency.responses import parse_response
-from assets.evaluation.baselines.text import MarkerRule, ResponseNgram
-from assets.evaluation.metrics import roc_auc
+from assets.scoring.baselines.text import MarkerRule, ResponseNgram
+from assets.scoring.metrics import roc_auc
 from core.settings import ValidityThresholds
 from loggen.agent_turns import (
     _CLOSINGS,
@@ -158,9 +158,13 @@ def _sentences(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def half_wrong(inputs):
-    """Turns where half the responses break a constraint: (responses, labels 1 = compliant)."""
-    turns, truth = make_agent_turns(*inputs, "food_delivery", 6, AgentErrorRates(0.5, 0.0))
+def half_wrong():
+    """Turns where half the responses break a constraint: (responses, labels 1 = compliant).
+    6,000 of them: with 2,000, an item's price or name that 2% of one label's responses hold
+    came out three times rarer in the other's on 4 of 9 generator seeds by chance alone (a
+    different value each time, on either side)."""
+    many = _inputs(n_requests=6000)
+    turns, truth = make_agent_turns(*many, "food_delivery", 6, AgentErrorRates(0.5, 0.0))
     labels = (truth["violated_constraints"].list.len() == 0).to_list()
     return turns["response"].to_list(), labels
 
@@ -193,18 +197,22 @@ def test_no_sentence_gives_the_label_away(half_wrong):
             assert min(shares) > 0 and abs(shares[0] - shares[1]) < 0.05, (sentence, shares)
 
 
-def test_the_marker_rule_and_ngram_classifier_see_no_label(half_wrong):
-    """The validity gate's shortcut baselines, fitted on half the turns and scored on the other
-    half (1,000 each: an interval of about +-0.03), stay within the gate's bounds."""
-    responses, labels = half_wrong
-    frame = pl.DataFrame(
+def _frame(responses: list[str], labels: list[bool]) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             "entry_id": [str(i) for i in range(len(responses))],
             "response": responses,
             "label": pl.Series(labels).cast(pl.Int8),
         }
     )
-    train, test = frame[:1000], frame[1000:]
+
+
+def test_the_marker_rule_and_ngram_classifier_see_no_label(half_wrong):
+    """The validity gate's shortcut baselines, fitted on half the turns and scored on the other
+    half (3,000 each: an interval of about +-0.02), stay within the gate's bounds."""
+    responses, labels = half_wrong
+    frame = _frame(responses, labels)
+    train, test = frame[:3000], frame[3000:]
     gold = test["label"].to_numpy()
     marker = MarkerRule.fit("instruction_following", train)
     acc = float((marker.predict(test)["prediction"].to_numpy() == gold).mean())
@@ -213,6 +221,51 @@ def test_the_marker_rule_and_ngram_classifier_see_no_label(half_wrong):
     limits = ValidityThresholds()
     assert acc <= limits.marker_max_acc, acc
     assert auc <= limits.response_ngram_max_auc, auc
+
+
+def test_no_kind_of_violation_holds_strings_compliant_responses_lack():
+    """Per kind of violation, the wrong responses hold the marker rule's strings (8-grams that
+    three or more train negatives hold and no train positive does) at most 0.10 more often than
+    compliant ones: a violation written by one recipe (a trailing comma or a comment line in
+    broken JSON: 0.43 against 0.17 before) or one that adds items (a wrong count by listing more:
+    0.28) would be found by its wording. Fitted on 3,000 turns, scored on 3,000."""
+    many = _inputs(n_requests=6000)
+    turns, truth = make_agent_turns(*many, "food_delivery", 6, AgentErrorRates(0.5, 0.0))
+    frame = turns.join(truth, on="turn_id").with_columns(
+        (pl.col("violated_constraints").list.len() == 0).cast(pl.Int8).alias("label"),
+        pl.col("turn_id").alias("entry_id"),
+    )
+    train, test = frame[:3000], frame[3000:]
+    hits = MarkerRule.fit("instruction_following", train).hits(test) > 0
+    test = test.with_columns(pl.Series("hit", hits))
+    compliant = float(test.filter(pl.col("label") == 1)["hit"].mean())
+    by_kind = (
+        test.filter(pl.col("label") == 0)
+        .explode("violated_constraints")
+        .group_by("violated_constraints")
+        .agg(pl.len().alias("n"), pl.col("hit").mean().alias("hit"))
+    )
+    assert by_kind.height == len(HARD_TYPES) and by_kind["n"].min() >= 100
+    over = by_kind.filter(pl.col("hit") > compliant + 0.10)
+    assert over.is_empty(), (compliant, over.rows())
+
+
+def test_wrong_responses_are_as_long_and_list_as_many_items_as_compliant_ones(half_wrong):
+    """Breaking a rule changes what a response says, not how much: the same number of items
+    and about the same length (a wrong item count moves the limit, not the list; broken JSON is
+    cut off, not extended). Before, wrong responses held 2.51 items against 2.23 and were 13%
+    longer."""
+    responses, labels = half_wrong
+    frame = _frame(responses, labels).with_columns(
+        pl.col("response").str.len_chars().alias("length"),
+        pl.col("response")
+        .str.count_matches(r'(?m)^\s*\d{1,2}\. |\{"(?:item_id|name)"')
+        .alias("items"),
+    )
+    means = frame.group_by("label").agg(pl.col("length").mean(), pl.col("items").mean())
+    (wrong,), (right,) = (means.filter(pl.col("label") == k).rows(named=True) for k in (0, 1))
+    assert abs(wrong["items"] - right["items"]) < 0.1, (wrong, right)
+    assert abs(wrong["length"] / right["length"] - 1) < 0.05, (wrong, right)
 
 
 def test_forbidden_words_are_praise_any_response_may_quote(half_wrong, inputs):

@@ -1,11 +1,13 @@
-"""The dimension registry: built-in folders and `recrm.dimensions` entry points, one declaration
-per dimension read by the entry schemas, the card, the expectation suites and the evaluation."""
+"""The dimension registry: `recrm.dimensions` entry points (the project's own for the built-in
+folders, and installed packages'), one declaration per dimension read by the entry schemas, the
+card, the expectation suites and the evaluation."""
 
 from __future__ import annotations
 
 import sys
 import textwrap
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -27,7 +29,30 @@ BUILT_IN = (
 def test_built_in_folders_declare_the_five_paper_dimensions_in_order():
     assert DIMENSIONS[:5] == BUILT_IN
     for name in BUILT_IN:
-        assert get_dimension(name).source == f"assets.dimensions.{name}.dimension"
+        dim = get_dimension(name)
+        # found through the project's own entry points, like a package's (no dynamic import of
+        # the assets package from schemas)
+        assert dim.source == (
+            f"entry point {name} = assets.dimensions.{name}.dimension:DECLARATION of "
+            f"{dimensions.ENTRY_POINT_GROUP}"
+        )
+        assert dim.distribution == dimensions.PROJECT_DISTRIBUTION
+    assert dimensions.plugins() == []
+
+
+def test_the_registry_names_no_asset_module():
+    source = Path(dimensions.__file__).read_text(encoding="utf-8")
+    assert "import_module" not in source and '"assets' not in source
+
+
+def test_without_the_project_installed_the_registry_says_so(monkeypatch):
+    monkeypatch.setattr(dimensions, "entry_points", lambda group: [])
+    registry.cache_clear()
+    try:
+        with pytest.raises(DimensionError, match="no built-in dimension is registered.*setup.sh"):
+            registry()
+    finally:
+        registry.cache_clear()
 
 
 @pytest.mark.parametrize("name", DIMENSIONS)
@@ -59,6 +84,8 @@ DIM = Dimension(
     metrics="binary",
     template="toy_dimension",
     balance_bounds=(0.05, 0.95),
+    shortcut_text="query",
+    llm_judge=None,
 )
 
 def make():
@@ -72,10 +99,11 @@ def toy_plugin(tmp_path, monkeypatch):
     (tmp_path / "toy_plugin.py").write_text(textwrap.dedent(PLUGIN))
     monkeypatch.syspath_prepend(str(tmp_path))
     found = [EntryPoint("toy_dimension", "toy_plugin:make", dimensions.ENTRY_POINT_GROUP)]
+    installed = list(dimensions.entry_points(group=dimensions.ENTRY_POINT_GROUP))
     monkeypatch.setattr(
         dimensions,
         "entry_points",
-        lambda group: found if group == dimensions.ENTRY_POINT_GROUP else [],
+        lambda group: installed + found if group == dimensions.ENTRY_POINT_GROUP else [],
     )
     registry.cache_clear()
     yield found
@@ -131,6 +159,11 @@ def test_a_dimension_declared_twice_is_an_error_naming_both(toy_plugin, monkeypa
         ({"balance_bounds": (0.9, 0.1)}, "balance_bounds"),
         ({"name": "Bad-Name"}, "lower-case identifier"),
         ({"label_names": {0: "a", 1: "b", 2: "c"}}, "binary metrics need labels 0 and 1"),
+        # The shortcuts and the judge are stated, even as None: silence is not "not applicable".
+        ({"shortcut_text": dimensions.UNDECLARED}, "declare shortcut_text"),
+        ({"llm_judge": dimensions.UNDECLARED}, "declare llm_judge"),
+        ({"shortcut_text": "response"}, "shortcut_text 'response' is not a payload column"),
+        ({"llm_judge": "pkg.judge"}, "llm_judge is 'module:attribute'"),
     ],
 )
 def test_a_bad_declaration_is_refused_with_its_source(change, message):
@@ -143,6 +176,8 @@ def test_a_bad_declaration_is_refused_with_its_source(change, message):
         description="d",
         metrics="binary",
         template="toy",
+        shortcut_text=None,
+        llm_judge=None,
         source="entry point toy = pkg:DIM",
     )
     with pytest.raises(DimensionError, match=message) as info:

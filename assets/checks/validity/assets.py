@@ -3,18 +3,16 @@ just published. A release whose labels can be read off a shortcut, that leaks he
 train, or whose relevance labels disagree with the drop's truth fails it, and nothing downstream
 of the release (evaluation) runs on it. Thresholds: `[recrm.validity]` in recrm.toml."""
 
-from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetKey,
-    MetadataValue,
-    asset_check,
-)
+from dataclasses import dataclass
+from typing import ClassVar
+
+from dagster import MetadataValue
 
 from assets.checks.validity.gate import describe_row, release_validity
-from assets.resources import BuildSettings, WarehouseResource
-
-RELEASE = AssetKey(["release"])
+from assets.steps.contract import BuildContext, Check, CheckResult
+from assets.steps.dagster import step_check
+from core.warehouse import Warehouse
+from schemas import tables
 
 
 def validity_markdown(rows: list[dict]) -> str:
@@ -33,32 +31,40 @@ def validity_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@asset_check(
-    asset=RELEASE,
-    name="validity",
-    blocking=True,
-    description="shortcut baselines (marker rule, response-only classifier, synthetic detector, "
-    "length, position), the leak audit and relevance agreement with the drop's truth",
-)
-def release_validity_check(
-    context: AssetCheckExecutionContext, warehouse: WarehouseResource, build: BuildSettings
-) -> AssetCheckResult:
-    settings = build.settings(warehouse_path=warehouse.path)
-    event = context.instance.get_latest_materialization_event(RELEASE)
-    path = event.asset_materialization.metadata.get("path") if event else None
-    if path is None:
-        return AssetCheckResult(passed=False, metadata={"error": "no published release found"})
-    report = release_validity(path.value, settings)
-    table = report.as_dict()["rows"]
-    failures = [describe_row(r) for r in report.failures]
-    return AssetCheckResult(
-        passed=report.passed,
-        metadata={
-            "release": MetadataValue.path(str(path.value)),
-            "rows": len(table),
-            "failed_count": len(failures),
-            "validity": MetadataValue.md(validity_markdown(table)),
-            "table": MetadataValue.json(table),
-            **({"error": " | ".join(" ".join(f.split()) for f in failures)} if failures else {}),
-        },
+@dataclass(frozen=True)
+class ReleaseValidity(Check):
+    """["release"]:validity (blocking): the validity gate on the release the step last published."""
+
+    asset: ClassVar[tuple[str, ...]] = tables.RELEASES.producers[0]  # ["release"]
+    name: ClassVar[str] = "validity"
+    blocking: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "shortcut baselines (marker rule, response-only classifier, synthetic detector, "
+        "length, position), the leak audit and relevance agreement with the drop's truth"
     )
+    reads: ClassVar[tuple[tables.Table, ...]] = (tables.RELEASES,)
+
+    def run(self, ctx: BuildContext, wh: Warehouse | None, domain: str | None) -> CheckResult:
+        published = ctx.materialized(self.asset) or {}
+        path = published.get("path")
+        if path is None:
+            return CheckResult(False, {"error": "no published release found"})
+        report = release_validity(path, ctx.settings)
+        table = report.as_dict()["rows"]
+        failures = [describe_row(r) for r in report.failures]
+        return CheckResult(
+            report.passed,
+            {
+                "release": MetadataValue.path(str(path)),
+                "rows": len(table),
+                "failed_count": len(failures),
+                "validity": MetadataValue.md(validity_markdown(table)),
+                "table": MetadataValue.json(table),
+                **(
+                    {"error": " | ".join(" ".join(f.split()) for f in failures)} if failures else {}
+                ),
+            },
+        )
+
+
+release_validity_check = step_check(ReleaseValidity())

@@ -5,7 +5,7 @@ asset check, `recrm validate`, the publish step (the manifest's `validity` field
 "Validity" section) and `benchmarks/validity_audit.py`.
 
 Rows of the table (every baseline is fitted on the train split and scored on the test split,
-seeded; the baselines are `assets/evaluation/baselines`):
+seeded; the baselines are `assets/scoring/baselines`):
 - `marker_rule` (IF, FC): ACC of "label 0 when the response holds a string only train negatives
   hold". With balanced labels 0.5 is chance; above the bound the negatives carry their own label.
 - `response_ngram` (IF, FC): ROC-AUC of a character n-gram classifier on the response alone.
@@ -42,11 +42,14 @@ from scipy.stats import norm
 
 from assets.checks.validity.leaks import MUST_BE_ZERO, leaks_found, release_leak_audit
 from assets.checks.validity.relevance import relevance_agreement, truth_domains
-from assets.evaluation.baselines import fit_baseline
-from assets.evaluation.metrics import accuracy, ranking_point_metrics, roc_auc
+from assets.scoring.baselines import fit_baseline
+from assets.scoring.metrics import accuracy, ranking_point_metrics, roc_auc
 from core.settings import Settings, ValidityThresholds
+from schemas.dimensions import get_dimension
+from schemas.entries import DIMENSIONS
 
-RESPONSE_DIMENSIONS = ("instruction_following", "factual_consistency")
+# Dimensions whose declared shortcut text is an agent response (schemas/dimensions.py).
+RESPONSE_DIMENSIONS = tuple(d for d in DIMENSIONS if get_dimension(d).response_shortcuts)
 PASSED, WARNING, FAILED, SKIPPED = "passed", "warning", "failed", "skipped"
 # Fewer test entries of a class than this and an AUC or an accuracy says nothing.
 MIN_CLASS_ENTRIES = 10

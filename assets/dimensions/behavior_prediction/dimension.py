@@ -22,4 +22,6 @@ DECLARATION = Dimension(
     template="behavior_prediction",
     timed=True,
     order=40,
+    shortcut_text="candidate",
+    llm_judge=None,
 )

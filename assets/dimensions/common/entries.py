@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from assets.dimensions.common.labels import frame_label_distribution
 from assets.dimensions.common.left_out import SPLIT_POLICY, record_left_out
 from assets.dimensions.common.splits import DomainSplit, assign_splits
 from core.templates import PromptTemplate
 from core.warehouse import Warehouse
-from schemas.entries import LABEL_COLUMN, entries_table, entry_schema
+from schemas.entries import entries_table, entry_schema
 
 
 def finalize_entries(
@@ -38,18 +39,6 @@ def finalize_entries(
     return rendered.select(names), placed.height - kept.height
 
 
-def label_distribution(frame: pl.DataFrame, dimension: str) -> dict[str, int]:
-    """Counts per label value; for item_ranking, per number of candidates ranked."""
-    col = LABEL_COLUMN[dimension]
-    if dimension == "item_ranking":
-        key = pl.col(col).list.len().cast(pl.String).alias("k")
-        key = pl.lit("n_candidates=") + key
-    else:
-        key = pl.col(col).cast(pl.String).alias("k")
-    counts = frame.select(key.alias("k")).group_by("k").len().sort("k")
-    return {k: int(n) for k, n in counts.iter_rows()}
-
-
 def split_distribution(frame: pl.DataFrame) -> dict[str, int]:
     counts = frame.group_by("split").len().sort("split")
     return {k: int(n) for k, n in counts.iter_rows()}
@@ -69,7 +58,7 @@ def write_entries(
     record_left_out(wh, dimension, domain, SPLIT_POLICY, held_out)
     return {
         "rows": int(rows),
-        "label_distribution": label_distribution(frame, dimension),
+        "label_distribution": frame_label_distribution(frame, dimension),
         "split_distribution": split_distribution(frame),
         "held_out_by_split_policy": int(held_out),
     }

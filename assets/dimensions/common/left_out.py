@@ -10,18 +10,11 @@ from __future__ import annotations
 import pyarrow as pa
 
 from core.warehouse import Warehouse
+from schemas.tables import LEFT_OUT, LEFT_OUT_SCHEMA
 
-LEFT_OUT_TABLE = "entries_left_out"
+LEFT_OUT_TABLE = LEFT_OUT.name
 SPLIT_POLICY = "split_policy"
 LOW_CONFIDENCE = "low_confidence"
-LEFT_OUT_SCHEMA = pa.schema(
-    [
-        pa.field("domain", pa.string(), nullable=False),
-        pa.field("dimension", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("rows", pa.int64()),
-    ]
-)
 
 
 def record_left_out(wh: Warehouse, dimension: str, domain: str, reason: str, rows: int) -> None:

@@ -19,11 +19,13 @@ from collections.abc import Callable
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.labels import label_distribution
 from assets.dimensions.common.left_out import SPLIT_POLICY, record_left_out
 from assets.dimensions.common.render_sql import answer_sql, prompt_sql
+from core.sql import quote_ident
 from core.templates import PromptTemplate
 from core.warehouse import Warehouse
-from schemas.entries import LABEL_COLUMN, entries_table, entry_schema
+from schemas.entries import entries_table, entry_schema
 
 SPLITS_SCHEMA = pa.schema(
     [
@@ -117,20 +119,15 @@ def write_entries_sql(
 
 def describe_entries(wh: Warehouse, dimension: str, domain: str) -> dict:
     """Label and split distribution of the domain's rows of entries_<dim>."""
-    label = LABEL_COLUMN[dimension]
-    key = (
-        f"'n_candidates=' || len({label})"
-        if dimension == "item_ranking"
-        else f"CAST({label} AS VARCHAR)"
-    )
-    table = entries_table(dimension)
-
-    def counts(expr: str) -> dict[str, int]:
-        frame = wh.query(
-            f"SELECT {expr} AS k, count(*) AS n FROM {table} WHERE domain = $domain "
-            "GROUP BY 1 ORDER BY 1",
+    table = quote_ident(entries_table(dimension))
+    with wh.connect(read_only=True) as con:
+        labels = label_distribution(con, table, dimension, where="domain = $domain",
+                                    params={"domain": domain})  # fmt: skip
+        splits = con.execute(
+            f"SELECT split, count(*) FROM {table} WHERE domain = $domain GROUP BY 1 ORDER BY 1",
             {"domain": domain},
-        )
-        return {str(k): int(n) for k, n in frame.iter_rows()}
-
-    return {"label_distribution": counts(key), "split_distribution": counts("split")}
+        ).fetchall()
+    return {
+        "label_distribution": labels,
+        "split_distribution": {str(k): int(n) for k, n in splits},
+    }

@@ -1,7 +1,8 @@
 """The steps of an agent-transcript dimension (per domain):
 [<dim>, labelled] -> [<dim>, synthetic] -> [<dim>, entries]. Each dimension passes its own plain
-functions (rule labels, synthesis, entry assembly, metadata) and step-table layout; the step
-tables `<dim>_labelled` and `<dim>_synthetic` are registered (schemas/tables.py) with it."""
+functions (loading its turns, rule labels, synthesis, entry assembly, metadata) and step-table
+layout; the step tables `<dim>_labelled` and `<dim>_synthetic` are registered (schemas/tables.py)
+with it. This layer imports no dimension: each registers what it needs."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,10 +14,10 @@ from dagster import AssetsDefinition
 
 from assets.dimensions.common.entries import finalize_entries, write_entries
 from assets.dimensions.common.entries_step import ENTRY_COMMON
+from assets.dimensions.common.labels import frame_label_distribution
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import domain_split
 from assets.dimensions.common.wording import domain_template
-from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.steps.contract import BuildContext, Step, StepResult
 from assets.steps.dagster import step_asset
 from core.warehouse import Warehouse
@@ -30,6 +31,10 @@ class TranscriptDimension:
 
     name: str
     step_schema: pa.Schema
+    # The domain's agent turns, logged and generated (warehouse, domain) -> frame.
+    load_turns: Callable[[Warehouse, str], pl.DataFrame]
+    # (turns read, turns labelled) -> metadata on the generated turns among them.
+    generated_counts: Callable[[pl.DataFrame, pl.DataFrame], dict]
     label_turns: Callable[[pl.DataFrame], tuple[pl.DataFrame, dict]]
     synthesize: Callable[[pl.DataFrame, int, float], tuple[pl.DataFrame, dict]]
     assemble_entries: Callable[..., pl.DataFrame]
@@ -48,6 +53,11 @@ class TranscriptDimension:
     @property
     def synthetic_table(self) -> str:
         return f"{self.name}_synthetic"
+
+    def summary(self, frame: pl.DataFrame) -> dict:
+        """`describe` and the label distribution of a step's frame."""
+        labels = frame_label_distribution(frame, self.name) if "label" in frame.columns else {}
+        return {**self.describe(frame), **({"label_distribution": labels} if labels else {})}
 
     def write(self, wh: Warehouse, table: str, domain: str, frame: pl.DataFrame) -> int:
         source = self.step_schema.empty_table() if frame.height == 0 else frame.to_arrow()
@@ -95,16 +105,16 @@ class LabelledStep(_TranscriptStep):
 
     def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
         dim = self.dim
-        turns = load_turns(wh, domain)
+        turns = dim.load_turns(wh, domain)
         frame, stats = dim.label_turns(turns)
-        generated = generated_turn_counts(turns, frame)
+        generated = dim.generated_counts(turns, frame)
         if frame.height:
             frame = frame.with_columns(pl.lit(domain).alias("domain"))
         rows = dim.write(wh, dim.labelled_table, domain, frame)
         warning = dim.label_warning(stats)
         if warning:
             ctx.log.warning(warning)
-        return StepResult(rows, {**dim.describe(frame), **stats, **generated, "rows": rows})
+        return StepResult(rows, {**dim.summary(frame), **stats, **generated, "rows": rows})
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ class SyntheticStep(_TranscriptStep):
         ratio = ctx.profile.positive_ratio[dim.name]
         frame, stats = dim.synthesize(_read(wh, dim.labelled_table, domain), ctx.seed, ratio)
         rows = dim.write(wh, dim.synthetic_table, domain, frame)
-        return StepResult(rows, {**dim.describe(frame), **stats, "rows": rows})
+        return StepResult(rows, {**dim.summary(frame), **stats, "rows": rows})
 
 
 @dataclass(frozen=True)
@@ -169,7 +179,7 @@ class TranscriptEntriesStep(_TranscriptStep):
             profile.positive_ratio[name],
             provenance_params(wh, domain, name, template),
         )
-        summary = self.dim.describe(frame)
+        summary = self.dim.summary(frame)
         held_out = 0
         if frame.height:
             split = domain_split(wh, domain, ctx.seed, profile.split_fractions)

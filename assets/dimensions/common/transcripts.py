@@ -10,15 +10,17 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.balance import balance, negatives_needed
 from assets.dimensions.common.text import item_text_sql
-from assets.dimensions.factual_consistency.balance import balance, negatives_needed
 from core.ids import derive_seed, with_stable_id
 from core.parallel import map_slices
 from schemas.entries import ITEM
@@ -93,10 +95,17 @@ def plant_negatives(
     prepare: Prepare,
     attempt: Attempt,
     context: Context | None = None,
+    match_length: str | None = None,
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic negatives from positive rows, up to the count the positive ratio needs.
     Candidates are tried in a seeded order (first operator of every turn, then second, ...) so
     operators and turns are spread evenly; returns (negatives, stats).
+
+    `match_length`, a text column the attempts change: the negatives' lengths of it follow the
+    positives' (`length_quotas`). A candidate whose length bin is full waits while later
+    candidates fill the others; the waiting ones fill what is left when the candidates run out.
+    Operators that add an item or a sentence make a negative longer than the positive it came
+    from, and more text holds more strings that a shortcut rule can key on.
 
     The attempts run on every core (`core.parallel`), one round per operator rank: round k tries
     the k-th operator of every turn that has one. The first `need` successes in the seeded order
@@ -117,7 +126,12 @@ def plant_negatives(
     positives = labelled.filter(pl.col("label") == 1)
     if context is not None:
         prepare = partial(_with_context, prepare, context(positives, seed))
-    made = _attempts(positives, need, dimension, seed, prepare, attempt, stats)
+    quotas = None
+    if match_length is not None:
+        quotas = length_quotas(positives[match_length].str.len_chars().to_numpy(), need)
+    made = _attempts(
+        positives, need, dimension, seed, prepare, attempt, stats, quotas, match_length
+    )
     by_op = Counter(op for _, op, _ in made)
     stats["made"] = len(made)
     stats["by_operator"] = dict(sorted(by_op.items()))
@@ -134,11 +148,17 @@ def _attempts(
     prepare: Prepare,
     attempt: Attempt,
     stats: dict,
+    quotas: LengthQuotas | None = None,
+    length_column: str | None = None,
 ) -> list[tuple[int, str, dict]]:
     """(positive row, operator, changed columns) of each negative made, up to `need`, in the
     seeded candidate order (operator rank, then a seeded key per turn and operator); counts the
-    variants rejected before the last one kept in `stats`."""
+    variants rejected before the last one kept in `stats`. With `quotas`, a variant whose
+    length bin (of `length_column`) is full waits; the waiting ones, in the same order, fill
+    what is left once every candidate was tried."""
     made: list[tuple[int, str, dict]] = []
+    waiting: list[tuple[int, str, dict]] = []
+    filled: Counter = Counter()
     rows = positives.with_row_index(_ROW)
     rank = 0
     while len(made) < need and rows.height:
@@ -150,12 +170,41 @@ def _attempts(
                 break
             if changes is None:
                 stats["rejected"] += 1
-            else:
+            elif quotas is None:
                 made.append((row, op, changes))
+            else:
+                b = quotas.bin(len(changes[length_column]))
+                if filled[b] < quotas.counts[b]:
+                    filled[b] += 1
+                    made.append((row, op, changes))
+                else:
+                    waiting.append((row, op, changes))
         more = [row for _, deeper in parts for row in deeper]
         rows = rows.filter(pl.col(_ROW).is_in(more))
         rank += 1
-    return made
+    return made + waiting[: max(0, need - len(made))]
+
+
+@dataclass(frozen=True)
+class LengthQuotas:
+    """How many negatives each length bin takes: bins between the positives' length deciles,
+    each taking its positives' share of the negatives needed (largest remainders)."""
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+
+    def bin(self, length: int) -> int:
+        return int(np.searchsorted(self.edges, length, side="right"))
+
+
+def length_quotas(lengths: np.ndarray, need: int, bins: int = 10) -> LengthQuotas:
+    edges = np.unique(np.quantile(lengths, np.arange(1, bins) / bins)) if len(lengths) else []
+    share = np.bincount(np.searchsorted(edges, lengths, side="right"), minlength=len(edges) + 1)
+    exact = share / max(1, share.sum()) * need
+    counts = np.floor(exact).astype(int)
+    for b in np.argsort(-(exact - counts), kind="stable")[: need - int(counts.sum())]:
+        counts[b] += 1
+    return LengthQuotas(tuple(float(e) for e in edges), tuple(int(c) for c in counts))
 
 
 _ROW = "_positive_row"
@@ -283,7 +332,7 @@ def assemble_turn_entries(
 def describe_turn_entries(
     frame: pl.DataFrame, found_name: str, found: Callable[[pl.DataFrame], pl.Series]
 ) -> dict:
-    """Asset metadata: label distribution, what the rule found (`found(frame)`: one value per
+    """Asset metadata (the step adds the label distribution): what the rule found (`found(frame)`: one value per
     finding, counted under `found_name`), synthetic share by operator."""
     if frame.height == 0:
         return {"rows": 0}
@@ -291,9 +340,6 @@ def describe_turn_entries(
     ops = frame.filter(pl.col("is_synthetic")).group_by("operator").len()
     return {
         "rows": frame.height,
-        "label_distribution": {
-            str(k): int(v) for k, v in frame.group_by("label").len().sort("label").iter_rows()
-        },
         found_name: {str(k): int(v) for k, v in sorted(counts.iter_rows())},
         "synthetic_share_by_operator": {
             str(k): round(int(v) / frame.height, 4) for k, v in sorted(ops.iter_rows())

@@ -11,10 +11,13 @@ from assets.dimensions.factual_consistency.build import (
     label_turns,
     synthesize,
 )
+from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 
 FACTUAL_CONSISTENCY = TranscriptDimension(
     name=DIMENSION,
     step_schema=STEP_SCHEMA,
+    load_turns=load_turns,
+    generated_counts=generated_turn_counts,
     label_turns=label_turns,
     synthesize=synthesize,
     assemble_entries=assemble_entries,

@@ -106,9 +106,17 @@ def synthesize(
 ) -> tuple[pl.DataFrame, dict]:
     """Hallucinated variants of consistent responses, up to the count the positive ratio needs;
     each variant is re-checked and kept only when the checker finds the planted error. False
-    values are other items' real values, from the domain's pool (`synthesis.item_pool`)."""
+    values are other items' real values, from the domain's pool (`synthesis.item_pool`). The
+    negatives kept follow the positives' response lengths (`plant_negatives`, `match_length`)."""
     return plant_negatives(
-        labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt, context=_pool
+        labelled,
+        DIMENSION,
+        seed,
+        positive_ratio,
+        _prepare,
+        _attempt,
+        context=_pool,
+        match_length="response",
     )
 
 

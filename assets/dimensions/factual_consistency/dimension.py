@@ -22,4 +22,6 @@ DECLARATION = Dimension(
     short_name="FC",
     template="factual_consistency",
     order=20,
+    shortcut_text="response",
+    llm_judge="assets.llm.judges:FACTUAL",
 )

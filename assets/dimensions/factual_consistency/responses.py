@@ -21,6 +21,7 @@ from assets.dimensions.factual_consistency.evidence import EvidenceItem
 from schemas.constraints import LIST_FIELD_LABELS, hours_ranges
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)\n?[ \t]*```", re.S)
+_OPEN_FENCE = re.compile(r"[ \t\n]*```[ \t]*(?:json|JSON)?[ \t]*\n")
 _ITEM_LINE = re.compile(r"^[ \t]*(?:\d{1,2}[.、)）]|[-*•·])[ \t]*(\S.*)$", re.M)
 _OBJECT = re.compile(r"\{[^{}]*\}?", re.S)
 _JSON_PAIR = re.compile(
@@ -122,10 +123,14 @@ def _km(value: str, unit: str) -> float:
 
 
 def json_body(text: str) -> tuple[str, int]:
-    """The JSON part of a response (inside a code fence when there is one) and its offset."""
+    """The JSON part of a response (inside a code fence when there is one, also one left open
+    by an answer cut off before its end) and its offset."""
     m = _FENCE.search(text)
     if m:
         return m.group(1), m.start(1)
+    m = _OPEN_FENCE.match(text)
+    if m:
+        return text[m.end() :], m.end()
     return text, 0
 
 

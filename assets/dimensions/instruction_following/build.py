@@ -192,9 +192,17 @@ def synthesize(
     """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
     needs, in the shared seeded candidate order; each variant is re-verified and kept only when
     it breaks the constraint its operator targets. Operators write only the domain's logged
-    wording: the phrase bank of its logged compliant responses (`phrases.harvest`)."""
+    wording: the phrase bank of its logged compliant responses (`phrases.harvest`). The
+    negatives kept follow the positives' response lengths (`plant_negatives`, `match_length`)."""
     return plant_negatives(
-        labelled, DIMENSION, seed, positive_ratio, _prepare, _attempt, context=harvest
+        labelled,
+        DIMENSION,
+        seed,
+        positive_ratio,
+        _prepare,
+        _attempt,
+        context=harvest,
+        match_length="response",
     )
 
 

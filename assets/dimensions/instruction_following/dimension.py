@@ -23,4 +23,6 @@ DECLARATION = Dimension(
     short_name="IF",
     template="instruction_following",
     order=10,
+    shortcut_text="response",
+    llm_judge="assets.llm.judges:INSTRUCTION",
 )

@@ -8,7 +8,7 @@ Operators write nothing the domain's logs do not: added or replaced items are ot
 items' real values in the wording of a logged line (the line replaced, a sibling line, or a
 logged line template, `phrases.py`); added sentences (length, forbidden words, the other
 language) are logged positives' own sentences; JSON is re-serialized in the response's own
-layout. Without a phrase bank (`phrases.harvest`), operators that need logged wording decline.
+layout, and broken JSON is the answer cut off (no character added). Without a phrase bank (`phrases.harvest`), operators that need logged wording decline.
 Text responses are edited line by line; JSON responses as documents.
 """
 
@@ -38,7 +38,7 @@ from assets.dimensions.instruction_following.phrases import (
     reason_sentences,
 )
 from assets.dimensions.instruction_following.verify import detect_language
-from schemas.constraints import Constraint
+from schemas.constraints import Constraint, cut_off_json
 
 # The perturbation operators, in the order they are tried (seeded; see `applicable_operators`):
 # name -> the constraint type it breaks. Each is a function registered with `@operator` below.
@@ -395,17 +395,11 @@ def drop_json_field(x: PerturbInput) -> str | None:
 
 @operator("break_json", "json_format", json_only=True)
 def break_json(x: PerturbInput) -> str | None:
-    text = x.text
-    body, offset = json_body(text)
-    if x.rng.random() < 0.5:
-        cut = body.rstrip().rfind("}")
-        new_body = body[:cut].rstrip()
-    else:
-        cut = body.rfind("]")
-        if cut < 0:
-            return None
-        new_body = body[:cut].rstrip() + ",\n" + body[cut:]
-    return text[:offset] + new_body + text[offset + len(body) :]
+    """The answer cut off before its JSON ends (a token limit): no character is added, so the
+    broken answer holds no string its compliant form lacks (`schemas.constraints.cut_off_json`;
+    the log generator breaks JSON the same way)."""
+    body, offset = json_body(x.text)
+    return cut_off_json(x.text, offset, offset + len(body), x.rng.random())
 
 
 @operator("wrong_item_count", "item_count")

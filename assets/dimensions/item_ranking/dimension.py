@@ -27,4 +27,6 @@ DECLARATION = Dimension(
     label_column="gold_ranking",
     timed=True,
     order=50,
+    shortcut_text="candidates",
+    llm_judge=None,
 )

@@ -19,4 +19,6 @@ DECLARATION = Dimension(
     short_name="QIR",
     template="query_item_relevance",
     order=30,
+    shortcut_text="item",
+    llm_judge="assets.llm.judges:RELEVANCE",
 )

@@ -40,4 +40,8 @@ DECLARATION = Dimension(
     templates_dir=Path(__file__).resolve().parent / "templates",
     template_versions={NAME: 1},
     requires_tables=("requests", "events"),
+    # The length baseline measures the candidate's title and description; no LLM judge
+    # applies (the label is an observed reorder), so the judged step passes entries through.
+    shortcut_text="candidate",
+    llm_judge=None,
 )

@@ -74,6 +74,9 @@ from schemas.dimensions import get_dimension
 from schemas.entries import DIMENSIONS
 from pipelines.definitions import defs
 from pipelines.jobs import DOMAIN_LAYERS
+from assets.checks.validity.gate import RESPONSE_DIMENSIONS
+from assets.llm.judges import judge_of
+from assets.scoring.baselines import BASELINES
 graph = defs.get_repository_def().asset_graph
 keys = [k for k in graph.get_all_asset_keys() if k.path[0] == "repurchase_prediction"]
 print(json.dumps({
@@ -88,6 +91,9 @@ print(json.dumps({
         k.to_user_string() for k in DOMAIN_LAYERS.resolve(graph) if k in keys
     ),
     "source": get_dimension("repurchase_prediction").source,
+    "judge": repr(judge_of("repurchase_prediction")),
+    "length_baseline": "repurchase_prediction" in BASELINES["length"].dimensions,
+    "response_shortcuts": "repurchase_prediction" in RESPONSE_DIMENSIONS,
 }))
 """,
     )
@@ -99,6 +105,10 @@ print(json.dumps({
     assert "expectations" in found["checks"] and found["checks"] == found["built_in_checks"]
     assert found["in_build_job"] == [f"{NAME}/entries", f"{NAME}/judged"]
     assert found["source"].startswith("entry point repurchase_prediction = recrm_repurchase")
+    # Judge and shortcut baselines read its declaration: no LLM judge applies (declared None),
+    # the length baseline measures its candidate, the response shortcuts do not apply.
+    assert found["judge"] == "None"
+    assert found["length_baseline"] is True and found["response_shortcuts"] is False
 
 
 @pytest.mark.slow
@@ -195,3 +205,13 @@ def test_it_is_built_checked_released_and_scored(installed, tmp_path):
         test.get("0", 0) / sum(test.values())
     )
     assert figures["metrics"]["f1"]["value"] == 0.0
+
+    # The length baseline scores it too (its declared shortcut text: the candidate).
+    scored = _recrm(
+        env, "eval", str(release), "--name", "length", "--baseline", "length",
+        "--resamples", "50", "--out", str(results), cwd=tmp_path,
+    )  # fmt: skip
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    (length_path,) = [p for p in results.rglob("summary.json") if p.parent.name == "length"]
+    auc = json.loads(length_path.read_text())["dimensions"][NAME]["metrics"]["auc"]["value"]
+    assert 0.0 <= auc <= 1.0

@@ -9,7 +9,7 @@ import pytest
 from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, asset, materialize
 
 from assets.checks.assets import BENCHMARK_CHECKS, INGEST_CHECKS
-from assets.checks.results import build_data_docs
+from assets.checks.data_docs import build_data_docs
 from assets.partitions import DOMAINS
 from assets.release.assets import release
 from assets.resources import BuildSettings, WarehouseResource

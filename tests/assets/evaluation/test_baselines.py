@@ -7,10 +7,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.evaluation.baselines import BASELINES, fit_baseline
-from assets.evaluation.baselines.text import MarkerRule, lexical_tokens
-from assets.evaluation.metrics import accuracy, roc_auc
 from assets.evaluation.release import open_release, read_entries
+from assets.scoring.baselines import BASELINES, fit_baseline
+from assets.scoring.baselines.text import MarkerRule, lexical_tokens
+from assets.scoring.metrics import accuracy, roc_auc
 
 RNG = np.random.default_rng(5)
 WORDS = [

@@ -13,7 +13,7 @@ from assets.evaluation.bootstrap import (
     resample_counts,
     resampled_metrics,
 )
-from assets.evaluation.metrics import DimensionStats
+from assets.scoring.metrics import DimensionStats
 
 RNG = np.random.default_rng(11)
 

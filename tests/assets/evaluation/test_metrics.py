@@ -16,7 +16,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from assets.evaluation.metrics import (
+from assets.scoring.metrics import (
     DimensionStats,
     accuracy,
     f1_positive,

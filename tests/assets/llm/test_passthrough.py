@@ -20,12 +20,12 @@ def test_copy_replaces_only_the_domain(tmp_path, make_rows):
 
 def test_copy_leaves_out_what_no_rule_decided(tmp_path, make_rows):
     """With no judge, relevance labels below the labeler's MIN_CONFIDENCE are not released."""
-    from assets.llm.judges import JUDGES
+    from assets.llm.judges import judge_of
 
     wh = Warehouse(tmp_path / "wh.duckdb")
     dim = "query_item_relevance"
     wh.write_table(f"entries_{dim}", make_rows[dim]("food"), schema=entry_schema(dim))
-    assert copy_entries(wh, dim, "food", JUDGES[dim].undecided_sql) == (2, 2)
+    assert copy_entries(wh, dim, "food", judge_of(dim).undecided_sql) == (2, 2)
     kept = wh.query(f"SELECT label_source, label_confidence FROM {judged_table(dim)} ORDER BY 2")
     assert kept.rows() == [("heuristic", 0.8), ("human", 1.0)]
 

@@ -3,12 +3,14 @@
 import random
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
 
 from assets.dimensions.common.transcripts import (
     describe_turn_entries,
+    length_quotas,
     plant_negatives,
     rule_labelled,
     step_schema,
@@ -135,6 +137,49 @@ def test_negatives_made_in_rounds_on_every_core_are_those_of_one_by_one_attempts
     assert few_stats["rejected"] == rejected
 
 
+def test_length_quotas_give_each_decile_of_the_positives_its_share():
+    quotas = length_quotas(np.arange(100, 200), 25)
+    assert len(quotas.counts) == 10 and sum(quotas.counts) == 25
+    assert set(quotas.counts) == {2, 3}  # 2.5 each: the remainders go to five bins
+    assert quotas.bin(100) == 0 and quotas.bin(199) == 9 and quotas.bin(10_000) == 9
+    tied = length_quotas(np.array([50] * 30 + [80] * 10), 8)  # repeated deciles: one edge
+    assert tied.edges == (50.0, 80.0) and sum(tied.counts) == 8
+
+
+def test_matched_negatives_take_the_positives_length_shares_before_the_seeded_order():
+    """Operator "a" makes half its variants long (it adds text), "b" keeps the length: in the
+    seeded order alone the negatives come out longer than the positives; matched, they take
+    each length decile's share of the positives, the long variants waiting while "b" fills in."""
+    positives = _positives(200).with_columns(
+        pl.Series("response", ["p" * (i % 50 + 10) for i in range(200)])
+    )
+
+    def prepare(rows):
+        return [((t, r), ["a", "b"]) for t, r in rows.select("turn_id", "response").iter_rows()]
+
+    def attempt(op, prepared, rng):
+        turn_id, text = prepared
+        longer = op == "a" and rng.random() < 0.5
+        return {"response": text + "x" * (60 if longer else 0), "found": [op]}
+
+    def lengths(frame):
+        return frame["response"].str.len_chars().to_numpy()
+
+    plain, _ = plant_negatives(positives, "dim", 3, 0.5, prepare, attempt)
+    matched, stats = plant_negatives(
+        positives, "dim", 3, 0.5, prepare, attempt, match_length="response"
+    )
+    assert plain.height == matched.height == stats["made"] == 200
+    assert (lengths(plain) > 60).mean() > 0.15
+    quotas = length_quotas(lengths(positives), 200)
+    bins = np.bincount([quotas.bin(n) for n in lengths(matched)], minlength=len(quotas.counts))
+    assert bins.tolist() == list(quotas.counts)
+    # Only the top decile (open above) may take long ones.
+    assert (lengths(matched) > 60).sum() <= quotas.counts[-1] < (lengths(plain) > 60).sum()
+    again, _ = plant_negatives(positives, "dim", 3, 0.5, prepare, attempt, match_length="response")
+    assert matched.equals(again)
+
+
 def test_no_negatives_when_none_are_needed_or_there_are_no_rows():
     labelled = _positives(2)
     negatives = labelled.with_columns(pl.lit(0, dtype=pl.Int8).alias("label"))
@@ -142,7 +187,7 @@ def test_no_negatives_when_none_are_needed_or_there_are_no_rows():
     assert _plant(labelled.clear())[1] == {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
 
 
-def test_describe_counts_findings_labels_and_synthetic_share():
+def test_describe_counts_findings_and_synthetic_share():
     labelled = _positives(2)
     made, _ = _plant(labelled)
     frame = pl.concat([labelled, made])
@@ -150,9 +195,8 @@ def test_describe_counts_findings_labels_and_synthetic_share():
         frame, "found_by_kind", lambda f: f["found"].explode().drop_nulls()
     )
     assert list(meta) == [
-        "rows", "label_distribution", "found_by_kind", "synthetic_share_by_operator",
-        "synthetic_share",
+        "rows", "found_by_kind", "synthetic_share_by_operator", "synthetic_share",
     ]  # fmt: skip
-    assert meta["rows"] == 4 and meta["label_distribution"] == {"0": 2, "1": 2}
+    assert meta["rows"] == 4  # the label distribution is the step's (common/labels.py)
     assert sum(meta["found_by_kind"].values()) == 2 and meta["synthetic_share"] == 0.5
     assert describe_turn_entries(frame.clear(), "found_by_kind", lambda f: 1 / 0) == {"rows": 0}

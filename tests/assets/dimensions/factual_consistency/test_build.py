@@ -114,7 +114,7 @@ def test_synthesis_balance_and_entries(labelled):
 
 
 def test_balance_downsamples_an_excess_of_negatives(labelled):
-    from assets.dimensions.factual_consistency.balance import balance, negatives_needed
+    from assets.dimensions.common.balance import balance, negatives_needed
 
     assert negatives_needed(80, 20, 0.5) == 60
     assert negatives_needed(10, 90, 0.5) == 0

@@ -2,6 +2,7 @@
 
 import random
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -103,6 +104,45 @@ def test_every_operator_breaks_its_constraint(labelled):
     assert all(n >= 3 for n in made.values()), made
 
 
+def test_broken_json_is_the_compliant_answer_cut_off(labelled):
+    """`break_json` writes no character the answer did not hold (a trailing comma or a comment
+    line, one recipe, was a string only negatives held): the negative is a prefix of the
+    positive, invalid JSON, with every recommendation and every fact it states still whole."""
+
+    def stated(parsed):
+        return [(r.item_id, [(c.field, c.text) for c in r.claims]) for r in parsed.recommendations]
+
+    cut = 0
+    for row in labelled.filter(pl.col("label") == 1).iter_rows(named=True):
+        ev = evidence_items(row["evidence"])
+        parsed = parse_response(row["response"], ev)
+        if not (parsed.format == "json" and parsed.json_valid):
+            continue
+        cons = _constraints_of(row["constraints"])
+        new = perturb("break_json", cons, parsed, ev, random.Random(cut), None)
+        if new is None:
+            continue
+        cut += 1
+        assert row["response"].startswith(new) and len(new) < len(row["response"])
+        again = parse_response(new, ev)
+        assert not again.json_valid and stated(again) == stated(parsed)
+    assert cut >= 20
+
+
+def test_synthetic_negatives_follow_the_positives_lengths(labelled):
+    """Negatives are kept so that their lengths fall in the positives' length deciles at the
+    positives' shares: operators that add an item or a sentence would otherwise make negatives
+    longer, and more text holds more strings a shortcut rule keys on."""
+    synthetic, _ = synthesize(labelled, seed=5, positive_ratio=0.5)
+    positives = labelled.filter(pl.col("label") == 1)["response"].str.len_chars().to_numpy()
+    negatives = synthetic["response"].str.len_chars().to_numpy()
+    edges = np.quantile(positives, np.arange(1, 10) / 10)
+    share = np.bincount(np.searchsorted(edges, negatives, side="right"), minlength=10)
+    share = share / share.sum()
+    assert np.abs(share - 0.1).max() < 0.04, share
+    assert abs(np.median(negatives) / np.median(positives) - 1) < 0.05
+
+
 def test_synthesis_balances_to_the_ratio_and_is_deterministic(labelled):
     synthetic, stats = synthesize(labelled, seed=5, positive_ratio=0.5)
     again, _ = synthesize(labelled, seed=5, positive_ratio=0.5)
@@ -114,7 +154,9 @@ def test_synthesis_balances_to_the_ratio_and_is_deterministic(labelled):
         assert OPERATORS[row["operator"]] in row["violations"]
     frame = assemble_entries(labelled, synthetic, "food_delivery", 5, 0.5, PROV)
     assert (frame["label"] == 1).sum() == (frame["label"] == 0).sum()
-    meta = describe(frame)
+    from assets.dimensions.instruction_following.assets import INSTRUCTION_FOLLOWING
+
+    meta = INSTRUCTION_FOLLOWING.summary(frame)  # describe(frame) and its label distribution
     assert meta["rows"] == frame.height and set(meta["label_distribution"]) == {"0", "1"}
     assert 0 < meta["synthetic_share"] < 1 and meta["violations_by_type"]
 

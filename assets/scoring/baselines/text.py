@@ -11,8 +11,8 @@ import polars as pl
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from assets.evaluation.baselines.simple import Classifier, classification_outputs, item_text
-from assets.evaluation.scored import scored_frame
+from assets.scoring.baselines.simple import Classifier, classification_outputs, item_text
+from assets.scoring.scored import scored_frame
 
 _WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")

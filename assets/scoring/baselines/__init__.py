@@ -5,15 +5,15 @@ polars frames with the release's column names (a release shard read with any rea
 `benchmark_<dimension>` table), holding `entry_id`, the payload columns the baseline reads and,
 for fitting, the gold column (`label`, or `candidate_labels` for item ranking):
 
-    from assets.evaluation.baselines import fit_baseline
+    from assets.scoring.baselines import fit_baseline
     model = fit_baseline("response_ngram", "instruction_following", train, seed=0)
     scored = model.predict(test)   # entry_id, prediction, score (P(label 1)), ...
 
-`predict` returns a scored frame (assets/evaluation/scored.py): `prediction` (the predicted
+`predict` returns a scored frame (assets/scoring/scored.py): `prediction` (the predicted
 label) and `score` (a continuous score: P(label 1) for the binary dimensions, P(engaged) for
 behaviour, the expected grade for relevance) for the classification dimensions;
 `candidate_scores` (higher ranks first, in the order of `candidates`) for item ranking. Turn them
-into figures with assets.evaluation.metrics (`accuracy`, `roc_auc`, ...).
+into figures with assets.scoring.metrics (`accuracy`, `roc_auc`, ...).
 
 | name | dimensions | what it uses |
 |---|---|---|
@@ -38,7 +38,8 @@ from typing import Protocol
 
 import polars as pl
 
-from assets.evaluation.baselines import simple, text
+from assets.scoring.baselines import simple, text
+from schemas.dimensions import get_dimension
 from schemas.entries import DIMENSIONS
 
 
@@ -56,16 +57,11 @@ class Baseline:
     columns: Callable[[str], tuple[str, ...]]
 
 
-# The built-in dimensions: what the length baseline measures is spelled out for them
-# (simple.TEXT_COLUMN); majority and random score any registered dimension.
-_ALL = (
-    "instruction_following",
-    "factual_consistency",
-    "query_item_relevance",
-    "behavior_prediction",
-    "item_ranking",
-)
-_RESPONSE = ("instruction_following", "factual_consistency")
+# From the dimension registry: the length baseline scores every dimension that declares a
+# `shortcut_text`, the response baselines those whose shortcut text is an agent response;
+# majority and random score any registered dimension.
+_ALL = tuple(d for d in DIMENSIONS if get_dimension(d).shortcut_text is not None)
+_RESPONSE = tuple(d for d in DIMENSIONS if get_dimension(d).response_shortcuts)
 
 
 def _candidates(dimension: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 _spec = importlib.util.spec_from_file_location(
-    "recrm_raw_fixture", Path(__file__).parents[2] / "staging" / "raw_fixture.py"
+    "recrm_raw_fixture", Path(__file__).parents[1] / "staging" / "raw_fixture.py"
 )
 raw_fixture = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(raw_fixture)

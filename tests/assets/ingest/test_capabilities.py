@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.capabilities import capabilities, plan_dimensions, profile_drop
+from assets.ingest.capabilities import capabilities, plan_dimensions, profile_drop
 from pipelines.cli import main
 from schemas.domain import (
     DomainSettings,
@@ -18,7 +18,7 @@ from schemas.domain import (
     domain_file,
 )
 
-SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
+SAMPLE_LOGS = Path(__file__).resolve().parents[3] / "sample_logs"
 
 
 def _verdicts(root: Path, domain: str, llm: bool = False) -> dict[str, tuple[bool, str]]:

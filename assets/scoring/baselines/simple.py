@@ -11,24 +11,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from assets.evaluation.scored import scored_frame
+from assets.scoring.scored import scored_frame
 from core.ids import derive_seed
 from schemas.dimensions import get_dimension
 from schemas.entries import LABEL_VALUES
 
 RANKING = "item_ranking"
-# The text whose length the length baseline measures, per dimension.
-TEXT_COLUMN = {
-    "instruction_following": "response",
-    "factual_consistency": "response",
-    "query_item_relevance": "item",
-    "behavior_prediction": "candidate",
-    "item_ranking": "candidates",
-}
 
 
 def text_columns(dimension: str) -> tuple[str, ...]:
-    return (TEXT_COLUMN[dimension],)
+    """The text the length baseline measures: the dimension's declared `shortcut_text`."""
+    return (get_dimension(dimension).shortcut_text,)
 
 
 def item_id_columns(dimension: str) -> tuple[str, ...]:
@@ -59,10 +52,11 @@ def item_text(item: pl.Expr) -> pl.Expr:
 
 def text_of(dimension: str, entries: pl.DataFrame) -> pl.Series:
     """The text the length baseline measures (flattened over candidates for ranking)."""
-    column = pl.col(TEXT_COLUMN[dimension])
-    if dimension in ("instruction_following", "factual_consistency"):
+    (name,) = text_columns(dimension)
+    column = pl.col(name)
+    if entries.schema[name] == pl.String:  # a response
         return entries.select(column.fill_null("")).to_series()
-    if dimension == RANKING:
+    if isinstance(entries.schema[name], pl.List):  # candidates
         return entries.select(item_text(column.explode())).to_series()
     return entries.select(item_text(column)).to_series()
 

@@ -4,7 +4,7 @@ of every domain -> deduplicated, selected benchmark_<dim>."""
 from dataclasses import dataclass
 from typing import ClassVar
 
-from assets.dimensions.benchmark.build import build_benchmark
+from assets.benchmark.build import build_benchmark
 from assets.steps.contract import BuildContext, Step, StepResult
 from assets.steps.dagster import step_asset
 from core.warehouse import Warehouse

@@ -3,8 +3,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from assets.dimensions.benchmark.build import build_benchmark
-from assets.dimensions.benchmark.select import (
+from assets.benchmark.build import build_benchmark
+from assets.benchmark.select import (
     BenchmarkTooSmall,
     allocate,
     dedup_keys_sql,

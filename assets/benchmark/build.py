@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from assets.dimensions.benchmark.select import (
+from assets.benchmark.select import (
     allocate,
     dedup_keys_sql,
     duplicate_ids_sql,
     group_counts_sql,
     selection_sql,
 )
+from assets.dimensions.common.labels import label_distribution
 from core.sql import quote_ident
 from core.warehouse import Warehouse, WarehouseError
-from schemas.entries import LABEL_COLUMN, entry_schema
+from schemas.entries import entry_schema
 from schemas.tables import benchmark_table, judged_table
 
 
@@ -47,24 +48,21 @@ def build_benchmark(wh: Warehouse, dimension: str, count: int | None, seed: int)
 
 def describe(wh: Warehouse, dimension: str, groups) -> dict:
     target = quote_ident(benchmark_table(dimension))
-    label = LABEL_COLUMN[dimension]
-    key = (
-        f"'n_candidates=' || len({label})"
-        if dimension == "item_ranking"
-        else f"CAST({label} AS VARCHAR)"
-    )
 
     def counts(sql: str) -> dict[str, int]:
         return {str(k): int(n) for k, n in wh.query(sql).iter_rows()}
 
     return {
         "rows_per_split": counts(f"SELECT split, count(*) FROM {target} GROUP BY 1 ORDER BY 1"),
-        "label_distribution": counts(
-            f"SELECT {key} AS k, count(*) FROM {target} GROUP BY 1 ORDER BY 1"
-        ),
+        "label_distribution": _labels(wh, target, dimension),
         "rows_per_domain": counts(f"SELECT domain, count(*) FROM {target} GROUP BY 1 ORDER BY 1"),
         "available_after_dedup": int(groups["available"].sum()) if groups.height else 0,
         "duplicates_removed": int((groups["total"] - groups["available"]).sum())
         if groups.height
         else 0,
     }
+
+
+def _labels(wh: Warehouse, target: str, dimension: str) -> dict[str, int]:
+    with wh.connect(read_only=True) as con:
+        return label_distribution(con, target, dimension)
