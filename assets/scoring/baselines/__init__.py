@@ -19,9 +19,9 @@ into figures with assets.scoring.metrics (`accuracy`, `roc_auc`, ...).
 |---|---|---|
 | `majority` | all | the most frequent train label (ranking: every candidate tied) |
 | `random` | all | uniform random labels, scores and candidate scores |
-| `length` | all | the character length of the response / item / candidate text only |
+| `length` | every dimension declaring a `shortcut_text` | the character length of that text only (response / item / candidate) |
 | `listing_order` | item ranking | the order the candidates are listed in (first ranks first) |
-| `popularity` | behaviour, ranking | how often the item was engaged with in train |
+| `popularity` | ranking, and every dimension whose `shortcut_text` is its `candidate` item (behaviour, the repurchase example) | how often the item was engaged with in train |
 | `lexical` | query-item relevance | character/word overlap of the query with the item text |
 | `response_ngram` | instruction following, factual consistency | a logistic regression on the response's character 2-4-grams (TF-IDF), the response alone |
 | `marker` | instruction following, factual consistency | label 0 when the response contains a string (a character n-gram) that only train negatives contain, else 1 |
@@ -62,6 +62,10 @@ class Baseline:
 # majority and random score any registered dimension.
 _ALL = tuple(d for d in DIMENSIONS if get_dimension(d).shortcut_text is not None)
 _RESPONSE = tuple(d for d in DIMENSIONS if get_dimension(d).response_shortcuts)
+# Item ranking, and the dimensions that label one candidate item (`simple.item_id_columns`).
+_ITEM = tuple(
+    d for d in DIMENSIONS if d == "item_ranking" or get_dimension(d).shortcut_text == "candidate"
+)
 
 
 def _candidates(dimension: str) -> tuple[str, ...]:
@@ -77,7 +81,7 @@ BASELINES: dict[str, Baseline] = {
         Baseline("listing_order", ("item_ranking",), simple.ListingOrder.fit, _candidates),
         Baseline(
             "popularity",
-            ("behavior_prediction", "item_ranking"),
+            _ITEM,
             simple.Popularity.fit,
             simple.item_id_columns,
         ),

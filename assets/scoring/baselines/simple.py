@@ -25,7 +25,7 @@ def text_columns(dimension: str) -> tuple[str, ...]:
 
 
 def item_id_columns(dimension: str) -> tuple[str, ...]:
-    return ("candidate",) if dimension == "behavior_prediction" else ("candidates",)
+    return ("candidates",) if dimension == RANKING else ("candidate",)
 
 
 # -- shared helpers ------------------------------------------------------------------------------

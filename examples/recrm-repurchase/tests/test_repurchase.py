@@ -93,6 +93,7 @@ print(json.dumps({
     "source": get_dimension("repurchase_prediction").source,
     "judge": repr(judge_of("repurchase_prediction")),
     "length_baseline": "repurchase_prediction" in BASELINES["length"].dimensions,
+    "popularity_baseline": "repurchase_prediction" in BASELINES["popularity"].dimensions,
     "response_shortcuts": "repurchase_prediction" in RESPONSE_DIMENSIONS,
 }))
 """,
@@ -109,6 +110,7 @@ print(json.dumps({
     # the length baseline measures its candidate, the response shortcuts do not apply.
     assert found["judge"] == "None"
     assert found["length_baseline"] is True and found["response_shortcuts"] is False
+    assert found["popularity_baseline"] is True  # it labels one candidate item
 
 
 @pytest.mark.slow
@@ -206,12 +208,17 @@ def test_it_is_built_checked_released_and_scored(installed, tmp_path):
     )
     assert figures["metrics"]["f1"]["value"] == 0.0
 
-    # The length baseline scores it too (its declared shortcut text: the candidate).
-    scored = _recrm(
-        env, "eval", str(release), "--name", "length", "--baseline", "length",
-        "--resamples", "50", "--out", str(results), cwd=tmp_path,
-    )  # fmt: skip
-    assert scored.returncode == 0, scored.stderr[-3000:]
-    (length_path,) = [p for p in results.rglob("summary.json") if p.parent.name == "length"]
-    auc = json.loads(length_path.read_text())["dimensions"][NAME]["metrics"]["auc"]["value"]
-    assert 0.0 <= auc <= 1.0
+    # The length and popularity baselines score it too (from its declared shortcut text, the
+    # candidate item).
+    for baseline in ("length", "popularity"):
+        scored = _recrm(
+            env, "eval", str(release), "--name", baseline, "--baseline", baseline,
+            "--resamples", "50", "--out", str(results), cwd=tmp_path,
+        )  # fmt: skip
+        assert scored.returncode == 0, scored.stderr[-3000:]
+        (path,) = [p for p in results.rglob("summary.json") if p.parent.name == baseline]
+        figures = json.loads(path.read_text())["dimensions"][NAME]
+        assert figures["entries"] == sum(test.values())
+        auc = figures["metrics"]["auc"]["value"]
+        # AUC needs both classes in the test split (repurchase is rare: it may hold no 1)
+        assert (0.0 <= auc <= 1.0) if len(test) == 2 else auc is None
