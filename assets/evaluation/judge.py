@@ -31,7 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.evaluation.release import EvaluationError
-from assets.scoring.scored import positions_to_scores, ranking_order, scored_frame
+from assets.scoring.scored import SCORED_COLUMNS, positions_to_scores, ranking_order, scored_frame
 from core.llm.cache import ResponseCache
 from core.llm.client import BUDGET, FAILED, LLMClient, LLMRequest, LLMResult
 from core.llm.config import LLMConfig
@@ -212,21 +212,7 @@ class JudgeScorer:
     def _scored(
         self, dimension: str, entries: pl.DataFrame, results: list[LLMResult]
     ) -> pl.DataFrame:
-        rows: dict[str, list] = {
-            k: []
-            for k in (
-                "prediction",
-                "ranking",
-                "score",
-                "candidate_scores",
-                "score_source",
-                "parsed_ok",
-                "error",
-                "answer",
-                "prompt_tokens",
-                "completion_tokens",
-            )
-        }
+        rows: dict[str, list] = {k: [] for k in SCORED_COLUMNS if k != "entry_id"}
         candidates = entries["candidate_ids"] if _ranking(dimension) else None
         for i, result in enumerate(results):
             text = result.text if result.answered else None
