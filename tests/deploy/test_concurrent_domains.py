@@ -19,7 +19,7 @@ import yaml
 from dagster import DagsterInstance, DagsterRunStatus
 
 from assets.partitions import DOMAINS
-from core.catalog import Catalog
+from core.catalog import SWEEP_AFTER_ENV, Catalog
 from core.storage import StorageRoot
 from pipelines.definitions import defs
 from pipelines.launcher import run_worker_pid
@@ -111,8 +111,10 @@ def _failures(instance, run_ids) -> str:
             entry = record.event_log_entry
             lines.append(f"{run_id[:8]} {entry.step_key}: {entry.dagster_event.message}")
             error = getattr(entry.dagster_event.event_specific_data, "error", None)
-            if error is not None:
-                lines.append(error.to_string()[-1500:])
+            while error is not None:  # the message first: the stack's tail alone hides it
+                lines.append(f"{error.cls_name}: {error.message.strip()[:1500]}")
+                lines.append("".join(error.stack[-2:]))
+                error = error.cause
     return "\n".join(lines)
 
 
@@ -184,8 +186,9 @@ def test_a_killed_domain_run_leaves_the_other_domains_and_the_catalog_whole(
     others = ("hotel", "movie_tickets")
     root = tmp_path / "tables"  # a local storage root: the same code path as the bucket's
     monkeypatch.setenv("RECRM_STORAGE_ROOT", str(root))
-    # No grace period before replaced or orphaned folders go: nothing else reads meanwhile.
-    monkeypatch.setenv("RECRM_STORAGE_SWEEP_AFTER", "0")
+    # The runs keep the default grace period before replaced folders go: the two concurrent
+    # domain runs read each other's partitions of shared tables (ingest_files) while they write.
+    monkeypatch.delenv(SWEEP_AFTER_ENV, raising=False)
     team.add_dynamic_partitions(DOMAINS.name, DOMAIN_NAMES)
     catalog = Catalog(StorageRoot.open(root))
     with _workspace(team) as process_context:
@@ -220,7 +223,12 @@ def test_a_killed_domain_run_leaves_the_other_domains_and_the_catalog_whole(
         assert _wait(team, [again]) == {again: DagsterRunStatus.SUCCESS}, _failures(team, [again])
     assert _snapshot(root, others) == before
     _assert_complete(catalog)
-    # Only the catalogued write of each food_delivery partition is left on disk.
+    # Past the grace period, the sweep a write runs leaves only the catalogued write of each
+    # food_delivery partition on disk: the killed run's folders go.
+    monkeypatch.setenv(SWEEP_AFTER_ENV, "0")
+    for entry in catalog.entries():
+        if entry.partition == "food_delivery" and entry.view is None:
+            catalog.sweep(entry.table, entry.partition, keep=entry.write_id)
     for entry in catalog.entries():
         if entry.partition == "food_delivery" and entry.view is None:
             folders = [p.name for p in (root / "tables" / entry.table / "food_delivery").iterdir()]
