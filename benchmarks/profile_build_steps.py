@@ -109,7 +109,11 @@ def main(argv: list[str]) -> int:
     rows: list[tuple[str, str, float, int, float]] = []
     started = time.time()
     # As `run_layers` (the CLI) does: one DuckDB instance on the warehouse for every step.
-    with TreeSampler() as sampler, project_instance() as instance, held_open(warehouse):
+    with (
+        TreeSampler() as sampler,
+        project_instance() as instance,
+        held_open(warehouse, settings.storage_root),
+    ):
         domains = discover_domains(settings.logs_root)
         known = set(instance.get_dynamic_partitions(DOMAINS.name))
         instance.add_dynamic_partitions(DOMAINS.name, [d for d in domains if d not in known])
