@@ -309,3 +309,56 @@ def test_the_llm_cache_is_append_only_files_that_concurrent_writers_share(wh, tm
     cache.record_failures([{"key": "k9", "model": "m", "template": "t", "scope": "s",
                             "error": "timeout", "attempts": 3}])  # fmt: skip
     assert wh.count(FAILURES_TABLE) == 1
+
+
+def _joins_on_domain_alone(plan: dict) -> list[dict]:
+    """The join operators of an EXPLAIN (FORMAT JSON) tree whose only condition is the domain."""
+    found = []
+    for op in plan.get("children", []):
+        conditions = op.get("extra_info", {}).get("Conditions")
+        if "JOIN" in op.get("name", "") and conditions in ("domain = domain", ["domain = domain"]):
+            found.append(op)
+        found += _joins_on_domain_alone(op)
+    return found
+
+
+def test_joins_over_parquet_tables_follow_their_keys_not_the_shared_domain(tmp_path):
+    """Parquet scans give DuckDB's join planner no distinct counts, so it took `domain` for a
+    key and joined every item of a domain to every request before matching the shown items
+    (the sample build's behaviour entries: 8.5 s and 2.2 GB instead of 0.8 s and 0.5 GB).
+    Under a storage root the joins are made as written: shown items to their request, then to
+    their item, never one domain's items to all its requests."""
+    wh = Warehouse(tmp_path / "wh.duckdb", tmp_path / "root")
+    domains = ["a", "b", "c"]
+    requests = pl.DataFrame(
+        {"domain": [d for d in domains for _ in range(400)], "request_id": list(range(1200))}
+    )
+    items = pl.DataFrame(
+        {
+            "domain": [d for d in domains for _ in range(100)],
+            "item_id": list(range(300)),
+            "item_text": ["x" * 200] * 300,
+        }  # fmt: skip
+    )
+    shown = requests.join(items, on="domain").filter(
+        (pl.col("request_id") * 7 + pl.col("item_id")) % 40 == 0
+    )
+    for d in domains:
+        wh.write_partition("requests", d, requests.filter(pl.col("domain") == d))
+        wh.write_partition("items", d, items.filter(pl.col("domain") == d))
+        wh.write_partition("request_items", d, shown.filter(pl.col("domain") == d))
+    sql = """
+        WITH b AS (SELECT * FROM requests WHERE domain = $d),
+             ip AS (SELECT * FROM items WHERE domain = $d)
+        SELECT ri.request_id, ri.item_id, ip.item_text
+        FROM request_items ri
+        JOIN b ON b.domain = ri.domain AND b.request_id = ri.request_id
+        JOIN ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
+        WHERE ri.domain = $d"""
+    with wh.connect(read_only=True) as con:
+        plan = json.loads(con.execute("EXPLAIN (FORMAT JSON) " + sql, {"d": "a"}).fetchall()[0][1])[
+            0
+        ]
+        rows = con.execute(f"SELECT count(*) FROM ({sql})", {"d": "a"}).fetchone()[0]
+    assert rows == shown.filter(pl.col("domain") == "a").height
+    assert not _joins_on_domain_alone(plan), json.dumps(plan)[:2000]
