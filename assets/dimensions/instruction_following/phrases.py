@@ -11,12 +11,17 @@ in `synthesis.py` therefore write only what the logged positives of the same dom
   the `summary` values of JSON responses;
 each by language (`verify.detect_language`). Nothing is invented: a bank without a phrase of the
 needed kind and language makes the operator decline (return None), and the caller tries another.
+
+The bank also counts how many logged compliant responses name each retrieved item. An operator
+that adds or swaps in an item draws it by that count (`PhraseBank.by_mentions`): an item no
+compliant answer names, added to negatives only, would give them away by its name and values.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -118,6 +123,7 @@ class PhraseBank:
 
     phrases: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     templates: dict[str, list[LineTemplate]] = field(default_factory=dict)
+    mentions: Counter[str] = field(default_factory=Counter)  # item id -> responses naming it
 
     def add(self, kind: str, text: str) -> None:
         text = text.strip()
@@ -141,8 +147,21 @@ class PhraseBank:
         most = max(len(t.fields) for t in options)
         return rng.choice([t for t in options if len(t.fields) == most])
 
+    def by_mentions(self, items: list, rng: random.Random) -> list:
+        """`items` (each with an `item_id`) in a seeded order drawn without replacement with
+        chances proportional to how many logged compliant responses name each; items none
+        names come last, shuffled. The first k are a weighted sample of k."""
+        # Efraimidis-Spirakis: key u^(1/w) per item, largest first.
+        keyed = []
+        for item in items:
+            u, weight = rng.random(), self.mentions.get(item.item_id, 0)
+            keyed.append((u ** (1.0 / weight) if weight else u - 1.0, item))
+        return [item for _, item in sorted(keyed, key=lambda k: k[0], reverse=True)]
+
     def add_response(self, parsed: ParsedResponse) -> None:
         text = parsed.text
+        if parsed.format != "json" or parsed.json_valid:
+            self.mentions.update({r.item_id for r in parsed.recommendations if r.item_id})
         if parsed.format == "json":
             if not parsed.json_valid:
                 return
@@ -172,6 +191,7 @@ class PhraseBank:
         return {
             **{f"{k}_{lang}": len(v) for (k, lang), v in sorted(self.phrases.items())},
             **{f"line_templates_{lang}": len(v) for lang, v in sorted(self.templates.items())},
+            "items_named": len(self.mentions),
         }
 
 
