@@ -23,6 +23,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -53,7 +54,7 @@ class LineTemplate:
     name: tuple[int, int]
     claims: tuple[tuple[str, tuple[int, int], str], ...]  # (field, span, claimed text)
 
-    @property
+    @cached_property  # read for every template on every pick; a template never changes
     def fields(self) -> frozenset[str]:
         return frozenset(f for f, _, _ in self.claims)
 
@@ -124,6 +125,11 @@ class PhraseBank:
     phrases: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     templates: dict[str, list[LineTemplate]] = field(default_factory=dict)
     mentions: Counter[str] = field(default_factory=Counter)  # item id -> responses naming it
+    # (lang, fields) -> the templates `pick_template` chooses from: the bank holds thousands of
+    # templates and is asked once per added line, with a few distinct field sets.
+    _choices: dict[tuple[str, frozenset[str]], list[LineTemplate]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, kind: str, text: str) -> None:
         text = text.strip()
@@ -141,11 +147,13 @@ class PhraseBank:
         self, lang: str, fields: frozenset[str], rng: random.Random
     ) -> LineTemplate | None:
         """A template of `lang` claiming exactly `fields`, else the largest subset of them."""
-        options = [t for t in self.templates.get(lang, []) if t.fields <= fields]
-        if not options:
-            return None
-        most = max(len(t.fields) for t in options)
-        return rng.choice([t for t in options if len(t.fields) == most])
+        key = (lang, fields)
+        if key not in self._choices:
+            options = [t for t in self.templates.get(lang, []) if t.fields <= fields]
+            most = max((len(t.fields) for t in options), default=0)
+            self._choices[key] = [t for t in options if len(t.fields) == most]
+        options = self._choices[key]
+        return rng.choice(options) if options else None
 
     def by_mentions(self, items: list, rng: random.Random) -> list:
         """`items` (each with an `item_id`) in a seeded order drawn without replacement with
@@ -186,6 +194,7 @@ class PhraseBank:
                 bucket = self.templates.setdefault(lang, [])
                 if len(bucket) < 4 * SAMPLE_ROWS:
                     bucket.append(template)
+                    self._choices.clear()
 
     def describe(self) -> dict:
         return {
