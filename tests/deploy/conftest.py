@@ -11,10 +11,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import boto3
 import pytest
 
 PG_BINARIES = ("initdb", "pg_ctl", "postgres")
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -195,3 +199,51 @@ def s3_server() -> Iterator[S3Server]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _code_servers() -> set[int]:
+    """This process's children that are Dagster code servers (`dagster api grpc`)."""
+    found = set()
+    for status in glob.glob("/proc/[0-9]*/status"):
+        try:
+            ppid = next(
+                int(line.split()[1])
+                for line in Path(status).read_text().splitlines()
+                if line.startswith("PPid:")
+            )
+            cmdline = Path(status).with_name("cmdline").read_bytes()
+        except (OSError, StopIteration, ValueError):
+            continue
+        if ppid == os.getpid() and b"dagster\x00api\x00grpc" in cmdline:
+            found.add(int(Path(status).parent.name))
+    return found
+
+
+@contextmanager
+def code_location_workspace(instance):
+    """The code location (`pipelines.definitions`) loaded in a code server process, as the
+    webserver and the daemon load it. On exit its code server is gone: a server that still
+    tracks a run it launched (a killed one) would otherwise outlive the test, holding 400 MB."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import ModuleTarget
+
+    before, started = _code_servers(), set()
+    target = ModuleTarget("pipelines.definitions", None, str(REPO), "recrm")
+    try:
+        with WorkspaceProcessContext(instance, target) as process_context:
+            started = _code_servers() - before
+            yield process_context
+    finally:
+        deadline = time.monotonic() + 15  # the server's own shutdown, asked for on exit
+        while (started & _code_servers()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        # A server stuck in its shutdown (one observed ignoring SIGTERM): SIGKILL after 5 s.
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 0)):
+            for pid in started & _code_servers():
+                os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while (started & _code_servers()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        for pid in started:
+            with suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)

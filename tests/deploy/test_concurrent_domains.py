@@ -23,6 +23,7 @@ from core.catalog import SWEEP_AFTER_ENV, Catalog
 from core.storage import StorageRoot
 from pipelines.definitions import defs
 from pipelines.launcher import run_worker_pid
+from tests.deploy.conftest import code_location_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
@@ -52,14 +53,6 @@ def team(tmp_path, monkeypatch, postgres, s3_server):
     with DagsterInstance.from_config(str(home)) as instance:
         yield instance
         instance.wipe()
-
-
-def _workspace(instance):
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import ModuleTarget
-
-    target = ModuleTarget("pipelines.definitions", None, str(REPO), "recrm")
-    return WorkspaceProcessContext(instance, target)
 
 
 def _submit(instance, process_context, job: str, partition: str | None = None) -> str:
@@ -147,7 +140,7 @@ def test_three_domains_built_by_concurrent_runs_then_one_release(
     monkeypatch.setenv("RECRM_STORAGE_ROOT", root)
     embedded = _embedded_build(tmp_path / "embedded")
     team.add_dynamic_partitions(DOMAINS.name, DOMAIN_NAMES)
-    with _workspace(team) as process_context:
+    with code_location_workspace(team) as process_context:
         runs = [_submit(team, process_context, "build_domain", d) for d in DOMAIN_NAMES]
         _dequeue(process_context)  # the queue launches all three at once
         launched = {r: team.get_run_by_id(r).status for r in runs}
@@ -191,7 +184,7 @@ def test_a_killed_domain_run_leaves_the_other_domains_and_the_catalog_whole(
     monkeypatch.delenv(SWEEP_AFTER_ENV, raising=False)
     team.add_dynamic_partitions(DOMAINS.name, DOMAIN_NAMES)
     catalog = Catalog(StorageRoot.open(root))
-    with _workspace(team) as process_context:
+    with code_location_workspace(team) as process_context:
         first = [
             _submit(team, process_context, "ingest_domain", d) for d in ("hotel", "movie_tickets")
         ]

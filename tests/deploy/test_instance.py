@@ -15,6 +15,7 @@ from assets.llm.assets import LLM_POOL, generated_turns
 from assets.partitions import DOMAINS
 from assets.resources import BuildSettings, LLMResource, WarehouseResource
 from pipelines.definitions import defs
+from tests.deploy.conftest import code_location_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
@@ -113,11 +114,7 @@ def test_submitted_run_waits_in_the_queue(team_instance, postgres):
     """A run of the code location's release job, submitted as the webserver submits it (from
     the code location loaded in a code server process), goes to the queue: QUEUED in
     PostgreSQL until the daemon dequeues it within the limits."""
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import ModuleTarget
-
-    target = ModuleTarget("pipelines.definitions", None, str(REPO), "recrm")
-    with WorkspaceProcessContext(team_instance, target) as process_context:
+    with code_location_workspace(team_instance) as process_context:
         workspace = process_context.create_request_context()
         entry = workspace.get_code_location_entries()["recrm"]
         assert entry.code_location is not None, entry.load_error
@@ -157,8 +154,6 @@ def test_queue_launches_one_run_per_domain_at_a_time_in_their_own_processes(
     executes in a process of its own through the run launcher against PostgreSQL and S3, then
     the next is launched; both succeed and leave their compute logs in the bucket. (Runs of
     different domains run at once: tests/deploy/test_concurrent_domains.py.)"""
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import ModuleTarget
     from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
         QueuedRunCoordinatorDaemon,
     )
@@ -168,8 +163,7 @@ def test_queue_launches_one_run_per_domain_at_a_time_in_their_own_processes(
     monkeypatch.setenv("RECRM_RELEASES_DIR", str(tmp_path / "releases"))
     domains = ["hotel", "hotel"]
     team_instance.add_dynamic_partitions(DOMAINS.name, ["hotel"])
-    target = ModuleTarget("pipelines.definitions", None, str(REPO), "recrm")
-    with WorkspaceProcessContext(team_instance, target) as process_context:
+    with code_location_workspace(team_instance) as process_context:
         workspace = process_context.create_request_context()
         location = workspace.get_code_location_entries()["recrm"].code_location
         remote_job = next(iter(location.get_repositories().values())).get_full_job("ingest_domain")

@@ -57,12 +57,28 @@ class ItemPool:
 
     items: list[EvidenceItem] = field(default_factory=list)
     canonical: dict[str, str] = field(default_factory=dict)  # casefolded category -> canonical
+    # Memos: the operators scan the whole pool on every attempt.
+    _keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _folded: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def category_key(self, category: str | None) -> str | None:
+        """The canonical casefolded category (None for none): equal keys, one category."""
+        if not category:
+            return None
+        if category not in self._keys:
+            key = category.strip().casefold()
+            self._keys[category] = self.canonical.get(key, key)
+        return self._keys[category]
 
     def same_category(self, a: str | None, b: str | None) -> bool:
-        if not a or not b:
-            return False
-        ka, kb = a.strip().casefold(), b.strip().casefold()
-        return ka == kb or self.canonical.get(ka, ka) == self.canonical.get(kb, kb)
+        key = self.category_key(a)
+        return key is not None and key == self.category_key(b)
+
+    def folded_names(self, item: EvidenceItem) -> tuple[str, ...]:
+        """The item's names, casefolded."""
+        if item.item_id not in self._folded:
+            self._folded[item.item_id] = tuple(n.casefold() for n in item.names)
+        return self._folded[item.item_id]
 
     def values(self, attribute: str) -> list[float]:
         return [v for e in self.items if (v := getattr(e, attribute)) is not None]
@@ -257,11 +273,13 @@ def swap_attribute(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str
     rng.shuffle(options)
     for i, claim in options:
         own = by_id[parsed.recommendations[i].item_id]
+        own_key = pool.category_key(own.category)
         # Another category's items: their values are not the own ones in another language.
         others = [
             e
             for e in evidence + pool.items
-            if e.item_id != own.item_id and not pool.same_category(e.category, own.category)
+            if e.item_id != own.item_id
+            and (own_key is None or pool.category_key(e.category) != own_key)
         ]
         for other in rng.sample(others, min(len(others), 30)):
             new = _attribute_text(claim, own, other, parsed.format == "json", pool)
@@ -285,11 +303,15 @@ def _invent(parsed: ParsedResponse, evidence, pool: ItemPool, rng) -> str | None
     held = {n.casefold() for e in evidence for n in e.names}
     ids = {e.item_id for e in evidence}
     cjk = bool(_CJK.search(rec.name))
+    # A name inside a held name (one string search: names hold no NUL), or a held name inside it
+    # (one regex search): two C calls per name, not one comparison per held name.
+    joined = "\0".join(held)
+    inside = re.compile("|".join(map(re.escape, held)))
     candidates = [
         e
         for e in pool.items
         if e.item_id not in ids
-        and not any(n.casefold() in h or h in n.casefold() for n in e.names for h in held)
+        and not (held and any(n in joined or inside.search(n) for n in pool.folded_names(e)))
     ]
     names = [
         (e, n) for e in candidates for n in e.names if bool(_CJK.search(n)) == cjk and n.strip()

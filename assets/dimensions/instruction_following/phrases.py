@@ -11,13 +11,19 @@ in `synthesis.py` therefore write only what the logged positives of the same dom
   the `summary` values of JSON responses;
 each by language (`verify.detect_language`). Nothing is invented: a bank without a phrase of the
 needed kind and language makes the operator decline (return None), and the caller tries another.
+
+The bank also counts how many logged compliant responses name each retrieved item. An operator
+that adds or swaps in an item draws it by that count (`PhraseBank.by_mentions`): an item no
+compliant answer names, added to negatives only, would give them away by its name and values.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -48,7 +54,7 @@ class LineTemplate:
     name: tuple[int, int]
     claims: tuple[tuple[str, tuple[int, int], str], ...]  # (field, span, claimed text)
 
-    @property
+    @cached_property  # read for every template on every pick; a template never changes
     def fields(self) -> frozenset[str]:
         return frozenset(f for f, _, _ in self.claims)
 
@@ -118,6 +124,12 @@ class PhraseBank:
 
     phrases: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     templates: dict[str, list[LineTemplate]] = field(default_factory=dict)
+    mentions: Counter[str] = field(default_factory=Counter)  # item id -> responses naming it
+    # (lang, fields) -> the templates `pick_template` chooses from: the bank holds thousands of
+    # templates and is asked once per added line, with a few distinct field sets.
+    _choices: dict[tuple[str, frozenset[str]], list[LineTemplate]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, kind: str, text: str) -> None:
         text = text.strip()
@@ -135,14 +147,29 @@ class PhraseBank:
         self, lang: str, fields: frozenset[str], rng: random.Random
     ) -> LineTemplate | None:
         """A template of `lang` claiming exactly `fields`, else the largest subset of them."""
-        options = [t for t in self.templates.get(lang, []) if t.fields <= fields]
-        if not options:
-            return None
-        most = max(len(t.fields) for t in options)
-        return rng.choice([t for t in options if len(t.fields) == most])
+        key = (lang, fields)
+        if key not in self._choices:
+            options = [t for t in self.templates.get(lang, []) if t.fields <= fields]
+            most = max((len(t.fields) for t in options), default=0)
+            self._choices[key] = [t for t in options if len(t.fields) == most]
+        options = self._choices[key]
+        return rng.choice(options) if options else None
+
+    def by_mentions(self, items: list, rng: random.Random) -> list:
+        """`items` (each with an `item_id`) in a seeded order drawn without replacement with
+        chances proportional to how many logged compliant responses name each; items none
+        names come last, shuffled. The first k are a weighted sample of k."""
+        # Efraimidis-Spirakis: key u^(1/w) per item, largest first.
+        keyed = []
+        for item in items:
+            u, weight = rng.random(), self.mentions.get(item.item_id, 0)
+            keyed.append((u ** (1.0 / weight) if weight else u - 1.0, item))
+        return [item for _, item in sorted(keyed, key=lambda k: k[0], reverse=True)]
 
     def add_response(self, parsed: ParsedResponse) -> None:
         text = parsed.text
+        if parsed.format != "json" or parsed.json_valid:
+            self.mentions.update({r.item_id for r in parsed.recommendations if r.item_id})
         if parsed.format == "json":
             if not parsed.json_valid:
                 return
@@ -167,11 +194,13 @@ class PhraseBank:
                 bucket = self.templates.setdefault(lang, [])
                 if len(bucket) < 4 * SAMPLE_ROWS:
                     bucket.append(template)
+                    self._choices.clear()
 
     def describe(self) -> dict:
         return {
             **{f"{k}_{lang}": len(v) for (k, lang), v in sorted(self.phrases.items())},
             **{f"line_templates_{lang}": len(v) for lang, v in sorted(self.templates.items())},
+            "items_named": len(self.mentions),
         }
 
 

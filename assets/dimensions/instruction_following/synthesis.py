@@ -5,7 +5,8 @@ negative is a near miss of a real positive). The caller re-verifies every varian
 when the verifier finds the targeted violation; the verifier's full list becomes `violations`.
 
 Operators write nothing the domain's logs do not: added or replaced items are other retrieved
-items' real values in the wording of a logged line (the line replaced, a sibling line, or a
+items (drawn by how often logged compliant answers name them, `PhraseBank.by_mentions`) with
+their real values in the wording of a logged line (the line replaced, a sibling line, or a
 logged line template, `phrases.py`); added sentences (length, forbidden words, the other
 language) are logged positives' own sentences; JSON is re-serialized in the response's own
 layout, and broken JSON is the answer cut off (no character added). Without a phrase bank (`phrases.harvest`), operators that need logged wording decline.
@@ -419,7 +420,7 @@ def wrong_item_count(x: PerturbInput) -> str | None:
         if c.mode == "exactly" and n >= 2 and removable:
             return _remove(text, is_json, rng.choice(removable), recs)
         return None
-    return _add(text, x.parsed, is_json, rng.sample(pool, add), x.lang, rng, x.bank)
+    return _add(text, x.parsed, is_json, x.bank.by_mentions(pool, rng)[:add], x.lang, rng, x.bank)
 
 
 @operator("exceed_length", "max_length")
@@ -466,7 +467,8 @@ def _over_limit_item(x: PerturbInput, ctype: str) -> str | None:
     if not over or not targets:
         return None
     rng = x.rng
-    return _replace(x.text, x.parsed, x.is_json, rng.choice(targets), rng.choice(over), x.lang, rng, x.bank)  # fmt: skip
+    new = x.bank.by_mentions(over, rng)[0]
+    return _replace(x.text, x.parsed, x.is_json, rng.choice(targets), new, x.lang, rng, x.bank)
 
 
 @operator("over_price_item", "max_price")
@@ -503,7 +505,8 @@ def drop_must_mention(x: PerturbInput) -> str | None:
     if (count is not None and count.mode == "exactly") or len(recs) == 1:
         if not pool:
             return None if len(recs) == 1 else _remove(text, is_json, hit[0], recs)
-        return _replace(text, x.parsed, is_json, hit[0], rng.choice(pool), x.lang, rng, x.bank)
+        new = x.bank.by_mentions(pool, rng)[0]
+        return _replace(text, x.parsed, is_json, hit[0], new, x.lang, rng, x.bank)
     return _remove(text, is_json, hit[0], recs)
 
 
@@ -511,7 +514,7 @@ def _lengthened(text, parsed, is_json, evidence, chars, lang, rng, bank) -> str 
     """The response over `chars` characters: more retrieved items, each in the wording of the
     response's own lines (or objects), then, if still short, logged reasons after its lines."""
     pool = [e for e in evidence if e.item_id not in {r.item_id for r in parsed.recommendations}]
-    rng.shuffle(pool)
+    pool = bank.by_mentions(pool, rng)
     out = text
     for k in range(1, len(pool) + 1):
         if len(out) > chars:

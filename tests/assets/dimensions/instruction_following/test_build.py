@@ -1,6 +1,7 @@
 """Labelling, targeted synthesis, balancing and entry assembly of instruction following."""
 
 import random
+from collections import Counter
 
 import numpy as np
 import polars as pl
@@ -20,7 +21,7 @@ from assets.dimensions.instruction_following.build import (
     label_turns,
     synthesize,
 )
-from assets.dimensions.instruction_following.phrases import harvest
+from assets.dimensions.instruction_following.phrases import PhraseBank, harvest
 from assets.dimensions.instruction_following.synthesis import (
     OPERATORS,
     applicable_operators,
@@ -31,6 +32,15 @@ from core import parallel
 from core.templates import load_template
 from schemas.domain import DomainSettings
 from schemas.entries import entry_schema
+
+# The operators that add an item to the answer or swap one in.
+ITEM_ADDING = {
+    "wrong_item_count",
+    "exceed_length",
+    "over_price_item",
+    "over_distance_item",
+    "drop_must_mention",
+}
 
 PROV = {
     "log_fingerprint": "fp",
@@ -102,6 +112,43 @@ def test_every_operator_breaks_its_constraint(labelled):
             assert OPERATORS[op] in found, (op, row["response"], new)
             made[op] += 1
     assert all(n >= 3 for n in made.values()), made
+
+
+def test_items_are_drawn_by_how_often_compliant_answers_name_them():
+    """`PhraseBank.by_mentions`: the first of the order is drawn with chances proportional to
+    the item's mentions in logged compliant answers; an item none names comes last."""
+    from types import SimpleNamespace
+
+    bank = PhraseBank(mentions=Counter({"a": 30, "b": 10}))
+    items = [SimpleNamespace(item_id=i) for i in ("a", "b", "never")]
+    orders = [[x.item_id for x in bank.by_mentions(items, random.Random(k))] for k in range(4000)]
+    first = Counter(order[0] for order in orders)
+    assert abs(first["a"] / 4000 - 0.75) < 0.03 and first["never"] == 0
+    assert all(order[-1] == "never" for order in orders)
+
+
+def test_added_items_are_those_compliant_answers_name(labelled):
+    """Operators that add or swap in an item draw it by how often the domain's logged compliant
+    answers name it: an item only negatives name gives them away by its name and values. With
+    the bank's counts kept for half the items, the items the operators add are mostly that half
+    (a uniform draw, the old way, gives about half)."""
+    positives = labelled.filter(pl.col("label") == 1)
+    bank = harvest(positives, seed=1)
+    favoured = set(sorted(bank.mentions)[::2])
+    bank.mentions = Counter({i: bank.mentions[i] for i in favoured})
+    added = Counter()
+    for row in positives.iter_rows(named=True):
+        ev = evidence_items(row["evidence"])
+        cons = _constraints_of(row["constraints"])
+        parsed = parse_response(row["response"], ev)
+        before = {r.item_id for r in parsed.recommendations}
+        for op in applicable_operators(cons, parsed.format == "json" and parsed.json_valid):
+            new = perturb(op, cons, parsed, ev, random.Random(3), bank)
+            if op in ITEM_ADDING and new is not None:
+                now = {r.item_id for r in parse_response(new, ev).recommendations}
+                added.update(i in favoured for i in now - before - {None})
+    assert added[True] + added[False] >= 100
+    assert added[True] / (added[True] + added[False]) >= 0.75, added
 
 
 def test_broken_json_is_the_compliant_answer_cut_off(labelled):
