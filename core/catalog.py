@@ -25,6 +25,13 @@ An append-only table (the LLM response cache: answers are only ever added) has t
 `_catalog/<table>/_append.json` naming the folder `tables/<table>/_append/`, and every whole file
 in that folder is part of the table: a batch is one more file, written whole (a rename locally,
 one PUT on S3), so concurrent writers append without a lock and a killed one loses its last batch.
+Compaction (`Warehouse.compact_appended`) merges the batches not yet merged into one file in
+`tables/<table>/_compacted/<write id>/` and replaces the pointer with one that adds that file to
+its `files` and names the batches it `covered` (with the time): the table is then the pointer's
+files plus every batch in the folder that no merged file covers. A batch appended during a
+compaction is not covered, so it is not lost; covered batches stay on the root for the grace
+period below (a reader that listed the folder before may still read them), then a later
+compaction removes them. Merged files are not merged again: one file per compaction.
 
 A pointer may instead hold a view (`{"view": "SELECT ..."}`): a table defined over others, as
 `judged_<dim>` over `entries_<dim>` when no LLM judges it.
@@ -48,6 +55,7 @@ CATALOG = "_catalog"
 TABLES = "tables"
 WHOLE_TABLE = "_all"  # the partition of a table that is not partitioned by domain
 APPEND = "_append"  # the partition of an append-only table: every file in its folder
+COMPACTED = "_compacted"  # folder of an append-only table's merged files (one per compaction)
 SWEEP_AFTER_ENV = "RECRM_STORAGE_SWEEP_AFTER"
 DEFAULT_SWEEP_AFTER = 900.0  # seconds a replaced write stays readable
 _STAMP = "%Y%m%dT%H%M%S"
@@ -81,6 +89,8 @@ class Entry:
     rows: int | None = None
     view: str | None = None
     written_at: str = field(default="", compare=False)
+    # Append-only: (merged file, when it was made current, the batch files merged into it).
+    covered: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     def to_json(self) -> bytes:
         body = {"table": self.table, "partition": self.partition, "written_at": self.written_at}
@@ -88,6 +98,10 @@ class Entry:
             body["view"] = self.view
         else:
             body.update(write_id=self.write_id, rows=self.rows, files=list(self.files))
+            if self.covered:
+                body["covered"] = [
+                    {"file": f, "at": at, "batches": list(b)} for f, at, b in self.covered
+                ]
         return json.dumps(body, indent=1, sort_keys=True).encode()
 
     @classmethod
@@ -101,6 +115,9 @@ class Entry:
             rows=body.get("rows"),
             view=body.get("view"),
             written_at=body.get("written_at", ""),
+            covered=tuple(
+                (c["file"], c["at"], tuple(c["batches"])) for c in body.get("covered", ())
+            ),
         )
 
 
@@ -137,10 +154,19 @@ class Catalog:
         ]
 
     def file_uris(self, entry: Entry) -> list[str]:
-        if entry.partition == APPEND:  # every whole file of the folder, listed now
-            folder = self.root.key(TABLES, check_part(entry.table, "table name"), APPEND)
-            return [self.root.uri(p) for p in self.root.list_files(folder)]
+        if entry.partition == APPEND:  # merged files, then every batch they do not cover
+            return [
+                self.root.uri(self.root.resolve(f)) for f in (*entry.files, *self.batches(entry))
+            ]
         return [self.root.uri(self.root.resolve(f)) for f in entry.files]
+
+    def batches(self, entry: Entry) -> list[str]:
+        """Keys of the append-only table's batch files the pointer `entry` does not cover
+        (listed now)."""
+        folder = self.root.key(TABLES, check_part(entry.table, "table name"), APPEND)
+        covered = {k for _, _, batches in entry.covered for k in batches}
+        keys = (self.root.relative(p) for p in self.root.list_files(folder))
+        return [k for k in keys if k not in covered]
 
     def append_file(self, table: str) -> str:
         """The fs path of a new file of the append-only `table` (`appended` after writing it)."""
@@ -172,6 +198,7 @@ class Catalog:
             entry.rows,
             entry.view,
             datetime.now(UTC).isoformat(timespec="milliseconds"),
+            entry.covered,
         )
         self.root.write_atomic(self._pointer(entry.table, entry.partition), stamped.to_json())
 
@@ -192,6 +219,17 @@ class Catalog:
             # Replaced by `keep` (readable until `keep` is old enough), or an orphan newer than it.
             released = kept_at if kept_at is not None and made <= kept_at else made
             if released <= cutoff:
+                self.root.delete(path)
+
+    def sweep_unnamed(self, table: str, partition: str, named: set[str]) -> None:
+        """Remove the partition's write folders that are not `named` (a pointer names every
+        live one) once they are past the grace period since they were made."""
+        folder = self.root.key(TABLES, check_part(table, "table name"), partition)
+        cutoff = datetime.now(UTC).timestamp() - sweep_after()
+        for path in self.root.list_dirs(folder):
+            name = path.rsplit("/", 1)[1]
+            made = _written_at(name)
+            if name not in named and made is not None and made <= cutoff:
                 self.root.delete(path)
 
     def sweep_table(self, table: str, keep_partition: str | None) -> None:

@@ -387,6 +387,13 @@ def _check_written(con, table: str, uris: list[str], domain: str | None, scope):
     return int(total), int(rows)
 
 
+def merge_files(con: duckdb.DuckDBPyConnection, uris: Sequence[str], out: str) -> int:
+    """Copy the rows of the Parquet files `uris` (in order) into the one file `out`; returns
+    its rows. The caller sets the row order (`insertion_order`)."""
+    _copy(con, f"SELECT * FROM read_parquet({_file_list(uris)}, union_by_name = true)", out, None)
+    return con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(out)})").fetchone()[0]
+
+
 def create_views(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,

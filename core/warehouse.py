@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -27,7 +29,7 @@ import polars as pl
 import pyarrow as pa
 
 from core import file_tables
-from core.catalog import APPEND, Catalog, Entry, partition_key
+from core.catalog import APPEND, COMPACTED, Catalog, Entry, partition_key, sweep_after
 from core.paths import make_private, private_dir
 from core.sql import quote_ident
 from core.storage import StorageRoot
@@ -42,6 +44,9 @@ DEFAULT_MEMORY_LIMIT = "2GB"
 # them faster. Query results do not depend on it (RECRM_DUCKDB_COMPRESSION=auto: DuckDB's choice).
 COMPRESSION_ENV = "RECRM_DUCKDB_COMPRESSION"
 DEFAULT_COMPRESSION = "zstd"
+# Under a storage root, an append-only table (the LLM cache) is compacted once this many batch
+# files are not yet merged: each batch is a file, and a scan opens every file.
+COMPACT_AFTER = 64
 
 # What a writer accepts: an Arrow table, a polars frame, or a SELECT over warehouse tables.
 TableSource = pa.Table | pl.DataFrame | str
@@ -330,7 +335,63 @@ class Warehouse:
             raise WarehouseError(f"append_rows({table}) is for a storage root")
         self.storage.write_table_atomic(self.catalog.append_file(table), rows)
         self.catalog.appended(table)
+        entry = self.catalog.get(table, APPEND)
+        if entry is not None and len(self.catalog.batches(entry)) >= COMPACT_AFTER:
+            self.compact_appended(table)
         self._shared().sync(self.catalog, {table})
+
+    def compact_appended(self, table: str) -> int:
+        """Merge the append-only `table`'s batches that no merged file covers yet into one
+        Parquet file (rows in table order) and make it current; returns the batches merged (0:
+        fewer than two). Every reader's rows stay the same: a batch appended meanwhile is not
+        covered and still read; covered batches stay on the root for the grace period
+        (`RECRM_STORAGE_SWEEP_AFTER`) after the pointer that covered them, then a later
+        compaction removes them. Two compactions at once are safe: the last pointer wins and
+        the other's merged file, which no pointer names, is removed after the grace period."""
+        if self.catalog is None:
+            raise WarehouseError(f"compact_appended({table}) is for a storage root")
+        entry = self.catalog.get(table, APPEND)
+        if entry is None:
+            return 0
+        batches = self.catalog.batches(entry)
+        if len(batches) < 2:
+            return 0
+        write_id, folder = self.catalog.new_write(table, COMPACTED)
+        path = f"{folder}/part-00000.parquet"
+        uris = [self.storage.uri(self.storage.resolve(k)) for k in batches]
+        try:
+            with self.connect() as con, file_tables.insertion_order(con, True):
+                merged_rows = file_tables.merge_files(con, uris, self.storage.uri(path))
+        except BaseException:
+            self.storage.delete(folder)
+            raise
+        cutoff = time.time() - sweep_after()
+        kept = []
+        for merged, at, covered in entry.covered:
+            # Covered for longer than the grace period: removed first, so that no pointer
+            # stops covering a batch that is still there (a reader would count it twice).
+            if datetime.fromisoformat(at).timestamp() <= cutoff:
+                for key in covered:
+                    self.storage.delete(self.storage.resolve(key))
+            else:
+                kept.append((merged, at, covered))
+        made = self.storage.relative(path)
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        rows = (entry.rows or 0) + int(merged_rows)
+        self.catalog.put(
+            Entry(
+                table,
+                APPEND,
+                (*entry.files, made),
+                write_id,
+                rows,
+                covered=(*kept, (made, now, tuple(batches))),
+            )
+        )
+        named = {f.split("/")[3] for f in (*entry.files, made)}
+        self.catalog.sweep_unnamed(table, COMPACTED, named)
+        self._shared().sync(self.catalog, {table})
+        return len(batches)
 
     def exists(self) -> bool:
         """Whether anything was written yet (the file, or a catalog pointer under the root)."""

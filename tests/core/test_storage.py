@@ -362,3 +362,91 @@ def test_joins_over_parquet_tables_follow_their_keys_not_the_shared_domain(tmp_p
         rows = con.execute(f"SELECT count(*) FROM ({sql})", {"d": "a"}).fetchone()[0]
     assert rows == shown.filter(pl.col("domain") == "a").height
     assert not _joins_on_domain_alone(plan), json.dumps(plan)[:2000]
+
+
+def _cache_answer(key: str, text: str) -> dict:
+    return {"key": key, "model": "m", "template": "t", "response": text,
+            "prompt_tokens": 3, "completion_tokens": 2, "logprobs": None}  # fmt: skip
+
+
+def test_the_llm_caches_batches_are_compacted_without_losing_or_doubling_a_row(
+    wh, tmp_path, monkeypatch
+):
+    """Once COMPACT_AFTER batches are not merged, they become one file: every key keeps its
+    first answer, the failure log its every row; a reader that listed the folder before still
+    reads whole files; covered batches go after the grace period, never before."""
+    import core.warehouse as warehouse_module
+    from core.llm.cache import CACHE_TABLE, FAILURES_TABLE, ResponseCache
+
+    monkeypatch.setattr(warehouse_module, "COMPACT_AFTER", 4)
+    cache = ResponseCache(wh)
+    other = ResponseCache(Warehouse(tmp_path / "other.duckdb", wh.storage.url))
+    cache.put_many([_cache_answer("k1", "first")])
+    other.put_many([_cache_answer("k1", "second writer"), _cache_answer("k2", "two")])
+    reader = Warehouse(tmp_path / "reader.duckdb", wh.storage.url)
+    with reader.session():
+        assert reader.count(CACHE_TABLE) == 3  # the reader's views list the 2 batches now
+        cache.put_many([_cache_answer("k3", "three")])
+        cache.put_many([_cache_answer("k4", "four")])  # the 4th batch: compacted
+        pointer = wh.catalog.get(CACHE_TABLE, "_append")
+        assert len(pointer.files) == 1 and len(pointer.covered[0][2]) == 4
+        assert pointer.rows == 5
+        assert reader.count(CACHE_TABLE) == 3  # its files are still there, read whole
+    assert wh.count(CACHE_TABLE) == 5  # merged file, no batch counted twice
+    found = cache.lookup(["k1", "k2", "k3", "k4"])
+    assert {k: v.response for k, v in found.items()} == {
+        "k1": "first", "k2": "two", "k3": "three", "k4": "four"
+    }  # fmt: skip
+    batches = _files(wh, "tables", CACHE_TABLE, "_append")
+    assert len(batches) == 4  # covered, within the grace period: kept
+    for n in range(3):
+        cache.record_failures([{"key": f"f{n}", "model": "m", "template": "t", "scope": "s",
+                                "error": "timeout", "attempts": 3}])  # fmt: skip
+    assert wh.compact_appended(FAILURES_TABLE) == 3
+    assert wh.count(FAILURES_TABLE) == 3
+    # Past the grace period, the next compaction removes the covered batches.
+    monkeypatch.setenv("RECRM_STORAGE_SWEEP_AFTER", "0")
+    cache.put_many([_cache_answer("k5", "five")])
+    cache.put_many([_cache_answer("k6", "six")])
+    assert wh.compact_appended(CACHE_TABLE) == 2
+    assert not set(batches) & set(_files(wh, "tables", CACHE_TABLE, "_append"))
+    assert wh.count(CACHE_TABLE) == 7
+    assert len(wh.catalog.get(CACHE_TABLE, "_append").files) == 2
+
+
+def test_a_batch_appended_during_a_compaction_is_kept(wh, tmp_path, monkeypatch):
+    """Appenders take no lock: a batch written while a compaction merges the others is not
+    covered by the new pointer, so it stays part of the table; a compaction that fails leaves
+    the pointer as it was and no merged file."""
+    from core.catalog import Catalog
+    from core.llm.cache import CACHE_TABLE, ResponseCache
+
+    cache = ResponseCache(wh)
+    for n in range(3):
+        cache.put_many([_cache_answer(f"k{n}", f"answer {n}")])
+    other = ResponseCache(Warehouse(tmp_path / "other.duckdb", wh.storage.url))
+    put = Catalog.put
+
+    def put_after_another_append(self, entry):
+        if entry.covered:
+            other.put_many([_cache_answer("late", "appended meanwhile")])
+        put(self, entry)
+
+    monkeypatch.setattr(Catalog, "put", put_after_another_append)
+    assert wh.compact_appended(CACHE_TABLE) == 3
+    monkeypatch.setattr(Catalog, "put", put)
+    assert wh.count(CACHE_TABLE) == 4
+    assert cache.lookup(["late"])["late"].response == "appended meanwhile"
+
+    before = wh.catalog.get(CACHE_TABLE, "_append")
+    cache.put_many([_cache_answer("k8", "eight")])
+
+    def failing_merge(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("core.file_tables.merge_files", failing_merge)
+    with pytest.raises(OSError, match="disk full"):
+        wh.compact_appended(CACHE_TABLE)
+    assert wh.catalog.get(CACHE_TABLE, "_append") == before
+    assert len(_files(wh, "tables", CACHE_TABLE, "_compacted")) == 1
+    assert wh.count(CACHE_TABLE) == 5
