@@ -316,14 +316,10 @@ def _invent(parsed: ParsedResponse, evidence, pool: ItemPool, rng) -> str | None
     rec = rng.choice(parsed.recommendations)
     held = {n.casefold() for e in evidence for n in e.names}
     ids = {e.item_id for e in evidence}
-    # A name inside a held name (one string search: names hold no NUL), or a held name inside it
-    # (one regex search).
-    joined = "\0".join(held)
-    inside = re.compile("|".join(map(re.escape, held)))
 
-    def unheld(e: EvidenceItem) -> bool:
-        return e.item_id not in ids and not (
-            held and any(n in joined or inside.search(n) for n in pool.folded_names(e))
+    def unheld(e: EvidenceItem) -> bool:  # no name of it inside a held name or holding one
+        return e.item_id not in ids and not any(
+            n in h or h in n for n in pool.folded_names(e) for h in held
         )
 
     # A name of the recommendation's script, uniform over the pool items the evidence does not
