@@ -47,6 +47,7 @@ POOL_ROWS = 2_000
 MIN_PRICE_CHANGE = 0.15
 MIN_RATING_CHANGE = 0.3
 MIN_DISTANCE_CHANGE = 0.3
+_DRAWS = 64  # draws of an unheld pool name before `invent_item` filters the pool instead
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -60,6 +61,7 @@ class ItemPool:
     # Memos: the operators scan the whole pool on every attempt.
     _keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _folded: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _scripts: dict[bool, list] = field(default_factory=dict, repr=False, compare=False)
 
     def category_key(self, category: str | None) -> str | None:
         """The canonical casefolded category (None for none): equal keys, one category."""
@@ -73,6 +75,18 @@ class ItemPool:
     def same_category(self, a: str | None, b: str | None) -> bool:
         key = self.category_key(a)
         return key is not None and key == self.category_key(b)
+
+    def names_in_script(self, cjk: bool) -> list[tuple[EvidenceItem, str]]:
+        """(item, name) for every non-blank name of every pool item written in Chinese script
+        (`cjk`) or not, in pool order."""
+        if cjk not in self._scripts:
+            self._scripts[cjk] = [
+                (e, n)
+                for e in self.items
+                for n in e.names
+                if bool(_CJK.search(n)) == cjk and n.strip()
+            ]
+        return self._scripts[cjk]
 
     def folded_names(self, item: EvidenceItem) -> tuple[str, ...]:
         """The item's names, casefolded."""
@@ -302,23 +316,27 @@ def _invent(parsed: ParsedResponse, evidence, pool: ItemPool, rng) -> str | None
     rec = rng.choice(parsed.recommendations)
     held = {n.casefold() for e in evidence for n in e.names}
     ids = {e.item_id for e in evidence}
-    cjk = bool(_CJK.search(rec.name))
-    # A name inside a held name (one string search: names hold no NUL), or a held name inside it
-    # (one regex search): two C calls per name, not one comparison per held name.
-    joined = "\0".join(held)
-    inside = re.compile("|".join(map(re.escape, held)))
-    candidates = [
-        e
-        for e in pool.items
-        if e.item_id not in ids
-        and not (held and any(n in joined or inside.search(n) for n in pool.folded_names(e)))
-    ]
-    names = [
-        (e, n) for e in candidates for n in e.names if bool(_CJK.search(n)) == cjk and n.strip()
-    ]
+
+    def unheld(e: EvidenceItem) -> bool:  # no name of it inside a held name or holding one
+        return e.item_id not in ids and not any(
+            n in h or h in n for n in pool.folded_names(e) for h in held
+        )
+
+    # A name of the recommendation's script, uniform over the pool items the evidence does not
+    # hold: drawn from all the pool's names and redrawn when held (rejection sampling, same
+    # distribution), since scanning a paper-scale pool on every attempt dominated the build.
+    names = pool.names_in_script(bool(_CJK.search(rec.name)))
     if not names:
         return None
-    other, name = rng.choice(names)
+    for _ in range(_DRAWS):
+        other, name = names[rng.randrange(len(names))]
+        if unheld(other):
+            break
+    else:  # mostly held (a small pool): choose among the rest
+        names = [(e, n) for e, n in names if unheld(e)]
+        if not names:
+            return None
+        other, name = rng.choice(names)
     s0, s1 = rec.span
     block = text[s0:s1]
     ns0, ns1 = rec.name_span[0] - s0, rec.name_span[1] - s0

@@ -87,6 +87,36 @@ def test_every_operator_plants_an_unsupported_claim(labelled):
     assert all(n >= 3 for n in made.values()), made
 
 
+def test_an_invented_item_is_any_unheld_pool_item_alike(labelled):
+    """`invent_item` names a pool item the evidence does not hold (no name of it inside a held
+    name or holding one), each such name of the response's script about equally often: the
+    draw is redrawn when held, not a scan of the pool, and must keep the scan's distribution."""
+    from collections import Counter
+
+    pool = item_pool(labelled.filter(pl.col("label") == 1), seed=2)
+    row = next(
+        r
+        for r in labelled.filter(pl.col("label") == 1).iter_rows(named=True)
+        if parse_response(r["response"], evidence_items(r["evidence"])).recommendations
+    )
+    ev = evidence_items(row["evidence"])
+    parsed = parse_response(row["response"], ev)
+    held = {n.casefold() for e in ev for n in e.names}
+    named = Counter()
+    for k in range(3000):
+        new = perturb("invent_item", parsed, ev, random.Random(k), pool)
+        again = parse_response(new, ev)
+        unknown = [r.name for r in again.recommendations if r.item_id is None]
+        assert len(unknown) == 1, new
+        folded = unknown[0].casefold()
+        assert not any(folded in h or h in folded for h in held)
+        named[unknown[0]] += 1
+    # Every unheld name of the script drawn, none far from its share (3000 / names).
+    expected = 3000 / len(named)
+    assert len(named) >= 10
+    assert max(named.values()) < 2 * expected and min(named.values()) > expected / 2, named
+
+
 def test_synthesis_balance_and_entries(labelled):
     synthetic, stats = synthesize(labelled, seed=9, positive_ratio=0.5)
     assert synthetic.equals(synthesize(labelled, seed=9, positive_ratio=0.5)[0])
