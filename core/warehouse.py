@@ -583,6 +583,7 @@ class Warehouse:
         if schema is not None:
             con.register("_recrm_empty", schema.empty_table())
             con.execute(f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM _recrm_empty")
+            _add_missing_columns(con, qt)
         else:
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {qt} AS SELECT * FROM ({select_sql}) LIMIT 0",
@@ -598,6 +599,16 @@ class Warehouse:
                 f"({exc}). Rebuild the warehouse (delete {self.path}) after a schema change."
             ) from exc
         return con.execute(f"SELECT count(*) FROM {qt}{where}", where_params).fetchall()[0][0]
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, qt: str) -> None:
+    """Columns a table's declared schema gained since the table was made (`_recrm_empty`),
+    added to it: null in the rows other partitions wrote before. A domain's rewrite then works
+    in a warehouse built by an earlier version; columns are never dropped here."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {qt}").fetchall()}
+    for name, column_type, *_ in con.execute("DESCRIBE SELECT * FROM _recrm_empty").fetchall():
+        if name not in have:
+            con.execute(f"ALTER TABLE {qt} ADD COLUMN {quote_ident(name)} {column_type}")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,20 @@ def test_scope_narrows_the_replacement(tmp_path):
     assert wh.query("SELECT t, v FROM q ORDER BY v").rows() == [("events", 3), ("items", 5)]
 
 
+def test_a_column_the_schema_gained_is_added_to_an_existing_table(tmp_path):
+    """A warehouse built before a staging table's schema gained a column: rewriting a domain
+    adds the column (null in the other domains' rows) instead of failing."""
+    wh = Warehouse(tmp_path / "w.duckdb")
+    wh.write_partition("x", "a", _rows("a", "p", [1]), schema=SCHEMA)
+    wider = SCHEMA.append(pa.field("w", pa.string()))
+    rows = _rows("b", "p", [2]).append_column("w", pa.array(["new"]))
+    assert wh.write_partition("x", "b", rows, schema=wider) == 1
+    assert wh.query("SELECT domain, v, w FROM x ORDER BY v").rows() == [
+        ("a", 1, None),
+        ("b", 2, "new"),
+    ]
+
+
 def test_empty_first_partition_has_typed_columns(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     assert wh.write_partition("e", "a", SCHEMA.empty_table(), schema=SCHEMA) == 0

@@ -17,6 +17,7 @@ from assets.dimensions.common.sql_entries import (
     BUCKET_ROWS,
     bucket_count,
     bucket_predicate,
+    kept_requests_sql,
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
@@ -39,14 +40,18 @@ def _entry_id(alias: str) -> str:
     return sql_stable_id(DIMENSION, [f"{alias}.domain", f"{alias}.request_id", f"{alias}.item_id"])
 
 
-def behavior_rows_sql(users: str, buckets: int = 1, bucket: int = 0, ordered: bool = True) -> str:
+def behavior_rows_sql(
+    users: str, buckets: int = 1, bucket: int = 0, ordered: bool = True, kept_only: bool = False
+) -> str:
     """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain;
     with buckets > 1 only the requests in hash bucket `bucket`; `ordered` sorts the rows by
-    request and display position (the writer skips that sort)."""
+    request and display position (the writer skips that sort); `kept_only`: only requests with
+    an entry the stored splits keep (the writer's)."""
     entry_id = _entry_id("ri")
     order = "ORDER BY ri.request_id, ri.position, ri.item_id" if ordered else ""
+    kept = kept_requests_sql(DIMENSION, "h.request_id") if kept_only else "TRUE"
     return f"""
-WITH {request_bundle_cte(users, bucket_predicate("h.request_id", buckets, bucket))},
+WITH {request_bundle_cte(users, f"{bucket_predicate('h.request_id', buckets, bucket)} AND {kept}")},
 {item_texts_cte()}
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
@@ -71,14 +76,14 @@ def behavior_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, 
     """(entry_id, split) for every candidate entry of the domain by the release's split policy
     (user and time; split null: held out)."""
     keys = wh.query(
-        f"SELECT {_entry_id('ri')} AS entry_id, ri.domain, "
+        f"SELECT {_entry_id('ri')} AS entry_id, ri.domain, ri.request_id, "
         "struct_pack(user_id_hash := ri.user_id_hash) AS provenance, "
         "struct_pack(ts := ri.request_ts) AS context "
         "FROM stg_request_items ri WHERE ri.domain = $domain",
         {"domain": domain},
     )
     split = domain_split(wh, domain, seed, fractions)
-    return assign_splits(keys, DIMENSION, split).select("entry_id", "split")
+    return assign_splits(keys, DIMENSION, split).select("entry_id", "split", "request_id")
 
 
 def write_behavior_entries(
@@ -99,7 +104,7 @@ def write_behavior_entries(
         wh,
         DIMENSION,
         domain,
-        lambda buckets, b: behavior_rows_sql(users, buckets, b, ordered=False),
+        lambda buckets, b: behavior_rows_sql(users, buckets, b, ordered=False, kept_only=True),
         params,
         template,
         splits,

@@ -32,6 +32,7 @@ SPLITS_SCHEMA = pa.schema(
         pa.field("domain", pa.string(), nullable=False),
         pa.field("entry_id", pa.string()),
         pa.field("split", pa.string()),
+        pa.field("request_id", pa.string()),
     ]
 )
 
@@ -53,6 +54,15 @@ def bucket_count(rows: int, bucket_rows: int = BUCKET_ROWS) -> int:
 
 def splits_table(dimension: str) -> str:
     return f"stg_splits_{dimension}"
+
+
+def kept_requests_sql(dimension: str, column: str) -> str:
+    """SQL predicate: `column` (a request id) has an entry the split policy keeps. The policy
+    holds out about 45% of the candidate entries at paper scale; filtering their requests out
+    before the per-request bundles are built saves that share of the work (the final join to the
+    splits would drop their rows anyway)."""
+    table = splits_table(dimension)
+    return f"{column} IN (SELECT request_id FROM {table} WHERE domain = $domain)"
 
 
 def entries_select_sql(dimension: str, rows_sql: str, template: PromptTemplate) -> str:
@@ -85,14 +95,15 @@ def write_entries_sql(
     concurrency: int = 1,
 ) -> dict:
     """Store the splits, write the domain's entries; returns the metadata. `splits` holds every
-    candidate entry's split, null for those the split policy holds out (not written, counted).
+    candidate entry's split (null for those the split policy holds out: not written, counted)
+    and its request (`request_id`: what `kept_requests_sql` filters on).
     `rows_sql(buckets, bucket)` gives the row SQL of one hash bucket of the domain's requests,
     `concurrency` buckets are written at once; the rows are stored in no particular order (every
     reader of entries tables sorts or aggregates)."""
     held_out = int(splits["split"].null_count())
     split_rows = (
         splits.filter(pl.col("split").is_not_null())
-        .select(pl.lit(domain).alias("domain"), "entry_id", "split")
+        .select(pl.lit(domain).alias("domain"), "entry_id", "split", "request_id")
         .unique("entry_id", keep="first", maintain_order=True)
     )
     wh.write_partition(splits_table(dimension), domain, split_rows, schema=SPLITS_SCHEMA)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -62,6 +62,10 @@ class ItemPool:
     _keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _folded: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     _scripts: dict[bool, list] = field(default_factory=dict, repr=False, compare=False)
+    _outside: dict[str | None, tuple[list, dict]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _values: dict[str, list[float]] = field(default_factory=dict, repr=False, compare=False)
 
     def category_key(self, category: str | None) -> str | None:
         """The canonical casefolded category (None for none): equal keys, one category."""
@@ -95,7 +99,48 @@ class ItemPool:
         return self._folded[item.item_id]
 
     def values(self, attribute: str) -> list[float]:
-        return [v for e in self.items if (v := getattr(e, attribute)) is not None]
+        """The distinct values of an attribute over the pool, sorted."""
+        if attribute not in self._values:
+            found = {v for e in self.items if (v := getattr(e, attribute)) is not None}
+            self._values[attribute] = sorted(found)
+        return self._values[attribute]
+
+    def outside(self, category_key: str | None) -> tuple[list[EvidenceItem], dict[str, list[int]]]:
+        """The pool items of another category than `category_key` (all of them for None), in
+        pool order, and where each item id sits among them."""
+        if category_key not in self._outside:
+            items = [
+                e
+                for e in self.items
+                if category_key is None or self.category_key(e.category) != category_key
+            ]
+            where: dict[str, list[int]] = {}
+            for i, e in enumerate(items):
+                where.setdefault(e.item_id, []).append(i)
+            self._outside[category_key] = (items, where)
+        return self._outside[category_key]
+
+
+class _Without(Sequence):
+    """`head + tail` without the positions `skip` of `tail`, as a sequence: what `rng.sample`
+    draws from (by index) without a list of the whole pool made for every attempt."""
+
+    def __init__(self, head: list, tail: list, skip: list[int]):
+        self.head, self.tail, self.skip = head, tail, sorted(skip)
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.tail) - len(self.skip)
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        if i < len(self.head):
+            return self.head[i]
+        j = i - len(self.head)
+        for s in self.skip:  # a handful of positions at most: one item id's
+            if j >= s:
+                j += 1
+        return self.tail[j]
 
 
 def category_names(evidence: pl.Series) -> dict[str, str]:
@@ -289,12 +334,15 @@ def swap_attribute(parsed: ParsedResponse, evidence, rng, pool: ItemPool) -> str
         own = by_id[parsed.recommendations[i].item_id]
         own_key = pool.category_key(own.category)
         # Another category's items: their values are not the own ones in another language.
-        others = [
+        # (The evidence's, then the pool's: a view of the pool's, not a copy per attempt.)
+        local = [
             e
-            for e in evidence + pool.items
+            for e in evidence
             if e.item_id != own.item_id
             and (own_key is None or pool.category_key(e.category) != own_key)
         ]
+        outside, where = pool.outside(own_key)
+        others = _Without(local, outside, where.get(own.item_id, []))
         for other in rng.sample(others, min(len(others), 30)):
             new = _attribute_text(claim, own, other, parsed.format == "json", pool)
             if new is not None:

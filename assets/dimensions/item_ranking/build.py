@@ -17,6 +17,7 @@ from assets.dimensions.common.sql_entries import (
     BUCKET_ROWS,
     bucket_count,
     bucket_predicate,
+    kept_requests_sql,
     write_entries_sql,
 )
 from assets.dimensions.common.text import item_texts_cte
@@ -45,11 +46,17 @@ HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
 
 
 def ranking_rows_sql(
-    users: str, seed: int, buckets: int = 1, bucket: int = 0, ordered: bool = True
+    users: str,
+    seed: int,
+    buckets: int = 1,
+    bucket: int = 0,
+    ordered: bool = True,
+    kept_only: bool = False,
 ) -> str:
     """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain;
     with buckets > 1 only the requests in hash bucket `bucket`; `ordered` sorts the rows by
-    request (the writer skips that sort)."""
+    request (the writer skips that sort); `kept_only`: only requests whose entry the stored
+    splits keep (the writer's)."""
     entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
@@ -60,6 +67,7 @@ def ranking_rows_sql(
 WITH eligible AS (
     SELECT request_id FROM ({eligible_requests_sql()})
     WHERE {bucket_predicate("request_id", buckets, bucket)}
+      AND {kept_requests_sql(DIMENSION, "request_id") if kept_only else "TRUE"}
 ),
 {request_bundle_cte(users, f"h.request_id {eligible}")},
 {item_texts_cte()},
@@ -105,14 +113,14 @@ def ranking_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, f
     split policy (user and time; split null: held out)."""
     entry_id = sql_stable_id(DIMENSION, ["e.domain", "e.request_id"])
     keys = wh.query(
-        f"SELECT {entry_id} AS entry_id, e.domain, "
+        f"SELECT {entry_id} AS entry_id, e.domain, e.request_id, "
         "struct_pack(user_id_hash := e.user_id_hash) AS provenance, "
         "struct_pack(ts := e.request_ts) AS context "
         f"FROM ({eligible_requests_sql()}) e",
         {"domain": domain},
     )
     split = domain_split(wh, domain, seed, fractions)
-    return assign_splits(keys, DIMENSION, split).select("entry_id", "split")
+    return assign_splits(keys, DIMENSION, split).select("entry_id", "split", "request_id")
 
 
 def write_ranking_entries(
@@ -134,7 +142,7 @@ def write_ranking_entries(
         wh,
         DIMENSION,
         domain,
-        lambda buckets, b: ranking_rows_sql(users, seed, buckets, b, ordered=False),
+        lambda buckets, b: ranking_rows_sql(users, seed, buckets, b, ordered=False, kept_only=True),
         params,
         template,
         splits,

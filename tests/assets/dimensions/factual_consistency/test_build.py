@@ -117,6 +117,36 @@ def test_an_invented_item_is_any_unheld_pool_item_alike(labelled):
     assert max(named.values()) < 2 * expected and min(named.values()) > expected / 2, named
 
 
+def test_swap_attribute_draws_from_the_pool_view_as_from_the_list_it_replaces(labelled):
+    """`swap_attribute` samples other categories' items from a view of the pool (no list per
+    attempt): the same draws, in the same order, as from the list `evidence + pool` filtered
+    to other items of other categories, which it replaced."""
+    from assets.dimensions.factual_consistency.synthesis import _Without
+
+    pool = item_pool(labelled.filter(pl.col("label") == 1), seed=2)
+    ev = pool.items[:3]
+    checked = 0
+    for own in [*pool.items[:40], pool.items[-1]]:
+        own_key = pool.category_key(own.category)
+        for key in (own_key, None):  # an item with a category, and as if it had none
+
+            def other(e, own=own, key=key):
+                return e.item_id != own.item_id and (
+                    key is None or pool.category_key(e.category) != key
+                )
+
+            listed = [e for e in ev + pool.items if other(e)]
+            local = [e for e in ev if other(e)]
+            outside, where = pool.outside(key)
+            view = _Without(local, outside, where.get(own.item_id, []))
+            assert list(view) == listed and len(view) == len(listed)
+            for k in range(3):
+                n = min(len(listed), 30)
+                assert random.Random(k).sample(view, n) == random.Random(k).sample(listed, n)
+            checked += 1
+    assert checked == 82
+
+
 def test_synthesis_balance_and_entries(labelled):
     synthetic, stats = synthesize(labelled, seed=9, positive_ratio=0.5)
     assert synthetic.equals(synthesize(labelled, seed=9, positive_ratio=0.5)[0])

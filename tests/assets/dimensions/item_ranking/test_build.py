@@ -141,4 +141,7 @@ def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse, buc
     expected = entries.filter(pl.col("domain") == "food_delivery").sort("entry_id")
     assert meta["rows"] == expected.height
     assert (meta["buckets"] > 1) == (bucket_rows == 7)
+    # Requests the split policy holds out are left out before their bundles are built (the
+    # writer's `kept_only`); the reference builds every row and drops them after.
+    assert meta["held_out_by_split_policy"] > 0
     assert stored.equals(expected)
