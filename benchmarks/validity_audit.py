@@ -89,7 +89,7 @@ def build(args: argparse.Namespace, workdir: Path) -> Audit:
     if args.reuse:  # the build a kept work folder holds
         (release,) = [p for p in (workdir / "releases").iterdir() if p.is_dir()]
         manifest = json.loads((release / "manifest.json").read_text())
-        return Audit(logs, Warehouse(workdir / "warehouse.duckdb"), release, manifest)
+        return Audit(logs, _store(workdir, manifest), release, manifest)
     if args.seed is not None:
         run(
             [RECRM, *SAMPLE_COMMAND.split(), "--users", str(args.users), "--days", str(args.days),
@@ -103,7 +103,16 @@ def build(args: argparse.Namespace, workdir: Path) -> Audit:
          str(releases)], workdir)  # fmt: skip
     (release,) = [p for p in releases.iterdir() if p.is_dir()]
     manifest = json.loads((release / "manifest.json").read_text())
-    return Audit(logs, Warehouse(warehouse), release, manifest)
+    return Audit(logs, _store(workdir, manifest), release, manifest)
+
+
+def _store(workdir: Path, manifest: dict) -> Warehouse:
+    """The store the build used: the named file, or a storage root when RECRM_STORAGE_ROOT
+    named one (the manifest's config records it; a relative root is the build folder's)."""
+    root = manifest["config"].get("storage_root")
+    if root and "://" not in root:
+        root = str(workdir / root)
+    return Warehouse(workdir / "warehouse.duckdb", root)
 
 
 def relevance_section(audit: Audit) -> tuple[list[str], dict]:

@@ -5,7 +5,11 @@ builds its typed fields from these two tables."""
 DEFAULTS: dict[str, object] = {
     "logs_root": "sample_logs",
     "warehouse_path": "data/warehouse.duckdb",
-    "storage_root": None,  # unset: the embedded DuckDB file (warehouse_path)
+    # The default store: every table as Parquet files per partition with a catalog, under this
+    # folder (relative to where the command runs, like the other paths). Naming a warehouse file
+    # (warehouse_path) and no storage root selects the embedded DuckDB file instead; so does
+    # storage_root = EMBEDDED ("none"). The rule is `Settings._choose_store` (core/settings.py).
+    "storage_root": "data/tables",
     "releases_dir": "releases",
     "profile": "small",
     "seed": 20260511,
@@ -32,6 +36,17 @@ DEFAULTS: dict[str, object] = {
         "judge_relevance": 1,
     },
 }
+
+# The storage_root value that asks for the embedded DuckDB file (warehouse_path) by name, e.g.
+# RECRM_STORAGE_ROOT=none with the default file (an empty variable counts as unset).
+EMBEDDED = "none"
+
+# How the store is chosen, for help texts (the rule itself: `Settings._choose_store`).
+STORE_RULE = (
+    "tables are Parquet files under a storage root (default data/tables) unless a warehouse "
+    "file is named (RECRM_WAREHOUSE, --warehouse, warehouse_path) and no storage root is: then "
+    f"the embedded DuckDB file; storage_root={EMBEDDED!r} also selects the embedded file"
+)
 
 ENV_VARS: dict[str, str] = {
     "logs_root": "RECRM_LOGS_ROOT",

@@ -19,11 +19,19 @@ import hmac
 import warnings
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.config_file import ConfigError, ConfigFileSource, register_section
-from core.defaults import DEFAULTS, ENV_VARS
+from core.defaults import DEFAULTS, EMBEDDED, ENV_VARS
 
 # recrm.toml's [llm] section is LLMConfig's: imported so that loading the settings checks it too.
 from core.llm import config as _llm_config  # noqa: F401
@@ -93,14 +101,19 @@ class Settings(BaseModel):
     )
     warehouse_path: Path = Field(
         Path(DEFAULTS["warehouse_path"]),
-        description="DuckDB file",
+        description="the embedded DuckDB file, the store when it is named (RECRM_WAREHOUSE, "
+        "--warehouse, recrm.toml) and no storage root is; under a storage root, the local base "
+        "of what stays on this machine (`<path>.tmp/` spill folder, validation results beside it)",
         validation_alias=_env("warehouse_path"),
     )
-    # Under a storage root every table is Parquet files per partition with a catalog, and
-    # domains can be built by concurrent processes (core/storage.py, docs/deploy.md).
+    # The default store: every table is Parquet files per partition with a catalog, and domains
+    # can be built by concurrent processes (core/storage.py, docs/deploy.md). Which store a
+    # source set selects: `_choose_store` below.
     storage_root: str | None = Field(
         DEFAULTS["storage_root"],
-        description="tables as Parquet under a folder or s3://bucket/prefix; unset: warehouse_path",
+        description="the default store: tables as Parquet under a folder or s3://bucket/prefix "
+        f"(default {DEFAULTS['storage_root']}); a named warehouse_path with no storage_root "
+        f"named, or storage_root = {EMBEDDED!r}, selects the embedded DuckDB file",
         validation_alias=_env("storage_root"),
     )
     releases_dir: Path = Field(
@@ -178,6 +191,42 @@ class Settings(BaseModel):
         validation_alias=_env("template_versions"),
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _choose_store(cls, data: object) -> object:
+        """The one rule of which store a build uses, decided on what the sources set (a flag, a
+        keyword, the environment, recrm.toml; never a default):
+        - neither named: the storage root `data/tables` (the default store);
+        - a warehouse file named and no storage root: the embedded DuckDB file;
+        - both named: the storage root (the file names the local spill base);
+        - storage_root named as "none": the embedded file (at warehouse_path, named or not).
+        """
+        if not isinstance(data, dict):
+            return data
+        named = {k for k, v in data.items() if v is not None or k in _STORE_KEYS["storage_root"]}
+        if named & _STORE_KEYS["warehouse_path"] and not named & _STORE_KEYS["storage_root"]:
+            return {**data, "storage_root": None}
+        return data
+
+    @field_validator("storage_root", mode="before")
+    @classmethod
+    def _embedded_by_name(cls, value: object) -> object:
+        if isinstance(value, Path):
+            value = str(value)
+        if isinstance(value, str) and value.strip().lower() == EMBEDDED:
+            return None  # the embedded DuckDB file
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the store is the embedded DuckDB file (`warehouse_path`), not a storage root."""
+        return not self.storage_root
+
+    @property
+    def store(self) -> str:
+        """Where the tables are, for messages: the storage root, or the warehouse file."""
+        return str(self.warehouse_path) if self.embedded else str(self.storage_root)
+
     @field_validator("template_versions")
     @classmethod
     def _pins_over_defaults(cls, pins: dict[str, int]) -> dict[str, int]:
@@ -215,6 +264,10 @@ class Settings(BaseModel):
     def public_dict(self) -> dict:
         """The configuration without secrets, as it goes into manifests and metadata."""
         return self.model_dump(mode="json", exclude={"hash_key", "allow_dev_key"})
+
+
+# The names under which a source sets each store field: the field's own, its variable.
+_STORE_KEYS = {f: {f, ENV_VARS[f]} for f in ("warehouse_path", "storage_root")}
 
 
 class DevKeyRefused(RuntimeError):

@@ -1,14 +1,16 @@
 """The warehouse: one way to read and one way to write a table, over one of two stores.
 
-- Embedded (the default): one DuckDB file. Tables that belong to a domain carry a `domain`
-  column; writing a domain's rows replaces exactly those rows in one transaction, so re-running
-  an asset for a domain never duplicates anything. DuckDB admits one writer process per file, so
-  one process builds at a time.
-- A storage root (`storage_root`: a local folder or `s3://bucket/prefix`, `core.storage`): every
-  table is Parquet files per partition with a catalog of the files in use (`core.catalog`,
-  `core.file_tables`). Each session is a process-private in-memory DuckDB instance (spilling to
-  a local folder) with a view per catalogued table; a write replaces its partition's catalog
-  pointer. Processes that write different domains run at the same time, on one machine or many.
+- A storage root (the default, `data/tables`; setting `storage_root`: a local folder or
+  `s3://bucket/prefix`, `core.storage`): every table is Parquet files per partition with a
+  catalog of the files in use (`core.catalog`, `core.file_tables`). Each session is a
+  process-private in-memory DuckDB instance (spilling to a local folder, `<path>.tmp/`) with a
+  view per catalogued table; a write replaces its partition's catalog pointer. Processes that
+  write different domains run at the same time, on one machine or many. No DuckDB file is made.
+- Embedded: one DuckDB file (`path`), the store when a warehouse file is named and no storage
+  root is, or with `storage_root = "none"` (`core.settings.Settings._choose_store`). Tables that
+  belong to a domain carry a `domain` column; writing a domain's rows replaces exactly those
+  rows in one transaction, so re-running an asset for a domain never duplicates anything.
+  DuckDB admits one writer process per file, so one process builds at a time.
 
 The API is the same in both: steps do not know which store they use.
 """
@@ -128,8 +130,11 @@ _CATALOG_LOCK = threading.Lock()
 
 class Warehouse:
     def __init__(self, path: str | Path, storage_root: str | Path | None = None):
-        """`path`: the DuckDB file (embedded); under a `storage_root`, the local base name of
-        what stays on this machine (the spill folder `<path>.tmp/`, validation results)."""
+        """`path`: the DuckDB file (embedded, `storage_root` None); under a `storage_root`, the
+        local base name of what stays on this machine (the spill folder `<path>.tmp/`,
+        validation results beside it); no file is made at `path` then. The settings' default is
+        the root (`Settings.storage_root`); a `Warehouse` made in code with a path alone is the
+        embedded file."""
         self.path = Path(path)
         self.storage = StorageRoot.open(storage_root) if storage_root else None
         self.catalog = Catalog(self.storage) if self.storage is not None else None

@@ -36,6 +36,7 @@ defs = Definitions(
     schedules=SCHEDULES,
     sensors=SENSORS,
     resources=default_resources(),
-    # One process: DuckDB admits a single writer per warehouse file.
+    # One process per run: the embedded store (a named DuckDB file) admits a single writer, and
+    # under the default storage root a run's steps share one in-memory DuckDB instance.
     executor=in_process_executor,
 )

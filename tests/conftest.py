@@ -53,27 +53,33 @@ REPO = Path(__file__).resolve().parent.parent
 
 def build_sample_release(workdir: Path, out: Path, *extra: str) -> Path:
     """Run `recrm build` of sample_logs from `workdir` (a copy of the repo's dagster.yaml makes a
-    real instance); the warehouse is `workdir/warehouse.duckdb`. Returns the release folder."""
+    real instance) on the default store, the storage root `workdir/data/tables` (`extra` may
+    name a `--warehouse` file instead). Returns the release folder."""
     import shutil
 
     from pipelines.cli import main
 
     shutil.copy(REPO / "dagster.yaml", workdir / "dagster.yaml")
-    code = main(
-        [
-            "build",
-            "--logs",
-            str(REPO / "sample_logs"),
-            "--warehouse",
-            str(workdir / "warehouse.duckdb"),
-            "--out",
-            str(out),
-            *extra,
-        ]
-    )
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("RECRM_STORAGE_ROOT", "RECRM_WAREHOUSE", "RECRM_CONFIG"):
+            mp.delenv(var, raising=False)
+        code = main(["build", "--logs", str(REPO / "sample_logs"), "--out", str(out), *extra])
     assert code == 0
     (release,) = [p for p in out.iterdir() if p.is_dir()]
     return release
+
+
+def store_of(release: Path) -> Warehouse:
+    """The store `build_sample_release` built `release` in: the default storage root under the
+    build's folder (`<release>/../..`)."""
+    work = release.parents[1]
+    return Warehouse(work / "data" / "warehouse.duckdb", work / "data" / "tables")
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_release: Path) -> Warehouse:
+    """The store the session's sample release was built in (the default storage root)."""
+    return store_of(sample_release)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +89,8 @@ def sample_release_builder() -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def sample_release(tmp_path_factory) -> Path:
-    """One release of sample_logs for the session (its warehouse: `<release>/../../warehouse.duckdb`)."""
+    """One release of sample_logs for the session, built on the default store (the storage root
+    `<release>/../../data/tables`: the `sample_store` fixture)."""
     work = tmp_path_factory.mktemp("quickstart")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(work)

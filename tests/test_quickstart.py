@@ -71,15 +71,28 @@ def test_recrm_validate_accepts_then_catches_tampering(sample_release: Path, tmp
 def test_rebuild_is_byte_identical(
     sample_release: Path, sample_release_builder, tmp_path: Path, monkeypatch
 ):
+    """The session's release was built on the default store (the storage root `data/tables`);
+    the rebuild goes into a named DuckDB file (the embedded store): the same release, shard for
+    shard, whichever store built it."""
     monkeypatch.chdir(tmp_path)
-    again = sample_release_builder(tmp_path, tmp_path / "releases")
+    again = sample_release_builder(
+        tmp_path, tmp_path / "releases", "--warehouse", str(tmp_path / "warehouse.duckdb")
+    )
+    assert (tmp_path / "warehouse.duckdb").is_file() and not (tmp_path / "data" / "tables").exists()
+    assert (sample_release.parents[1] / "data" / "tables" / "_catalog").is_dir()
+    assert not (sample_release.parents[1] / "data" / "warehouse.duckdb").exists()
     first = json.loads((sample_release / "manifest.json").read_text())
     second = json.loads((again / "manifest.json").read_text())
+    assert (first["config"]["storage_root"], second["config"]["storage_root"]) == (
+        "data/tables",
+        None,
+    )
     for m in (first, second):
         # Both seals hold; they differ because they cover created_at and the paths (issue 17).
         assert seal_problems(m) == []
         m.pop("seal")
         m.pop("created_at")
         m["config"].pop("warehouse_path", None)
+        m["config"].pop("storage_root", None)
         m["config"].pop("releases_dir", None)
     assert first == second

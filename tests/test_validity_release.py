@@ -18,7 +18,6 @@ from assets.checks.validity.leaks import (
     warehouse_leak_audit,
 )
 from assets.checks.validity.relevance import relevance_agreement
-from core.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 TRUTH = REPO / "sample_logs" / "_truth"
@@ -37,8 +36,8 @@ def test_relevance_labels_agree_with_the_truth(sample_release: Path):
     assert set(result.by_source) <= {"human", "heuristic", "llm_judge"}
 
 
-def test_no_leak_across_splits_and_dimensions(sample_release: Path):
-    warehouse = Warehouse(sample_release.parent.parent / "warehouse.duckdb")
+def test_no_leak_across_splits_and_dimensions(sample_release: Path, sample_store):
+    warehouse = sample_store
     audit = warehouse_leak_audit(warehouse)
     assert set(audit["measure"]) >= set(MUST_BE_ZERO)
     assert leaks_found(audit).height == 0, leaks_found(audit)

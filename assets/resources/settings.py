@@ -57,13 +57,18 @@ class _BuildSettingsBase(ConfigurableResource):
     def _load(self) -> Settings:
         return load_settings(**{name: getattr(self, name) for name in BUILD_FIELDS})
 
-    def settings(self, warehouse_path: str | None = None) -> Settings:
-        """The run's settings (loaded once per run), with the warehouse resource's path."""
+    def settings(
+        self, warehouse_path: str | None = None, storage_root: str | None = None
+    ) -> Settings:
+        """The run's settings (loaded once per run), with the warehouse resource's store: its
+        path and its storage root (None: the embedded file), as the step's warehouse uses them."""
         # Outside a run (a sensor tick, a test) nothing is kept: the next call reads afresh.
         loaded = self._loaded if self._loaded is not None else self._load()
         if warehouse_path is None:
             return loaded
-        return loaded.model_copy(update={"warehouse_path": Path(warehouse_path)})
+        return loaded.model_copy(
+            update={"warehouse_path": Path(warehouse_path), "storage_root": storage_root or None}
+        )
 
 
 def _declare(namespace: dict) -> None:

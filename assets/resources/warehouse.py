@@ -7,9 +7,12 @@ from core.warehouse import Warehouse
 
 
 class WarehouseResource(ConfigurableResource):
-    """The warehouse every asset reads and writes: the DuckDB file `path`, or, with
-    `storage_root` (a folder or s3://bucket/prefix), Parquet tables and their catalog under that
-    root (`core.storage`), where `path` only names this machine's spill folder."""
+    """The warehouse every asset reads and writes: with `storage_root` (a folder or
+    s3://bucket/prefix), Parquet tables and their catalog under that root (`core.storage`), where
+    `path` only names this machine's spill folder and validation results; without it, the
+    embedded DuckDB file `path`. The code location configures both from `Settings`
+    (`pipelines.resources.default_resources`), whose default is the storage root `data/tables`;
+    the class defaults alone (a resource built in code with a `path`) are the embedded file."""
 
     path: str = "data/warehouse.duckdb"
     storage_root: str | None = None

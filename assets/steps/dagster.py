@@ -68,7 +68,9 @@ def build_context(context, step: Step | Check | Source) -> BuildContext:
     resources = context.resources
     needs = resource_keys(step)
     settings = (
-        resources.build.settings(warehouse_path=resources.warehouse.path)
+        resources.build.settings(
+            warehouse_path=resources.warehouse.path, storage_root=resources.warehouse.storage_root
+        )
         if "build" in needs
         else None
     )

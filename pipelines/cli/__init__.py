@@ -15,6 +15,7 @@ import os
 import re
 import sys
 
+from core.defaults import STORE_RULE
 from core.paths import private_umask
 
 # name -> (module under pipelines.cli, one-line help). A new command: add its module and a row.
@@ -22,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate-logs": ("generate_logs", "write a seeded synthetic log drop"),
     "import": ("import_logs", "convert a public dataset (RecBole, Taobao, ...) into a log drop"),
     "inspect": ("inspect_logs", "report which dimensions each domain's logs can support"),
-    "ingest": ("ingest", "ingest a log drop into the DuckDB warehouse"),
+    "ingest": ("ingest", "ingest a log drop into the warehouse"),
     "build": ("build", "build every dimension and publish a release"),
     "validate": ("validate", "re-check a release against its manifest"),
     "publish": ("publish", "copy a release to object storage, a folder or a hub staging folder"),
@@ -70,7 +71,7 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog="recrm",
         description="Rebuild RecRM-Bench-style reward-model benchmarks from interaction logs.",
         epilog="Configuration: flags > RECRM_* environment > recrm.toml > defaults "
-        "(README: Configuration).",
+        f"(README: Configuration). Store: {STORE_RULE}.",
     )
     parser.add_argument("--version", action="version", version=f"recrm {package_version()}")
     subparsers = parser.add_subparsers(

@@ -1,4 +1,4 @@
-"""`recrm build [--logs DIR] [--warehouse FILE] [--profile NAME] [--out DIR] [--version V]`.
+"""`recrm build [--logs DIR] [--warehouse FILE] [--storage-root ROOT] [--profile NAME] [--out DIR] [--version V]`.
 
 Runs the `build_domain` job once per domain (ingest, staging and every dimension), then the
 `publish_release` job (the cross-domain benchmark selection, its checks and the release): named
@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from core.defaults import describe_default
+from pipelines.cli.options import add_store_options
 
 DOMAIN_JOB = "build_domain"
 RELEASE_JOB = "publish_release"
@@ -33,9 +34,7 @@ def register(subparsers) -> None:
         type=Path,
         help=f"log root: one folder per domain ({describe_default('logs_root')})",
     )
-    p.add_argument(
-        "--warehouse", type=Path, help=f"DuckDB file ({describe_default('warehouse_path')})"
-    )
+    add_store_options(p)
     p.add_argument(
         "--profile",
         help=f"size profile from schemas/profiles.py ({describe_default('profile')})",
@@ -90,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(
         logs_root=args.logs,
         warehouse_path=args.warehouse,
+        storage_root=args.storage_root,
         profile=args.profile,
         releases_dir=args.out,
         seed=args.seed,

@@ -1,4 +1,4 @@
-"""`recrm ingest [--logs DIR] [--warehouse FILE] [--domain D ...]`: the `ingest_domain` job, once
+"""`recrm ingest [--logs DIR] [--warehouse FILE] [--storage-root ROOT] [--domain D ...]`: the `ingest_domain` job, once
 per domain."""
 
 from __future__ import annotations
@@ -8,20 +8,19 @@ import json
 from pathlib import Path
 
 from core.defaults import describe_default
+from pipelines.cli.options import add_store_options
 
 INGEST_JOB = "ingest_domain"
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("ingest", help="ingest a log drop into the DuckDB warehouse")
+    p = subparsers.add_parser("ingest", help="ingest a log drop into the warehouse")
     p.add_argument(
         "--logs",
         type=Path,
         help=f"log root: one folder per domain ({describe_default('logs_root')})",
     )
-    p.add_argument(
-        "--warehouse", type=Path, help=f"DuckDB file ({describe_default('warehouse_path')})"
-    )
+    add_store_options(p)
     p.add_argument(
         "--domain",
         action="append",
@@ -61,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(
         logs_root=args.logs,
         warehouse_path=args.warehouse,
+        storage_root=args.storage_root,
         allow_dev_key=args.allow_dev_key or None,
         max_quarantine_rate=args.max_quarantine_rate,
     )
@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             "command": "ingest",
             "success": not over,
             "warehouse": str(settings.warehouse_path),
+            "storage_root": settings.storage_root,
             "runs": runs_json(report, settings),
             "ingest": ingest_rows(report),
         }
@@ -100,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_ingest_summary(report, console)
         print_check_failures(report, console)  # the ingest checks that only warn
-        console.print(f"warehouse: {settings.warehouse_path}", markup=False)
+        store = "warehouse file" if settings.embedded else "storage root"
+        console.print(f"{store}: {settings.store}", markup=False)
         print_runs(report, settings, console)
     if failure:
         raise BuildFailed(failure)

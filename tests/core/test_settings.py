@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import DEV_HASH_KEY, load_settings, warn_if_default_key
+from core.settings import DEV_HASH_KEY, Settings, load_settings, warn_if_default_key
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +18,7 @@ def clean_env(monkeypatch, tmp_path):
         "RECRM_CONFIG",
         "RECRM_LOGS_ROOT",
         "RECRM_WAREHOUSE",
+        "RECRM_STORAGE_ROOT",
         "RECRM_PROFILE",
         "RECRM_SEED",
         "RECRM_HASH_KEY",
@@ -132,3 +133,87 @@ def test_validity_bounds_come_from_recrm_toml_and_unknown_ones_are_refused(tmp_p
     (tmp_path / "recrm.toml").write_text("[recrm.validity]\nmarker_max = 0.6\n")
     with pytest.raises(Exception, match="marker_max"):
         load_settings()
+
+
+# -- which store: the storage root by default, the embedded file when only a file is named ---
+
+
+def _store(settings) -> tuple[Path, str | None]:
+    return settings.warehouse_path, settings.storage_root
+
+
+def test_the_default_store_is_the_storage_root():
+    settings = load_settings()
+    assert _store(settings) == (Path("data/warehouse.duckdb"), "data/tables")
+    assert not settings.embedded and settings.store == "data/tables"
+    assert Settings().storage_root == "data/tables"
+
+
+@pytest.mark.parametrize("source", ["flag", "env", "file"])
+def test_a_named_warehouse_file_alone_selects_the_embedded_file(source, monkeypatch, tmp_path):
+    flags = {}
+    if source == "flag":
+        flags = {"warehouse_path": Path("mine.duckdb")}
+    elif source == "env":
+        monkeypatch.setenv("RECRM_WAREHOUSE", "mine.duckdb")
+    else:
+        (tmp_path / "recrm.toml").write_text('[recrm]\nwarehouse_path = "mine.duckdb"\n')
+    settings = load_settings(**flags)
+    assert _store(settings) == (Path("mine.duckdb"), None)
+    assert settings.embedded and settings.store == "mine.duckdb"
+    assert Settings(warehouse_path="mine.duckdb").storage_root is None  # the same rule in code
+
+
+@pytest.mark.parametrize(
+    ("file_from", "root_from"),
+    [("flag", "flag"), ("flag", "env"), ("env", "file"), ("file", "file"), ("file", "env")],
+)
+def test_a_named_file_and_a_named_root_select_the_root(file_from, root_from, monkeypatch, tmp_path):
+    flags, toml = {}, []
+    for field, value, where in (
+        ("warehouse_path", "mine.duckdb", file_from),
+        ("storage_root", "/srv/tables", root_from),
+    ):
+        if where == "flag":
+            flags[field] = value
+        elif where == "env":
+            monkeypatch.setenv(
+                {"warehouse_path": "RECRM_WAREHOUSE"}.get(field, "RECRM_STORAGE_ROOT"), value
+            )
+        else:
+            toml.append(f'{field} = "{value}"')
+    (tmp_path / "recrm.toml").write_text("[recrm]\n" + "\n".join(toml) + "\n")
+    assert _store(load_settings(**flags)) == (Path("mine.duckdb"), "/srv/tables")
+
+
+@pytest.mark.parametrize("spelling", ["none", "None", "NONE"])
+def test_storage_root_none_asks_for_the_embedded_file(spelling, monkeypatch, tmp_path):
+    monkeypatch.setenv("RECRM_STORAGE_ROOT", spelling)
+    assert _store(load_settings()) == (Path("data/warehouse.duckdb"), None)
+    assert _store(load_settings(warehouse_path="w.duckdb")) == (Path("w.duckdb"), None)
+    monkeypatch.delenv("RECRM_STORAGE_ROOT")
+    assert _store(load_settings(storage_root=spelling)) == (Path("data/warehouse.duckdb"), None)
+    (tmp_path / "recrm.toml").write_text(f'[recrm]\nstorage_root = "{spelling}"\n')
+    assert load_settings().embedded
+    # An empty variable counts as unset (every setting): the default store stays.
+    (tmp_path / "recrm.toml").unlink()
+    monkeypatch.setenv("RECRM_STORAGE_ROOT", "")
+    assert _store(load_settings()) == (Path("data/warehouse.duckdb"), "data/tables")
+
+
+def test_a_named_root_over_a_file_from_a_lower_source(monkeypatch, tmp_path):
+    # recrm.toml names a file; the environment names a root: both named, the root wins. And a
+    # flag naming the file does not undo a root the environment names.
+    (tmp_path / "recrm.toml").write_text('[recrm]\nwarehouse_path = "t.duckdb"\n')
+    monkeypatch.setenv("RECRM_STORAGE_ROOT", "r")
+    assert _store(load_settings()) == (Path("t.duckdb"), "r")
+    assert _store(load_settings(warehouse_path="f.duckdb")) == (Path("f.duckdb"), "r")
+    monkeypatch.setenv("RECRM_STORAGE_ROOT", "none")
+    assert _store(load_settings(warehouse_path="f.duckdb")) == (Path("f.duckdb"), None)
+
+
+def test_the_loaded_store_survives_a_round_trip():
+    # What the resources and manifests do with settings: dump and validate again.
+    for settings in (load_settings(), load_settings(warehouse_path="w.duckdb")):
+        again = Settings.model_validate(settings.model_dump())
+        assert _store(again) == _store(settings)

@@ -13,8 +13,9 @@ from dagster import AssetKey, DagsterInstance, DagsterRunStatus, materialize
 from assets.ingest.assets import INGEST_ASSETS
 from assets.llm.assets import LLM_POOL, generated_turns
 from assets.partitions import DOMAINS
-from assets.resources import BuildSettings, LLMResource, WarehouseResource
+from assets.resources import BuildSettings, LLMResource
 from pipelines.definitions import defs
+from pipelines.resources import default_resources
 from tests.deploy.conftest import code_location_workspace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,19 +65,27 @@ def test_domain_ingest_runs_on_postgres_with_logs_in_s3(
     were claimed in the instance's database."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RECRM_LLM_BASE_URL", raising=False)
+    for var in ("RECRM_STORAGE_ROOT", "RECRM_WAREHOUSE", "RECRM_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    # The code location's warehouse as configured by default: the storage root data/tables.
+    warehouse = default_resources()["warehouse"]
+    assert (warehouse.path, warehouse.storage_root) == ("data/warehouse.duckdb", "data/tables")
     team_instance.add_dynamic_partitions(DOMAINS.name, ["hotel"])
     result = materialize(
         [*INGEST_ASSETS, generated_turns],
         partition_key="hotel",
         instance=team_instance,
         resources={
-            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
+            "warehouse": warehouse,
             "build": BuildSettings(logs_root=str(REPO / "sample_logs")),
             "llm": LLMResource(),
         },
     )
     assert result.success
     run_id = result.run_id
+    # The tables are Parquet files catalogued under the root; no DuckDB file was made.
+    assert (tmp_path / "data" / "tables" / "_catalog" / "raw_items" / "hotel.json").is_file()
+    assert not list(tmp_path.rglob("*.duckdb"))
 
     # In PostgreSQL, read with SQL rather than through Dagster's own storage classes.
     rows = postgres.query(f"SELECT status FROM runs WHERE run_id = '{run_id}'")

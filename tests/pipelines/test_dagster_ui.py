@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.runner import CODE_LOCATION_NAME
@@ -60,8 +59,8 @@ def _instance_home(tmp_path: Path, work: Path) -> Path:
     return home
 
 
-def test_cli_build_shows_in_the_ui(sample_release: Path, tmp_path: Path, dagster_dev):
-    work = sample_release.parents[1]  # the build's cwd: dagster.yaml, .dagster/, warehouse
+def test_cli_build_shows_in_the_ui(sample_release: Path, sample_store, tmp_path: Path, dagster_dev):
+    work = sample_release.parents[1]  # the build's cwd: dagster.yaml, .dagster/, data/tables
     manifest = json.loads((sample_release / "manifest.json").read_text())
     domains = sorted(manifest["domains"])
     home = _instance_home(tmp_path, work)
@@ -87,23 +86,20 @@ def test_cli_build_shows_in_the_ui(sample_release: Path, tmp_path: Path, dagster
     assert not [r for r in every_run if r["pipelineName"] == "__ephemeral_asset_job__"]
 
     by_key = {tuple(n["assetKey"]["path"]): n for n in nodes}
-    warehouse = duckdb.connect(str(work / "warehouse.duckdb"), read_only=True)
-    try:
-        for key, node in by_key.items():
-            assert node["kinds"], f"{key}: no kind badge"
-            if key in NOT_TABLES:
-                continue
-            declared = {e["label"] for e in node["metadataEntries"]}
-            assert {"dagster/table_name", "dagster/column_schema"} <= declared, key
-            (latest,) = node["assetMaterializations"]
-            entries = {e["label"]: e for e in latest["metadataEntries"]}
-            assert entries["dagster/row_count"]["__typename"] == "IntMetadataEntry", key
-            # The count is the table's, every domain together.
-            table = entries["dagster/table_name"]["text"].removeprefix("warehouse.main.")
-            (count,) = warehouse.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-            assert entries["dagster/row_count"]["intValue"] == count, key
-    finally:
-        warehouse.close()
+    # The build's store is the default storage root: each count is its table's, read through
+    # the catalog.
+    for key, node in by_key.items():
+        assert node["kinds"], f"{key}: no kind badge"
+        if key in NOT_TABLES:
+            continue
+        declared = {e["label"] for e in node["metadataEntries"]}
+        assert {"dagster/table_name", "dagster/column_schema"} <= declared, key
+        (latest,) = node["assetMaterializations"]
+        entries = {e["label"]: e for e in latest["metadataEntries"]}
+        assert entries["dagster/row_count"]["__typename"] == "IntMetadataEntry", key
+        # The count is the table's, every domain together.
+        table = entries["dagster/table_name"]["text"].removeprefix("warehouse.main.")
+        assert entries["dagster/row_count"]["intValue"] == sample_store.count(table), key
 
     release = by_key[("release",)]
     assert "releases/<version>/" in release["description"]

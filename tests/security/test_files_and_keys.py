@@ -1,5 +1,6 @@
-"""Attack: world-readable warehouse and run storage, a reversible user-id hash, a build with the
-public key that nobody notices, and a killed run that stays STARTED for good."""
+"""Attack: a world-readable store (the default storage root, or a named DuckDB file) and run
+storage, a reversible user-id hash, a build with the public key that nobody notices, and a killed
+run that stays STARTED for good."""
 
 from __future__ import annotations
 
@@ -42,15 +43,39 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_warehouse_and_dagster_storage_are_owner_only(project, monkeypatch):
+def _assert_owner_only(folder: Path) -> None:
+    assert _mode(folder) == 0o700, folder
+    for path in folder.rglob("*"):
+        assert _mode(path) == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_the_default_store_and_dagster_storage_are_owner_only(project, monkeypatch):
+    """The default store is the storage root `data/tables`: its folders 0700, its Parquet files
+    and catalog pointers 0600, and no DuckDB file is made beside it."""
     monkeypatch.setenv("RECRM_HASH_KEY", KEY)
+    monkeypatch.delenv("RECRM_STORAGE_ROOT", raising=False)
+    monkeypatch.delenv("RECRM_WAREHOUSE", raising=False)
     assert main(["ingest", "--logs", "logs"]) == 0
-    warehouse = project / "data" / "warehouse.duckdb"
+    data = project / "data"
+    root = data / "tables"
+    assert {p.parent.name for p in root.rglob("*.parquet")} and list(root.rglob("*.json"))
+    assert not (data / "warehouse.duckdb").exists()
+    assert not list(project.rglob("*.duckdb")), list(project.rglob("*.duckdb"))
+    _assert_owner_only(data)  # the root, the spill folder, the validation results
+    _assert_owner_only(project / ".dagster")
+
+
+def test_a_named_warehouse_file_is_owner_only(project, monkeypatch):
+    """Naming the file (and no root) selects the embedded DuckDB file: 0600 in a 0700 folder,
+    and no storage root is made."""
+    monkeypatch.setenv("RECRM_HASH_KEY", KEY)
+    monkeypatch.delenv("RECRM_STORAGE_ROOT", raising=False)
+    assert main(["ingest", "--logs", "logs", "--warehouse", "wh/warehouse.duckdb"]) == 0
+    warehouse = project / "wh" / "warehouse.duckdb"
     assert _mode(warehouse) == 0o600
     assert _mode(warehouse.parent) == 0o700
-    assert _mode(project / ".dagster") == 0o700
-    for path in (project / ".dagster").rglob("*"):
-        assert _mode(path) & 0o077 == 0, path
+    assert not (project / "data" / "tables").exists()
+    _assert_owner_only(project / ".dagster")
 
 
 def test_building_with_the_public_dev_key_needs_an_explicit_flag(project, monkeypatch, capsys):
@@ -58,19 +83,22 @@ def test_building_with_the_public_dev_key_needs_an_explicit_flag(project, monkey
     assert main(["ingest", "--logs", "logs"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--allow-dev-key" in err and "Refused" not in err
-    assert not (project / "data" / "warehouse.duckdb").exists()
+    assert not (project / "data").exists()  # neither the root nor a file
     assert main(["ingest", "--logs", "logs", "--allow-dev-key"]) == 0
     assert "PUBLIC" in capsys.readouterr().out  # warned
 
 
-def test_user_ids_are_hashed_with_hmac_sha256(project, monkeypatch):
+@pytest.mark.parametrize("store", ["default root", "named file"])
+def test_user_ids_are_hashed_with_hmac_sha256(project, monkeypatch, store):
     monkeypatch.setenv("RECRM_HASH_KEY", KEY)
-    assert main(["ingest", "--logs", "logs"]) == 0
-    hashes = set(
-        Warehouse(project / "data" / "warehouse.duckdb").query(
-            "SELECT user_id_hash FROM raw_events"
-        )["user_id_hash"]
-    )
+    monkeypatch.delenv("RECRM_STORAGE_ROOT", raising=False)
+    if store == "named file":
+        assert main(["ingest", "--logs", "logs", "--warehouse", "w.duckdb"]) == 0
+        warehouse = Warehouse(project / "w.duckdb")
+    else:
+        assert main(["ingest", "--logs", "logs"]) == 0
+        warehouse = Warehouse(project / "data" / "warehouse.duckdb", project / "data" / "tables")
+    hashes = set(warehouse.query("SELECT user_id_hash FROM raw_events")["user_id_hash"])
     want = {
         hmac.new(KEY.encode(), raw.encode(), hashlib.sha256).hexdigest()[:USER_HASH_HEX_CHARS]
         for raw in ("USR-7", "42")
