@@ -21,7 +21,7 @@ import polars as pl
 from core.parallel import map_slices
 from core.pii_detect import scan_texts
 from core.sql import quote_ident
-from schemas.expectations.benchmark import text_columns
+from schemas.expectations.benchmark import nested_columns, text_columns
 
 EXAMPLES = 5
 _D = "0-9０-９"
@@ -61,13 +61,18 @@ def scan_relation(
 ) -> PersonalDataReport:
     """Scan every text column of `relation` (a benchmark table or the release's shards)."""
     present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    repeated = set(nested_columns(dimension))
     report = PersonalDataReport()
     for column in [c for c in text_columns(dimension) if c in present]:
         col = quote_ident(column)
+        # A nested column (user, history, candidate...) repeats across a request's entries:
+        # its distinct values are cut into snippets, not every row's (the same snippets, about
+        # a tenth of the text at paper scale). Prompts are unique: no DISTINCT to pay for.
+        distinct = "DISTINCT" if column in repeated else ""
         values = con.sql(
             f"""
             SELECT DISTINCT unnest(regexp_extract_all(v, '{SNIPPET}')) AS value
-            FROM (SELECT CAST({col} AS VARCHAR) AS v FROM {relation})
+            FROM (SELECT {distinct} CAST({col} AS VARCHAR) AS v FROM {relation})
             WHERE v IS NOT NULL
             ORDER BY value
             """

@@ -145,6 +145,21 @@ def test_release_check_blocks_a_value_the_masking_would_miss():
     assert all("ann@example.com" not in e for e in report.examples)
 
 
+def test_release_check_finds_personal_data_in_a_nested_column_repeated_across_entries():
+    """Nested columns (a request's history, shared by its entries) are scanned by their distinct
+    values: a value repeated on every entry is one finding, and a clean repeat finds nothing."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE b AS SELECT 'e' || i AS entry_id, 'clean prompt 2026-05-11' AS prompt, "
+        "[{'title': CASE WHEN i < 3 THEN 'note 139 1234 5672' ELSE 'tea' END}] AS history "
+        "FROM range(6) r(i)"
+    )
+    report = scan_relation(con, "b", "behavior_prediction")
+    assert not report.passed
+    assert report.hits == {"history": {"PHONE": 1}}
+    assert all("139 1234 5672" not in e for e in report.examples)
+
+
 def test_llm_client_refuses_to_send_personal_data(tmp_path):
     leaky = LLMRequest.chat("judge this", "the user 139 1234 5672 asked for tea", "t:1")
     clean = LLMRequest.chat("judge this", "the user asked for tea at 18:30", "t:1")
