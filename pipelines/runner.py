@@ -38,7 +38,7 @@ from core.paths import (
     private_dir,
 )
 from core.settings import Settings
-from core.warehouse import held_open
+from core.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, held_open
 from pipelines.launcher import PID_TAG, pid_alive, run_worker_pid
 from schemas.logs import FILE_SUFFIXES
 
@@ -248,7 +248,13 @@ def _failure_reason(result, report: RunReport) -> str:
             # The user-facing cause is the innermost error.
             while err.cause is not None:
                 err = err.cause
-            message = err.message.strip().splitlines()[-1] if err.message else err.cls_name
+            # Its first line: DuckDB's errors go on with advice and a link after the cause.
+            lines = [line for line in (err.message or "").splitlines() if line.strip()]
+            message = lines[0].strip() if lines else err.cls_name
+            if "OutOfMemory" in err.cls_name or "Out of Memory Error" in message:
+                message += (
+                    f" (DuckDB's memory limit: {MEMORY_LIMIT_ENV}, default {DEFAULT_MEMORY_LIMIT})"
+                )
             return f"{event.step_key}: {message}"
     return "run failed"
 

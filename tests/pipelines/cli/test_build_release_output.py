@@ -45,6 +45,26 @@ def _run(tmp_path, wh):
     return result, report
 
 
+def test_a_failed_step_is_named_with_its_error_not_the_advice_after_it():
+    """DuckDB's out-of-memory error goes on with advice and a link: the one-line reason is the
+    error itself, with the setting that raises the limit."""
+    import duckdb
+
+    @asset(key=["staging", "request_items"])
+    def _step() -> None:
+        raise duckdb.OutOfMemoryException(
+            "Out of Memory Error: could not allocate block of size 256.0 KiB (1.8 GiB/1.8 GiB "
+            "used)\n\nPossible solutions:\n* Reducing the number of threads (SET threads=X)\n"
+            "\nSee also https://duckdb.org/docs/current/guides/performance/how_to_tune_workloads"
+        )
+
+    result = materialize([_step], raise_on_error=False)
+    reason = _failure_reason(result, RunReport())
+    assert reason.startswith("staging__request_items: ")
+    assert "Out of Memory Error: could not allocate block" in reason
+    assert "RECRM_DUCKDB_MEMORY_LIMIT" in reason and "See also" not in reason
+
+
 def test_failed_expectations_are_listed(tmp_path, capsys):
     wh = fixture.build_benchmark_warehouse(tmp_path / "data" / "wh.duckdb")
     rows = fixture.make_entries("instruction_following")
