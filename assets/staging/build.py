@@ -35,8 +35,9 @@ def stage_request_items(wh: Warehouse, domain: str) -> int:
         # No impressions logged: engaged items plus sampled negatives (staging/negatives.py).
         sampled = sampled_impressions_sql(sampling.per_request, sampling.seed)
         sql = request_items_sql(impressions=f"({sampled})", signals=settings.signals)
+    # Stored in any order (request_items_sql says why).
     return wh.write_partition(
-        STG_REQUEST_ITEMS, domain, sql, {"domain": domain}, REQUEST_ITEMS_SCHEMA
+        STG_REQUEST_ITEMS, domain, sql, {"domain": domain}, REQUEST_ITEMS_SCHEMA, ordered=False
     )
 
 

@@ -18,3 +18,9 @@ def stage_domain():
 @pytest.fixture(scope="module")
 def raw_warehouse(tmp_path_factory):
     return raw_fixture.build_raw_warehouse(tmp_path_factory.mktemp("raw") / "wh.duckdb")
+
+
+@pytest.fixture(scope="module", name="raw_fixture")
+def raw_fixture_module():
+    """The fixture-building module itself (tests that build their own warehouse)."""
+    return raw_fixture
