@@ -13,8 +13,11 @@ average before and after (the machine is shared: wall time moves with it, CPU ti
 Goals (issue 15): cost grows no faster than the input (time ratio <= scale ratio), and every
 process stays under 4 GiB at 10x.
 
-Usage: .venv/bin/python benchmarks/bench_scale.py [--scales 1,4,10] [--base-users 9500]
-       [--workdir DIR] [--keep]
+The build writes to the default store, a storage root of Parquet tables (`--store root`), or to
+the embedded DuckDB file (`--store file`).
+
+Usage: .venv/bin/python benchmarks/bench_scale.py [--scales 1,4,10] [--base-users 16500]
+       [--store root|file] [--workdir DIR] [--keep]
 """
 
 from __future__ import annotations
@@ -99,6 +102,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--days", type=int, default=14)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--profile", default="paper")
+    ap.add_argument("--store", choices=("root", "file"), default="root",
+                    help="root: the default store (Parquet tables under a storage root); "
+                    "file: the embedded DuckDB file")  # fmt: skip
     ap.add_argument("--workdir", type=Path, help="keep everything here (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="do not delete the drops and builds")
     args = ap.parse_args(argv)
@@ -106,7 +112,8 @@ def main(argv: list[str]) -> int:
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="recrm-scale-"))
     root.mkdir(parents=True, exist_ok=True)
-    print(f"workdir {root}; cores {os.cpu_count()}; base {args.base_users:,} users per domain")
+    print(f"workdir {root}; cores {os.cpu_count()}; base {args.base_users:,} users per domain; "
+          f"store {args.store}")  # fmt: skip
     rows: list[tuple] = []
     try:
         for scale in scales:
@@ -127,9 +134,10 @@ def main(argv: list[str]) -> int:
             n_raw = raw_rows(logs)
             print(f"{scale}x: {users:,} users per domain, {n_raw:,} raw rows; generate-logs "
                   f"{gen.wall:.1f} s", flush=True)  # fmt: skip
+            store = (["--storage-root", str(workdir / "tables")] if args.store == "root"
+                     else ["--warehouse", str(workdir / "warehouse.duckdb")])  # fmt: skip
             build = run_measured(
-                [RECRM, "build", "--logs", str(logs), "--warehouse",
-                 str(workdir / "warehouse.duckdb"), "--profile", args.profile,
+                [RECRM, "build", "--logs", str(logs), *store, "--profile", args.profile,
                  "--out", str(workdir / "releases")],
                 workdir, workdir / "build.log",
             )  # fmt: skip
