@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from core.catalog import WHOLE_TABLE as CATALOG_WHOLE_TABLE
@@ -96,6 +97,21 @@ def _copy(con, select_sql: str, path: Path | str, params: dict | None) -> None:
     con.execute(f"COPY ({select_sql}) TO {sql_literal(str(path))} ({COPY_OPTIONS})", params or {})
 
 
+@contextmanager
+def _source_select(con, source: str | pa.Table | pl.DataFrame, n: int) -> Iterator[str]:
+    """The SELECT of one source while its file is written: a frame is converted to Arrow and
+    registered only for that time, so a write of many frame slices holds one slice's copy."""
+    if isinstance(source, str):
+        yield source
+        return
+    name = f"_recrm_source_{n}"
+    con.register(name, source.to_arrow() if isinstance(source, pl.DataFrame) else source)
+    try:
+        yield f"SELECT * FROM {name}"
+    finally:
+        con.unregister(name)
+
+
 def _copy_concurrently(
     con, selects: list[str], paths: list[Path] | list[str], params: dict | None, concurrency: int
 ) -> None:
@@ -147,7 +163,7 @@ def write_files(
     root: Path,
     table: str,
     domain: str | None,
-    sources: Sequence[str | pa.Table],
+    sources: Sequence[str | pa.Table | pl.DataFrame],
     params: dict | None,
     schema: pa.Schema,
     ordered: bool = False,
@@ -190,12 +206,8 @@ def _write_files(con, root, table, domain, sources, params, schema, concurrency)
             _copy_concurrently(con, selects, paths, params, concurrency)
         else:
             for n, (source, path) in enumerate(zip(sources, paths, strict=True)):
-                if isinstance(source, str):
-                    select_sql = source
-                else:
-                    con.register(f"_recrm_source_{n}", source)
-                    select_sql = f"SELECT * FROM _recrm_source_{n}"
-                _copy(con, cast_select(select_sql, schema, types), path, params)
+                with _source_select(con, source, n) as select_sql:
+                    _copy(con, cast_select(select_sql, schema, types), path, params)
         files = [str(path.resolve()) for path in paths]
         listed = ", ".join(sql_literal(f) for f in files)
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{listed}])").fetchall()[0][0]
@@ -306,7 +318,7 @@ def write_catalog_files(
     catalog: Catalog,
     table: str,
     domain: str | None,
-    sources: Sequence[str | pa.Table],
+    sources: Sequence[str | pa.Table | pl.DataFrame],
     params: dict | None,
     schema: pa.Schema | None,
     concurrency: int = 1,
@@ -323,46 +335,43 @@ def write_catalog_files(
         raise ValueError(f"{table}: nothing to write (no source given)")
     root: StorageRoot = catalog.root
     key = partition_key(domain)
+    if scope and len(sources) != 1:
+        raise ValueError(f"{table}: a scoped write takes one source")
     write_id, folder = catalog.new_write(table, key)
-    registered = []
+    types = duckdb_types(con, schema) if schema is not None else None
     try:
-        selects = []
-        for n, source in enumerate(sources):
-            if isinstance(source, str):
-                selects.append(source)
-            else:
-                con.register(f"_recrm_source_{n}", source)
-                registered.append(f"_recrm_source_{n}")
-                selects.append(f"SELECT * FROM _recrm_source_{n}")
-        if scope:
-            if len(selects) != 1:
-                raise ValueError(f"{table}: a scoped write takes one source")
-            old = catalog.get(table, key)
-            if old is not None and old.files:
-                kept = (
-                    f"SELECT * FROM read_parquet({_file_list(catalog.file_uris(old))}) "
-                    f"WHERE NOT ({scope_predicate(scope)})"
-                )
-                selects = [f"SELECT * FROM ({kept}) UNION ALL BY NAME SELECT * FROM ({selects[0]})"]
-        if schema is not None:
-            types = duckdb_types(con, schema)
-            selects = [cast_select(s, schema, types) for s in selects]
-        paths = [f"{folder}/part-{n:05d}.parquet" for n in range(len(selects))]
+        paths = [f"{folder}/part-{n:05d}.parquet" for n in range(len(sources))]
         uris = [root.uri(p) for p in paths]
-        if concurrency > 1 and len(selects) > 1 and all(isinstance(s, str) for s in sources):
+        if concurrency > 1 and len(sources) > 1 and all(isinstance(s, str) for s in sources):
+            selects = [s if types is None else cast_select(s, schema, types) for s in sources]
             _copy_concurrently(con, selects, uris, params, concurrency)
         else:
-            for select_sql, uri in zip(selects, uris, strict=True):
-                _copy(con, select_sql, uri, params)
+            for n, (source, uri) in enumerate(zip(sources, uris, strict=True)):
+                with _source_select(con, source, n) as select_sql:
+                    if scope:
+                        select_sql = _keep_out_of_scope(catalog, table, key, scope, select_sql)
+                    if types is not None:
+                        select_sql = cast_select(select_sql, schema, types)
+                    _copy(con, select_sql, uri, params)
         total, rows = _check_written(con, table, uris, domain, scope)
     except BaseException:
         root.delete(folder)
         raise
-    finally:
-        for name in registered:
-            con.unregister(name)
     entry = Entry(table, key, tuple(root.relative(p) for p in paths), write_id, total)
     return entry, rows
+
+
+def _keep_out_of_scope(catalog: Catalog, table: str, key: str, scope: dict, select_sql: str):
+    """`select_sql` after the partition's current rows outside `scope` (a scoped write replaces
+    only the rows matching it, as DELETE + INSERT would in a DuckDB table)."""
+    old = catalog.get(table, key)
+    if old is None or not old.files:
+        return select_sql
+    kept = (
+        f"SELECT * FROM read_parquet({_file_list(catalog.file_uris(old))}) "
+        f"WHERE NOT ({scope_predicate(scope)})"
+    )
+    return f"SELECT * FROM ({kept}) UNION ALL BY NAME SELECT * FROM ({select_sql})"
 
 
 def _check_written(con, table: str, uris: list[str], domain: str | None, scope):

@@ -86,7 +86,8 @@ def with_stable_id(
     """`frame` with a column `name` = stable_id(namespace, *columns), computed in DuckDB."""
     con = duckdb.connect()
     try:
-        con.register("frame", frame)
+        # Only the id's columns: registering the whole frame converts every column to Arrow.
+        con.register("frame", frame.select(columns))
         ids = con.sql(f"SELECT {sql_stable_id(namespace, columns)} AS id FROM frame").pl()
     finally:
         con.close()

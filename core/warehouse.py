@@ -282,7 +282,6 @@ class Warehouse:
         with self.connect() as con, file_tables.insertion_order(con, ordered):
             try:
                 for table, domain, sources, params, schema, scope in writes:
-                    sources = [s.to_arrow() if isinstance(s, pl.DataFrame) else s for s in sources]
                     entry, written = file_tables.write_catalog_files(
                         con,
                         self.catalog,
@@ -511,10 +510,9 @@ class Warehouse:
         if self.catalog is not None:
             write = (table, domain, list(sources), params, schema, None)
             return self._catalog_write([write], ordered, concurrency)[0]
-        arrow = [s.to_arrow() if isinstance(s, pl.DataFrame) else s for s in sources]
         with self.connect() as con:
             return file_tables.write_files(
-                con, self.files_root, table, domain, arrow, params, schema, ordered, concurrency
+                con, self.files_root, table, domain, sources, params, schema, ordered, concurrency
             )
 
     def write_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:

@@ -54,7 +54,9 @@ def frame_label_distribution(frame: pl.DataFrame, dimension: str) -> dict[str, i
         return {}
     con = duckdb.connect()
     try:
-        con.register("entries_frame", frame.to_arrow())
+        # Only the label column: converting a whole entry frame to Arrow copies every text.
+        label = get_dimension(dimension).label_column
+        con.register("entries_frame", frame.select(label).to_arrow())
         return label_distribution(con, "entries_frame", dimension)
     finally:
         con.close()

@@ -185,6 +185,7 @@ class TranscriptEntriesStep(_TranscriptStep):
             split = domain_split(wh, domain, ctx.seed, profile.split_fractions)
             # the turn's time (its request's) decides the split window with its user
             out, held_out = finalize_entries(frame, name, template, split, time_column="ts")
+            del frame  # the rendered rows are a copy: the write holds only them
         else:
             out = pl.from_arrow(entry_schema(name).empty_table())
         metadata = write_entries(wh, name, domain, out, held_out)

@@ -153,3 +153,25 @@ def test_set_based_writer_equals_the_polars_frame(entries, staged_warehouse, buc
         str(k): n for k, n in expected.group_by("label").len().sort("label").iter_rows()
     }
     assert sum(meta["split_distribution"].values()) == meta["rows"]
+
+
+@pytest.mark.parametrize("store", ["file", "root"])
+def test_entries_are_written_in_slices_one_file_each_in_frame_order(
+    entries, staged_warehouse, store, tmp_path, monkeypatch
+):
+    """A domain's entries frame goes to Parquet a slice at a time (each slice is converted to
+    Arrow only while it is written): the table reads back as the frame, in its order."""
+    from assets.dimensions.common import entries as entries_module
+    from core.warehouse import Warehouse
+
+    monkeypatch.setattr(entries_module, "ROWS_PER_FILE", 7)
+    wh = Warehouse(tmp_path / "w.duckdb", tmp_path / "tables" if store == "root" else None)
+    frame = entries.filter(pl.col("domain") == "hotel").sample(fraction=1.0, shuffle=True, seed=3)
+    assert frame.height > 3 * 7
+    meta = write_entries(wh, "behavior_prediction", "hotel", frame)
+    assert meta["rows"] == frame.height
+    stored = wh.read_partition("entries_behavior_prediction", "hotel")
+    assert stored["entry_id"].to_list() == frame["entry_id"].to_list()
+    assert stored.equals(pl.from_arrow(frame.to_arrow().cast(entry_schema("behavior_prediction"))))
+    files = [f for f in tmp_path.rglob("*.parquet") if "entries_behavior_prediction" in f.parts]
+    assert len(files) == -(-frame.height // 7)

@@ -200,3 +200,26 @@ def test_describe_counts_findings_and_synthetic_share():
     assert meta["rows"] == 4  # the label distribution is the step's (common/labels.py)
     assert sum(meta["found_by_kind"].values()) == 2 and meta["synthetic_share"] == 0.5
     assert describe_turn_entries(frame.clear(), "found_by_kind", lambda f: 1 / 0) == {"rows": 0}
+
+
+def test_evidence_text_is_the_same_line_per_item_whatever_the_slice_size(monkeypatch):
+    from assets.dimensions.common import transcripts
+    from schemas.entries import ITEM
+
+    def item(i: int) -> dict:
+        return {"item_id": f"i{i}", "title": f"Shop {i}", "category": "BBQ", "tags": ["late"],
+                "price": 10.0 + i, "rating": None, "description": "", "attributes": None}  # fmt: skip
+
+    lists = [[item(1), item(2)], [], [item(3)], None, [item(4)], [item(5), item(6), item(7)]]
+    evidence = pl.Series("evidence", pa.array(lists, type=pa.list_(ITEM)))
+    whole = transcripts.evidence_text(evidence)
+    assert whole.to_list()[:2] == [
+        "- [i1] Shop 1 | category: BBQ | price: 11.00 | tags: late\n"
+        "- [i2] Shop 2 | category: BBQ | price: 12.00 | tags: late",
+        "(no items retrieved)",
+    ]
+    monkeypatch.setattr(transcripts, "EVIDENCE_TEXT_SLICE_ROWS", 4)
+    assert transcripts.evidence_text(evidence).equals(whole)
+    monkeypatch.setattr(transcripts, "EVIDENCE_TEXT_SLICE_ROWS", 1)
+    assert transcripts.evidence_text(evidence).equals(whole)
+    assert transcripts.evidence_text(evidence.slice(0, 0)).to_list() == []
