@@ -97,6 +97,27 @@ def _copy(con, select_sql: str, path: Path | str, params: dict | None) -> None:
     con.execute(f"COPY ({select_sql}) TO {sql_literal(str(path))} ({COPY_OPTIONS})", params or {})
 
 
+# Rows per Parquet file when a frame or Arrow table is written: each slice is converted to
+# Arrow only while its file is written (a whole entries frame at once cost 3 GiB more at 4x the
+# paper's input).
+ROWS_PER_FILE = 25_000
+
+
+def sliced(sources: Sequence[str | pa.Table | pl.DataFrame]) -> list:
+    """`sources` with every frame or Arrow table cut into slices of ROWS_PER_FILE rows (zero
+    copy), one file each; an empty one stays (its file carries the schema)."""
+    out: list = []
+    for source in sources:
+        if isinstance(source, str):
+            out.append(source)
+            continue
+        rows = source.num_rows if isinstance(source, pa.Table) else source.height
+        out.extend(source.slice(start, ROWS_PER_FILE) for start in range(0, rows, ROWS_PER_FILE))
+        if rows == 0:
+            out.append(source)
+    return out
+
+
 @contextmanager
 def _source_select(con, source: str | pa.Table | pl.DataFrame, n: int) -> Iterator[str]:
     """The SELECT of one source while its file is written: a frame is converted to Arrow and

@@ -450,3 +450,23 @@ def test_a_batch_appended_during_a_compaction_is_kept(wh, tmp_path, monkeypatch)
     assert wh.catalog.get(CACHE_TABLE, "_append") == before
     assert len(_files(wh, "tables", CACHE_TABLE, "_compacted")) == 1
     assert wh.count(CACHE_TABLE) == 5
+
+
+def test_a_large_frame_is_written_a_slice_per_file_in_order(wh, monkeypatch):
+    from core import file_tables
+
+    monkeypatch.setattr(file_tables, "ROWS_PER_FILE", 2)
+    frame = pl.from_arrow(_rows("a", 5))
+    assert wh.write_partition("t", "a", frame, schema=SCHEMA) == 5
+    assert len(wh.catalog.get("t", "a").files) == 3
+    assert wh.read_partition("t", "a")["n"].to_list() == [0, 1, 2, 3, 4]
+    assert wh.write_partition_files("f", "a", [_rows("a", 3), frame], SCHEMA, ordered=True) == 8
+    assert len(wh.catalog.get("f", "a").files) == 5
+    assert wh.read_partition("f", "a")["n"].to_list() == [0, 1, 2, 0, 1, 2, 3, 4]
+    # A scoped write stays one source: its rows are unioned with those it does not replace.
+    wh.write_partition(
+        "t", "a", _rows("a", 3, "users"), schema=SCHEMA, scope={"table_name": "users"}
+    )
+    assert wh.count("t", "a") == 8
+    assert wh.write_partition("t", "a", frame.slice(0, 0), schema=SCHEMA) == 0
+    assert wh.count("t", "a") == 0

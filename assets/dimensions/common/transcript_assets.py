@@ -60,7 +60,8 @@ class TranscriptDimension:
         return {**self.describe(frame), **({"label_distribution": labels} if labels else {})}
 
     def write(self, wh: Warehouse, table: str, domain: str, frame: pl.DataFrame) -> int:
-        source = self.step_schema.empty_table() if frame.height == 0 else frame.to_arrow()
+        # The frame itself: the writer converts it to Arrow a slice at a time.
+        source = self.step_schema.empty_table() if frame.height == 0 else frame
         return wh.write_partition(table, domain, source, schema=self.step_schema)
 
 
@@ -108,6 +109,7 @@ class LabelledStep(_TranscriptStep):
         turns = dim.load_turns(wh, domain)
         frame, stats = dim.label_turns(turns)
         generated = dim.generated_counts(turns, frame)
+        del turns  # the labelled rows are a copy: the write holds only them
         if frame.height:
             frame = frame.with_columns(pl.lit(domain).alias("domain"))
         rows = dim.write(wh, dim.labelled_table, domain, frame)

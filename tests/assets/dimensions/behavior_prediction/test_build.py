@@ -161,10 +161,10 @@ def test_entries_are_written_in_slices_one_file_each_in_frame_order(
 ):
     """A domain's entries frame goes to Parquet a slice at a time (each slice is converted to
     Arrow only while it is written): the table reads back as the frame, in its order."""
-    from assets.dimensions.common import entries as entries_module
+    from core import file_tables
     from core.warehouse import Warehouse
 
-    monkeypatch.setattr(entries_module, "ROWS_PER_FILE", 7)
+    monkeypatch.setattr(file_tables, "ROWS_PER_FILE", 7)
     wh = Warehouse(tmp_path / "w.duckdb", tmp_path / "tables" if store == "root" else None)
     frame = entries.filter(pl.col("domain") == "hotel").sample(fraction=1.0, shuffle=True, seed=3)
     assert frame.height > 3 * 7
