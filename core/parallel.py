@@ -32,6 +32,10 @@ import polars as pl
 
 WORKERS_ENV = "RECRM_WORKERS"
 MIN_SLICE_ROWS = 2_000  # below this a slice costs more to ship than to compute
+# Above this a frame is cut into more slices than processes: a slice's rows become Python
+# objects while it is worked (a transcript turn's evidence: thousands of dicts), and half of the
+# 424k turns of a domain at 10x the paper's input held 11 GiB in the calling process.
+MAX_SLICE_ROWS = 20_000
 IDLE_SECONDS = 20.0
 
 R = TypeVar("R")
@@ -163,27 +167,41 @@ def map_slices(
 ) -> list[R]:
     """[fn(slice, offset) for each contiguous slice of `frame`], in order; `offset` is the
     slice's first row in `frame` (for messages that name a row). One slice, run here, when the
-    frame is small or one worker is configured."""
+    frame is small or one worker is configured; else one slice per process, or a multiple of
+    that keeping every slice under MAX_SLICE_ROWS, every process taking its turn."""
     least = MIN_SLICE_ROWS if min_slice_rows is None else min_slice_rows
     workers = min(worker_count(), frame.height // max(1, least))
     if workers <= 1:
-        return [fn(frame, 0)]
-    bounds = slice_bounds(frame.height, workers)
+        if frame.height <= MAX_SLICE_ROWS:
+            return [fn(frame, 0)]
+        return [fn(frame.slice(o, n), o) for o, n in slice_bounds(frame.height, _rounds(frame))]
+    bounds = slice_bounds(frame.height, workers * _rounds(frame, workers))
     executor = _POOL.acquire(workers - 1)
     try:
-        with _main_script_hidden():  # submit starts the workers the pool still lacks
-            futures = [
-                executor.submit(_run_on_arrow, fn, frame.slice(offset, length).to_arrow(), offset)
-                for offset, length in bounds[:-1]
-            ]
-        offset, length = bounds[-1]
-        last = fn(frame.slice(offset, length), offset)
-        return [f.result() for f in futures] + [last]
+        results: list = [None] * len(bounds)
+        # Each round: workers - 1 slices to the pool (converted to Arrow only then), one here.
+        for first in range(0, len(bounds), workers):
+            with _main_script_hidden():  # submit starts the workers the pool still lacks
+                futures = [
+                    (i, executor.submit(_run_on_arrow, fn, frame.slice(o, n).to_arrow(), o))
+                    for i, (o, n) in enumerate(bounds[first : first + workers - 1], start=first)
+                ]
+            here = first + workers - 1
+            offset, length = bounds[here]
+            results[here] = fn(frame.slice(offset, length), offset)
+            for i, future in futures:
+                results[i] = future.result()
+        return results
     except BrokenProcessPool:
         _POOL.shutdown()  # a worker died (killed, out of memory): start afresh next time
         raise
     finally:
         _POOL.release()
+
+
+def _rounds(frame: pl.DataFrame, workers: int = 1) -> int:
+    """Slices per process that keep every slice under MAX_SLICE_ROWS."""
+    return max(1, -(-frame.height // (workers * MAX_SLICE_ROWS)))
 
 
 def _run_on_arrow(fn: Callable[[pl.DataFrame, int], R], table, offset: int) -> R:

@@ -49,6 +49,20 @@ def test_slices_run_in_another_process_and_return_in_order(probe):
     assert parallel.pool_running()
 
 
+def test_large_frames_go_in_bounded_slices_every_process_taking_turns(probe, monkeypatch):
+    monkeypatch.setattr(parallel, "MAX_SLICE_ROWS", 2)
+    frame = pl.DataFrame({"n": list(range(9))})
+    parts = map_slices(probe.describe_slice, frame, min_slice_rows=1)
+    assert [values for _, values, _ in parts] == [[0, 1], [2, 3], [4, 5], [6], [7], [8]]
+    assert [offset for offset, _, _ in parts] == [0, 2, 4, 6, 7, 8]
+    here = [pid == os.getpid() for _, _, pid in parts]
+    assert here == [False, True, False, True, False, True]
+    monkeypatch.setenv(parallel.WORKERS_ENV, "1")
+    parts = map_slices(probe.describe_slice, frame, min_slice_rows=1)
+    assert [values for _, values, _ in parts] == [[0, 1], [2, 3], [4, 5], [6, 7], [8]]
+    assert all(pid == os.getpid() for _, _, pid in parts)
+
+
 def test_small_frames_and_one_worker_run_here(probe, monkeypatch):
     frame = pl.DataFrame({"n": list(range(9))})
     assert map_slices(probe.describe_slice, frame, min_slice_rows=5) == [
