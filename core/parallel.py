@@ -4,7 +4,7 @@ goes through the same plain function, and the results come back in slice order.
 The transcript dimensions label agent turns with Python parsers and verifiers (GIL-bound), while
 DuckDB and polars already use every core on their own. The slices run in worker processes
 (started with `spawn`: forking a process that runs DuckDB and polars thread pools can deadlock);
-the calling process works on the last slice itself. The pool is started on first use, reused by
+the calling process works on one slice of each round itself. The pool is started on first use, reused by
 later calls, and stopped after IDLE_SECONDS without work, so its processes hold no memory while
 the rest of a build runs. `RECRM_WORKERS=1` runs everything in the calling process.
 

@@ -320,8 +320,8 @@ def assemble_turn_entries(
     if text_first:
         frame = frame.with_columns(evidence_text(frame["evidence"]))
     # Dedup and balance decide on the key columns alone; the wide rows (evidence, responses) are
-    # gathered once, in the order decided (each sort or filter of the whole frame copied it:
-    # 4 GiB for 270k turns of food_delivery at 4x the paper's input).
+    # gathered once, in the order decided (each sort or filter of the whole frame copies every
+    # column).
     keys = (
         frame.select(*repeat_key, "is_synthetic", "entry_id", "label")
         .with_row_index("_row")
