@@ -103,18 +103,17 @@ def _copy(con, select_sql: str, path: Path | str, params: dict | None) -> None:
 ROWS_PER_FILE = 25_000
 
 
-def sliced(sources: Sequence[str | pa.Table | pl.DataFrame]) -> list:
+def _sliced(sources: Sequence[str | pa.Table | pl.DataFrame]) -> list:
     """`sources` with every frame or Arrow table cut into slices of ROWS_PER_FILE rows (zero
-    copy), one file each; an empty one stays (its file carries the schema)."""
+    copy), one file each; an empty one stays one (its file carries the schema)."""
     out: list = []
     for source in sources:
         if isinstance(source, str):
             out.append(source)
             continue
         rows = source.num_rows if isinstance(source, pa.Table) else source.height
-        out.extend(source.slice(start, ROWS_PER_FILE) for start in range(0, rows, ROWS_PER_FILE))
-        if rows == 0:
-            out.append(source)
+        starts = range(0, max(rows, 1), ROWS_PER_FILE)
+        out.extend(source.slice(start, ROWS_PER_FILE) for start in starts)
     return out
 
 
@@ -198,7 +197,7 @@ def write_files(
     if not sources:
         raise ValueError(f"{table}: nothing to write (no source given)")
     with insertion_order(con, ordered):
-        return _write_files(con, root, table, domain, sources, params, schema, concurrency)
+        return _write_files(con, root, table, domain, _sliced(sources), params, schema, concurrency)
 
 
 @contextmanager
@@ -358,6 +357,8 @@ def write_catalog_files(
     key = partition_key(domain)
     if scope and len(sources) != 1:
         raise ValueError(f"{table}: a scoped write takes one source")
+    # A scoped write stays one source: it is unioned with the rows it does not replace.
+    sources = sources if scope else _sliced(sources)
     write_id, folder = catalog.new_write(table, key)
     types = duckdb_types(con, schema) if schema is not None else None
     try:

@@ -4,9 +4,9 @@ goes through the same plain function, and the results come back in slice order.
 The transcript dimensions label agent turns with Python parsers and verifiers (GIL-bound), while
 DuckDB and polars already use every core on their own. The slices run in worker processes
 (started with `spawn`: forking a process that runs DuckDB and polars thread pools can deadlock);
-the calling process works on one slice of each round itself. The pool is started on first use, reused by
-later calls, and stopped after IDLE_SECONDS without work, so its processes hold no memory while
-the rest of a build runs. `RECRM_WORKERS=1` runs everything in the calling process.
+the calling process works on one slice of each round itself. The pool is started on first use,
+reused by later calls, and stopped after IDLE_SECONDS without work, so its processes hold no
+memory while the rest of a build runs. `RECRM_WORKERS=1` runs everything in the calling process.
 
 A function given to `map_slices` must be defined at module level (workers import it by name)
 and must not depend on the slice boundaries: each result depends on its own rows only. Workers
@@ -170,12 +170,11 @@ def map_slices(
     frame is small or one worker is configured; else one slice per process, or a multiple of
     that keeping every slice under MAX_SLICE_ROWS, every process taking its turn."""
     least = MIN_SLICE_ROWS if min_slice_rows is None else min_slice_rows
-    workers = min(worker_count(), frame.height // max(1, least))
-    if workers <= 1:
-        if frame.height <= MAX_SLICE_ROWS:
-            return [fn(frame, 0)]
-        return [fn(frame.slice(o, n), o) for o, n in slice_bounds(frame.height, _rounds(frame))]
-    bounds = slice_bounds(frame.height, workers * _rounds(frame, workers))
+    workers = max(1, min(worker_count(), frame.height // max(1, least)))
+    rounds = max(1, -(-frame.height // (workers * MAX_SLICE_ROWS)))  # keeps slices under MAX
+    bounds = slice_bounds(frame.height, workers * rounds)
+    if workers == 1:
+        return [fn(frame.slice(offset, length), offset) for offset, length in bounds]
     executor = _POOL.acquire(workers - 1)
     try:
         results: list = [None] * len(bounds)
@@ -197,11 +196,6 @@ def map_slices(
         raise
     finally:
         _POOL.release()
-
-
-def _rounds(frame: pl.DataFrame, workers: int = 1) -> int:
-    """Slices per process that keep every slice under MAX_SLICE_ROWS."""
-    return max(1, -(-frame.height // (workers * MAX_SLICE_ROWS)))
 
 
 def _run_on_arrow(fn: Callable[[pl.DataFrame, int], R], table, offset: int) -> R:

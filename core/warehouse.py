@@ -507,9 +507,8 @@ class Warehouse:
         return self._write_files(table, None, sources, schema, params, ordered)
 
     def _write_files(self, table, domain, sources, schema, params, ordered, concurrency=1) -> int:
-        sources = file_tables.sliced(sources)
         if self.catalog is not None:
-            write = (table, domain, sources, params, schema, None)
+            write = (table, domain, list(sources), params, schema, None)
             return self._catalog_write([write], ordered, concurrency)[0]
         with self.connect() as con:
             return file_tables.write_files(
@@ -541,9 +540,7 @@ class Warehouse:
 
     def _write(self, table, source, params, schema, domain, scope=None, ordered=True) -> int:
         if self.catalog is not None:
-            # A scoped write keeps one source (it is unioned with the rows it does not replace).
-            sources = [source] if scope else file_tables.sliced([source])
-            return self._catalog_write([(table, domain, sources, params, schema, scope)], ordered)[
+            return self._catalog_write([(table, domain, [source], params, schema, scope)], ordered)[
                 0
             ]
         with self.connect() as con, file_tables.insertion_order(con, ordered):

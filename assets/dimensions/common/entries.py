@@ -51,7 +51,7 @@ def write_entries(
     held out; returns the asset metadata."""
     schema = entry_schema(dimension)
     # Parquet-backed like every entries table (`core.file_tables`); in frame order, which the
-    # LLM judge layer reads them in (a file per slice of rows, `core.file_tables.sliced`).
+    # LLM judge layer reads them in (a Parquet file per slice of rows, `core.file_tables`).
     rows = wh.write_partition_files(entries_table(dimension), domain, [frame], schema, ordered=True)
     record_left_out(wh, dimension, domain, SPLIT_POLICY, held_out)
     return {
