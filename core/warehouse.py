@@ -18,6 +18,8 @@ The API is the same in both: steps do not know which store they use.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -168,6 +170,23 @@ class Warehouse:
                 instance.close()
 
     @contextmanager
+    def scratch_folder(self, prefix: str) -> Iterator[Path]:
+        """A new owner-only folder on this machine for a step's intermediate files (inside
+        `<path>.tmp/`, beside DuckDB's spill files), removed with everything in it after."""
+        parent = private_dir(self.spill_parent)
+        folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=parent))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @property
+    def spill_parent(self) -> Path:
+        """`<path>.tmp/`: the embedded file spills into it; under a root each process spills into
+        a folder of its own inside it."""
+        return Path(f"{self.path}.tmp")
+
+    @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         if self.catalog is not None:
             with self._catalog_connect(read_only) as con:
@@ -203,6 +222,9 @@ class Warehouse:
         # and that exists already is theirs).
         if not self.path.parent.exists():
             private_dir(self.path.parent)
+        # DuckDB spills into `<path>.tmp/` and, when it made that folder, deletes it on close,
+        # with any scratch folder of a step inside: made here, it is ours and stays.
+        private_dir(self.spill_parent)
         con = duckdb.connect(str(self.path), config=config)
         make_private(self.path)
         return con
@@ -230,7 +252,7 @@ class Warehouse:
 
     def _shared(self) -> _CatalogInstance:
         # Spill to this machine's disk, per process (two processes never share a spill folder).
-        spill = Path(f"{self.path}.tmp") / str(os.getpid())
+        spill = self.spill_parent / str(os.getpid())
         key = (self.storage.url, str(spill.resolve()), os.getpid())
         with _CATALOG_LOCK:
             shared = _CATALOG_INSTANCES.get(key)

@@ -10,16 +10,12 @@ in polars, the reference the writer is tested against).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits, domain_split
-from assets.dimensions.common.sql_entries import (
-    BUCKET_ROWS,
-    bucket_count,
-    bucket_predicate,
-    kept_requests_sql,
-    write_entries_sql,
-)
+from assets.dimensions.common.sql_entries import BUCKET_ROWS, bucket_count, write_entries_sql
 from assets.dimensions.common.text import item_texts_cte
 from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
@@ -41,17 +37,17 @@ def _entry_id(alias: str) -> str:
 
 
 def behavior_rows_sql(
-    users: str, buckets: int = 1, bucket: int = 0, ordered: bool = True, kept_only: bool = False
+    users: str, tables: Mapping[str, str] | None = None, ordered: bool = True
 ) -> str:
     """SELECT of one domain's candidate rows (entry columns + text helpers), for $domain;
-    with buckets > 1 only the requests in hash bucket `bucket`; `ordered` sorts the rows by
-    request and display position (the writer skips that sort); `kept_only`: only requests with
-    an entry the stored splits keep (the writer's)."""
+    `tables` maps request-keyed tables to the relations to read instead (one bucket's rows:
+    `common.buckets`); `ordered` sorts the rows by request and display position (the writer
+    skips that sort)."""
     entry_id = _entry_id("ri")
     order = "ORDER BY ri.request_id, ri.position, ri.item_id" if ordered else ""
-    kept = kept_requests_sql(DIMENSION, "h.request_id") if kept_only else "TRUE"
+    shown_items = (tables or {}).get("stg_request_items", "stg_request_items")
     return f"""
-WITH {request_bundle_cte(users, f"{bucket_predicate('h.request_id', buckets, bucket)} AND {kept}")},
+WITH {request_bundle_cte(users, tables=tables)},
 {item_texts_cte()}
 SELECT {entry_id} AS entry_id,
        '{DIMENSION}' AS dimension,
@@ -64,10 +60,10 @@ SELECT {entry_id} AS entry_id,
        CAST(ri.engagement AS TINYINT) AS label,
        b.user_text, b.history_text, b.context_text,
        ip.item_text AS candidate_text
-FROM stg_request_items ri
+FROM {shown_items} ri
 JOIN bundle b ON b.domain = ri.domain AND b.request_id = ri.request_id
 JOIN item_texts ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
-WHERE ri.domain = $domain AND {bucket_predicate("ri.request_id", buckets, bucket)}
+WHERE ri.domain = $domain
 {order}
 """
 
@@ -104,7 +100,7 @@ def write_behavior_entries(
         wh,
         DIMENSION,
         domain,
-        lambda buckets, b: behavior_rows_sql(users, buckets, b, ordered=False, kept_only=True),
+        lambda tables: behavior_rows_sql(users, tables, ordered=False),
         params,
         template,
         splits,

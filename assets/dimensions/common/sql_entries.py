@@ -5,7 +5,8 @@ ids and timestamps or users) and stored in `stg_splits_<dim>`; then SQL joins th
 SQL to them and renders prompt and answer in DuckDB from the same versioned template
 (`render_sql`). No entry text passes through Python. Per-request list aggregates (histories,
 candidate lists) cannot spill to disk, so large domains are cut into stable hash buckets of
-requests: each bucket is written to one Parquet file by DuckDB (COPY), and those files become
+requests (`common.buckets` copies each bucket's input rows apart once): each bucket is written to
+one Parquet file by DuckDB (COPY), and those files become
 the domain's rows of the Parquet-backed entries table (`core.file_tables`) in one transaction.
 A dimension may copy several buckets at once (`concurrency`): one bucket's COPY keeps only part
 of the cores busy (its list aggregates and string building are partly serial).
@@ -14,11 +15,12 @@ of the cores busy (its list aggregates and string building are partly serial).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.buckets import bucketed_inputs
 from assets.dimensions.common.labels import label_distribution
 from assets.dimensions.common.left_out import SPLIT_POLICY, record_left_out
 from assets.dimensions.common.render_sql import answer_sql, prompt_sql
@@ -41,13 +43,6 @@ SPLITS_SCHEMA = pa.schema(
 BUCKET_ROWS = 200_000
 
 
-def bucket_predicate(column: str, buckets: int, bucket: int) -> str:
-    """SQL predicate keeping one of `buckets` stable hash buckets of `column` (TRUE for one)."""
-    if buckets <= 1:
-        return "TRUE"
-    return f"(hash({column}) % {int(buckets)}) = {int(bucket)}"
-
-
 def bucket_count(rows: int, bucket_rows: int = BUCKET_ROWS) -> int:
     return max(1, math.ceil(rows / max(1, bucket_rows)))
 
@@ -59,7 +54,7 @@ def splits_table(dimension: str) -> str:
 def kept_requests_sql(dimension: str, column: str) -> str:
     """SQL predicate: `column` (a request id) has an entry the split policy keeps. The policy
     holds out about 45% of the candidate entries at paper scale; filtering their requests out
-    before the per-request bundles are built saves that share of the work (the final join to the
+    before the inputs are cut into buckets saves that share of the work (the final join to the
     splits would drop their rows anyway)."""
     table = splits_table(dimension)
     return f"{column} IN (SELECT request_id FROM {table} WHERE domain = $domain)"
@@ -87,7 +82,7 @@ def write_entries_sql(
     wh: Warehouse,
     dimension: str,
     domain: str,
-    rows_sql: Callable[[int, int], str],
+    rows_sql: Callable[[Mapping[str, str]], str],
     params: dict,
     template: PromptTemplate,
     splits: pl.DataFrame,
@@ -96,10 +91,10 @@ def write_entries_sql(
 ) -> dict:
     """Store the splits, write the domain's entries; returns the metadata. `splits` holds every
     candidate entry's split (null for those the split policy holds out: not written, counted)
-    and its request (`request_id`: what `kept_requests_sql` filters on).
-    `rows_sql(buckets, bucket)` gives the row SQL of one hash bucket of the domain's requests,
-    `concurrency` buckets are written at once; the rows are stored in no particular order (every
-    reader of entries tables sorts or aggregates)."""
+    and its request (`request_id`). The request-keyed inputs of the requests the split policy
+    keeps are cut into `buckets` hash buckets (`common.buckets`); `rows_sql(tables)` gives the
+    row SQL over one bucket's `tables`; `concurrency` buckets are written at once; the rows are
+    stored in no particular order (every reader of entries tables sorts or aggregates)."""
     held_out = int(splits["split"].null_count())
     split_rows = (
         splits.filter(pl.col("split").is_not_null())
@@ -107,13 +102,16 @@ def write_entries_sql(
         .unique("entry_id", keep="first", maintain_order=True)
     )
     wh.write_partition(splits_table(dimension), domain, split_rows, schema=SPLITS_SCHEMA)
-    selects = [
-        entries_select_sql(dimension, rows_sql(buckets, b), template) for b in range(buckets)
-    ]
-    rows = wh.write_partition_files(
-        entries_table(dimension), domain, selects, entry_schema(dimension), params,
-        concurrency=concurrency,
-    )  # fmt: skip
+    kept = kept_requests_sql(dimension, "request_id")
+    with bucketed_inputs(wh, buckets, kept, params) as inputs:
+        # No bucket has a row when no request is kept: the whole tables' rows then write none
+        # (the join to the splits keeps only kept entries), and the domain's rows are replaced.
+        tables = [inputs.tables(b) for b in inputs.buckets] or [{}]
+        selects = [entries_select_sql(dimension, rows_sql(t), template) for t in tables]
+        rows = wh.write_partition_files(
+            entries_table(dimension), domain, selects,
+            entry_schema(dimension), params, concurrency=concurrency,
+        )  # fmt: skip
     if rows != split_rows.height:
         raise RuntimeError(
             f"{dimension} [{domain}]: wrote {rows} entries but assigned splits to "

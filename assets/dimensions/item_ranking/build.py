@@ -10,16 +10,12 @@ the levels, so any order of tied candidates scores the same (docs/evaluation.md,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
 from assets.dimensions.common.splits import assign_splits, domain_split
-from assets.dimensions.common.sql_entries import (
-    BUCKET_ROWS,
-    bucket_count,
-    bucket_predicate,
-    kept_requests_sql,
-    write_entries_sql,
-)
+from assets.dimensions.common.sql_entries import BUCKET_ROWS, bucket_count, write_entries_sql
 from assets.dimensions.common.text import item_texts_cte
 from assets.dimensions.common.wording import domain_template
 from assets.ingest.domain_settings import read_domain_settings
@@ -32,13 +28,13 @@ DIMENSION = "item_ranking"
 MIN_CANDIDATES = 2
 
 
-def eligible_requests_sql() -> str:
+def eligible_requests_sql(shown: str = "stg_request_items") -> str:
     """Requests of $domain with >= 2 shown items and >= 1 engagement: domain, request_id, ts,
-    user."""
+    user (from `shown`, the stg_request_items relation)."""
     return f"""
 SELECT domain, request_id, any_value(request_ts) AS request_ts,
        any_value(user_id_hash) AS user_id_hash
-FROM stg_request_items
+FROM {shown}
 WHERE domain = $domain
 GROUP BY domain, request_id
 HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
@@ -46,36 +42,29 @@ HAVING count(*) >= {MIN_CANDIDATES} AND max(engagement) >= 1
 
 
 def ranking_rows_sql(
-    users: str,
-    seed: int,
-    buckets: int = 1,
-    bucket: int = 0,
-    ordered: bool = True,
-    kept_only: bool = False,
+    users: str, seed: int, tables: Mapping[str, str] | None = None, ordered: bool = True
 ) -> str:
     """SELECT of one domain's ranking rows (entry columns + text helpers), for $domain;
-    with buckets > 1 only the requests in hash bucket `bucket`; `ordered` sorts the rows by
-    request (the writer skips that sort); `kept_only`: only requests whose entry the stored
-    splits keep (the writer's)."""
+    `tables` maps request-keyed tables to the relations to read instead (one bucket's rows:
+    `common.buckets`); `ordered` sorts the rows by request (the writer skips that sort)."""
     entry_id = sql_stable_id(DIMENSION, ["g.domain", "g.request_id"])
     shuffle = sql_unit_interval(
         f"{DIMENSION}/candidate-order/{int(seed)}", ["ri.request_id", "ri.item_id"]
     )
     # Only eligible requests get a bundle and candidate lists (about 70% of a domain's).
     eligible = "IN (SELECT request_id FROM eligible)"
+    shown_items = (tables or {}).get("stg_request_items", "stg_request_items")
     return f"""
 WITH eligible AS (
-    SELECT request_id FROM ({eligible_requests_sql()})
-    WHERE {bucket_predicate("request_id", buckets, bucket)}
-      AND {kept_requests_sql(DIMENSION, "request_id") if kept_only else "TRUE"}
+    SELECT request_id FROM ({eligible_requests_sql(shown_items)})
 ),
-{request_bundle_cte(users, f"h.request_id {eligible}")},
+{request_bundle_cte(users, f"h.request_id {eligible}", tables)},
 {item_texts_cte()},
 shown AS (
     SELECT ri.domain, ri.request_id, ri.user_id_hash, ri.item_id, ri.position, ri.engagement,
            ri.source_row_id, ip.item, ip.item_text,
            {shuffle} AS shuffle_key
-    FROM stg_request_items ri
+    FROM {shown_items} ri
     JOIN item_texts ip ON ip.domain = ri.domain AND ip.item_id = ri.item_id
     WHERE ri.domain = $domain AND ri.request_id {eligible}
 ),
@@ -142,7 +131,7 @@ def write_ranking_entries(
         wh,
         DIMENSION,
         domain,
-        lambda buckets, b: ranking_rows_sql(users, seed, buckets, b, ordered=False, kept_only=True),
+        lambda tables: ranking_rows_sql(users, seed, tables, ordered=False),
         params,
         template,
         splits,
