@@ -42,6 +42,14 @@ from core.storage import StorageRoot
 # it spills to `<warehouse>.tmp` instead, which keeps a paper-scale build within its memory goal.
 MEMORY_LIMIT_ENV = "RECRM_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """The memory limit of a DuckDB instance the pipeline opens on rows that grow with the input
+    (the warehouse's, an ingest's private database)."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
 # Storage compression of what the warehouse writes. DuckDB's automatic choice for long strings
 # (prompts, JSON-like payloads) analyses FSST/dictionary at every checkpoint: 15 s for 75k
 # ranking entries, against 2 s with zstd, which also stores them in 40% of the bytes and scans
@@ -210,8 +218,7 @@ class Warehouse:
             con.close()
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
-        config = {"memory_limit": limit}
+        config = {"memory_limit": duckdb_memory_limit()}
         compression = os.environ.get(COMPRESSION_ENV) or DEFAULT_COMPRESSION
         if compression != "auto":
             config["force_compression"] = compression
@@ -259,8 +266,7 @@ class Warehouse:
             if shared is None:
                 if not spill.parent.exists():
                     private_dir(spill.parent)  # DuckDB makes the last folder only, when it spills
-                limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
-                config = {"memory_limit": limit, "temp_directory": str(spill)}
+                config = {"memory_limit": duckdb_memory_limit(), "temp_directory": str(spill)}
                 con = duckdb.connect(":memory:", config=config)
                 # Footers are cached across queries: files under a root are never rewritten.
                 con.execute("LOAD parquet")

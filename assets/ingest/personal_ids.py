@@ -54,41 +54,37 @@ def hit_tokens(
     return [r[0] for r in rows]
 
 
-def replace_tokens(
-    con: duckdb.DuckDBPyConnection, name: str, data: pa.Table, columns: list[str], tokens: list[str]
-) -> pa.Table:
-    """`data` with each whole-token occurrence of `tokens` in `columns` replaced by `[USER]`."""
-    columns = [c for c in columns if c in data.column_names]
-    maps = {c for c in columns if pa.types.is_map(data.schema.field(c).type)}
-    if not tokens or not columns or data.num_rows == 0:
-        return data
+def masked_select(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], tokens: list[str]
+) -> tuple[str, dict]:
+    """(SELECT of `relation` with each whole-token occurrence of `tokens` in `columns` replaced
+    by `[USER]`, its parameters)."""
+    kinds = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    columns = [c for c in columns if c in kinds]
+    if not tokens or not columns:
+        return f"SELECT * FROM {relation}", {}
+    maps = {c for c in columns if kinds[c].startswith("MAP")}
     alternation = "|".join(tokens)  # tokens hold only letters, digits, `_` and `-`
     # A token ends at a character outside ids; a `.` counts as an end unless a digit follows it
     # (`42.5` is a price, not the user `42`), and as a start unless a digit precedes it.
     pattern = f"(^|^\\.|[^{_EDGE}.]|[^0-9]\\.)({alternation})($|\\.$|[^{_EDGE}.]|\\.[^0-9])"
-    con.register(f"_{name}_in", data)
-    try:
-        # Applied twice: two hits separated by one character share that character.
-        def replaced(sql: str) -> str:
-            once = f"regexp_replace({sql}, $p, '\\1{USER_TOKEN}\\3', 'g')"
-            return f"regexp_replace({once}, $p, '\\1{USER_TOKEN}\\3', 'g')"
 
-        sets = ", ".join(
-            (
-                f"map_from_entries(list_transform(map_entries({quote_ident(c)}), lambda e: "
-                f"{{'key': e.key, 'value': CASE WHEN regexp_full_match(e.value, '{_SMALL_NUMBER}') "
-                f"THEN e.value ELSE {replaced('e.value')} END}})) AS {quote_ident(c)}"
-                if c in maps
-                else f"{replaced(quote_ident(c))} AS {quote_ident(c)}"
-            )
-            for c in columns
+    # Applied twice: two hits separated by one character share that character.
+    def replaced(sql: str) -> str:
+        once = f"regexp_replace({sql}, $p, '\\1{USER_TOKEN}\\3', 'g')"
+        return f"regexp_replace({once}, $p, '\\1{USER_TOKEN}\\3', 'g')"
+
+    sets = ", ".join(
+        (
+            f"map_from_entries(list_transform(map_entries({quote_ident(c)}), lambda e: "
+            f"{{'key': e.key, 'value': CASE WHEN regexp_full_match(e.value, '{_SMALL_NUMBER}') "
+            f"THEN e.value ELSE {replaced('e.value')} END}})) AS {quote_ident(c)}"
+            if c in maps
+            else f"{replaced(quote_ident(c))} AS {quote_ident(c)}"
         )
-        out = con.sql(
-            f"SELECT * REPLACE ({sets}) FROM _{name}_in", params={"p": pattern}
-        ).to_arrow_table()
-    finally:
-        con.unregister(f"_{name}_in")
-    return out.cast(data.schema)
+        for c in columns
+    )
+    return f"SELECT * REPLACE ({sets}) FROM {relation}", {"p": pattern}
 
 
 def _has_column(con, table: str, column: str) -> bool:
