@@ -44,5 +44,6 @@ def stage_request_items(wh: Warehouse, domain: str) -> int:
 def stage_user_histories(wh: Warehouse, domain: str, k: int = DEFAULT_HISTORY_K) -> int:
     require_raw(wh, ("requests", "events", "items"), domain)
     return wh.write_partition(
-        STG_USER_HISTORIES, domain, user_histories_sql(k), {"domain": domain}, USER_HISTORIES_SCHEMA
-    )
+        STG_USER_HISTORIES, domain, user_histories_sql(k), {"domain": domain},
+        USER_HISTORIES_SCHEMA, ordered=False,
+    )  # fmt: skip

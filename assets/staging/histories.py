@@ -12,7 +12,9 @@ DEFAULT_HISTORY_K = 20
 
 
 def user_histories_sql(k: int = DEFAULT_HISTORY_K) -> str:
-    """SELECT producing stg_user_histories rows for domain $domain."""
+    """SELECT producing stg_user_histories rows for domain $domain, in no particular order: a
+    final sort of the wide rows (a list of up to K events each) was the step's largest cost in
+    memory, and every reader joins on request_id."""
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"history length K must be a positive integer, got {k!r}")
     return f"""
@@ -43,5 +45,4 @@ SELECT r.domain, r.request_id, r.user_id_hash, r.ts AS request_ts,
        CAST(len(coalesce(u.history, [])) AS INTEGER) AS history_len
 FROM req r
 ASOF LEFT JOIN upto u ON r.user_id_hash = u.user_id_hash AND r.ts > u.ts
-ORDER BY r.request_id
 """
