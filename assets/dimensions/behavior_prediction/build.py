@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
-from assets.dimensions.common.splits import assign_splits, domain_split
+from assets.dimensions.common.splits import DomainSplit, domain_split
 from assets.dimensions.common.sql_entries import BUCKET_ROWS, bucket_count, write_entries_sql
 from assets.dimensions.common.text import item_texts_cte
 from assets.dimensions.common.wording import domain_template
@@ -68,18 +68,15 @@ WHERE ri.domain = $domain
 """
 
 
-def behavior_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]):
-    """(entry_id, split) for every candidate entry of the domain by the release's split policy
-    (user and time; split null: held out)."""
-    keys = wh.query(
-        f"SELECT {_entry_id('ri')} AS entry_id, ri.domain, ri.request_id, "
-        "struct_pack(user_id_hash := ri.user_id_hash) AS provenance, "
-        "struct_pack(ts := ri.request_ts) AS context "
-        "FROM stg_request_items ri WHERE ri.domain = $domain",
-        {"domain": domain},
+def behavior_splits_sql(split: DomainSplit) -> str:
+    """SELECT (entry_id, request_id, split) of every candidate entry of $domain by the
+    release's split policy (user and time; split null: held out)."""
+    entry_id = _entry_id("ri")
+    return (
+        f"SELECT {entry_id} AS entry_id, ri.request_id, "
+        f"{split.case_sql('ri.user_id_hash', 'ri.request_ts', entry_id)} AS split "
+        "FROM stg_request_items ri WHERE ri.domain = $domain"
     )
-    split = domain_split(wh, domain, seed, fractions)
-    return assign_splits(keys, DIMENSION, split).select("entry_id", "split", "request_id")
 
 
 def write_behavior_entries(
@@ -94,7 +91,7 @@ def write_behavior_entries(
     template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
-    splits = behavior_splits(wh, domain, seed, fractions)
+    splits = behavior_splits_sql(domain_split(wh, domain, seed, fractions))
     users = raw_source(wh, "users")
     return write_entries_sql(
         wh,
@@ -104,6 +101,6 @@ def write_behavior_entries(
         params,
         template,
         splits,
-        bucket_count(splits.height, bucket_rows // CONCURRENT_BUCKETS),
+        bucket_count(wh.count("stg_request_items", domain), bucket_rows // CONCURRENT_BUCKETS),
         concurrency=CONCURRENT_BUCKETS,
     )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from assets.dimensions.common.provenance import provenance_params, provenance_sql
 from assets.dimensions.common.requests import request_bundle_cte
-from assets.dimensions.common.splits import assign_splits, domain_split
+from assets.dimensions.common.splits import DomainSplit, domain_split
 from assets.dimensions.common.sql_entries import BUCKET_ROWS, bucket_count, write_entries_sql
 from assets.dimensions.common.text import item_texts_cte
 from assets.dimensions.common.wording import domain_template
@@ -97,19 +97,15 @@ JOIN bundle b ON b.domain = g.domain AND b.request_id = g.request_id
 """
 
 
-def ranking_splits(wh: Warehouse, domain: str, seed: int, fractions: dict[str, float]):
-    """(entry_id, split) for every candidate ranking entry of the domain by the release's
-    split policy (user and time; split null: held out)."""
+def ranking_splits_sql(split: DomainSplit) -> str:
+    """SELECT (entry_id, request_id, split) of every candidate ranking entry of $domain by the
+    release's split policy (user and time; split null: held out)."""
     entry_id = sql_stable_id(DIMENSION, ["e.domain", "e.request_id"])
-    keys = wh.query(
-        f"SELECT {entry_id} AS entry_id, e.domain, e.request_id, "
-        "struct_pack(user_id_hash := e.user_id_hash) AS provenance, "
-        "struct_pack(ts := e.request_ts) AS context "
-        f"FROM ({eligible_requests_sql()}) e",
-        {"domain": domain},
+    return (
+        f"SELECT {entry_id} AS entry_id, e.request_id, "
+        f"{split.case_sql('e.user_id_hash', 'e.request_ts', entry_id)} AS split "
+        f"FROM ({eligible_requests_sql()}) e"
     )
-    split = domain_split(wh, domain, seed, fractions)
-    return assign_splits(keys, DIMENSION, split).select("entry_id", "split", "request_id")
 
 
 def write_ranking_entries(
@@ -124,7 +120,7 @@ def write_ranking_entries(
     template = domain_template(wh, DIMENSION, domain)
     params = {"domain": domain, **provenance_params(wh, domain, DIMENSION, template),
               "time_zone": read_domain_settings(wh, domain).time_zone}  # fmt: skip
-    splits = ranking_splits(wh, domain, seed, fractions)
+    splits = ranking_splits_sql(domain_split(wh, domain, seed, fractions))
     shown = wh.count("stg_request_items", domain)
     users = raw_source(wh, "users")
     return write_entries_sql(

@@ -61,11 +61,13 @@ def test_conforms_to_the_entry_schema(entries, staged_warehouse):
 
 
 def test_one_entry_per_impression_with_log_labels(entries, staged_warehouse):
-    from assets.dimensions.behavior_prediction.build import behavior_splits
+    from assets.dimensions.behavior_prediction.build import behavior_splits_sql
 
     ri = staged_warehouse.query("SELECT request_id, item_id, engagement FROM stg_request_items")
     held_out = sum(
-        behavior_splits(staged_warehouse, d, 7, FRACTIONS)["split"].null_count()
+        staged_warehouse.query(
+            behavior_splits_sql(domain_split(staged_warehouse, d, 7, FRACTIONS)), {"domain": d}
+        )["split"].null_count()
         for d in ("food_delivery", "hotel")
     )
     # Every impression is an entry, unless the split policy holds it out (its time lies

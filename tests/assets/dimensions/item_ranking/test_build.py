@@ -53,10 +53,12 @@ def test_only_engaged_requests_with_two_or_more_candidates(entries, staged_wareh
         .agg(pl.len().alias("n"), pl.col("engagement").max().alias("top"))
         .filter((pl.col("n") >= 2) & (pl.col("top") >= 1))
     )
-    from assets.dimensions.item_ranking.build import ranking_splits
+    from assets.dimensions.item_ranking.build import ranking_splits_sql
 
     held_out = sum(
-        ranking_splits(staged_warehouse, d, 7, FRACTIONS)["split"].null_count()
+        staged_warehouse.query(
+            ranking_splits_sql(domain_split(staged_warehouse, d, 7, FRACTIONS)), {"domain": d}
+        )["split"].null_count()
         for d in ("food_delivery", "hotel")
     )
     # Every eligible request is an entry unless the split policy holds it out.
