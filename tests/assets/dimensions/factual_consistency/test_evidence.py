@@ -45,6 +45,30 @@ def test_evidence_keeps_order_adds_distance_and_hours():
     assert parsed.distance_km == x_attrs["distance_km"]
 
 
+def test_evidence_is_the_same_per_turn_whatever_the_slice_size(monkeypatch):
+    from assets.dimensions.factual_consistency import evidence
+
+    items = pl.DataFrame(
+        {"item_id": [f"i{n}" for n in range(6)], "title": [f"T{n}" for n in range(6)],
+         "category": ["c"] * 6, "price": [float(n) for n in range(6)],
+         "lat": [31.2 + n / 100 for n in range(6)], "lon": [121.4] * 6}
+    )  # fmt: skip
+    ids = [["i1", "i0"], [], ["i5"], ["nope"], ["i2", "i3", "i4"], ["i4"], ["i0", "gone", "i1"]]
+    turns = pl.DataFrame(
+        {"retrieved_item_ids": ids, "lat": [31.2, None, 31.3, 31.2, 31.25, None, 31.2],
+         "lon": [121.4, None, 121.5, 121.4, 121.4, None, 121.4]}
+    )  # fmt: skip
+    whole = build_evidence(turns, items)
+    assert [[it["item_id"] for it in ev] for ev in whole.to_list()] == [
+        ["i1", "i0"], [], ["i5"], ["nope"], ["i2", "i3", "i4"], ["i4"], ["i0", "gone", "i1"]
+    ]  # fmt: skip
+    for size in (1, 2, 3):
+        monkeypatch.setattr(evidence, "EVIDENCE_SLICE_TURNS", size)
+        assert build_evidence(turns, items).equals(whole), size
+    empty = build_evidence(turns.clear(), items)
+    assert empty.len() == 0 and empty.dtype == whole.dtype
+
+
 def test_evidence_cache_gives_what_evidence_item_gives():
     base = {"item_id": "x", "title": "X", "category": "c", "tags": ["t"], "price": 1.0}
     attributes = [
