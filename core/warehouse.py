@@ -229,9 +229,6 @@ class Warehouse:
         # and that exists already is theirs).
         if not self.path.parent.exists():
             private_dir(self.path.parent)
-        # DuckDB spills into `<path>.tmp/` and, when it made that folder, deletes it on close,
-        # with any scratch folder of a step inside: made here, it is ours and stays.
-        private_dir(self.spill_parent)
         con = duckdb.connect(str(self.path), config=config)
         make_private(self.path)
         return con

@@ -56,13 +56,13 @@ def hit_tokens(
 
 def masked_select(
     con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], tokens: list[str]
-) -> tuple[str, dict]:
+) -> tuple[str, dict] | None:
     """(SELECT of `relation` with each whole-token occurrence of `tokens` in `columns` replaced
-    by `[USER]`, its parameters)."""
+    by `[USER]`, its parameters); None when there is nothing to replace."""
     kinds = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     columns = [c for c in columns if c in kinds]
     if not tokens or not columns:
-        return f"SELECT * FROM {relation}", {}
+        return None
     maps = {c for c in columns if kinds[c].startswith("MAP")}
     alternation = "|".join(tokens)  # tokens hold only letters, digits, `_` and `-`
     # A token ends at a character outside ids; a `.` counts as an end unless a digit follows it

@@ -122,12 +122,13 @@ def ingest_table(
             # into Python: at 10x of the paper's input, food_delivery's 14.2M impressions held
             # as Arrow took 5.0 GB; the warehouse reads the files.
             quarantined = quarantine_sql("_checked", table.name, columns, csv_positions)
-            _copy_out(
-                con, "accepted", accepted_sql("_checked", table, extra), domain, hash_key, work
-            )
-            _copy_out(con, "quarantine", quarantined, domain, hash_key, work)
+            files = {
+                "_accepted": _copy_out(con, "accepted", accepted_sql("_checked", table, extra),
+                                       domain, hash_key, work),
+                "_quarantine": _copy_out(con, "quarantine", quarantined, domain, hash_key, work),
+            }  # fmt: skip
             accepted, quarantine = _mask_personal_ids(
-                con, table, columns, known_hashes, hash_key, personal_columns, work
+                con, table, columns, known_hashes, hash_key, personal_columns, files
             )
             kinds = con.execute(
                 "SELECT trim(regexp_extract(_reason, '^[A-Za-z -]+')) AS kind, count(*) FROM _checked "
@@ -175,14 +176,16 @@ def ingest_table(
 
 def _copy_out(
     con: duckdb.DuckDBPyConnection, name: str, sql: str, domain: str, hash_key: str, work: Path
-) -> None:
-    """The rows of `sql` to `<work>/<name>.parquet` (in its order), readable as view `_<name>`."""
+) -> Path:
+    """The rows of `sql` to `<work>/<name>.parquet` (in its order), readable as view `_<name>`;
+    returns the file."""
     params = {"domain": domain}
     if "$hash_ipad" in sql:
         params |= hash_params(hash_key)
-    path = sql_literal(str(work / f"{name}.parquet"))
-    con.execute(f"COPY ({sql}) TO {path} (FORMAT parquet)", params)
-    con.execute(f"CREATE VIEW _{name} AS SELECT * FROM read_parquet({path})")
+    path = work / f"{name}.parquet"
+    con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet)", params)
+    con.execute(f"CREATE VIEW _{name} AS {_read_sql(path)}")
+    return path
 
 
 def _rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
@@ -218,11 +221,12 @@ def _known_user_hashes(warehouse: Warehouse, domain: str) -> pa.Table:
 
 
 def _mask_personal_ids(
-    con, table, columns, known_hashes, hash_key, personal_columns, work: Path
+    con, table, columns, known_hashes, hash_key, personal_columns, files: dict[str, Path]
 ) -> tuple[Path, Path]:
     """Raw user ids (and values of `personal_columns`) in free text -> `[USER]`
-    (`personal_ids`): the ids are this table's own and the domain's ingested ones. Reads the
-    views `_accepted` and `_quarantine`; returns the files of their masked rows."""
+    (`personal_ids`): the ids are this table's own and the domain's ingested ones. `files`: the
+    views `_accepted` and `_quarantine` -> their files; returns the files of their masked rows
+    (the same files where nothing is masked)."""
     own = [c for c in columns if is_user_id(c) or c in personal_columns]
     con.register("_known_user_hashes", known_hashes)
     hashes_sql = "SELECT h FROM _known_user_hashes" + "".join(
@@ -240,9 +244,12 @@ def _mask_personal_ids(
         con.unregister("_known_user_hashes")
     out = []
     for relation, text_columns in masked.items():
-        select, params = masked_select(con, relation, text_columns, tokens)
-        path = work / f"{relation.strip('_')}_masked.parquet"
-        con.execute(f"COPY ({select}) TO {sql_literal(str(path))} (FORMAT parquet)", params)
+        path = files[relation]
+        replaced = masked_select(con, relation, text_columns, tokens)
+        if replaced is not None:  # a second copy only when there is something to mask
+            select, params = replaced
+            path = path.with_name(f"{path.stem}_masked.parquet")
+            con.execute(f"COPY ({select}) TO {sql_literal(str(path))} (FORMAT parquet)", params)
         out.append(path)
     return out[0], out[1]
 

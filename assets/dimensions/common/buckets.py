@@ -47,10 +47,10 @@ class BucketedInputs:
 
 @contextmanager
 def bucketed_inputs(
-    wh: Warehouse, buckets: int, request_filter: str, params: Mapping
+    wh: Warehouse, domain: str, buckets: int, request_filter: str
 ) -> Iterator[BucketedInputs]:
-    """Copy $domain's rows of every REQUEST_KEYED table whose `request_id` passes
-    `request_filter` (SQL over `request_id`) into `buckets` stable hash buckets of requests, in a
+    """Copy `domain`'s rows of every REQUEST_KEYED table whose `request_id` passes
+    `request_filter` (SQL over `request_id` and $domain) into `buckets` stable hash buckets of requests, in a
     scratch folder removed after the block."""
     with wh.scratch_folder("buckets") as folder:
         with wh.connect() as con:
@@ -60,7 +60,7 @@ def bucketed_inputs(
                     f"FROM {quote_ident(table)} WHERE domain = $domain AND {request_filter}) "
                     f"TO {sql_literal(str(folder / table))} "
                     f"(FORMAT parquet, PARTITION_BY ({BUCKET_COLUMN}))",
-                    {"domain": params["domain"]},
+                    {"domain": domain},
                 )
         shown = folder / REQUEST_KEYED[0]
         found = sorted(

@@ -1,12 +1,12 @@
 """Writing a large dimension's entries with set-based statements in bounded memory.
 
-The splits are decided first over the whole domain (the split policy's SQL, `DomainSplit.case_sql`,
-over the candidates' entry ids, users and times) and stored in `stg_splits_<dim>`; then SQL joins the dimension's row
-SQL to them and renders prompt and answer in DuckDB from the same versioned template
-(`render_sql`). No entry text passes through Python. Per-request list aggregates (histories,
-candidate lists) cannot spill to disk, so large domains are cut into stable hash buckets of
-requests (`common.buckets` copies each bucket's input rows apart once): each bucket is written to
-one Parquet file by DuckDB (COPY), and those files become
+The splits are decided first over the whole domain (the split policy's SQL,
+`DomainSplit.case_sql`, over the candidates' entry ids, users and times) and stored in
+`stg_splits_<dim>`; then SQL joins the dimension's row SQL to them and renders prompt and answer
+in DuckDB from the same versioned template (`render_sql`). No entry text passes through Python.
+Per-request list aggregates (histories, candidate lists) cannot spill to disk, so large domains
+are cut into stable hash buckets of requests (`common.buckets` copies each bucket's input rows
+apart once): each bucket is written to one Parquet file by DuckDB (COPY), and those files become
 the domain's rows of the Parquet-backed entries table (`core.file_tables`) in one transaction.
 A dimension may copy several buckets at once (`concurrency`): one bucket's COPY keeps only part
 of the cores busy (its list aggregates and string building are partly serial).
@@ -106,7 +106,7 @@ def write_entries_sql(
     )  # fmt: skip
     held_out = int(candidates) - kept_rows
     kept = kept_requests_sql(dimension, "request_id")
-    with bucketed_inputs(wh, buckets, kept, params) as inputs:
+    with bucketed_inputs(wh, domain, buckets, kept) as inputs:
         # No bucket has a row when no request is kept: the whole tables' rows then write none
         # (the join to the splits keeps only kept entries), and the domain's rows are replaced.
         tables = [inputs.tables(b) for b in inputs.buckets] or [{}]

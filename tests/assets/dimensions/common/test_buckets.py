@@ -27,7 +27,7 @@ def _rows(wh, relation: str) -> pl.DataFrame:
 
 def test_each_request_is_in_one_bucket_of_every_table_and_no_row_is_lost(staged_warehouse):
     wh = staged_warehouse
-    with bucketed_inputs(wh, 5, "TRUE", {"domain": DOMAIN}) as inputs:
+    with bucketed_inputs(wh, DOMAIN, 5, "TRUE") as inputs:
         assert len(inputs.buckets) > 1
         bucket_of: dict[str, int] = {}
         for table in REQUEST_KEYED:
@@ -51,7 +51,7 @@ def test_each_request_is_in_one_bucket_of_every_table_and_no_row_is_lost(staged_
 def test_only_requests_passing_the_filter_are_copied(staged_warehouse):
     wh = staged_warehouse
     some = "request_id IN (SELECT request_id FROM raw_requests ORDER BY request_id LIMIT 3)"
-    with bucketed_inputs(wh, 2, some, {"domain": DOMAIN}) as inputs:
+    with bucketed_inputs(wh, DOMAIN, 2, some) as inputs:
         copied = {
             r[0]
             for b in inputs.buckets
