@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,18 +103,22 @@ def _copy(con, select_sql: str, path: Path | str, params: dict | None) -> None:
 ROWS_PER_FILE = 25_000
 
 
-def _sliced(sources: Sequence[str | pa.Table | pl.DataFrame]) -> list:
+def _sliced(sources: Iterable[str | pa.Table | pl.DataFrame]) -> Iterator:
     """`sources` with every frame or Arrow table cut into slices of ROWS_PER_FILE rows (zero
-    copy), one file each; an empty one stays one (its file carries the schema)."""
-    out: list = []
+    copy), one file each; an empty one stays one (its file carries the schema). Lazy: a
+    generator of frames is drawn one at a time, as its files are written."""
     for source in sources:
         if isinstance(source, str):
-            out.append(source)
+            yield source
             continue
         rows = source.num_rows if isinstance(source, pa.Table) else source.height
-        starts = range(0, max(rows, 1), ROWS_PER_FILE)
-        out.extend(source.slice(start, ROWS_PER_FILE) for start in starts)
-    return out
+        for start in range(0, max(rows, 1), ROWS_PER_FILE):
+            yield source.slice(start, ROWS_PER_FILE)
+
+
+def _all_selects(sources: Iterable) -> bool:
+    """Whether `sources` is a list of SELECTs (which can be copied concurrently)."""
+    return isinstance(sources, Sequence) and all(isinstance(s, str) for s in sources)
 
 
 @contextmanager
@@ -183,7 +187,7 @@ def write_files(
     root: Path,
     table: str,
     domain: str | None,
-    sources: Sequence[str | pa.Table | pl.DataFrame],
+    sources: Iterable[str | pa.Table | pl.DataFrame],
     params: dict | None,
     schema: pa.Schema,
     ordered: bool = False,
@@ -193,11 +197,10 @@ def write_files(
     `sources` (SELECTs over the warehouse, or Arrow tables), one Parquet file each, cast to
     `schema`; returns the rows now in that domain. With `ordered`, each file keeps its source's
     row order (reads return it); otherwise DuckDB writes on every thread in any order. With
-    `concurrency` > 1, that many SELECTs are copied at once (their memory adds up)."""
-    if not sources:
-        raise ValueError(f"{table}: nothing to write (no source given)")
+    `concurrency` > 1, that many SELECTs are copied at once (their memory adds up). `sources`
+    may be a generator (of frames, say): each is drawn when its file is written."""
     with insertion_order(con, ordered):
-        return _write_files(con, root, table, domain, _sliced(sources), params, schema, concurrency)
+        return _write_files(con, root, table, domain, sources, params, schema, concurrency)
 
 
 @contextmanager
@@ -220,14 +223,18 @@ def _write_files(con, root, table, domain, sources, params, schema, concurrency)
         private_dir(root)  # entries derived from personal data: owner-only, like the warehouse
     types = duckdb_types(con, schema)
     try:
-        paths = [folder / f"part-{n:05d}.parquet" for n in range(len(sources))]
-        if concurrency > 1 and len(sources) > 1 and all(isinstance(s, str) for s in sources):
+        if concurrency > 1 and _all_selects(sources) and len(sources) > 1:
+            paths = [folder / f"part-{n:05d}.parquet" for n in range(len(sources))]
             selects = [cast_select(s, schema, types) for s in sources]
             _copy_concurrently(con, selects, paths, params, concurrency)
         else:
-            for n, (source, path) in enumerate(zip(sources, paths, strict=True)):
+            paths = []
+            for n, source in enumerate(_sliced(sources)):
+                paths.append(folder / f"part-{n:05d}.parquet")
                 with _source_select(con, source, n) as select_sql:
-                    _copy(con, cast_select(select_sql, schema, types), path, params)
+                    _copy(con, cast_select(select_sql, schema, types), paths[-1], params)
+        if not paths:
+            raise ValueError(f"{table}: nothing to write (no source given)")
         files = [str(path.resolve()) for path in paths]
         listed = ", ".join(sql_literal(f) for f in files)
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{listed}])").fetchall()[0][0]
@@ -338,7 +345,7 @@ def write_catalog_files(
     catalog: Catalog,
     table: str,
     domain: str | None,
-    sources: Sequence[str | pa.Table | pl.DataFrame],
+    sources: Iterable[str | pa.Table | pl.DataFrame],
     params: dict | None,
     schema: pa.Schema | None,
     concurrency: int = 1,
@@ -350,31 +357,34 @@ def write_catalog_files(
 
     With `scope`, only the partition's rows matching it are replaced: the partition's other
     rows are kept, before the new ones (as DELETE + INSERT keeps them in a DuckDB table).
-    The caller sets the row order (`insertion_order`)."""
-    if not sources:
-        raise ValueError(f"{table}: nothing to write (no source given)")
+    The caller sets the row order (`insertion_order`). `sources` may be a generator: each is
+    drawn when its file is written."""
     root: StorageRoot = catalog.root
     key = partition_key(domain)
-    if scope and len(sources) != 1:
+    if scope and not (isinstance(sources, Sequence) and len(sources) == 1):
         raise ValueError(f"{table}: a scoped write takes one source")
-    # A scoped write stays one source: it is unioned with the rows it does not replace.
-    sources = sources if scope else _sliced(sources)
     write_id, folder = catalog.new_write(table, key)
     types = duckdb_types(con, schema) if schema is not None else None
     try:
-        paths = [f"{folder}/part-{n:05d}.parquet" for n in range(len(sources))]
-        uris = [root.uri(p) for p in paths]
-        if concurrency > 1 and len(sources) > 1 and all(isinstance(s, str) for s in sources):
+        if concurrency > 1 and _all_selects(sources) and len(sources) > 1:
+            paths = [f"{folder}/part-{n:05d}.parquet" for n in range(len(sources))]
+            uris = [root.uri(p) for p in paths]
             selects = [s if types is None else cast_select(s, schema, types) for s in sources]
             _copy_concurrently(con, selects, uris, params, concurrency)
         else:
-            for n, (source, uri) in enumerate(zip(sources, uris, strict=True)):
+            paths, uris = [], []
+            # A scoped write stays one source: it is unioned with the rows it does not replace.
+            for n, source in enumerate(sources if scope else _sliced(sources)):
+                paths.append(f"{folder}/part-{n:05d}.parquet")
+                uris.append(root.uri(paths[-1]))
                 with _source_select(con, source, n) as select_sql:
                     if scope:
                         select_sql = _keep_out_of_scope(catalog, table, key, scope, select_sql)
                     if types is not None:
                         select_sql = cast_select(select_sql, schema, types)
-                    _copy(con, select_sql, uri, params)
+                    _copy(con, select_sql, uris[-1], params)
+        if not paths:
+            raise ValueError(f"{table}: nothing to write (no source given)")
         total, rows = _check_written(con, table, uris, domain, scope)
     except BaseException:
         root.delete(folder)

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -507,7 +507,7 @@ class Warehouse:
         self,
         table: str,
         domain: str,
-        sources: Sequence[TableSource],
+        sources: Iterable[TableSource],
         schema: pa.Schema,
         params: dict | None = None,
         ordered: bool = False,
@@ -516,8 +516,9 @@ class Warehouse:
         """Replace `domain`'s rows of the Parquet-backed `table` with the rows of `sources`
         (SELECTs over warehouse tables or frames, each written by DuckDB to one Parquet file);
         returns the rows written. Rows keep their order only with `ordered`; `concurrency`
-        SELECTs are copied at once. For tables that are written whole per domain and then only
-        read: see `core.file_tables`."""
+        SELECTs are copied at once. `sources` may be a generator of frames: each is drawn when
+        its file is written, so a domain's rows need not be in memory at once. For tables that
+        are written whole per domain and then only read: see `core.file_tables`."""
         return self._write_files(table, domain, sources, schema, params, ordered, concurrency)
 
     def write_table_files(
@@ -533,7 +534,7 @@ class Warehouse:
 
     def _write_files(self, table, domain, sources, schema, params, ordered, concurrency=1) -> int:
         if self.catalog is not None:
-            write = (table, domain, list(sources), params, schema, None)
+            write = (table, domain, sources, params, schema, None)
             return self._catalog_write([write], ordered, concurrency)[0]
         with self.connect() as con:
             return file_tables.write_files(

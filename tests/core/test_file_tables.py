@@ -162,3 +162,18 @@ def test_regular_writes_to_a_file_table(wh):
     assert wh.write_table("t", f"SELECT entry_id, domain FROM ({_rows('a', 2)})") == 2
     assert wh.count("t") == 2 and not (wh.files_root / "t").exists()
     assert wh.query(f"SELECT count(*) AS n FROM {REGISTRY}")["n"][0] == 0
+
+
+def test_a_generator_of_frames_is_drawn_one_file_at_a_time(wh):
+    written_before_draw = []
+
+    def frames():
+        for n in range(3):
+            written_before_draw.append(len(list(wh.files_root.rglob("*.parquet"))))
+            yield pl.from_arrow(duckdb.sql(_rows("a", 2 + n)).to_arrow_table())
+
+    assert wh.write_partition_files("t", "a", frames(), SCHEMA, ordered=True) == 9
+    assert written_before_draw == [0, 1, 2]
+    with pytest.raises(ValueError, match="nothing to write"):
+        wh.write_partition_files("t", "a", iter(()), SCHEMA)
+    assert wh.count("t", "a") == 9 and len(list(wh.files_root.rglob("*.parquet"))) == 3

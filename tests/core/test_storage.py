@@ -470,3 +470,22 @@ def test_a_large_frame_is_written_a_slice_per_file_in_order(wh, monkeypatch):
     assert wh.count("t", "a") == 8
     assert wh.write_partition("t", "a", frame.slice(0, 0), schema=SCHEMA) == 0
     assert wh.count("t", "a") == 0
+
+
+def test_a_generator_of_frames_is_drawn_one_file_at_a_time(wh):
+    """A writer handed a generator holds one of its frames at a time: each is drawn after the
+    previous one's file is written (the transcript entries step relies on it)."""
+    written_before_draw = []
+
+    def frames():
+        for n in range(3):
+            written_before_draw.append(len(_files(wh, "tables", "f", "a")))
+            yield pl.from_arrow(_rows("a", 2 + n))
+
+    assert wh.write_partition_files("f", "a", frames(), SCHEMA, ordered=True) == 9
+    assert written_before_draw == [0, 1, 2]
+    assert wh.read_partition("f", "a")["n"].to_list() == [0, 1, 0, 1, 2, 0, 1, 2, 3]
+    # Nothing drawn: nothing written, and the partition keeps its rows.
+    with pytest.raises(ValueError, match="nothing to write"):
+        wh.write_partition_files("f", "a", iter(()), SCHEMA)
+    assert wh.count("f", "a") == 9 and len(_files(wh, "tables", "f", "a")) == 3

@@ -5,11 +5,14 @@ entries it holds out), keep exactly the entry-schema columns, write the domain's
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import polars as pl
 
 from assets.dimensions.common.labels import frame_label_distribution
 from assets.dimensions.common.left_out import SPLIT_POLICY, record_left_out
 from assets.dimensions.common.splits import DomainSplit, assign_splits
+from core.parallel import merge_counts
 from core.templates import PromptTemplate
 from core.warehouse import Warehouse
 from schemas.entries import entries_table, entry_schema
@@ -49,14 +52,37 @@ def write_entries(
 ) -> dict:
     """Replace the domain's rows of entries_<dim> and its count of entries the split policy
     held out; returns the asset metadata."""
+    return write_entry_slices(wh, dimension, domain, [(frame, held_out)])
+
+
+def write_entry_slices(
+    wh: Warehouse, dimension: str, domain: str, slices: Iterable[tuple[pl.DataFrame, int]]
+) -> dict:
+    """`write_entries` from slices of the domain's entries, in entry order: (rendered entries,
+    how many the split policy held out) each, as `finalize_entries` returns them. A generator
+    is drawn one slice at a time, as each is written, so the domain's entries are never all in
+    memory; the metadata is counted slice by slice."""
     schema = entry_schema(dimension)
+    counted: dict = {"held_out": 0, "labels": {}, "splits": {}}
+
+    def frames() -> Iterator[pl.DataFrame]:
+        for frame, held_out in slices:
+            counted["held_out"] += held_out
+            counted["labels"] = merge_counts(
+                [counted["labels"], frame_label_distribution(frame, dimension)]
+            )
+            counted["splits"] = merge_counts([counted["splits"], split_distribution(frame)])
+            yield frame
+
     # Parquet-backed like every entries table (`core.file_tables`); in frame order, which the
     # LLM judge layer reads them in (a Parquet file per slice of rows, `core.file_tables`).
-    rows = wh.write_partition_files(entries_table(dimension), domain, [frame], schema, ordered=True)
-    record_left_out(wh, dimension, domain, SPLIT_POLICY, held_out)
+    rows = wh.write_partition_files(
+        entries_table(dimension), domain, frames(), schema, ordered=True
+    )
+    record_left_out(wh, dimension, domain, SPLIT_POLICY, counted["held_out"])
     return {
         "rows": int(rows),
-        "label_distribution": frame_label_distribution(frame, dimension),
-        "split_distribution": split_distribution(frame),
-        "held_out_by_split_policy": int(held_out),
+        "label_distribution": dict(sorted(counted["labels"].items())),
+        "split_distribution": dict(sorted(counted["splits"].items())),
+        "held_out_by_split_policy": int(counted["held_out"]),
     }

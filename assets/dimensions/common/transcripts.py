@@ -21,8 +21,9 @@ import pyarrow as pa
 
 from assets.dimensions.common.balance import balance, negatives_needed
 from assets.dimensions.common.text import item_text_sql
-from core.ids import derive_seed, with_stable_id
+from core.ids import derive_seed, sql_stable_id
 from core.parallel import map_slices
+from core.sql import quote_ident
 from schemas.entries import ITEM
 
 
@@ -266,11 +267,17 @@ def _negatives(positives: pl.DataFrame, made: list[tuple[int, str, dict]]) -> pl
     )
 
 
+def evidence_text_sql(column: str) -> str:
+    """SQL: the retrieved items of a list-of-ITEM column as prompt text, one line per item."""
+    lines = f"list_transform({column}, lambda it: '- ' || {item_text_sql('it')})"
+    return f"coalesce(nullif(array_to_string({lines}, chr(10)), ''), '(no items retrieved)')"
+
+
 EVIDENCE_TEXT_SLICE_ROWS = 20_000  # the Arrow copy of a slice's evidence is the transient cost
 
 
 def evidence_text(evidence: pl.Series) -> pl.Series:
-    """The retrieved items as prompt text: one line per item (set-based in DuckDB, a slice of
+    """The retrieved items as prompt text (`evidence_text_sql`; set-based in DuckDB, a slice of
     rows at a time: the whole column at once cost twice its size again in copies)."""
     con = duckdb.connect()
     parts = []
@@ -278,13 +285,8 @@ def evidence_text(evidence: pl.Series) -> pl.Series:
         for offset in range(0, len(evidence), EVIDENCE_TEXT_SLICE_ROWS):
             part = evidence.slice(offset, EVIDENCE_TEXT_SLICE_ROWS)
             con.register("ev", pl.DataFrame({"evidence": part}).with_row_index("_row"))
-            parts.append(
-                con.sql(
-                    "SELECT coalesce(nullif(array_to_string(list_transform(evidence, "
-                    f"lambda it: '- ' || {item_text_sql('it')}), chr(10)), ''), "
-                    "'(no items retrieved)') AS t FROM ev ORDER BY _row"
-                ).pl()["t"]
-            )
+            text = con.sql(f"SELECT {evidence_text_sql('evidence')} AS t FROM ev ORDER BY _row")
+            parts.append(text.pl()["t"])
             con.unregister("ev")
     finally:
         con.close()
@@ -293,49 +295,87 @@ def evidence_text(evidence: pl.Series) -> pl.Series:
     return pl.concat(parts).alias("evidence_text")
 
 
-def assemble_turn_entries(
-    labelled: pl.DataFrame,
-    synthetic: pl.DataFrame,
+# Entry assembly runs in two passes so that a domain's turns are never all in memory: DuckDB
+# decides which entries are kept on narrow keys (`kept_entry_ids`), then hands out the kept rows
+# by slice of the entry order (`kept_rows_sql`), each finished alone (`in_entry_order`,
+# `entry_rows`).
+ENTRY_SLICE_ROWS = 25_000
+
+
+def turn_rows_sql(relations: Sequence[str], dimension: str) -> str:
+    """SQL: the labelled and synthetic turns (relations of one domain, `<dim>_labelled` layout)
+    as one relation, each row with its `entry_id` (stable over domain, turn and operator)."""
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {r}" for r in relations)
+    entry_id = sql_stable_id(dimension, ["domain", "turn_id", "operator"])
+    return f"SELECT *, {entry_id} AS entry_id FROM ({union})"
+
+
+def _repeat_key_sql(repeat_key: Sequence[str]) -> str:
+    # One digest of the key's parts, each digested first (fixed length, a null spelled apart):
+    # no two different keys join into the same text. `evidence_text` is made from `evidence`.
+    parts = []
+    for column in repeat_key:
+        value = evidence_text_sql("evidence") if column == "evidence_text" else quote_ident(column)
+        parts.append(f"coalesce(md5({value}), '-')")
+    return f"md5(concat_ws('|', {', '.join(parts)}))"
+
+
+def kept_entry_ids(
+    con: duckdb.DuckDBPyConnection,
+    rows_sql: str,
     dimension: str,
     domain: str,
     seed: int,
     positive_ratio: float,
-    provenance: dict[str, str | None],
-    repeat_key: list[str],
+    repeat_key: Sequence[str],
+    params: dict | None = None,
 ) -> pl.DataFrame:
-    """Labelled + synthetic rows -> deduplicated, balanced entry rows (before render and split).
+    """The entries kept from `rows_sql` (`turn_rows_sql`): `entry_id` in entry order and
+    `entry_slice`, the slice of ENTRY_SLICE_ROWS of that order it falls in. Rows alike in
+    `repeat_key` keep one (the real one first, then the smallest entry id), then the
+    over-represented class is downsampled to the positive ratio (`balance`). Only the keys
+    leave DuckDB."""
+    keys = con.sql(
+        "SELECT entry_id, label FROM (SELECT entry_id, label, is_synthetic, "
+        f"{_repeat_key_sql(repeat_key)} AS repeat_key FROM ({rows_sql})) "
+        "QUALIFY row_number() OVER (PARTITION BY repeat_key ORDER BY is_synthetic, entry_id) = 1 "
+        "ORDER BY entry_id",
+        params=params or None,
+    ).to_arrow_table()
+    salt = f"{dimension}/{domain}"
+    kept = balance(pl.from_arrow(keys), positive_ratio, seed, salt).select("entry_id")
+    return kept.with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) // ENTRY_SLICE_ROWS).alias("entry_slice")
+    )
 
-    Rows alike in `repeat_key` keep one entry, the real one first. `evidence_text` is added
-    before dedup when the key needs it, else after balancing. `provenance`: log_fingerprint,
-    builder_version, template_id, template_hash.
-    """
-    frames = [f for f in (labelled, synthetic) if f.height]
-    if not frames:
-        return pl.DataFrame()
-    frame = pl.concat(frames, how="vertical_relaxed", rechunk=False).with_columns(
-        pl.lit(domain).alias("domain")
-    )
-    frame = with_stable_id(frame, "entry_id", dimension, ["domain", "turn_id", "operator"])
-    text_first = "evidence_text" in repeat_key
-    if text_first:
-        frame = frame.with_columns(evidence_text(frame["evidence"]))
-    # Dedup and balance decide on the key columns alone; the wide rows (evidence, responses) are
-    # gathered once, in the order decided (each sort or filter of the whole frame copies every
-    # column).
-    keys = (
-        frame.select(*repeat_key, "is_synthetic", "entry_id", "label")
-        .with_row_index("_row")
-        .sort(["is_synthetic", "entry_id"])
-        .unique(subset=repeat_key, keep="first", maintain_order=True)
-        .sort("entry_id")
-        .select("_row", "entry_id", "label")
-    )
-    keys = balance(keys, positive_ratio, seed, f"{dimension}/{domain}")
-    frame = frame.select(pl.all().gather(keys["_row"]))
-    return frame.with_columns(
+
+def kept_rows_sql(rows_sql: str, kept: str) -> str:
+    """SQL: the rows of `rows_sql` whose entry id is in the relation `kept`
+    (`kept_entry_ids`), with their `entry_slice`, in no order (`in_entry_order` orders a
+    slice; sorting the wide rows of a whole domain in DuckDB cost more than the rest of the
+    step)."""
+    return f"SELECT r.*, k.entry_slice FROM ({rows_sql}) r JOIN {kept} k ON r.entry_id = k.entry_id"
+
+
+def in_entry_order(rows: pl.DataFrame) -> pl.DataFrame:
+    """Kept rows (a slice, or all of them) in entry order. A turn that occurs twice (the same
+    domain, turn and operator: one entry id) is one entry."""
+    return rows.sort("entry_id").unique("entry_id", keep="first", maintain_order=True)
+
+
+def entry_rows(
+    rows: pl.DataFrame, dimension: str, provenance: dict[str, str | None]
+) -> pl.DataFrame:
+    """Kept turn rows (`kept_rows_sql`) -> entry rows (before render and split): the
+    dimension, the confidence of a rule label, the evidence as prompt text and the
+    provenance. Row by row, so any slice of
+    the kept rows can be finished alone. `provenance`: log_fingerprint, builder_version,
+    template_id, template_hash."""
+    return rows.with_columns(
         pl.lit(dimension).alias("dimension"),
         pl.lit(1.0).alias("label_confidence"),
-        *([] if text_first else [evidence_text(frame["evidence"])]),
+        # once more here, not carried from the dedup pass: writing and reading it back cost more
+        evidence_text(rows["evidence"]),
         pl.struct(
             pl.col("user_id_hash"),
             pl.col("request_id"),
@@ -348,6 +388,37 @@ def assemble_turn_entries(
             pl.col("operator"),
         ).alias("provenance"),
     )
+
+
+def assemble_turn_entries(
+    labelled: pl.DataFrame,
+    synthetic: pl.DataFrame,
+    dimension: str,
+    domain: str,
+    seed: int,
+    positive_ratio: float,
+    provenance: dict[str, str | None],
+    repeat_key: Sequence[str],
+) -> pl.DataFrame:
+    """Labelled + synthetic rows held in memory -> deduplicated, balanced entry rows (before
+    render and split), as the entries step makes them from its tables (`kept_entry_ids`,
+    `kept_rows_sql`, `in_entry_order`, `entry_rows`). Rows alike in `repeat_key` keep one entry, the real one
+    first."""
+    frames = [f.with_columns(pl.lit(domain).alias("domain")) for f in (labelled, synthetic)]
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame()
+    con = duckdb.connect()
+    try:
+        for n, frame in enumerate(frames):
+            con.register(f"turns_{n}", frame)
+        rows_sql = turn_rows_sql([f"turns_{n}" for n in range(len(frames))], dimension)
+        kept = kept_entry_ids(con, rows_sql, dimension, domain, seed, positive_ratio, repeat_key)
+        con.register("kept", kept)
+        rows = con.sql(kept_rows_sql(rows_sql, "kept")).pl().drop("entry_slice")
+    finally:
+        con.close()
+    return entry_rows(in_entry_order(rows), dimension, provenance)
 
 
 def describe_turn_entries(

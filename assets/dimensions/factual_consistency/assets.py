@@ -5,8 +5,8 @@
 from assets.dimensions.common.transcript_assets import TranscriptDimension, transcript_assets
 from assets.dimensions.factual_consistency.build import (
     DIMENSION,
+    REPEAT_KEY,
     STEP_SCHEMA,
-    assemble_entries,
     describe,
     label_turns,
     synthesize,
@@ -20,7 +20,7 @@ FACTUAL_CONSISTENCY = TranscriptDimension(
     generated_counts=generated_turn_counts,
     label_turns=label_turns,
     synthesize=synthesize,
-    assemble_entries=assemble_entries,
+    repeat_key=REPEAT_KEY,
     describe=describe,
     labelled_description="agent turns (logged and LLM-generated): every claim about a retrieved "
     "item checked by rule",

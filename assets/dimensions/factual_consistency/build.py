@@ -39,6 +39,8 @@ DIMENSION = "factual_consistency"
 # Layout of factual_consistency_labelled / _synthetic.
 STEP_SCHEMA = step_schema([], [pa.field("unsupported_claims", pa.list_(UNSUPPORTED_CLAIM))])
 LABELLED_COLUMNS = STEP_SCHEMA.names
+# Entries alike in these columns are one entry (the real one is kept first).
+REPEAT_KEY = ("query", "evidence_text", "response")
 
 
 def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
@@ -136,7 +138,7 @@ def assemble_entries(
     Exact repeats (same query, evidence and response) keep one entry: the real one first."""
     return assemble_turn_entries(
         labelled, synthetic, DIMENSION, domain, seed, positive_ratio, provenance,
-        repeat_key=["query", "evidence_text", "response"],
+        repeat_key=REPEAT_KEY,
     )  # fmt: skip
 
 

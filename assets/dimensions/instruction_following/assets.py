@@ -6,12 +6,13 @@ from assets.dimensions.common.transcript_assets import TranscriptDimension, tran
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
 from assets.dimensions.instruction_following.build import (
     DIMENSION,
+    REPEAT_KEY,
     STEP_SCHEMA,
-    assemble_entries,
     describe,
     label_turns,
     synthesize,
 )
+from assets.dimensions.instruction_following.rubric import with_rubric
 
 
 def _mismatch_warning(stats: dict) -> str | None:
@@ -31,7 +32,8 @@ INSTRUCTION_FOLLOWING = TranscriptDimension(
     generated_counts=generated_turn_counts,
     label_turns=label_turns,
     synthesize=synthesize,
-    assemble_entries=assemble_entries,
+    repeat_key=REPEAT_KEY,
+    finish_entries=with_rubric,
     describe=describe,
     labelled_description="agent turns (logged and LLM-generated): instruction parsed, response "
     "verified by rule",

@@ -63,6 +63,8 @@ STEP_SCHEMA = step_schema(
     ],
 )
 LABELLED_COLUMNS = STEP_SCHEMA.names
+# Entries alike in these columns are one entry (the real one is kept first).
+REPEAT_KEY = ("instruction", "query", "response")
 
 
 def _records(constraints) -> list[dict]:
@@ -221,7 +223,7 @@ def assemble_entries(
     """
     out = assemble_turn_entries(
         labelled, synthetic, DIMENSION, domain, seed, positive_ratio, provenance,
-        repeat_key=["instruction", "query", "response"],
+        repeat_key=REPEAT_KEY,
     )  # fmt: skip
     # The rubric lists the constraints the label decided (rules: the hard ones).
     return with_rubric(out) if out.height else out

@@ -133,3 +133,62 @@ def test_labelled_takes_generated_turns_and_reports_them(tmp_path, chain):
     generated = labelled.filter(pl.col("turn_id").str.starts_with("llm_generated_turns:"))
     assert generated.height == 2 and set(generated["label_source"]) == {"rule"}
     assert sorted(generated["label"].to_list()) == [0, 1]
+
+
+@pytest.mark.slow
+@BY_DIMENSION
+def test_entries_made_a_slice_at_a_time_are_those_of_the_whole_frame(
+    tmp_path, catalog, chain, monkeypatch
+):
+    """The entries step keeps, orders and finishes the turns a slice of the entry order at a
+    time, out of DuckDB; its table is row for row what the in-memory assembly of the same
+    labelled and synthetic rows gives (dedup, balance, render, split), at any slice size."""
+    from assets.dimensions.common import transcripts
+    from assets.dimensions.common.entries import finalize_entries
+    from assets.dimensions.common.provenance import provenance_params
+    from assets.dimensions.common.splits import domain_split
+    from assets.dimensions.common.wording import domain_template
+    from schemas.profiles import get_profile
+
+    wh = _warehouse(tmp_path / "wh.duckdb", catalog)
+    resources = {
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+        "build": BuildSettings(seed=3, profile="small"),
+    }
+
+    def run(assets) -> None:
+        with DagsterInstance.ephemeral() as instance:
+            instance.add_dynamic_partitions("domain", ["food_delivery"])
+            result = materialize(
+                assets, partition_key="food_delivery", instance=instance, resources=resources
+            )
+        assert result.success
+
+    run([chain.labelled, chain.synthetic])
+    labelled = wh.read_partition(chain.labelled_table, "food_delivery")
+    labelled_extra = pl.concat([labelled, labelled.head(5)])  # repeated turns: one entry each
+    wh.write_partition(chain.labelled_table, "food_delivery", labelled_extra)
+    synthetic = wh.read_partition(chain.synthetic_table, "food_delivery")
+
+    dim = {"factual_consistency": fc.FACTUAL_CONSISTENCY}.get(
+        chain.dimension, if_.INSTRUCTION_FOLLOWING
+    )
+    profile = get_profile("small")
+    template = domain_template(wh, chain.dimension, "food_delivery")
+    frame = transcripts.assemble_turn_entries(
+        labelled_extra, synthetic, chain.dimension, "food_delivery", 3,
+        profile.positive_ratio[chain.dimension],
+        provenance_params(wh, "food_delivery", chain.dimension, template),
+        dim.repeat_key,
+    )  # fmt: skip
+    split = domain_split(wh, "food_delivery", 3, profile.split_fractions)
+    expected, held_out = finalize_entries(
+        dim.finish_entries(frame), chain.dimension, template, split, time_column="ts"
+    )
+    assert expected.height > 100 and held_out > 0
+    table = f"entries_{chain.dimension}"
+    for slice_rows in (25_000, 7):
+        monkeypatch.setattr(transcripts, "ENTRY_SLICE_ROWS", slice_rows)
+        run([chain.entries])
+        assert wh.read_partition(table, "food_delivery").equals(expected)
+    assert len(list(wh.files_root.joinpath(table).rglob("*.parquet"))) > 10
