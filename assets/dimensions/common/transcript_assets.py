@@ -4,10 +4,10 @@ functions (loading its turns, rule labels, synthesis, entry assembly, metadata) 
 layout; the step tables `<dim>_labelled` and `<dim>_synthetic` are registered (schemas/tables.py)
 with it. This layer imports no dimension: each registers what it needs."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 import pyarrow as pa
@@ -20,6 +20,7 @@ from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import DomainSplit, domain_split
 from assets.dimensions.common.transcripts import (
     entry_rows,
+    evidence_items,
     in_entry_order,
     kept_entry_ids,
     kept_rows_sql,
@@ -28,6 +29,7 @@ from assets.dimensions.common.transcripts import (
 from assets.dimensions.common.wording import domain_template
 from assets.steps.contract import BuildContext, Step, StepResult
 from assets.steps.dagster import step_asset
+from core.parallel import merge_counts
 from core.sql import quote_ident, sql_literal
 from core.templates import PromptTemplate
 from core.warehouse import Warehouse
@@ -41,11 +43,13 @@ class TranscriptDimension:
 
     name: str
     step_schema: pa.Schema
-    # The domain's agent turns, logged and generated (warehouse, domain) -> frame.
-    load_turns: Callable[[Warehouse, str], pl.DataFrame]
-    # (turns read, turns labelled) -> metadata on the generated turns among them.
+    # The domain's agent turns, logged and generated, a slice at a time, in a fixed order:
+    # (warehouse, domain) -> frames.
+    turn_slices: Callable[[Warehouse, str], Iterator[pl.DataFrame]]
+    # (turns read, turns labelled) -> metadata on the generated turns among them (counts).
     generated_counts: Callable[[pl.DataFrame, pl.DataFrame], dict]
-    label_turns: Callable[[pl.DataFrame], tuple[pl.DataFrame, dict]]
+    # (a slice of turns, the label context) -> (labelled rows, stats: counts).
+    label_turns: Callable[[pl.DataFrame, Any], tuple[pl.DataFrame, dict]]
     synthesize: Callable[[pl.DataFrame, int, float], tuple[pl.DataFrame, dict]]
     # The columns whose repeat makes a repeated entry (one is kept: the real one first).
     repeat_key: tuple[str, ...]
@@ -56,6 +60,9 @@ class TranscriptDimension:
     synthetic_description: str
     # stats of label_turns -> a warning to log, or None.
     label_warning: Callable[[dict], str | None] = lambda stats: None
+    # What labelling a turn needs to know of the whole domain, from the domain's distinct
+    # evidence items (`transcripts.evidence_items`); None: a turn's label reads that turn alone.
+    label_context: Callable[[pl.DataFrame], Any] | None = None
     # Entry rows (`transcripts.entry_rows`) -> with the dimension's own entry columns; row by row.
     finish_entries: Callable[[pl.DataFrame], pl.DataFrame] = lambda rows: rows
 
@@ -72,10 +79,28 @@ class TranscriptDimension:
         labels = frame_label_distribution(frame, self.name) if "label" in frame.columns else {}
         return {**self.describe(frame), **({"label_distribution": labels} if labels else {})}
 
-    def write(self, wh: Warehouse, table: str, domain: str, frame: pl.DataFrame) -> int:
-        # The frame itself: the writer converts it to Arrow a slice at a time.
-        source = self.step_schema.empty_table() if frame.height == 0 else frame
-        return wh.write_partition(table, domain, source, schema=self.step_schema)
+    def write(self, wh: Warehouse, table: str, domain: str, frames: Iterable[pl.DataFrame]) -> int:
+        """Replace the domain's rows of a step table with `frames` (a generator is drawn one
+        frame at a time, as each is written), in order (synthesis reads them in it)."""
+
+        def sources() -> Iterator[pl.DataFrame | pa.Table]:
+            empty = True
+            for frame in frames:
+                if frame.height:
+                    empty = False
+                    yield frame
+            if empty:  # the file carries the schema
+                yield self.step_schema.empty_table()
+
+        return wh.write_partition_files(table, domain, sources(), self.step_schema, ordered=True)
+
+    def read_narrow(self, wh: Warehouse, table: str, domain: str) -> pl.DataFrame:
+        """The domain's rows of a step table without the widest columns (for `summary`)."""
+        wide = ", ".join(WIDE_COLUMNS)
+        return wh.query(
+            f"SELECT * EXCLUDE ({wide}) FROM {quote_ident(table)} WHERE domain = $domain",
+            {"domain": domain},
+        )
 
 
 # The widest columns of a turn row, which the entries step's description does not read.
@@ -89,6 +114,7 @@ def _read(wh: Warehouse, table: str, domain: str) -> pl.DataFrame:
 @dataclass(frozen=True)
 class _TranscriptStep(Step):
     dim: TranscriptDimension
+    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "parquet"})
 
     @property
     def group(self) -> str:
@@ -123,17 +149,55 @@ class LabelledStep(_TranscriptStep):
 
     def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
         dim = self.dim
-        turns = dim.load_turns(wh, domain)
-        frame, stats = dim.label_turns(turns)
-        generated = dim.generated_counts(turns, frame)
-        del turns  # the labelled rows are a copy: the write holds only them
-        if frame.height:
-            frame = frame.with_columns(pl.lit(domain).alias("domain"))
-        rows = dim.write(wh, dim.labelled_table, domain, frame)
+        counts: list[dict] = []
+        with wh.scratch_folder("turns") as folder:
+            slices, context = dim.turn_slices(wh, domain), None
+            if dim.label_context is not None:
+                slices, items = _stashed(slices, folder)
+                context = dim.label_context(items)
+
+            def labelled() -> Iterator[pl.DataFrame]:
+                for turns in slices:
+                    frame, stats = dim.label_turns(turns, context)
+                    counts.append({**stats, **dim.generated_counts(turns, frame)})
+                    yield (
+                        frame.with_columns(pl.lit(domain).alias("domain"))
+                        if frame.height
+                        else frame
+                    )
+
+            rows = dim.write(wh, dim.labelled_table, domain, labelled())
+        if not counts:  # no turn: the stats of none
+            empty = pl.DataFrame()
+            counts.append(
+                {**dim.label_turns(empty, context)[1], **dim.generated_counts(empty, empty)}
+            )
+        stats = merge_counts(counts)
         warning = dim.label_warning(stats)
         if warning:
             ctx.log.warning(warning)
-        return StepResult(rows, {**dim.summary(frame), **stats, **generated, "rows": rows})
+        summary = dim.summary(dim.read_narrow(wh, dim.labelled_table, domain))
+        return StepResult(rows, {**summary, **stats, "rows": rows})
+
+
+def _stashed(
+    slices: Iterable[pl.DataFrame], folder: Path
+) -> tuple[Iterator[pl.DataFrame], pl.DataFrame]:
+    """Turn slices written to Parquet files in `folder` while their distinct evidence items are
+    gathered: (the slices read back one at a time, in order; the domain's evidence items, each
+    as it first occurs). Labelling then knows the whole domain's items without holding its
+    turns."""
+    paths, items = [], []
+    for n, turns in enumerate(slices):
+        paths.append(folder / f"turns-{n:05d}.parquet")
+        turns.write_parquet(paths[-1])
+        items.append(evidence_items(turns["evidence"]))
+    first = (
+        pl.concat(items).unique("item_id", keep="first", maintain_order=True)
+        if items
+        else pl.DataFrame()
+    )
+    return (pl.read_parquet(path) for path in paths), first
 
 
 @dataclass(frozen=True)
@@ -160,15 +224,13 @@ class SyntheticStep(_TranscriptStep):
         dim = self.dim
         ratio = ctx.profile.positive_ratio[dim.name]
         frame, stats = dim.synthesize(_read(wh, dim.labelled_table, domain), ctx.seed, ratio)
-        rows = dim.write(wh, dim.synthetic_table, domain, frame)
+        rows = dim.write(wh, dim.synthetic_table, domain, [frame])
         return StepResult(rows, {**dim.summary(frame), **stats, "rows": rows})
 
 
 @dataclass(frozen=True)
 class TranscriptEntriesStep(_TranscriptStep):
     """[<dim>, entries]: labelled and synthetic turns deduplicated, balanced, rendered, split."""
-
-    kinds: ClassVar[frozenset[str]] = frozenset({"duckdb", "parquet"})
 
     @property
     def key(self) -> tuple[str, ...]:

@@ -67,6 +67,20 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def evidence_items(evidence: pl.Series) -> pl.DataFrame:
+    """The distinct items of a list[ITEM] column, each as it first occurs (its attributes carry
+    the distance from that turn's request). Those of several slices, concatenated in order, give
+    the whole column's again."""
+    structs = evidence.explode().drop_nulls()
+    if structs.len() == 0:
+        return pl.DataFrame(schema=pl.Schema(evidence.dtype.inner.to_schema()))
+    return (
+        structs.struct.unnest()
+        .filter(pl.col("item_id").is_not_null())
+        .unique("item_id", keep="first", maintain_order=True)
+    )
+
+
 def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) -> pl.DataFrame:
     """Label 1 when the rule found nothing in `found_column` (a list), else 0; real, rule-made."""
     return frame.with_columns(

@@ -11,14 +11,16 @@ from assets.dimensions.factual_consistency.build import (
     label_turns,
     synthesize,
 )
-from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
+from assets.dimensions.factual_consistency.synthesis import item_category_names
+from assets.dimensions.factual_consistency.turns import generated_turn_counts, turn_slices
 
 FACTUAL_CONSISTENCY = TranscriptDimension(
     name=DIMENSION,
     step_schema=STEP_SCHEMA,
-    load_turns=load_turns,
+    turn_slices=turn_slices,
     generated_counts=generated_turn_counts,
     label_turns=label_turns,
+    label_context=item_category_names,
     synthesize=synthesize,
     repeat_key=REPEAT_KEY,
     describe=describe,

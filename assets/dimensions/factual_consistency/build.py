@@ -43,15 +43,20 @@ LABELLED_COLUMNS = STEP_SCHEMA.names
 REPEAT_KEY = ("query", "evidence_text", "response")
 
 
-def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+def label_turns(
+    turns: pl.DataFrame, categories: CategoryNames | None = None
+) -> tuple[pl.DataFrame, dict]:
     """Rule labels from the claim checker for every turn; returns (labelled, stats). Turns are
     checked one by one, in slices on every core (`core.parallel`); only the response and its
     evidence go to the workers, and only the unsupported claims come back. A category claimed
-    in its other-language form is supported (`synthesis.category_names`, learned from the turns'
-    items)."""
+    in its other-language form is supported: `categories` (`synthesis.item_category_names` of
+    the domain's evidence items, when the turns are a slice of the domain's), by default learned
+    from these turns' items."""
     if turns.height == 0:
         return pl.DataFrame(), {"turns": 0}
-    label = partial(_label_slice, categories=category_names(turns["evidence"]))
+    if categories is None:
+        categories = category_names(turns["evidence"])
+    label = partial(_label_slice, categories=categories)
     parts = map_slices(label, turns.select("response", "evidence"))
     claims = pl.Series("unsupported_claims", pa.chunked_array([claims for claims, _ in parts]))
     out = rule_labelled(turns.with_columns(claims), "unsupported_claims", LABELLED_COLUMNS)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from assets.dimensions.common.transcripts import evidence_items
 from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
 from assets.dimensions.factual_consistency.responses import Claim, ParsedResponse
 
@@ -144,23 +145,22 @@ class _Without(Sequence):
 
 
 def category_names(evidence: pl.Series) -> dict[str, str]:
-    """Casefolded category -> canonical name over the distinct items of a list[ITEM] column: the
-    category merge the relevance vocabulary learns from items' names in both languages
+    """`item_category_names` of the distinct items of a list[ITEM] column."""
+    if evidence.len() == 0:
+        return {}
+    return item_category_names(evidence_items(evidence))
+
+
+def item_category_names(items: pl.DataFrame) -> dict[str, str]:
+    """Casefolded category -> canonical name over distinct evidence items
+    (`transcripts.evidence_items`):
+    the category merge the relevance vocabulary learns from items' names in both languages
     (`query_item_relevance.vocabulary`), kept only where it joins a Chinese and a non-Chinese
     name. Categories sharing a canonical name are one category in two languages
     (`claims.CategoryNames`)."""
     from assets.dimensions.query_item_relevance.vocabulary import learn_vocabulary
 
-    if evidence.len() == 0:
-        return {}
-    structs = (
-        evidence.explode()
-        .drop_nulls()
-        .struct.unnest()
-        .filter(pl.col("item_id").is_not_null())
-        .unique("item_id", keep="first")
-        .sort("item_id")
-    )
+    structs = items.sort("item_id")
     if structs.height == 0:
         return {}
     merged = learn_vocabulary(structs, None).categories

@@ -9,13 +9,17 @@ one (`llm_generated_turns`, empty when no endpoint is configured) follow, with `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
-from assets.dimensions.factual_consistency.evidence import build_evidence
+from assets.dimensions.factual_consistency.evidence import EVIDENCE_SLICE_TURNS, build_evidence
 from core.warehouse import Warehouse
 from schemas.tables import GENERATED_TURNS
 
 GENERATED_PREFIX = f"{GENERATED_TURNS.name}:"
+# Turns labelled at a time by the labelled steps (the slices evidence is built in).
+TURN_SLICE_ROWS = EVIDENCE_SLICE_TURNS
 
 TURNS_SQL = """
 SELECT t.domain, t.turn_id, t.request_id, t.instruction, t.response, t.retrieved_item_ids,
@@ -56,8 +60,8 @@ def load_generated_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
     return wh.query(sql, {"domain": domain})
 
 
-def load_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
-    """Turns of `domain` with query, user hash, time, position and `evidence` (list[ITEM]).
+def load_turn_rows(wh: Warehouse, domain: str) -> pl.DataFrame:
+    """Turns of `domain` with query, user hash, time and position, without evidence.
 
     Logged turns, then generated ones (with a `generator_model` column, null for logged turns;
     the column is absent when the domain has no generated turn, so the frame is then exactly the
@@ -68,17 +72,28 @@ def load_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
     if generated.height:
         if logged is not None and logged.height:
             logged = logged.with_columns(pl.lit(None, dtype=pl.String).alias("generator_model"))
-            turns = pl.concat([logged, generated.select(logged.columns)], how="vertical_relaxed")
-        else:
-            turns = generated
-    elif logged is None:
-        return pl.DataFrame()
-    else:
-        turns = logged
+            return pl.concat([logged, generated.select(logged.columns)], how="vertical_relaxed")
+        return generated
+    return pl.DataFrame() if logged is None else logged
+
+
+def turn_slices(wh: Warehouse, domain: str) -> Iterator[pl.DataFrame]:
+    """`load_turns` a slice of TURN_SLICE_ROWS turns at a time, in the same order: a domain's
+    evidence (most of a turn's bytes) is never all in memory. Nothing for a domain without
+    turns."""
+    turns = load_turn_rows(wh, domain)
     if turns.height == 0:
-        return turns
+        return
     items = wh.read_partition("raw_items", domain)
-    return turns.with_columns(build_evidence(turns, items))
+    for offset in range(0, turns.height, TURN_SLICE_ROWS):
+        part = turns.slice(offset, TURN_SLICE_ROWS)
+        yield part.with_columns(build_evidence(part, items))
+
+
+def load_turns(wh: Warehouse, domain: str) -> pl.DataFrame:
+    """Turns of `domain` (`load_turn_rows`) with `evidence` (list[ITEM]), all at once."""
+    parts = list(turn_slices(wh, domain))
+    return pl.concat(parts) if parts else load_turn_rows(wh, domain)
 
 
 def generated_turn_counts(turns: pl.DataFrame, labelled: pl.DataFrame) -> dict:

@@ -3,7 +3,7 @@
 """
 
 from assets.dimensions.common.transcript_assets import TranscriptDimension, transcript_assets
-from assets.dimensions.factual_consistency.turns import generated_turn_counts, load_turns
+from assets.dimensions.factual_consistency.turns import generated_turn_counts, turn_slices
 from assets.dimensions.instruction_following.build import (
     DIMENSION,
     REPEAT_KEY,
@@ -28,7 +28,7 @@ def _mismatch_warning(stats: dict) -> str | None:
 INSTRUCTION_FOLLOWING = TranscriptDimension(
     name=DIMENSION,
     step_schema=STEP_SCHEMA,
-    load_turns=load_turns,
+    turn_slices=turn_slices,
     generated_counts=generated_turn_counts,
     label_turns=label_turns,
     synthesize=synthesize,

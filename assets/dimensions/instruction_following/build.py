@@ -80,10 +80,11 @@ def _constraint(ctype: str, params: str):
     return make_constraint(ctype, json.loads(params))
 
 
-def label_turns(turns: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+def label_turns(turns: pl.DataFrame, context: None = None) -> tuple[pl.DataFrame, dict]:
     """Rule labels for every turn that can be decided; returns (labelled, stats). Turns are
     labelled one by one, in slices on every core (`core.parallel`); only the columns the rules
-    read go to the workers, and only the labels come back."""
+    read go to the workers, and only the labels come back. A turn's label reads that turn
+    alone (no domain-wide `context`)."""
     if turns.height == 0:
         return pl.DataFrame(), {"turns": 0, "set_aside_mismatch": 0, "set_aside_no_hard": 0}
     parts = map_slices(_label_slice, turns.select(_LABEL_INPUTS))

@@ -167,12 +167,12 @@ def test_entries_made_a_slice_at_a_time_are_those_of_the_whole_frame(
     run([chain.labelled, chain.synthetic])
     labelled = wh.read_partition(chain.labelled_table, "food_delivery")
     labelled_extra = pl.concat([labelled, labelled.head(5)])  # repeated turns: one entry each
-    wh.write_partition(chain.labelled_table, "food_delivery", labelled_extra)
-    synthetic = wh.read_partition(chain.synthetic_table, "food_delivery")
-
     dim = {"factual_consistency": fc.FACTUAL_CONSISTENCY}.get(
         chain.dimension, if_.INSTRUCTION_FOLLOWING
     )
+    dim.write(wh, chain.labelled_table, "food_delivery", [labelled_extra])
+    synthetic = wh.read_partition(chain.synthetic_table, "food_delivery")
+
     profile = get_profile("small")
     template = domain_template(wh, chain.dimension, "food_delivery")
     frame = transcripts.assemble_turn_entries(
@@ -192,3 +192,79 @@ def test_entries_made_a_slice_at_a_time_are_those_of_the_whole_frame(
         run([chain.entries])
         assert wh.read_partition(table, "food_delivery").equals(expected)
     assert len(list(wh.files_root.joinpath(table).rglob("*.parquet"))) > 10
+
+
+@pytest.mark.slow
+@BY_DIMENSION
+def test_turns_labelled_a_slice_at_a_time_are_those_of_the_whole_domain(
+    tmp_path, catalog, chain, monkeypatch
+):
+    """The labelled step reads, labels and writes a slice of turns at a time; its rows and its
+    metadata are those of labelling the domain's turns at once (the factual checker still
+    learns its category names from every turn's items, `label_context`)."""
+    from assets.dimensions.factual_consistency import turns as turns_module
+
+    wh = _warehouse(tmp_path / "wh.duckdb", catalog)
+    dim = {"factual_consistency": fc.FACTUAL_CONSISTENCY}.get(
+        chain.dimension, if_.INSTRUCTION_FOLLOWING
+    )
+    whole, _ = dim.label_turns(turns_module.load_turns(wh, "food_delivery"), None)
+    expected = pl.from_arrow(whole.to_arrow().cast(dim.step_schema))
+    metadata = []
+    for slice_rows in (20_000, 7):
+        monkeypatch.setattr(turns_module, "TURN_SLICE_ROWS", slice_rows)
+        with DagsterInstance.ephemeral() as instance:
+            instance.add_dynamic_partitions("domain", ["food_delivery"])
+            result = materialize(
+                [chain.labelled],
+                partition_key="food_delivery",
+                instance=instance,
+                resources={
+                    "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+                    "build": BuildSettings(seed=3, profile="small"),
+                },
+            )
+        assert result.success
+        event = result.get_asset_materialization_events()[0]
+        metadata.append({k: v.value for k, v in event.materialization.metadata.items()})
+        assert wh.read_partition(chain.labelled_table, "food_delivery").equals(expected)
+    assert metadata[0] == metadata[1] and metadata[0]["rows"] == expected.height
+    assert metadata[0]["turns"] == 300 and metadata[0]["label_distribution"]
+
+
+def test_every_slice_is_labelled_knowing_every_item_of_the_domain(tmp_path, catalog, monkeypatch):
+    """A slice's labels may need the whole domain (the factual checker's category names): the
+    step gathers the distinct evidence items of every slice before labelling the first."""
+    import dataclasses
+    import logging
+
+    from assets.dimensions.common.transcript_assets import LabelledStep
+    from assets.dimensions.factual_consistency import turns as turns_module
+    from assets.steps.contract import BuildContext
+
+    monkeypatch.setattr(turns_module, "TURN_SLICE_ROWS", 6)
+    wh = _warehouse(tmp_path / "wh.duckdb", catalog)
+    every_item = set(
+        turns_module.load_turns(wh, "food_delivery")["evidence"]
+        .explode()
+        .struct.field("item_id")
+        .drop_nulls()
+    )
+    contexts = []
+
+    def label_turns(turns, context):
+        own = set(turns["evidence"].explode().struct.field("item_id").drop_nulls())
+        contexts.append((turns.height, context, own))
+        return fc.FACTUAL_CONSISTENCY.label_turns(turns, None)
+
+    dim = dataclasses.replace(
+        fc.FACTUAL_CONSISTENCY,
+        label_context=lambda items: frozenset(items["item_id"]),
+        label_turns=label_turns,
+    )
+    with wh.session():
+        ctx = BuildContext(settings=None, log=logging.getLogger("test"))
+        result = LabelledStep(dim).run(ctx, wh, "food_delivery")
+    assert [n for n, _, _ in contexts] == [6] * 50 and result.metadata["turns"] == 300
+    assert all(context == every_item for _, context, _ in contexts)
+    assert any(own < every_item for _, _, own in contexts)  # a slice alone knows fewer
