@@ -50,7 +50,9 @@ class TranscriptDimension:
     generated_counts: Callable[[pl.DataFrame, pl.DataFrame], dict]
     # (a slice of turns, the label context) -> (labelled rows, stats: counts).
     label_turns: Callable[[pl.DataFrame, Any], tuple[pl.DataFrame, dict]]
-    synthesize: Callable[[pl.DataFrame, int, float], tuple[pl.DataFrame, dict]]
+    # (labelled rows, seed, positive ratio, the domain's negatives not among those rows) ->
+    # (negatives planted, stats); see `transcripts.plant_negatives`.
+    synthesize: Callable[[pl.DataFrame, int, float, int], tuple[pl.DataFrame, dict]]
     # The columns whose repeat makes a repeated entry (one is kept: the real one first).
     repeat_key: tuple[str, ...]
     describe: Callable[[pl.DataFrame], dict]
@@ -105,10 +107,6 @@ class TranscriptDimension:
 
 # The widest columns of a turn row, which the entries step's description does not read.
 WIDE_COLUMNS = ("response", "evidence")
-
-
-def _read(wh: Warehouse, table: str, domain: str) -> pl.DataFrame:
-    return wh.read_partition(table, domain) if wh.table_exists(table) else pl.DataFrame()
 
 
 @dataclass(frozen=True)
@@ -223,7 +221,14 @@ class SyntheticStep(_TranscriptStep):
     def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
         dim = self.dim
         ratio = ctx.profile.positive_ratio[dim.name]
-        frame, stats = dim.synthesize(_read(wh, dim.labelled_table, domain), ctx.seed, ratio)
+        # The positives alone are read: the negatives' rows are only counted.
+        table, params = quote_ident(dim.labelled_table), {"domain": domain}
+        positives = wh.query(f"SELECT * FROM {table} WHERE domain = $domain AND label = 1", params)
+        negatives = wh.query(
+            f"SELECT count(*) AS n FROM {table} WHERE domain = $domain AND label IS DISTINCT FROM 1",
+            params,
+        )["n"][0]
+        frame, stats = dim.synthesize(positives, ctx.seed, ratio, int(negatives))
         rows = dim.write(wh, dim.synthetic_table, domain, [frame])
         return StepResult(rows, {**dim.summary(frame), **stats, "rows": rows})
 

@@ -111,8 +111,11 @@ def plant_negatives(
     attempt: Attempt,
     context: Context | None = None,
     match_length: str | None = None,
+    other_negatives: int = 0,
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic negatives from positive rows, up to the count the positive ratio needs.
+    `other_negatives`: the domain's negatives not in `labelled` (a caller may hand the positives
+    alone, so that the negatives' rows are never read).
     Candidates are tried in a seeded order (first operator of every turn, then second, ...) so
     operators and turns are spread evenly; returns (negatives, stats).
 
@@ -134,11 +137,12 @@ def plant_negatives(
     if labelled.height == 0:
         return labelled.clear(), stats
     pos = int((labelled["label"] == 1).sum())
-    need = negatives_needed(pos, labelled.height - pos, positive_ratio)
+    need = negatives_needed(pos, labelled.height - pos + other_negatives, positive_ratio)
     stats["needed"] = need
     if need == 0:
         return labelled.clear(), stats
-    positives = labelled.filter(pl.col("label") == 1)
+    # A filter copies every column, even when it keeps every row.
+    positives = labelled if pos == labelled.height else labelled.filter(pl.col("label") == 1)
     if context is not None:
         prepare = partial(_with_context, prepare, context(positives, seed))
     quotas = None

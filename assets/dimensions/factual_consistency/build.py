@@ -109,7 +109,7 @@ def _attempt(op: str, prepared: tuple, rng: random.Random) -> dict | None:
 
 
 def synthesize(
-    labelled: pl.DataFrame, seed: int, positive_ratio: float
+    labelled: pl.DataFrame, seed: int, positive_ratio: float, other_negatives: int = 0
 ) -> tuple[pl.DataFrame, dict]:
     """Hallucinated variants of consistent responses, up to the count the positive ratio needs;
     each variant is re-checked and kept only when the checker finds the planted error. False
@@ -124,6 +124,7 @@ def synthesize(
         _attempt,
         context=_pool,
         match_length="response",
+        other_negatives=other_negatives,
     )
 
 

@@ -190,7 +190,7 @@ def _attempt(op: str, turn: _Compliant, rng: random.Random) -> dict | None:
 
 
 def synthesize(
-    labelled: pl.DataFrame, seed: int, positive_ratio: float
+    labelled: pl.DataFrame, seed: int, positive_ratio: float, other_negatives: int = 0
 ) -> tuple[pl.DataFrame, dict]:
     """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
     needs, in the shared seeded candidate order; each variant is re-verified and kept only when
@@ -206,6 +206,7 @@ def synthesize(
         _attempt,
         context=harvest,
         match_length="response",
+        other_negatives=other_negatives,
     )
 
 

@@ -209,3 +209,15 @@ def test_labels_and_negatives_are_the_same_when_made_on_every_core(turns, monkey
     assert one_neg.height > 150 and (one["label"] == 1).sum() >= 300  # several slices
     assert_frame_equal(one_neg, many_neg)
     assert one_neg_stats == many_neg_stats
+
+
+def test_synthesis_from_the_positives_alone_knowing_the_negatives_count(labelled):
+    """The synthetic step reads the positives only and counts the negatives: same negatives."""
+    negatives = int((labelled["label"] != 1).sum())
+    assert negatives > 0
+    whole, stats = synthesize(labelled, seed=9, positive_ratio=0.5)
+    positives = labelled.filter(pl.col("label") == 1)
+    alone, alone_stats = synthesize(positives, 9, 0.5, other_negatives=negatives)
+    assert alone.equals(whole) and alone_stats == stats and whole.height > 0
+    # Without the count the positives alone would ask for more negatives.
+    assert synthesize(positives, 9, 0.5)[1]["needed"] > stats["needed"]
