@@ -385,10 +385,9 @@ def entry_rows(
     rows: pl.DataFrame, dimension: str, provenance: dict[str, str | None]
 ) -> pl.DataFrame:
     """Kept turn rows (`kept_rows_sql`) -> entry rows (before render and split): the
-    dimension, the confidence of a rule label, the evidence as prompt text and the
-    provenance. Row by row, so any slice of
-    the kept rows can be finished alone. `provenance`: log_fingerprint, builder_version,
-    template_id, template_hash."""
+    dimension, the confidence of a rule label, the evidence as prompt text and the provenance.
+    Row by row, so any slice of the kept rows can be finished alone. `provenance`:
+    log_fingerprint, builder_version, template_id, template_hash."""
     return rows.with_columns(
         pl.lit(dimension).alias("dimension"),
         pl.lit(1.0).alias("label_confidence"),
