@@ -105,7 +105,7 @@ class TranscriptDimension:
         )
 
 
-# The widest columns of a turn row, which the entries step's description does not read.
+# The widest columns of a turn row, which no step's description (`summary`) reads.
 WIDE_COLUMNS = ("response", "evidence")
 
 

@@ -71,21 +71,32 @@ def _warehouse(path, catalog, domain="food_delivery", n=300) -> Warehouse:
     return wh
 
 
-@pytest.mark.slow
-@BY_DIMENSION
-def test_the_chain_materializes_and_writes_entries(tmp_path, catalog, chain):
-    wh = _warehouse(tmp_path / "wh.duckdb", catalog)
+def _materialize(tmp_path, assets, domain="food_delivery"):
+    """Materialize `assets` for `domain` on the test warehouse (seed 3, small profile)."""
     with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("domain", ["food_delivery"])
-        result = materialize(
-            [chain.labelled, chain.synthetic, chain.entries],
-            partition_key="food_delivery",
+        instance.add_dynamic_partitions("domain", [domain])
+        return materialize(
+            assets,
+            partition_key=domain,
             instance=instance,
             resources={
                 "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
                 "build": BuildSettings(seed=3, profile="small"),
             },
         )
+
+
+def _dimension(chain: Chain):
+    return {"factual_consistency": fc.FACTUAL_CONSISTENCY}.get(
+        chain.dimension, if_.INSTRUCTION_FOLLOWING
+    )
+
+
+@pytest.mark.slow
+@BY_DIMENSION
+def test_the_chain_materializes_and_writes_entries(tmp_path, catalog, chain):
+    wh = _warehouse(tmp_path / "wh.duckdb", catalog)
+    result = _materialize(tmp_path, [chain.labelled, chain.synthetic, chain.entries])
     assert result.success
     meta = {
         m.asset_key.path[-1]: m.step_materialization_data.materialization.metadata
@@ -151,25 +162,10 @@ def test_entries_made_a_slice_at_a_time_are_those_of_the_whole_frame(
     from schemas.profiles import get_profile
 
     wh = _warehouse(tmp_path / "wh.duckdb", catalog)
-    resources = {
-        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
-        "build": BuildSettings(seed=3, profile="small"),
-    }
-
-    def run(assets) -> None:
-        with DagsterInstance.ephemeral() as instance:
-            instance.add_dynamic_partitions("domain", ["food_delivery"])
-            result = materialize(
-                assets, partition_key="food_delivery", instance=instance, resources=resources
-            )
-        assert result.success
-
-    run([chain.labelled, chain.synthetic])
+    assert _materialize(tmp_path, [chain.labelled, chain.synthetic]).success
     labelled = wh.read_partition(chain.labelled_table, "food_delivery")
     labelled_extra = pl.concat([labelled, labelled.head(5)])  # repeated turns: one entry each
-    dim = {"factual_consistency": fc.FACTUAL_CONSISTENCY}.get(
-        chain.dimension, if_.INSTRUCTION_FOLLOWING
-    )
+    dim = _dimension(chain)
     dim.write(wh, chain.labelled_table, "food_delivery", [labelled_extra])
     synthetic = wh.read_partition(chain.synthetic_table, "food_delivery")
 
@@ -189,7 +185,7 @@ def test_entries_made_a_slice_at_a_time_are_those_of_the_whole_frame(
     table = f"entries_{chain.dimension}"
     for slice_rows in (25_000, 7):
         monkeypatch.setattr(transcripts, "ENTRY_SLICE_ROWS", slice_rows)
-        run([chain.entries])
+        assert _materialize(tmp_path, [chain.entries]).success
         assert wh.read_partition(table, "food_delivery").equals(expected)
     assert len(list(wh.files_root.joinpath(table).rglob("*.parquet"))) > 10
 
@@ -205,25 +201,13 @@ def test_turns_labelled_a_slice_at_a_time_are_those_of_the_whole_domain(
     from assets.dimensions.factual_consistency import turns as turns_module
 
     wh = _warehouse(tmp_path / "wh.duckdb", catalog)
-    dim = {"factual_consistency": fc.FACTUAL_CONSISTENCY}.get(
-        chain.dimension, if_.INSTRUCTION_FOLLOWING
-    )
+    dim = _dimension(chain)
     whole, _ = dim.label_turns(turns_module.load_turns(wh, "food_delivery"), None)
     expected = pl.from_arrow(whole.to_arrow().cast(dim.step_schema))
     metadata = []
     for slice_rows in (20_000, 7):
         monkeypatch.setattr(turns_module, "TURN_SLICE_ROWS", slice_rows)
-        with DagsterInstance.ephemeral() as instance:
-            instance.add_dynamic_partitions("domain", ["food_delivery"])
-            result = materialize(
-                [chain.labelled],
-                partition_key="food_delivery",
-                instance=instance,
-                resources={
-                    "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
-                    "build": BuildSettings(seed=3, profile="small"),
-                },
-            )
+        result = _materialize(tmp_path, [chain.labelled])
         assert result.success
         event = result.get_asset_materialization_events()[0]
         metadata.append({k: v.value for k, v in event.materialization.metadata.items()})
