@@ -442,6 +442,23 @@ class Warehouse:
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=params or None).to_arrow_table()
 
+    def query_slices(
+        self, sql: str, params: dict | list | None = None, rows: int = 20_000
+    ) -> Iterator[pl.DataFrame]:
+        """The result of `sql` in slices of `rows` rows (the last one shorter), in its order: a
+        result larger than memory is never held whole. The connection stays open until the
+        last slice is drawn."""
+        with self.connect(read_only=True) as con:
+            reader = con.sql(sql, params=params or None).to_arrow_reader(rows)
+            held = reader.schema.empty_table()
+            for batch in reader:
+                held = pa.concat_tables([held, pa.Table.from_batches([batch])])
+                while held.num_rows >= rows:
+                    yield pl.from_arrow(held.slice(0, rows))
+                    held = held.slice(rows)
+            if held.num_rows:
+                yield pl.from_arrow(held)
+
     def table_exists(self, table: str) -> bool:
         if self.catalog is not None and not self._sessions:
             return bool(self.catalog.partitions(table))

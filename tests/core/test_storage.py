@@ -489,3 +489,16 @@ def test_a_generator_of_frames_is_drawn_one_file_at_a_time(wh):
     with pytest.raises(ValueError, match="nothing to write"):
         wh.write_partition_files("f", "a", iter(()), SCHEMA)
     assert wh.count("f", "a") == 9 and len(_files(wh, "tables", "f", "a")) == 3
+
+
+def test_a_query_is_read_a_slice_at_a_time_in_its_order(wh, monkeypatch):
+    """`query_slices` hands out a result in slices of about the asked size, in its order, over
+    several files of a partition (the synthetic steps read a domain's positives so)."""
+    from core import file_tables
+
+    monkeypatch.setattr(file_tables, "ROWS_PER_FILE", 4)
+    wh.write_partition_files("f", "a", [_rows("a", 10), _rows("a", 3)], SCHEMA, ordered=True)
+    query = "SELECT n FROM f WHERE domain = $domain"
+    slices = list(wh.query_slices(query, {"domain": "a"}, rows=5))
+    assert [s["n"].to_list() for s in slices] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [0, 1, 2]]
+    assert list(wh.query_slices(query, {"domain": "none"}, rows=5)) == []

@@ -16,6 +16,12 @@ from dagster import AssetsDefinition
 from assets.dimensions.common.entries import finalize_entries, write_entry_slices
 from assets.dimensions.common.entries_step import ENTRY_COMMON
 from assets.dimensions.common.labels import frame_label_distribution
+from assets.dimensions.common.negatives import (
+    MEMORY_ROWS,
+    POSITIVE_SLICE_ROWS,
+    PositiveRows,
+    Synthesis,
+)
 from assets.dimensions.common.provenance import provenance_params
 from assets.dimensions.common.splits import DomainSplit, domain_split
 from assets.dimensions.common.transcripts import (
@@ -50,9 +56,8 @@ class TranscriptDimension:
     generated_counts: Callable[[pl.DataFrame, pl.DataFrame], dict]
     # (a slice of turns, the label context) -> (labelled rows, stats: counts).
     label_turns: Callable[[pl.DataFrame, Any], tuple[pl.DataFrame, dict]]
-    # (labelled rows, seed, positive ratio, the domain's negatives not among those rows) ->
-    # (negatives planted, stats); see `transcripts.plant_negatives`.
-    synthesize: Callable[[pl.DataFrame, int, float, int], tuple[pl.DataFrame, dict]]
+    # How negatives are planted in the labelled positives (`negatives.Synthesis`).
+    synthesis: Synthesis
     # The columns whose repeat makes a repeated entry (one is kept: the real one first).
     repeat_key: tuple[str, ...]
     describe: Callable[[pl.DataFrame], dict]
@@ -221,16 +226,31 @@ class SyntheticStep(_TranscriptStep):
     def run(self, ctx: BuildContext, wh: Warehouse, domain: str | None) -> StepResult:
         dim = self.dim
         ratio = ctx.profile.positive_ratio[dim.name]
-        # The positives alone are read: the negatives' rows are only counted.
+        # The positives are read a slice at a time (into a scratch folder when there are more
+        # than MEMORY_ROWS); the negatives' rows are only counted.
         table, params = quote_ident(dim.labelled_table), {"domain": domain}
-        positives = wh.query(f"SELECT * FROM {table} WHERE domain = $domain AND label = 1", params)
-        negatives = wh.query(
-            f"SELECT count(*) AS n FROM {table} WHERE domain = $domain AND label IS DISTINCT FROM 1",
+        counts = wh.query(
+            "SELECT count(*) FILTER (label = 1) AS positives, "
+            f"count(*) FILTER (label IS DISTINCT FROM 1) AS negatives FROM {table} "
+            "WHERE domain = $domain",
             params,
-        )["n"][0]
-        frame, stats = dim.synthesize(positives, ctx.seed, ratio, int(negatives))
-        rows = dim.write(wh, dim.synthetic_table, domain, [frame])
-        return StepResult(rows, {**dim.summary(frame), **stats, "rows": rows})
+        ).row(0, named=True)
+        with wh.scratch_folder("synthetic") as folder:
+            stash = folder if counts["positives"] > MEMORY_ROWS else None
+            positives = PositiveRows.stash(
+                wh.query_slices(
+                    f"SELECT * FROM {table} WHERE domain = $domain AND label = 1",
+                    params,
+                    POSITIVE_SLICE_ROWS,
+                ),
+                stash,
+            )
+            frames, stats = dim.synthesis.plant(
+                positives, counts["negatives"], ctx.seed, ratio, stash
+            )
+            rows = dim.write(wh, dim.synthetic_table, domain, frames)
+        summary = dim.summary(dim.read_narrow(wh, dim.synthetic_table, domain))
+        return StepResult(rows, {**summary, **stats, "rows": rows})
 
 
 @dataclass(frozen=True)

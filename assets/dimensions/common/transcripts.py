@@ -1,28 +1,21 @@
 """Steps the two agent-transcript dimensions (instruction following, factual consistency) share
-as plain functions: the labelled-step layout, the seeded order in which synthetic negatives are
-planted, entry assembly around each dimension's own dedup key, and the shared metadata. What a
-rule checks and how a response is perturbed stay in each dimension's package."""
+as plain functions: the labelled-step layout, entry assembly around each dimension's own dedup
+key, and the shared metadata (synthetic negatives: `negatives`). What a rule checks and how a
+response is perturbed stay in each dimension's package."""
 
 from __future__ import annotations
 
 import gc
-import random
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 import duckdb
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from assets.dimensions.common.balance import balance, negatives_needed
+from assets.dimensions.common.balance import balance
 from assets.dimensions.common.text import item_text_sql
-from core.ids import derive_seed, sql_stable_id
-from core.parallel import map_slices
+from core.ids import sql_stable_id
 from core.sql import quote_ident
 from schemas.entries import ITEM
 
@@ -89,200 +82,6 @@ def rule_labelled(frame: pl.DataFrame, found_column: str, columns: list[str]) ->
         pl.lit("rule").alias("label_source"),
         pl.lit(None, dtype=pl.String).alias("operator"),
     ).select(columns)
-
-
-# positive rows -> per row: (what its attempts need, applicable operator names). Given the frame,
-# not row dicts, so it reads only the columns it needs, column-wise. With a `context` function,
-# prepare also receives what it made of all the positives (once, before the slices).
-Prepare = Callable[..., list[tuple[Any, list[str]]]]
-# all positive rows -> what every attempt may draw from (real phrasings, other items' values)
-Context = Callable[[pl.DataFrame, int], Any]
-# (operator, prepared, rng) -> the changed columns of the negative (response and what the rule
-# found; the same columns every time), or None when the variant is rejected.
-Attempt = Callable[[str, Any, random.Random], dict | None]
-
-
-def plant_negatives(
-    labelled: pl.DataFrame,
-    dimension: str,
-    seed: int,
-    positive_ratio: float,
-    prepare: Prepare,
-    attempt: Attempt,
-    context: Context | None = None,
-    match_length: str | None = None,
-    other_negatives: int = 0,
-) -> tuple[pl.DataFrame, dict]:
-    """Synthetic negatives from positive rows, up to the count the positive ratio needs.
-    `other_negatives`: the domain's negatives not in `labelled` (a caller may hand the positives
-    alone, so that the negatives' rows are never read).
-    Candidates are tried in a seeded order (first operator of every turn, then second, ...) so
-    operators and turns are spread evenly; returns (negatives, stats).
-
-    `match_length`, a text column the attempts change: the negatives' lengths of it follow the
-    positives' (`length_quotas`). A candidate whose length bin is full waits while later
-    candidates fill the others; the waiting ones fill what is left when the candidates run out.
-    Operators that add an item or a sentence make a negative longer than the positive it came
-    from, and more text holds more strings that a shortcut rule can key on.
-
-    The attempts run on every core (`core.parallel`), one round per operator rank: round k tries
-    the k-th operator of every turn that has one. The first `need` successes in the seeded order
-    are kept, so the result is the same as trying one candidate after another and stopping at
-    `need`; the rest of the last round is the price of the parallelism. `prepare` and `attempt`
-    must be module-level functions when the frame is large enough to be cut into slices.
-    `context(positives, seed)`, when given, is computed once over all the positive rows (what
-    the operators draw from: real phrasings, other items' values) and passed to every
-    `prepare(rows, context)`."""
-    stats: dict = {"needed": 0, "made": 0, "rejected": 0, "by_operator": {}}
-    if labelled.height == 0:
-        return labelled.clear(), stats
-    pos = int((labelled["label"] == 1).sum())
-    need = negatives_needed(pos, labelled.height - pos + other_negatives, positive_ratio)
-    stats["needed"] = need
-    if need == 0:
-        return labelled.clear(), stats
-    # A filter copies every column, even when it keeps every row.
-    positives = labelled if pos == labelled.height else labelled.filter(pl.col("label") == 1)
-    if context is not None:
-        prepare = partial(_with_context, prepare, context(positives, seed))
-    quotas = None
-    if match_length is not None:
-        quotas = length_quotas(positives[match_length].str.len_chars().to_numpy(), need)
-    made = _attempts(
-        positives, need, dimension, seed, prepare, attempt, stats, quotas, match_length
-    )
-    by_op = Counter(op for _, op, _ in made)
-    stats["made"] = len(made)
-    stats["by_operator"] = dict(sorted(by_op.items()))
-    if not made:
-        return labelled.clear(), stats
-    return _negatives(positives, made), stats
-
-
-def _attempts(
-    positives: pl.DataFrame,
-    need: int,
-    dimension: str,
-    seed: int,
-    prepare: Prepare,
-    attempt: Attempt,
-    stats: dict,
-    quotas: LengthQuotas | None = None,
-    length_column: str | None = None,
-) -> list[tuple[int, str, dict]]:
-    """(positive row, operator, changed columns) of each negative made, up to `need`, in the
-    seeded candidate order (operator rank, then a seeded key per turn and operator); counts the
-    variants rejected before the last one kept in `stats`. With `quotas`, a variant whose
-    length bin (of `length_column`) is full waits; the waiting ones, in the same order, fill
-    what is left once every candidate was tried."""
-    made: list[tuple[int, str, dict]] = []
-    waiting: list[tuple[int, str, dict]] = []
-    filled: Counter = Counter()
-    rows = positives.with_row_index(_ROW)
-    rank = 0
-    while len(made) < need and rows.height:
-        round_fn = partial(_attempt_round, prepare, attempt, dimension, seed, rank)
-        parts = map_slices(round_fn, rows)
-        tried = sorted(t for results, _ in parts for t in results)
-        for _, row, op, changes in tried:
-            if len(made) >= need:
-                break
-            if changes is None:
-                stats["rejected"] += 1
-            elif quotas is None:
-                made.append((row, op, changes))
-            else:
-                b = quotas.bin(len(changes[length_column]))
-                if filled[b] < quotas.counts[b]:
-                    filled[b] += 1
-                    made.append((row, op, changes))
-                else:
-                    waiting.append((row, op, changes))
-        more = [row for _, deeper in parts for row in deeper]
-        rows = rows.filter(pl.col(_ROW).is_in(more))
-        rank += 1
-    return made + waiting[: max(0, need - len(made))]
-
-
-@dataclass(frozen=True)
-class LengthQuotas:
-    """How many negatives each length bin takes: bins between the positives' length deciles,
-    each taking its positives' share of the negatives needed (largest remainders)."""
-
-    edges: tuple[float, ...]
-    counts: tuple[int, ...]
-
-    def bin(self, length: int) -> int:
-        return int(np.searchsorted(self.edges, length, side="right"))
-
-
-def length_quotas(lengths: np.ndarray, need: int, bins: int = 10) -> LengthQuotas:
-    edges = np.unique(np.quantile(lengths, np.arange(1, bins) / bins)) if len(lengths) else []
-    share = np.bincount(np.searchsorted(edges, lengths, side="right"), minlength=len(edges) + 1)
-    exact = share / max(1, share.sum()) * need
-    counts = np.floor(exact).astype(int)
-    for b in np.argsort(-(exact - counts), kind="stable")[: need - int(counts.sum())]:
-        counts[b] += 1
-    return LengthQuotas(tuple(float(e) for e in edges), tuple(int(c) for c in counts))
-
-
-_ROW = "_positive_row"
-
-
-def _with_context(prepare: Prepare, context: Any, rows: pl.DataFrame):
-    return prepare(rows, context)
-
-
-def _attempt_round(
-    prepare: Prepare,
-    attempt: Attempt,
-    dimension: str,
-    seed: int,
-    rank: int,
-    rows: pl.DataFrame,
-    offset: int,
-) -> tuple[list[tuple[int, int, str, dict | None]], list[int]]:
-    """One round of attempts on a slice of positive rows: each row's operator of seeded rank
-    `rank`, if it has one. Returns ((order key, positive row, operator, changes or None) per
-    attempt; the positive rows that have an operator of a higher rank). `offset` is not needed:
-    rows carry their number among the positives."""
-    results, deeper = [], []
-    with gc_paused():
-        prepared = prepare(rows)
-        for row, turn_id, (payload, ops) in zip(
-            rows[_ROW].to_list(), rows["turn_id"].to_list(), prepared, strict=True
-        ):
-            if len(ops) <= rank:
-                continue
-            if len(ops) > rank + 1:
-                deeper.append(row)
-            op = sorted(ops, key=lambda o: derive_seed(seed, dimension, turn_id, o))[rank]
-            order = derive_seed(seed, dimension, turn_id, op, "order")
-            rng = random.Random(derive_seed(seed, dimension, turn_id, op))
-            results.append((order, row, op, attempt(op, payload, rng)))
-    return results, deeper
-
-
-def _negatives(positives: pl.DataFrame, made: list[tuple[int, str, dict]]) -> pl.DataFrame:
-    """The negatives as rows of `positives` with their changed columns and synthetic labels;
-    taken from the frame, so only the changed values go through Python objects."""
-    changed = list(made[0][2])
-    if any(list(c) != changed for _, _, c in made):
-        raise ValueError(f"attempts changed different columns; expected {changed}")
-    changes = pl.DataFrame(
-        [c for _, _, c in made], schema={name: positives.schema[name] for name in changed}
-    )
-    return (
-        positives[[i for i, _, _ in made]]
-        .with_columns(
-            *changes,
-            pl.lit(0, dtype=positives.schema["label"]).alias("label"),
-            pl.lit(True).alias("is_synthetic"),
-            pl.lit("synthetic").alias("label_source"),
-            pl.Series("operator", [op for _, op, _ in made], dtype=positives.schema["operator"]),
-        )
-        .select(positives.columns)
-    )
 
 
 def evidence_text_sql(column: str) -> str:

@@ -7,9 +7,9 @@ from assets.dimensions.factual_consistency.build import (
     DIMENSION,
     REPEAT_KEY,
     STEP_SCHEMA,
+    SYNTHESIS,
     describe,
     label_turns,
-    synthesize,
 )
 from assets.dimensions.factual_consistency.synthesis import item_category_names
 from assets.dimensions.factual_consistency.turns import generated_turn_counts, turn_slices
@@ -21,7 +21,7 @@ FACTUAL_CONSISTENCY = TranscriptDimension(
     generated_counts=generated_turn_counts,
     label_turns=label_turns,
     label_context=item_category_names,
-    synthesize=synthesize,
+    synthesis=SYNTHESIS,
     repeat_key=REPEAT_KEY,
     describe=describe,
     labelled_description="agent turns (logged and LLM-generated): every claim about a retrieved "

@@ -14,11 +14,11 @@ from functools import partial
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.negatives import Synthesis
 from assets.dimensions.common.transcripts import (
     assemble_turn_entries,
     describe_turn_entries,
     gc_paused,
-    plant_negatives,
     rule_labelled,
     step_schema,
 )
@@ -108,28 +108,17 @@ def _attempt(op: str, prepared: tuple, rng: random.Random) -> dict | None:
     return {"response": new, "unsupported_claims": found} if found else None
 
 
+# Hallucinated variants of consistent responses, each re-checked and kept only when the checker
+# finds the planted error. False values are other items' real values, from the domain's pool
+# (`synthesis.item_pool`). The negatives kept follow the positives' response lengths.
+SYNTHESIS = Synthesis(DIMENSION, _prepare, _attempt, context=item_pool, match_length="response")
+
+
 def synthesize(
     labelled: pl.DataFrame, seed: int, positive_ratio: float, other_negatives: int = 0
 ) -> tuple[pl.DataFrame, dict]:
-    """Hallucinated variants of consistent responses, up to the count the positive ratio needs;
-    each variant is re-checked and kept only when the checker finds the planted error. False
-    values are other items' real values, from the domain's pool (`synthesis.item_pool`). The
-    negatives kept follow the positives' response lengths (`plant_negatives`, `match_length`)."""
-    return plant_negatives(
-        labelled,
-        DIMENSION,
-        seed,
-        positive_ratio,
-        _prepare,
-        _attempt,
-        context=_pool,
-        match_length="response",
-        other_negatives=other_negatives,
-    )
-
-
-def _pool(positives: pl.DataFrame, seed: int) -> ItemPool:
-    return item_pool(positives, seed)
+    """`SYNTHESIS` on a frame of labelled turns, up to the count the positive ratio needs."""
+    return SYNTHESIS.plant_frame(labelled, seed, positive_ratio, other_negatives)
 
 
 def assemble_entries(

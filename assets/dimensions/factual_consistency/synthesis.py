@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from assets.dimensions.common.negatives import PositiveRows
 from assets.dimensions.common.transcripts import evidence_items
 from assets.dimensions.factual_consistency.evidence import EvidenceCache, EvidenceItem
 from assets.dimensions.factual_consistency.responses import Claim, ParsedResponse
@@ -178,16 +179,15 @@ def item_category_names(items: pl.DataFrame) -> dict[str, str]:
     return out
 
 
-def item_pool(turns: pl.DataFrame, seed: int) -> ItemPool:
-    """The pool of a domain's turns: distinct evidence items of a seeded sample of at most
-    POOL_ROWS turns, and the category merge over every turn's items (`category_names`)."""
-    if turns.height == 0:
+def item_pool(positives: PositiveRows, seed: int) -> ItemPool:
+    """The pool of a domain's positive turns: distinct evidence items of a seeded sample of at
+    most POOL_ROWS turns, and the category merge over every turn's items (`category_names`)."""
+    if positives.height == 0:
         return ItemPool()
-    canonical = category_names(turns["evidence"])
-    if turns.height > POOL_ROWS:
-        turns = turns.sort("turn_id").sample(POOL_ROWS, seed=seed % (2**32))
+    canonical = item_category_names(positives.evidence_items())
+    sample = positives.rows(positives.sample(POOL_ROWS, seed), ["evidence"])
     items = [
-        e for ev in EvidenceCache().column(turns["evidence"]) for e in ev
+        e for ev in EvidenceCache().column(sample["evidence"]) for e in ev
     ]  # parsed views, deduplicated below
     by_id = {e.item_id: e for e in items}
     return ItemPool(items=[by_id[i] for i in sorted(by_id)], canonical=canonical)

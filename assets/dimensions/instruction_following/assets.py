@@ -8,9 +8,9 @@ from assets.dimensions.instruction_following.build import (
     DIMENSION,
     REPEAT_KEY,
     STEP_SCHEMA,
+    SYNTHESIS,
     describe,
     label_turns,
-    synthesize,
 )
 from assets.dimensions.instruction_following.rubric import with_rubric
 
@@ -31,7 +31,7 @@ INSTRUCTION_FOLLOWING = TranscriptDimension(
     turn_slices=turn_slices,
     generated_counts=generated_turn_counts,
     label_turns=label_turns,
-    synthesize=synthesize,
+    synthesis=SYNTHESIS,
     repeat_key=REPEAT_KEY,
     finish_entries=with_rubric,
     describe=describe,

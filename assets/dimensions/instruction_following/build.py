@@ -22,11 +22,11 @@ from functools import cached_property, lru_cache
 import polars as pl
 import pyarrow as pa
 
+from assets.dimensions.common.negatives import Synthesis
 from assets.dimensions.common.transcripts import (
     assemble_turn_entries,
     describe_turn_entries,
     gc_paused,
-    plant_negatives,
     rule_labelled,
     step_schema,
 )
@@ -189,25 +189,18 @@ def _attempt(op: str, turn: _Compliant, rng: random.Random) -> dict | None:
     return {"response": new, "violations": found} if OPERATORS[op] in found else None
 
 
+# Non-compliant variants of compliant turns, each re-verified and kept only when it breaks the
+# constraint its operator targets. Operators write only the domain's logged wording: the phrase
+# bank of its logged compliant responses (`phrases.harvest`). The negatives kept follow the
+# positives' response lengths.
+SYNTHESIS = Synthesis(DIMENSION, _prepare, _attempt, context=harvest, match_length="response")
+
+
 def synthesize(
     labelled: pl.DataFrame, seed: int, positive_ratio: float, other_negatives: int = 0
 ) -> tuple[pl.DataFrame, dict]:
-    """Synthetic non-compliant variants of compliant turns, up to the count the positive ratio
-    needs, in the shared seeded candidate order; each variant is re-verified and kept only when
-    it breaks the constraint its operator targets. Operators write only the domain's logged
-    wording: the phrase bank of its logged compliant responses (`phrases.harvest`). The
-    negatives kept follow the positives' response lengths (`plant_negatives`, `match_length`)."""
-    return plant_negatives(
-        labelled,
-        DIMENSION,
-        seed,
-        positive_ratio,
-        _prepare,
-        _attempt,
-        context=harvest,
-        match_length="response",
-        other_negatives=other_negatives,
-    )
+    """`SYNTHESIS` on a frame of labelled turns, up to the count the positive ratio needs."""
+    return SYNTHESIS.plant_frame(labelled, seed, positive_ratio, other_negatives)
 
 
 def assemble_entries(

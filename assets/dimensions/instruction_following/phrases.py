@@ -27,6 +27,7 @@ from functools import cached_property
 
 import polars as pl
 
+from assets.dimensions.common.negatives import PositiveRows
 from assets.dimensions.factual_consistency.evidence import EvidenceCache
 from assets.dimensions.factual_consistency.responses import (
     ParsedResponse,
@@ -204,12 +205,21 @@ class PhraseBank:
         }
 
 
-def harvest(positives: pl.DataFrame, seed: int) -> PhraseBank:
+def harvest(positives: PositiveRows, seed: int) -> PhraseBank:
     """The phrase bank of a domain's logged positive (compliant) responses: a seeded sample of at
     most SAMPLE_ROWS of them; synthetic rows never feed it."""
     bank = PhraseBank()
     if positives.height == 0:
         return bank
+    logged = None
+    if "is_synthetic" in positives.schema:
+        logged = ~pl.col("is_synthetic").fill_null(False)
+    sample = positives.rows(positives.sample(SAMPLE_ROWS, seed, logged), ["response", "evidence"])
+    for response, ev in zip(
+        sample["response"].to_list(), EvidenceCache().column(sample["evidence"]), strict=True
+    ):
+        bank.add_response(parse_response(response or "", ev))
+    return bank
     logged = positives
     if "is_synthetic" in positives.columns:
         logged = positives.filter(~pl.col("is_synthetic").fill_null(False))

@@ -252,3 +252,29 @@ def test_every_slice_is_labelled_knowing_every_item_of_the_domain(tmp_path, cata
     assert [n for n, _, _ in contexts] == [6] * 50 and result.metadata["turns"] == 300
     assert all(context == every_item for _, context, _ in contexts)
     assert any(own < every_item for _, _, own in contexts)  # a slice alone knows fewer
+
+
+@pytest.mark.slow
+@BY_DIMENSION
+def test_negatives_planted_from_stashed_slices_are_those_of_the_whole_domain(
+    tmp_path, catalog, chain, monkeypatch
+):
+    """A domain with more positives than MEMORY_ROWS has them read a slice at a time into a
+    scratch folder; the synthetic table and its metadata are those of the positives held in
+    memory."""
+    from assets.dimensions.common import transcript_assets
+
+    _warehouse(tmp_path / "wh.duckdb", catalog)
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    assert _materialize(tmp_path, [chain.labelled]).success
+    tables, metadata = [], []
+    for memory_rows, slice_rows in ((50_000, 20_000), (0, 7)):
+        monkeypatch.setattr(transcript_assets, "MEMORY_ROWS", memory_rows)
+        monkeypatch.setattr(transcript_assets, "POSITIVE_SLICE_ROWS", slice_rows)
+        result = _materialize(tmp_path, [chain.synthetic])
+        assert result.success
+        event = result.get_asset_materialization_events()[0]
+        metadata.append({k: v.value for k, v in event.materialization.metadata.items()})
+        tables.append(wh.read_partition(chain.synthetic_table, "food_delivery"))
+    assert tables[0].height > 20 and tables[1].equals(tables[0])
+    assert metadata[1] == metadata[0] and metadata[0]["made"] == tables[0].height

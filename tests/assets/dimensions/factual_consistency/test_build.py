@@ -7,6 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.common.negatives import PositiveRows
 from assets.dimensions.common.splits import DomainSplit, SplitPolicy
 from assets.dimensions.common.wording import worded
 from assets.dimensions.factual_consistency.build import (
@@ -73,7 +74,7 @@ def test_rule_labels_match_the_generator_truth(turns, labelled):
 
 
 def test_every_operator_plants_an_unsupported_claim(labelled):
-    pool = item_pool(labelled.filter(pl.col("label") == 1), seed=2)
+    pool = item_pool(PositiveRows.of(labelled.filter(pl.col("label") == 1)), seed=2)
     made = dict.fromkeys(OPERATORS, 0)
     for row in labelled.filter(pl.col("label") == 1).head(200).iter_rows(named=True):
         ev = evidence_items(row["evidence"])
@@ -93,7 +94,7 @@ def test_an_invented_item_is_any_unheld_pool_item_alike(labelled):
     draw is redrawn when held, not a scan of the pool, and must keep the scan's distribution."""
     from collections import Counter
 
-    pool = item_pool(labelled.filter(pl.col("label") == 1), seed=2)
+    pool = item_pool(PositiveRows.of(labelled.filter(pl.col("label") == 1)), seed=2)
     row = next(
         r
         for r in labelled.filter(pl.col("label") == 1).iter_rows(named=True)
@@ -123,7 +124,7 @@ def test_swap_attribute_draws_from_the_pool_view_as_from_the_list_it_replaces(la
     to other items of other categories, which it replaced."""
     from assets.dimensions.factual_consistency.synthesis import _Without
 
-    pool = item_pool(labelled.filter(pl.col("label") == 1), seed=2)
+    pool = item_pool(PositiveRows.of(labelled.filter(pl.col("label") == 1)), seed=2)
     ev = pool.items[:3]
     checked = 0
     for own in [*pool.items[:40], pool.items[-1]]:

@@ -9,6 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from assets.dimensions.common.entries import finalize_entries
+from assets.dimensions.common.negatives import PositiveRows
 from assets.dimensions.common.splits import DomainSplit, SplitPolicy
 from assets.dimensions.common.wording import worded
 from assets.dimensions.factual_consistency.evidence import evidence_items
@@ -98,7 +99,7 @@ def test_a_mismatched_constraints_column_sets_the_turn_aside(turns):
 
 
 def test_every_operator_breaks_its_constraint(labelled):
-    bank = harvest(labelled.filter(pl.col("label") == 1), seed=1)
+    bank = harvest(PositiveRows.of(labelled.filter(pl.col("label") == 1)), seed=1)
     made = dict.fromkeys(OPERATORS, 0)
     for row in labelled.filter(pl.col("label") == 1).iter_rows(named=True):
         ev = evidence_items(row["evidence"])
@@ -133,7 +134,7 @@ def test_added_items_are_those_compliant_answers_name(labelled):
     the bank's counts kept for half the items, the items the operators add are mostly that half
     (a uniform draw, the old way, gives about half)."""
     positives = labelled.filter(pl.col("label") == 1)
-    bank = harvest(positives, seed=1)
+    bank = harvest(PositiveRows.of(positives), seed=1)
     favoured = set(sorted(bank.mentions)[::2])
     bank.mentions = Counter({i: bank.mentions[i] for i in favoured})
     added = Counter()
